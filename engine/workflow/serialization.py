@@ -1,0 +1,91 @@
+"""SpiffWorkflow (de)serialization: specs once per model version, states by reference.
+
+SpiffWorkflow's default serializer embeds the whole process spec in every saved state
+(55-85 % of the bytes, and half the load cost). We store the spec once with the model
+version and save each application's state with the spec left out; restoring joins the
+two again. The registry must match the parser (`SPIFF_CONFIG` for `SpiffBpmnParser`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+
+class _SpecRefWorkflowConverter(BpmnWorkflowConverter):
+    """Leaves the process spec and sub-process specs out of the saved state."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["spec_name"] = workflow.spec.name
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _SpecRefWorkflowConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+class WorkflowCodec:
+    """Turns specs and workflow states into JSON-ready dicts and back."""
+
+    def __init__(self) -> None:
+        self._serializer = _make_serializer()
+
+    def spec_to_dict(
+        self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
+    ) -> dict[str, Any]:
+        """The parsed spec of a model version, for storing once with that version."""
+        convert = self._serializer.to_dict
+        return {
+            "process": convert(spec),
+            "subprocesses": {name: convert(sub) for name, sub in subprocess_specs.items()},
+        }
+
+    def spec_from_dict(
+        self, data: dict[str, Any]
+    ) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+        """Inverse of `spec_to_dict` (the dict is not modified)."""
+        data = json.loads(json.dumps(data))  # the registry pops keys; keep the caller's copy
+        restore = self._serializer.from_dict
+        subprocesses = {name: restore(sub) for name, sub in data["subprocesses"].items()}
+        return restore(data["process"]), subprocesses
+
+    def state_to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        """An application's workflow state, without its spec."""
+        registry = self._serializer.registry
+        registry._encoder_mode = True  # SpiffWorkflow converts datetimes etc. in this mode
+        try:
+            dct: dict[str, Any] = self._serializer.to_dict(workflow)
+        finally:
+            registry._encoder_mode = False
+        dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
+        # A JSON round trip so that what we return is exactly what a database returns.
+        return json.loads(json.dumps(dct, cls=self._serializer._encoder_cls))
+
+    def state_from_dict(
+        self,
+        data: dict[str, Any],
+        spec: BpmnProcessSpec,
+        subprocess_specs: dict[str, BpmnProcessSpec],
+    ) -> BpmnWorkflow:
+        """Rebuild a workflow from its saved state and its version's spec."""
+        dct = json.loads(json.dumps(data), cls=self._serializer.json_decoder_cls)
+        self._serializer.migrate(dct)
+        dct.pop("spec_name", None)
+        dct["spec"] = spec  # the registry returns non-dict values unchanged
+        dct["subprocess_specs"] = dict(subprocess_specs)
+        workflow: BpmnWorkflow = self._serializer.from_dict(dct)
+        return workflow
