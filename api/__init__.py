@@ -1,0 +1,41 @@
+"""The permitflow HTTP API: the app factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from api import applications, process_models, regions, tasks
+from api.config import load_config
+from api.errors import register_error_handlers
+from api.schemas import ProblemSchema
+from api.wiring import init_engine
+
+SECURITY = {
+    "security": [{"bearerAuth": []}],
+    "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+}
+
+
+class PermitflowApi(Api):
+    """flask-smorest's Api with our problem+json schema as the documented error body."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app: config, engine wiring, blueprints, error handlers."""
+    app = Flask("permitflow")
+    load_config(app, overrides)
+    app.config.setdefault("API_SPEC_OPTIONS", SECURITY)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    init_engine(app)
+    api = PermitflowApi(app)
+    for module in (regions, process_models, applications, tasks):
+        api.register_blueprint(module.blp)
+    register_error_handlers(app)
+    return app

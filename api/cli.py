@@ -1,0 +1,131 @@
+"""The `permitflow` command: each subcommand is a thin wrapper over one service call."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from api.config import Defaults
+from engine.domain.actors import SYSTEM
+from engine.domain.errors import EngineError
+from engine.persistence import migrate
+from engine.services import models, regions
+from engine.services.context import EngineContext
+
+
+def database_url() -> str:
+    """PERMITFLOW_DATABASE_URL, as every command reads it."""
+    return os.environ.get("PERMITFLOW_DATABASE_URL", Defaults.DATABASE_URL)
+
+
+def engine_context() -> EngineContext:
+    from api.wiring import build_context
+
+    return build_context(database_url())
+
+
+def _fail(exc: EngineError) -> None:
+    click.echo(f"error: {exc.detail}", err=True)
+    for problem in exc.problems:
+        where = ", ".join(f"{k}={v}" for k, v in problem.as_dict().items() if k != "message")
+        click.echo(f"  - {problem.message}" + (f" ({where})" if where else ""), err=True)
+    sys.exit(1)
+
+
+class _Group(click.Group):
+    """Turns engine errors into a message and exit status 1 instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EngineError as exc:
+            _fail(exc)
+
+
+@click.group(cls=_Group)
+def main() -> None:
+    """permitflow: BPMN permit procedures for Indonesian regional governments."""
+
+
+@main.group(cls=_Group)
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the schema (PERMITFLOW_DATABASE_URL)."""
+    migrate.upgrade(database_url(), revision)
+    click.echo(f"database at {revision}")
+
+
+@main.group("regions", cls=_Group)
+def regions_group() -> None:
+    """Regions."""
+
+
+@regions_group.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--timezone", default="Asia/Jakarta", show_default=True)
+def regions_add(code: str, name: str, timezone: str) -> None:
+    """Add a region (Kemendagri/BPS code, e.g. 3273)."""
+    region = regions.create_region(engine_context(), SYSTEM, code, name, timezone)
+    click.echo(f"region {region.code} {region.name} ({region.timezone})")
+
+
+@main.group("users", cls=_Group)
+def users_group() -> None:
+    """Users and their tokens."""
+
+
+@users_group.command("add")
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True, help="repeat for several roles")
+@click.option("--region", default=None, help="region code (not needed for admins)")
+def users_add(name: str, roles: tuple[str, ...], region: str | None) -> None:
+    """Create a user; its token is printed once, alone on the last line."""
+    user = regions.add_user(engine_context(), name, list(roles), region, SYSTEM)
+    click.echo(f"user {user.id} {user.name} roles={','.join(user.roles)} region={user.region_code or '-'}")
+    click.echo(user.token)
+
+
+@main.group("models", cls=_Group)
+def models_group() -> None:
+    """Process models."""
+
+
+@models_group.command("import")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def models_import(directory: Path) -> None:
+    """Import DIR/<region>/<key>/ packages; unchanged ones are skipped."""
+    for region, key, version, created in models.import_directory(engine_context(), SYSTEM, directory):
+        click.echo(f"{region}/{key}@{version} {'imported' if created else 'unchanged'}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="API processes (gunicorn)")
+@click.option("--threads", default=4, show_default=True, type=int, help="threads per API process")
+@click.option("--no-worker", is_flag=True, help="do not run the SLA/timer worker beside the API")
+def serve(host: str, port: int, workers: int, threads: int, no_worker: bool) -> None:
+    """Serve the API with gunicorn."""
+    from api.server import run_server
+
+    run_server(host, port, workers=workers, threads=threads, with_worker=not no_worker)
+
+
+@main.command()
+@click.option("--keep", type=click.Path(path_type=Path), default=None,
+              help="keep the demo database at this path instead of a temporary file")
+def demo(keep: Path | None) -> None:
+    """Run scripted applications through the shipped models on a throw-away SQLite database."""
+    from api.demo import run_demo
+
+    run_demo(keep, click.echo)

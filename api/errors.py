@@ -1,0 +1,131 @@
+"""Every error leaves as application/problem+json (RFC 9457), from one table.
+
+Domain errors map to a status and a problem `type` here and nowhere else; HTTP errors
+(404 routing, 405, 413, marshmallow's 422) and unhandled exceptions get the same body.
+Titles are in Bahasa Indonesia unless the client prefers English (Accept-Language).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from engine.domain import errors as e
+
+log = logging.getLogger("permitflow.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+# error class -> (status, type, title id, title en); the most specific class wins.
+ERROR_TABLE: dict[type[e.EngineError], tuple[int, str, str, str]] = {
+    e.ModelInvalidError: (422, "model-invalid", "Model proses ditolak", "Process model rejected"),
+    e.FormInvalidError: (422, "form-invalid", "Data formulir tidak valid", "Form data invalid"),
+    e.InvalidInputError: (422, "invalid-input", "Masukan tidak valid", "Invalid input"),
+    e.NotFoundError: (404, "not-found", "Tidak ditemukan", "Not found"),
+    e.AuthenticationError: (401, "unauthenticated", "Perlu autentikasi", "Authentication required"),
+    e.PermissionDeniedError: (403, "forbidden", "Tidak diizinkan", "Permission denied"),
+    e.FeeUnpaidError: (409, "fee-unpaid", "Biaya belum dibayar", "Fee unpaid"),
+    e.TaskNotReadyError: (409, "task-not-ready", "Tugas tidak siap", "Task is not ready"),
+    e.TaskClaimedError: (409, "task-claimed", "Tugas diambil petugas lain",
+                         "Task is claimed by another officer"),
+    e.ConcurrentUpdateError: (409, "concurrent-update", "Perubahan bersamaan", "Concurrent update"),
+    e.ApplicationNotRunningError: (409, "application-not-running", "Permohonan tidak berjalan",
+                                   "Application is not running"),
+    e.ModelNotPublishedError: (409, "model-not-published", "Tidak ada versi terbit",
+                               "No published version"),
+    e.AlreadyExistsError: (409, "already-exists", "Sudah ada", "Already exists"),
+    e.ConflictError: (409, "conflict", "Konflik", "Conflict"),
+    e.EngineError: (400, "bad-request", "Permintaan ditolak", "Request refused"),
+}
+
+HTTP_TITLES = {
+    400: ("bad-request", "Permintaan tidak valid", "Bad request"),
+    401: ("unauthenticated", "Perlu autentikasi", "Authentication required"),
+    403: ("forbidden", "Tidak diizinkan", "Permission denied"),
+    404: ("not-found", "Tidak ditemukan", "Not found"),
+    405: ("method-not-allowed", "Metode tidak diizinkan", "Method not allowed"),
+    406: ("not-acceptable", "Format tidak tersedia", "Not acceptable"),
+    413: ("payload-too-large", "Berkas terlalu besar", "Payload too large"),
+    415: ("unsupported-media-type", "Jenis konten tidak didukung", "Unsupported media type"),
+    422: ("invalid-input", "Masukan tidak valid", "Invalid input"),
+    500: ("internal-error", "Kesalahan internal", "Internal server error"),
+}
+
+
+def wants_english() -> bool:
+    """Whether the client prefers English over Bahasa Indonesia."""
+    best = request.accept_languages.best_match(["id", "en"], default="id")
+    return best == "en"
+
+
+def problem(status: int, type_: str, titles: tuple[str, str], detail: str,
+            errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> Response:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": titles[1] if wants_english() else titles[0],
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers.update(headers or {})
+    return response
+
+
+def _engine_error(exc: e.EngineError) -> Response:
+    cls = next(c for c in type(exc).__mro__ if c in ERROR_TABLE)
+    status, type_, title_id, title_en = ERROR_TABLE[cls]  # type: ignore[index]
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return problem(status, type_, (title_id, title_en), exc.detail,
+                   [p.as_dict() for p in exc.problems], headers)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    type_, title_id, title_en = HTTP_TITLES.get(status, ("http-error", exc.name, exc.name))
+    errors = _webargs_errors(getattr(exc, "data", None))
+    detail = "the request body does not match the schema" if errors else (exc.description or exc.name)
+    headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
+    return problem(status, type_, (title_id, title_en), detail, errors, headers)
+
+
+def _webargs_errors(data: Any) -> list[dict[str, Any]]:
+    """Flatten marshmallow's nested messages into [{field, message}] with JSON paths."""
+    messages = (data or {}).get("messages") if isinstance(data, dict) else None
+    out: list[dict[str, Any]] = []
+
+    def walk(node: Any, path: list[str]) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, [*path, str(key)])
+        elif isinstance(node, list) and all(isinstance(m, str) for m in node):
+            out.extend({"field": "/" + "/".join(path), "message": m} for m in node)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, path)
+        else:
+            out.append({"field": "/" + "/".join(path), "message": str(node)})
+
+    for location, tree in (messages or {}).items():
+        walk(tree, [] if location in ("json", "form", "files") else [location])
+    return out
+
+
+def _unhandled(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    type_, title_id, title_en = HTTP_TITLES[500]
+    return problem(500, type_, (title_id, title_en), "the server failed; the error is logged")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers (after flask-smorest's, so ours win)."""
+    app.register_error_handler(e.EngineError, _engine_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unhandled)

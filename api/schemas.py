@@ -1,0 +1,166 @@
+"""marshmallow schemas: the envelope of each request and response (syntax only).
+
+Content rules (form schemas, what may happen now) are checked by `forms` and `engine`.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+ROLE = validate.Regexp(r"^[a-z][a-z0-9_-]{0,63}$")
+
+
+class ProblemItemSchema(Schema):
+    element_id = fields.String()
+    line = fields.Integer()
+    field = fields.String()
+    file = fields.String()
+    message = fields.String(required=True)
+
+
+class ProblemSchema(Schema):
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    errors = fields.List(fields.Nested(ProblemItemSchema))
+
+
+class RegionSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=2, max=16))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    timezone = fields.String(load_default="Asia/Jakarta")
+
+
+class PagingArgsSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class StepSchema(Schema):
+    element_id = fields.String()
+    name = fields.String()
+    role = fields.String()
+    sla = fields.String(allow_none=True)
+    fee = fields.Integer()
+    form = fields.String(allow_none=True)
+    order = fields.Integer()
+
+
+class ModelSummarySchema(Schema):
+    region = fields.String()
+    key = fields.String()
+    title = fields.String()
+    latest_version = fields.Integer()
+    created_at = fields.AwareDateTime()
+
+
+class ModelVersionSchema(Schema):
+    region = fields.String()
+    key = fields.String()
+    version = fields.Integer()
+    title = fields.String()
+    status = fields.String()
+    process_sla = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    steps = fields.List(fields.Nested(StepSchema))
+    bpmn_sha256 = fields.String()
+    total_fee = fields.Integer()
+    lineage = fields.Dict(allow_none=True)
+    bpmn = fields.String(allow_none=True)
+    forms = fields.Dict(allow_none=True)
+    standard = fields.Dict(allow_none=True)
+
+
+class TaskSchema(Schema):
+    id = fields.UUID()
+    application_id = fields.UUID()
+    element_id = fields.String()
+    name = fields.String()
+    role = fields.String()
+    state = fields.String()
+    claimed_by = fields.Integer(allow_none=True)
+    ready_at = fields.AwareDateTime()
+    due_at = fields.AwareDateTime(allow_none=True)
+    overdue = fields.Boolean()
+    sla = fields.String(allow_none=True)
+    fee = fields.Integer()
+    form = fields.String(allow_none=True)
+    completed_at = fields.AwareDateTime(allow_none=True)
+    completed_by = fields.Integer(allow_none=True)
+    region = fields.String()
+    process_key = fields.String()
+
+
+class TaskDetailSchema(TaskSchema):
+    form_schema = fields.Dict(allow_none=True)
+    data = fields.Dict(allow_none=True)
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    action = fields.String()
+    subject = fields.String()
+    reason = fields.String(allow_none=True)
+    data = fields.Dict()
+
+
+class ApplicationSchema(Schema):
+    id = fields.UUID()
+    tracking_code = fields.String()
+    status = fields.String()
+    process_key = fields.String()
+    version = fields.Integer()
+    title = fields.String()
+    region = fields.String()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    completed_at = fields.AwareDateTime(allow_none=True)
+    applicant = fields.Dict()
+    error = fields.Dict(allow_none=True)
+    tasks = fields.List(fields.Nested(TaskSchema))
+    history = fields.List(fields.Nested(EventSchema))
+
+
+class ApplicationStartSchema(Schema):
+    process_key = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    applicant = fields.Dict(load_default=dict)
+    data = fields.Dict(load_default=dict)
+
+
+class ApplicationListArgsSchema(PagingArgsSchema):
+    status = fields.String(validate=validate.OneOf(["running", "completed", "error", "cancelled"]))
+    process = fields.String()
+    region = fields.String()
+
+
+class TaskListArgsSchema(PagingArgsSchema):
+    assigned = fields.String(validate=validate.OneOf(["me"]))
+    role = fields.String(validate=ROLE)
+
+
+class TaskCompleteSchema(Schema):
+    data = fields.Dict(load_default=dict)
+
+
+class UnclaimSchema(Schema):
+    reason = fields.String(validate=validate.Length(max=1000))
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    """A paged listing of `item`."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item)),
+            "total": fields.Integer(),
+            "limit": fields.Integer(),
+            "offset": fields.Integer(),
+        },
+        name=name,
+    )
+
+
+ApplicationPageSchema = page_schema(ApplicationSchema, "ApplicationPage")
+TaskPageSchema = page_schema(TaskSchema, "TaskPage")

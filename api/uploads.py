@@ -1,0 +1,42 @@
+"""Turning an upload request (multipart, zip, or raw XML) into a ModelPackage."""
+
+from __future__ import annotations
+
+from flask import request
+from werkzeug.datastructures import FileStorage
+
+from engine.domain.definitions import ModelPackage
+from engine.domain.errors import InvalidInputError
+from engine.domain.problems import Problem
+from engine.modeling import read_package_zip
+
+XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
+
+
+def package_from_request() -> ModelPackage:
+    """The model package in this request.
+
+    Raises: InvalidInputError when no usable file field is present; ModelInvalidError
+    for a bad zip.
+    """
+    if request.mimetype in XML_TYPES:
+        return ModelPackage(bpmn=request.get_data())
+    files = request.files
+    if "package" in files:
+        return read_package_zip(files["package"].read())
+    if "bpmn" not in files:
+        raise InvalidInputError(
+            "upload a model as multipart/form-data with a file field 'bpmn' (plus 'forms' files "
+            "and an optional 'standard'), or one zip in the field 'package'",
+            [Problem("missing file field", field="bpmn")],
+        )
+    bpmn = files["bpmn"]
+    forms = {_name(f): f.read() for f in files.getlist("forms")}
+    standard = files["standard"].read() if "standard" in files else None
+    return ModelPackage(bpmn=bpmn.read(), forms=forms, standard=standard,
+                        bpmn_name=_name(bpmn) or "model.bpmn")
+
+
+def _name(storage: FileStorage) -> str:
+    # Only the base name: a client's directory names mean nothing here.
+    return (storage.filename or "").replace("\\", "/").rsplit("/", 1)[-1]

@@ -1,0 +1,37 @@
+"""Builds the engine's dependencies once per app and keeps them in `app.extensions`."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from flask import Flask, current_app
+
+from engine.persistence.database import make_engine, make_session_factory
+from engine.services.context import EngineContext
+from engine.workflow.runtime import WorkflowRuntime
+from engine.workflow.sandbox import SandboxedScriptEngine, ScriptLimits
+
+
+def build_context(database_url: str, *, cpu_seconds: float = 1.0, max_iterations: int = 100_000,
+                  cache_size: int = 256) -> EngineContext:
+    """An EngineContext for `database_url` (also used by the CLI, without Flask)."""
+    limits = ScriptLimits(cpu_seconds=cpu_seconds, max_iterations=max_iterations)
+    runtime = WorkflowRuntime(script_engine_factory=partial(SandboxedScriptEngine, limits),
+                              cache_size=cache_size)
+    return EngineContext(make_session_factory(make_engine(database_url)), runtime)
+
+
+def init_engine(app: Flask) -> None:
+    """Wire the engine into `app` from its configuration."""
+    app.extensions["permitflow"] = build_context(
+        app.config["DATABASE_URL"],
+        cpu_seconds=float(app.config["SCRIPT_CPU_SECONDS"]),
+        max_iterations=int(app.config["SCRIPT_MAX_ITERATIONS"]),
+        cache_size=int(app.config["SPEC_CACHE_SIZE"]),
+    )
+
+
+def ctx() -> EngineContext:
+    """The current app's engine context."""
+    context: EngineContext = current_app.extensions["permitflow"]
+    return context

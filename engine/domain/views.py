@@ -1,0 +1,122 @@
+"""What services return: plain, JSON-ready read models (no records, no sessions)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class RegionView:
+    code: str
+    name: str
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserCreated:
+    id: int
+    name: str
+    region_code: str | None
+    roles: list[str]
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskView:
+    id: uuid.UUID
+    application_id: uuid.UUID
+    element_id: str
+    name: str
+    role: str
+    state: str
+    claimed_by: int | None
+    ready_at: datetime
+    due_at: datetime | None
+    overdue: bool
+    sla: str | None
+    fee: int
+    form: str | None
+    completed_at: datetime | None = None
+    completed_by: int | None = None
+    region: str = ""
+    process_key: str = ""
+    form_schema: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    reason: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationView:
+    id: uuid.UUID
+    tracking_code: str
+    status: str
+    process_key: str
+    version: int
+    title: str
+    region: str
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    applicant: dict[str, Any]
+    error: dict[str, Any] | None
+    tasks: list[TaskView] = field(default_factory=list)
+    history: list[EventView] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    element_id: str
+    name: str
+    role: str
+    sla: str | None
+    fee: int
+    form: str | None
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionView:
+    region: str
+    key: str
+    version: int
+    title: str
+    status: str
+    process_sla: str | None
+    created_at: datetime
+    steps: list[StepView]
+    bpmn_sha256: str
+    total_fee: int
+    lineage: dict[str, Any] | None = None
+    bpmn: str | None = None
+    forms: dict[str, Any] | None = None
+    standard: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSummaryView:
+    region: str
+    key: str
+    title: str
+    latest_version: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Any]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,110 @@
+"""Modelling constructs SpiffWorkflow 3.2.0 rejects confusingly or runs differently.
+
+For each we either report a clear problem naming the element, or (timers, JUEL
+conditions) rewrite the copy handed to SpiffWorkflow elsewhere. Found by trying each
+construct against SpiffWorkflow; see `tests/unit/modeling/test_constructs.py`.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from engine.modeling.bpmn import ModelScan, children, kind, q, text_of
+from engine.modeling.graph import Scope
+
+_CONDITIONAL_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
+# Event definitions that point at a root element, and the kind of element they must name.
+_EVENT_REFS = {
+    "messageEventDefinition": ("messageRef", "message"),
+    "signalEventDefinition": ("signalRef", "signal"),
+    "errorEventDefinition": ("errorRef", "error"),
+    "escalationEventDefinition": ("escalationRef", "escalation"),
+}
+
+
+def check_gateways(scan: ModelScan, scopes: list[Scope]) -> None:
+    """Conditions sit exactly where SpiffWorkflow evaluates them."""
+    for scope in scopes:
+        for source_id, flows in scope.outgoing.items():
+            source = scope.nodes[source_id]
+            if kind(source) in _CONDITIONAL_GATEWAYS:
+                _check_conditional_split(scan, source, flows)
+            else:
+                _check_unconditional(scan, source, flows)
+
+
+def _check_conditional_split(scan: ModelScan, gateway: etree._Element, flows: list) -> None:
+    default = gateway.get("default")
+    flow_ids = {f.get("id") for f in flows}
+    if default and default not in flow_ids:
+        scan.add(f"{scan.label(gateway)} names default={default!r}, which is not one of its "
+                 "outgoing flows", gateway, field="default")
+    if len(flows) < 2:
+        return  # a merging gateway: SpiffWorkflow takes its one flow as the default
+    for flow in flows:
+        if flow.get("id") != default and not _condition(flow).strip():
+            scan.add(f"sequence flow {flow.get('id')!r} leaves {scan.label(gateway)} without a "
+                     "condition and is not its default flow: give it a condition (a Python "
+                     "expression, e.g. approved == True) or make it the default", flow)
+
+
+def _check_unconditional(scan: ModelScan, source: etree._Element, flows: list) -> None:
+    for flow in flows:
+        if _condition(flow).strip():
+            scan.add(f"sequence flow {flow.get('id')!r} has a condition, but conditions are "
+                     f"only evaluated on flows leaving an exclusive or inclusive gateway; "
+                     f"{scan.label(source)} ignores it: put an exclusive gateway before it",
+                     flow)
+
+
+def _condition(flow: etree._Element) -> str:
+    return text_of(next(iter(children(flow, "conditionExpression")), None))
+
+
+def check_unsupported(scan: ModelScan) -> None:
+    """Constructs the engine cannot run, each refused with what to draw instead."""
+    for gateway in scan.elements("complexGateway"):
+        scan.add(f"{scan.label(gateway)}: complex gateways are not supported; use exclusive, "
+                 "inclusive or parallel gateways", gateway)
+    for call in scan.elements("callActivity"):
+        scan.add(f"{scan.label(call)}: call activities are not supported, a model package "
+                 "holds one process; draw an embedded sub-process instead", call)
+    for container in scan.elements("subProcess", "transaction"):
+        _check_subprocess(scan, container)
+    for store in [*scan.root.iter(q("dataStore")), *scan.elements("dataStoreReference")]:
+        scan.add(f"{scan.label(store)}: data stores are not supported by the workflow "
+                 "engine; remove it (keep documents in task data or a data object)", store)
+    _check_event_refs(scan)
+    _check_cancel_activity(scan)
+
+
+def _check_subprocess(scan: ModelScan, container: etree._Element) -> None:
+    starts, ends = children(container, "startEvent"), children(container, "endEvent")
+    if not starts and not ends:
+        scan.add(f"{scan.label(container)} is empty: draw its steps between one start event "
+                 "and an end event, or use a task instead", container)
+    elif len(starts) != 1:
+        scan.add(f"{scan.label(container)} has {len(starts)} start events; a sub-process "
+                 "needs exactly one", container)
+    elif not ends:
+        scan.add(f"{scan.label(container)} has no end event", container)
+
+
+def _check_event_refs(scan: ModelScan) -> None:
+    for definition_kind, (attribute, target_kind) in _EVENT_REFS.items():
+        for definition in scan.elements(definition_kind):
+            ref = definition.get(attribute)
+            target = scan.by_id.get(ref or "")
+            if ref and (target is None or kind(target) != target_kind):
+                event = definition.getparent()
+                scan.add(f"{scan.label(event)} refers to {attribute}={ref!r}, but the file "
+                         f"defines no bpmn:{target_kind} with that id", event, field=attribute)
+
+
+def _check_cancel_activity(scan: ModelScan) -> None:
+    # SpiffWorkflow reads anything but "true" as non-interrupting; the XSD allows "1" and "0".
+    for event in scan.elements("boundaryEvent"):
+        value = event.get("cancelActivity")
+        if value is not None and value not in ("true", "false"):
+            scan.add(f"{scan.label(event)} has cancelActivity={value!r}; write true or false",
+                     event, field="cancelActivity")

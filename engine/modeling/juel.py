@@ -1,0 +1,44 @@
+"""Conservative translation of simple JUEL conditions, as Camunda Modeler writes them.
+
+`${approved}` -> `approved`; `${amount > 100 && ok}` -> `amount > 100 and ok`. Only these
+rewrites happen, outside string literals: `&&` -> `and`, `||` -> `or`, `!x` -> `not x`,
+`true/false/null` -> `True/False/None`; comparison operators stay as they are. Anything
+else (`eq`, `empty`, method calls, nested `${}`) is left alone, so the result fails the
+Python check and the analyst is asked for a Python condition instead of getting a guess.
+"""
+
+from __future__ import annotations
+
+import re
+
+_JUEL = re.compile(r"^\$\{(?P<body>[^{}]*)\}$", re.DOTALL)
+_STRING = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+_REWRITES = (
+    (re.compile(r"&&"), " and "),
+    (re.compile(r"\|\|"), " or "),
+    (re.compile(r"!(?!=)"), " not "),
+    (re.compile(r"\btrue\b"), "True"),
+    (re.compile(r"\bfalse\b"), "False"),
+    (re.compile(r"\bnull\b"), "None"),
+)
+
+
+def juel_to_python(text: str) -> str | None:
+    """The Python for a `${...}` condition, or None when `text` is not JUEL at all.
+
+    The result is not guaranteed to be valid Python; the caller checks it.
+    """
+    match = _JUEL.match(text.strip())
+    if match is None:
+        return None
+    # re.split with a capturing group alternates code, string, code, string, ...
+    parts = _STRING.split(match["body"])
+    return "".join(
+        part if index % 2 else _rewrite(part) for index, part in enumerate(parts)
+    ).strip()
+
+
+def _rewrite(code: str) -> str:
+    for pattern, replacement in _REWRITES:
+        code = pattern.sub(replacement, code)
+    return re.sub(r"\s+", " ", code)

@@ -1,0 +1,120 @@
+"""Steps: the human tasks of a model with their role, SLA, fee and form (DESIGN §2)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+
+from lxml import etree
+
+from engine.domain.definitions import StepDefinition, StepKind
+from engine.modeling.bpmn import ACTIVITIES, STEP_KINDS, ModelScan, children, kind, q, text_of
+from engine.modeling.extensions import Declared, candidate_group, form_key, read_properties
+from engine.modeling.values import canonical_sla, form_file_name, parse_fee
+
+_HOW_TO = 'add <camunda:property name="{0}" value="{1}"/> under the task\'s extension properties'
+
+
+def read_steps(
+    scan: ModelScan, forms: Collection[str], walk: dict[str, int]
+) -> list[StepDefinition]:
+    """Every step of the process, numbered 1.. in walk order; unreachable steps come last."""
+    lanes = lane_index(scan.root)
+    found: list[tuple[float, int, StepDefinition]] = []
+    for position, task in enumerate(scan.elements(*STEP_KINDS)):
+        step = _read_step(scan, task, lanes, frozenset(forms))
+        if step is not None:
+            found.append((walk.get(step.element_id, math.inf), position, step))
+    found.sort(key=lambda item: item[:2])
+    return [_renumber(step, number) for number, (_, _, step) in enumerate(found, start=1)]
+
+
+def _renumber(step: StepDefinition, order: int) -> StepDefinition:
+    return StepDefinition(**{**step.as_dict(), "order": order})
+
+
+def lane_index(root: etree._Element) -> dict[str, etree._Element]:
+    """Flow node id -> the innermost lane that lists it (nested lane sets included)."""
+    best: dict[str, tuple[int, etree._Element]] = {}
+    for lane in root.iter(q("lane")):
+        depth = sum(1 for a in lane.iterancestors(q("lane")))
+        for ref in children(lane, "flowNodeRef"):
+            node_id = text_of(ref).strip()
+            if node_id and depth >= best.get(node_id, (-1, lane))[0]:
+                best[node_id] = (depth, lane)
+    return {node_id: lane for node_id, (_, lane) in best.items()}
+
+
+def _read_step(
+    scan: ModelScan, task: etree._Element, lanes: dict[str, etree._Element],
+    forms: frozenset[str],
+) -> StepDefinition | None:
+    before = len(scan.problems)
+    props = read_properties(scan, task)
+    role = _role(scan, task, lanes)
+    sla = _sla(scan, task, props.get("sla"))
+    fee = _fee(scan, task, props.get("fee"))
+    form = _form(scan, task, props.get("form") or form_key(task), forms)
+    if len(scan.problems) > before or role is None or sla is None or fee is None:
+        return None
+    step_kind: StepKind = kind(task)  # type: ignore[assignment]  # one of STEP_KINDS
+    return StepDefinition(
+        element_id=task.get("id"), name=(task.get("name") or task.get("id")).strip(),
+        kind=step_kind, role=role, sla=sla, fee=fee, form=form, order=0, line=task.sourceline,
+    )
+
+
+def _role(scan: ModelScan, task: etree._Element, lanes: dict[str, etree._Element]) -> str | None:
+    # camunda:candidateGroups (or Zeebe's) overrides the lane, as in Camunda itself.
+    group = candidate_group(scan, task)
+    if group is not None:
+        return group.value
+    for holder in [task, *task.iterancestors()]:
+        if holder is not task and kind(holder) not in ACTIVITIES:
+            continue  # a step inside a sub-process inherits the sub-process's lane
+        lane = lanes.get(holder.get("id") or "")
+        if lane is not None and lane.get("id"):
+            return str(lane.get("id")).lower()
+    scan.add(f"step {task.get('id')!r} is in no lane and has no candidate groups: put it in "
+             "the lane of the role that does it", task, field="role")
+    return None
+
+
+def _sla(scan: ModelScan, task: etree._Element, declared: Declared | None) -> str | None:
+    if declared is None:
+        scan.add(f"step {task.get('id')!r} has no SLA: {_HOW_TO.format('sla', 'P3D')} "
+                 "(P3D = 3 working days, PT4H = 4 working hours)", task, field="sla")
+        return None
+    try:
+        return canonical_sla(declared.value)
+    except ValueError as exc:
+        scan.add(f"step {task.get('id')!r}: {exc}", declared.element,
+                 element_id=task.get("id"), field="sla")
+        return None
+
+
+def _fee(scan: ModelScan, task: etree._Element, declared: Declared | None) -> int | None:
+    if declared is None:
+        scan.add(f"step {task.get('id')!r} has no fee: {_HOW_TO.format('fee', '0')} "
+                 "(whole rupiah, 0 for no fee)", task, field="fee")
+        return None
+    try:
+        return parse_fee(declared.value)
+    except ValueError as exc:
+        scan.add(f"step {task.get('id')!r}: {exc}", declared.element,
+                 element_id=task.get("id"), field="fee")
+        return None
+
+
+def _form(
+    scan: ModelScan, task: etree._Element, declared: Declared | None, forms: frozenset[str]
+) -> str | None:
+    if declared is None or not declared.value.strip():
+        return None
+    name = form_file_name(declared.value, forms)
+    if name not in forms:
+        have = ", ".join(sorted(forms)) or "no forms"
+        scan.add(f"step {task.get('id')!r} uses the form {name!r}, which is not in the "
+                 f"package's forms/ (it has: {have})", declared.element,
+                 element_id=task.get("id"), field="form")
+    return name

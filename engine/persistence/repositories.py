@@ -1,0 +1,196 @@
+"""Repositories: the queries the services need, one small class per aggregate.
+
+Reads that serve listings touch indexed columns only; the workflow state column is
+loaded only by the use cases that run the engine.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, defer
+
+from engine.persistence.tables import (
+    ApplicationRecord,
+    EventRecord,
+    ModelVersionRecord,
+    ProcessModelRecord,
+    RegionRecord,
+    TaskRecord,
+    UserRecord,
+)
+
+
+class _Repository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, record: Any) -> None:
+        self.session.add(record)
+
+    def page(self, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
+        total = self.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        items = list(self.session.scalars(query.limit(limit).offset(offset)))
+        return items, int(total or 0)
+
+
+class RegionRepository(_Repository):
+    def get(self, code: str) -> RegionRecord | None:
+        return self.session.get(RegionRecord, code)
+
+    def list(self) -> Sequence[RegionRecord]:
+        return self.session.scalars(select(RegionRecord).order_by(RegionRecord.code)).all()
+
+
+class UserRepository(_Repository):
+    def by_token_hash(self, token_hash: str) -> UserRecord | None:
+        query = select(UserRecord).where(UserRecord.token_hash == token_hash)
+        return self.session.scalars(query).first()
+
+    def get(self, user_id: int) -> UserRecord | None:
+        return self.session.get(UserRecord, user_id)
+
+
+class ModelRepository(_Repository):
+    def get(self, region_code: str, key: str, *, for_update: bool = False) -> ProcessModelRecord | None:
+        query = select(ProcessModelRecord).where(
+            ProcessModelRecord.region_code == region_code, ProcessModelRecord.key == key
+        )
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def list(self, region_code: str) -> Sequence[ProcessModelRecord]:
+        query = (
+            select(ProcessModelRecord)
+            .where(ProcessModelRecord.region_code == region_code)
+            .order_by(ProcessModelRecord.key)
+        )
+        return self.session.scalars(query).all()
+
+    def version(self, model_id: int, version: int, *, with_blobs: bool = True) -> ModelVersionRecord | None:
+        query = select(ModelVersionRecord).where(
+            ModelVersionRecord.model_id == model_id, ModelVersionRecord.version == version
+        )
+        if not with_blobs:
+            query = query.options(defer(ModelVersionRecord.spec), defer(ModelVersionRecord.bpmn))
+        return self.session.scalars(query).first()
+
+    def version_by_id(self, version_id: int) -> ModelVersionRecord | None:
+        return self.session.get(ModelVersionRecord, version_id)
+
+    def versions(self, model_id: int) -> Sequence[ModelVersionRecord]:
+        query = (
+            select(ModelVersionRecord)
+            .where(ModelVersionRecord.model_id == model_id)
+            .options(defer(ModelVersionRecord.spec), defer(ModelVersionRecord.bpmn))
+            .order_by(ModelVersionRecord.version)
+        )
+        return self.session.scalars(query).all()
+
+    def newest_published(self, model_id: int) -> ModelVersionRecord | None:
+        query = (
+            select(ModelVersionRecord)
+            .where(ModelVersionRecord.model_id == model_id, ModelVersionRecord.status == "published")
+            .order_by(ModelVersionRecord.version.desc())
+            .limit(1)
+        )
+        return self.session.scalars(query).first()
+
+
+class ApplicationRepository(_Repository):
+    def get(self, application_id: uuid.UUID, *, for_update: bool = False) -> ApplicationRecord | None:
+        query = select(ApplicationRecord).where(ApplicationRecord.id == application_id)
+        if for_update:
+            # PostgreSQL serializes writers on the row; SQLite ignores it (one writer anyway).
+            query = query.with_for_update()
+        else:
+            query = query.options(defer(ApplicationRecord.state))
+        return self.session.scalars(query).first()
+
+    def listing(
+        self,
+        region_code: str | None,
+        *,
+        status: str | None = None,
+        process_key: str | None = None,
+        created_by: int | None = None,
+        overdue_ids: Select[Any] | None = None,
+    ) -> Select[Any]:
+        query = select(ApplicationRecord).options(defer(ApplicationRecord.state))
+        if region_code is not None:
+            query = query.where(ApplicationRecord.region_code == region_code)
+        if status:
+            query = query.where(ApplicationRecord.status == status)
+        if process_key:
+            query = query.where(ApplicationRecord.process_key == process_key)
+        if created_by is not None:
+            query = query.where(ApplicationRecord.created_by == created_by)
+        if overdue_ids is not None:
+            query = query.where(ApplicationRecord.id.in_(overdue_ids))
+        return query.order_by(ApplicationRecord.created_at.desc(), ApplicationRecord.id)
+
+
+class TaskRepository(_Repository):
+    def get(self, task_id: uuid.UUID) -> TaskRecord | None:
+        return self.session.get(TaskRecord, task_id)
+
+    def for_application(self, application_id: uuid.UUID) -> Sequence[TaskRecord]:
+        query = (
+            select(TaskRecord)
+            .where(TaskRecord.application_id == application_id)
+            .order_by(TaskRecord.ready_at, TaskRecord.element_id)
+        )
+        return self.session.scalars(query).all()
+
+    def for_applications(self, ids: Iterable[uuid.UUID]) -> Sequence[TaskRecord]:
+        query = (
+            select(TaskRecord)
+            .where(TaskRecord.application_id.in_(list(ids)), TaskRecord.state == "ready")
+            .order_by(TaskRecord.ready_at)
+        )
+        return self.session.scalars(query).all()
+
+    def inbox(
+        self,
+        region_code: str | None,
+        roles: Iterable[str] | None,
+        *,
+        claimed_by: int | None = None,
+        application_ids: Select[Any] | None = None,
+    ) -> Select[Any]:
+        query = select(TaskRecord).where(TaskRecord.state == "ready")
+        if region_code is not None:
+            query = query.where(TaskRecord.region_code == region_code)
+        if roles is not None:
+            query = query.where(TaskRecord.role.in_(sorted(roles)))
+        if claimed_by is not None:
+            query = query.where(TaskRecord.claimed_by == claimed_by)
+        if application_ids is not None:
+            query = query.where(TaskRecord.application_id.in_(application_ids))
+        return query.order_by(TaskRecord.ready_at, TaskRecord.id)
+
+
+class EventRepository(_Repository):
+    def for_application(self, application_id: uuid.UUID) -> Sequence[EventRecord]:
+        query = (
+            select(EventRecord)
+            .where(EventRecord.application_id == application_id)
+            .order_by(EventRecord.id)
+        )
+        return self.session.scalars(query).all()
+
+
+class Repositories:
+    """All repositories over one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.regions = RegionRepository(session)
+        self.users = UserRepository(session)
+        self.models = ModelRepository(session)
+        self.applications = ApplicationRepository(session)
+        self.tasks = TaskRepository(session)
+        self.events = EventRepository(session)

@@ -1,0 +1,148 @@
+"""Process models: upload (validate, compile, version), list, read, publish the standard."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from engine.domain.actors import ADMIN, ANALYST, Actor
+from engine.domain.definitions import CompiledModel, ModelPackage
+from engine.domain.errors import NotFoundError
+from engine.domain.views import ModelSummaryView, ModelVersionView
+from engine.modeling import compile_model, read_package_dir
+from engine.persistence.tables import ModelVersionRecord, ProcessModelRecord
+from engine.services.access import require_roles, visible_model, visible_region
+from engine.services.audit import record_event
+from engine.services.context import EngineContext
+from engine.services.presenters import model_summary, version_view
+from engine.unit_of_work import UnitOfWork
+
+
+def upload_model(ctx: EngineContext, actor: Actor, region: str, package: ModelPackage) -> ModelVersionView:
+    """Validate a model package and store it as the next version of its key in `region`.
+
+    Raises: PermissionDeniedError, NotFoundError, ModelInvalidError (every problem).
+    """
+    require_roles(actor, ADMIN, ANALYST, action="uploading a process model")
+    with ctx.uow() as uow:
+        visible_region(uow, actor, region)
+    compiled = compile_model(package)  # CPU work outside the transaction
+    with ctx.uow() as uow:
+        visible_region(uow, actor, region)
+        version = _store_version(uow, ctx, actor, region, compiled)
+        uow.commit()
+        return version_view(version)
+
+
+def _store_version(
+    uow: UnitOfWork, ctx: EngineContext, actor: Actor, region: str, compiled: CompiledModel,
+    lineage: dict[str, Any] | None = None,
+) -> ModelVersionRecord:
+    now = ctx.clock()
+    model = uow.repos.models.get(region, compiled.key, for_update=True)
+    if model is None:
+        model = ProcessModelRecord(region_code=region, key=compiled.key, title=compiled.title,
+                                   latest_version=0, created_at=now)
+        uow.repos.models.add(model)
+        uow.flush()
+    model.latest_version += 1
+    model.title = compiled.title
+    version = ModelVersionRecord(
+        model_id=model.id, region_code=region, key=compiled.key, version=model.latest_version,
+        title=compiled.title, status="published", process_sla=compiled.process_sla,
+        bpmn=compiled.bpmn, bpmn_sha256=package_digest(compiled), forms=compiled.forms,
+        standard=compiled.standard, steps=[s.as_dict() for s in compiled.steps],
+        timers=[t.as_dict() for t in compiled.timers], spec=compiled.spec, lineage=lineage,
+        created_by=actor.id or None, created_at=now,
+    )
+    uow.repos.models.add(version)
+    uow.flush()
+    record_event(uow, actor=actor, action="model.uploaded",
+                 subject=f"model:{region}/{compiled.key}@{version.version}", at=now,
+                 region_code=region, data={"version": version.version, "sha256": version.bpmn_sha256,
+                                           "steps": len(compiled.steps)})
+    return version
+
+
+def package_digest(compiled: CompiledModel) -> str:
+    """A fingerprint of the BPMN, forms and standard, to tell identical packages apart."""
+    digest = hashlib.sha256(compiled.bpmn)
+    digest.update(json.dumps([compiled.forms, compiled.standard], sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def import_directory(ctx: EngineContext, actor: Actor, root: Path) -> list[tuple[str, str, int, bool]]:
+    """Load `root/<region>/<key>/` packages; a package identical to its latest version is skipped.
+
+    Returns (region, key, version, created) per package. Regions missing from the
+    database are created from `root/<region>/region.json` ({name, timezone}).
+    Raises: ModelInvalidError naming the directory of the first bad package.
+    """
+    results = []
+    for region_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        _ensure_region(ctx, actor, region_dir)
+        for model_dir in sorted(p for p in region_dir.iterdir() if p.is_dir()):
+            compiled = compile_model(read_package_dir(model_dir))
+            results.append(_import_one(ctx, actor, region_dir.name, compiled))
+    return results
+
+
+def _ensure_region(ctx: EngineContext, actor: Actor, region_dir: Path) -> None:
+    from engine.services.regions import create_region
+
+    with ctx.uow() as uow:
+        if uow.repos.regions.get(region_dir.name) is not None:
+            return
+    meta_file = region_dir / "region.json"
+    meta = json.loads(meta_file.read_text("utf-8")) if meta_file.exists() else {}
+    create_region(ctx, actor, region_dir.name, meta.get("name", f"Region {region_dir.name}"),
+                  meta.get("timezone", "Asia/Jakarta"))
+
+
+def _import_one(ctx: EngineContext, actor: Actor, region: str, compiled: CompiledModel) -> tuple[str, str, int, bool]:
+    with ctx.uow() as uow:
+        model = uow.repos.models.get(region, compiled.key, for_update=True)
+        if model is not None:
+            latest = uow.repos.models.version(model.id, model.latest_version, with_blobs=False)
+            if latest is not None and latest.bpmn_sha256 == package_digest(compiled):
+                return region, compiled.key, latest.version, False
+        version = _store_version(uow, ctx, actor, region, compiled)
+        uow.commit()
+        return region, compiled.key, version.version, True
+
+
+def list_models(ctx: EngineContext, actor: Actor, region: str) -> list[ModelSummaryView]:
+    """The process models of a region.
+
+    Raises: NotFoundError.
+    """
+    with ctx.uow() as uow:
+        visible_region(uow, actor, region)
+        return [model_summary(m) for m in uow.repos.models.list(region)]
+
+
+def list_versions(ctx: EngineContext, actor: Actor, region: str, key: str) -> list[ModelVersionView]:
+    """Every version of a model, oldest first.
+
+    Raises: NotFoundError.
+    """
+    with ctx.uow() as uow:
+        model = visible_model(uow, actor, region, key)
+        return [version_view(v) for v in uow.repos.models.versions(model.id)]
+
+
+def get_version(
+    ctx: EngineContext, actor: Actor | None, region: str, key: str, version: int, *, full: bool = True
+) -> ModelVersionView:
+    """One version with its BPMN, forms and standard (`actor=None`: public read).
+
+    Raises: NotFoundError.
+    """
+    with ctx.uow() as uow:
+        model = visible_model(uow, actor, region, key)
+        record = uow.repos.models.version(model.id, version)
+        if record is None:
+            raise NotFoundError(f"version {version} of {key} not found in region {region}")
+        return version_view(record, full=full)

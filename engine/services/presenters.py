@@ -1,0 +1,115 @@
+"""Records to views: the only place that knows both shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from engine.domain.views import (
+    ApplicationView,
+    EventView,
+    ModelSummaryView,
+    ModelVersionView,
+    RegionView,
+    StepView,
+    TaskView,
+)
+from engine.persistence.tables import (
+    ApplicationRecord,
+    EventRecord,
+    ModelVersionRecord,
+    ProcessModelRecord,
+    RegionRecord,
+    TaskRecord,
+)
+
+
+def region_view(region: RegionRecord) -> RegionView:
+    return RegionView(region.code, region.name, region.timezone)
+
+
+def task_view(task: TaskRecord, now: datetime, **extra: object) -> TaskView:
+    due_at = getattr(task, "due_at", None)
+    overdue = bool(due_at and task.state == "ready" and due_at < now)
+    return TaskView(
+        id=task.id,
+        application_id=task.application_id,
+        element_id=task.element_id,
+        name=task.name,
+        role=task.role,
+        state=task.state,
+        claimed_by=task.claimed_by,
+        ready_at=task.ready_at,
+        due_at=due_at,
+        overdue=overdue,
+        sla=task.sla,
+        fee=task.fee,
+        form=task.form,
+        completed_at=task.completed_at,
+        completed_by=task.completed_by,
+        region=task.region_code,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def event_view(event: EventRecord) -> EventView:
+    return EventView(
+        event.id, event.at, event.actor, event.action, event.subject, event.reason, event.data
+    )
+
+
+def application_view(
+    app: ApplicationRecord,
+    tasks: Sequence[TaskRecord],
+    now: datetime,
+    events: Iterable[EventRecord] = (),
+) -> ApplicationView:
+    return ApplicationView(
+        id=app.id,
+        tracking_code=app.tracking_code,
+        status=app.status,
+        process_key=app.process_key,
+        version=app.version,
+        title=app.title,
+        region=app.region_code,
+        created_at=app.created_at,
+        updated_at=app.updated_at,
+        completed_at=app.completed_at,
+        applicant=app.applicant,
+        error=app.error,
+        tasks=[task_view(t, now, process_key=app.process_key) for t in tasks],
+        history=[event_view(e) for e in events],
+    )
+
+
+def step_views(version: ModelVersionRecord) -> list[StepView]:
+    return [
+        StepView(s["element_id"], s["name"], s["role"], s["sla"], s["fee"], s["form"], s["order"])
+        for s in sorted(version.steps, key=lambda s: s["order"])
+    ]
+
+
+def version_view(version: ModelVersionRecord, *, full: bool = False) -> ModelVersionView:
+    steps = step_views(version)
+    return ModelVersionView(
+        region=version.region_code,
+        key=version.key,
+        version=version.version,
+        title=version.title,
+        status=version.status,
+        process_sla=version.process_sla,
+        created_at=version.created_at,
+        steps=steps,
+        bpmn_sha256=version.bpmn_sha256,
+        total_fee=sum(s.fee for s in steps),
+        lineage=version.lineage,
+        bpmn=version.bpmn.decode("utf-8", errors="replace") if full else None,
+        forms=version.forms if full else None,
+        standard=version.standard if full else None,
+    )
+
+
+def model_summary(model: ProcessModelRecord) -> ModelSummaryView:
+    return ModelSummaryView(
+        model.region_code, model.key, model.title, model.latest_version, model.created_at
+    )

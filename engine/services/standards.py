@@ -1,0 +1,58 @@
+"""The public service standard (standar pelayanan) of a model version.
+
+The procedure, its deadlines and its fees come from the BPMN itself, so what is
+published is exactly what runs; the other components come from `standard.json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.domain.durations import parse_sla
+from engine.domain.errors import NotFoundError
+from engine.services.access import visible_model
+from engine.services.context import EngineContext
+from engine.services.presenters import step_views
+
+
+def service_standard(ctx: EngineContext, region: str, key: str, version: int | None = None) -> dict[str, Any]:
+    """Public: steps with role, SLA and fee in order, totals, and the standard's components.
+
+    `version=None` means the newest published version. Raises: NotFoundError.
+    """
+    with ctx.uow() as uow:
+        model = visible_model(uow, None, region, key)
+        record = (uow.repos.models.version(model.id, version, with_blobs=False) if version
+                  else uow.repos.models.newest_published(model.id))
+        if record is None:
+            raise NotFoundError(f"version {version} of {key} not found in region {region}")
+        steps = step_views(record)
+        return {
+            "region": record.region_code,
+            "key": record.key,
+            "version": record.version,
+            "title": record.title,
+            "status": record.status,
+            "procedure": [
+                {"order": i + 1, "element_id": s.element_id, "name": s.name, "role": s.role,
+                 "sla": s.sla, "fee": s.fee} for i, s in enumerate(steps)
+            ],
+            "totals": {
+                "fee": sum(s.fee for s in steps),
+                "legal_sla": record.process_sla,
+                "legal_sla_is_backstop": record.process_sla is None,
+                "step_sla_working_days": _sum_days(s.sla for s in steps),
+                "currency": "IDR",
+            },
+            "standard": record.standard or {},
+        }
+
+
+def _sum_days(slas: Any) -> int:
+    """Whole working days of the steps' day-based SLAs (hour-based ones excluded)."""
+    total = 0
+    for sla in slas:
+        if sla:
+            parsed = parse_sla(sla)
+            total += parsed.days if parsed.counts_days else 0
+    return total

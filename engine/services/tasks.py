@@ -1,0 +1,171 @@
+"""Officers' tasks: the inbox, one task, claim, unclaim and complete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.domain.actors import ADMIN, SUPERVISOR, Actor
+from engine.domain.errors import (
+    ApplicationNotRunningError,
+    FormInvalidError,
+    InvalidInputError,
+    PermissionDeniedError,
+    TaskClaimedError,
+    TaskNotReadyError,
+)
+from engine.domain.problems import Problem
+from engine.domain.views import ApplicationView, Page, TaskView
+from engine.persistence.tables import ApplicationRecord, ModelVersionRecord, TaskRecord
+from engine.services.access import visible_application, visible_task
+from engine.services.audit import record_event
+from engine.services.context import EngineContext
+from engine.services.presenters import application_view, task_view
+from engine.services.progress import apply_outcome, load_spec
+from engine.unit_of_work import UnitOfWork
+from engine.workflow.runtime import StepNotReadyError
+
+MAX_TASK_DATA_BYTES = 256 * 1024
+
+
+def inbox(
+    ctx: EngineContext, actor: Actor, *, assigned_to_me: bool = False, role: str | None = None,
+    limit: int = 50, offset: int = 0,
+) -> Page:
+    """Ready tasks of the actor's region whose role the actor holds, oldest first."""
+    roles: set[str] | None = None if actor.has_any(ADMIN, SUPERVISOR) else set(actor.step_roles())
+    if role is not None:
+        roles = {role} if roles is None or role in roles else set()
+    region = None if actor.is_admin else actor.region_code
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        own_apps = None
+        if actor.applicant_only:
+            own_apps = select(ApplicationRecord.id).where(ApplicationRecord.created_by == actor.id)
+        query = uow.repos.tasks.inbox(
+            region, roles, claimed_by=actor.id if assigned_to_me else None, application_ids=own_apps
+        )
+        tasks, total = uow.repos.tasks.page(query, limit, offset)
+        return Page([task_view(t, now) for t in tasks], total, limit, offset)
+
+
+def get_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
+    """One task with its form schema and submitted data.
+
+    Raises: NotFoundError.
+    """
+    with ctx.uow() as uow:
+        task = visible_task(uow, actor, task_id)
+        app = uow.repos.applications.get(task.application_id)
+        assert app is not None
+        version = uow.repos.models.version_by_id(app.model_version_id)
+        schema = version.forms.get(task.form) if version is not None and task.form else None
+        return task_view(task, ctx.clock(), process_key=app.process_key, form_schema=schema,
+                         data=task.data)
+
+
+def claim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
+    """Take a ready task; claiming one's own claim again is a no-op.
+
+    Raises: NotFoundError, PermissionDeniedError, TaskNotReadyError, TaskClaimedError.
+    """
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        task, app = _workable(uow, actor, task_id)
+        if task.claimed_by != actor.id:
+            task.claimed_by, task.claimed_at = actor.id, now
+            app.updated_at = now  # bumps the row version: a concurrent claim fails
+            record_event(uow, actor=actor, action="task.claimed", subject=f"task:{task.id}", at=now,
+                         region_code=task.region_code, application_id=app.id,
+                         data={"element_id": task.element_id})
+        uow.commit()
+        return task_view(task, now, process_key=app.process_key)
+
+
+def unclaim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, reason: str | None = None) -> TaskView:
+    """Release a claim: the holder may, and so may a supervisor or admin.
+
+    Raises: NotFoundError, PermissionDeniedError, TaskNotReadyError.
+    """
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        task = visible_task(uow, actor, task_id)
+        app = visible_application(uow, actor, task.application_id, for_update=True)
+        if task.state != "ready":
+            raise TaskNotReadyError(f"task {task_id} is {task.state}")
+        if task.claimed_by not in (None, actor.id) and not actor.has_any(ADMIN, SUPERVISOR):
+            raise PermissionDeniedError("only the holder or a supervisor may release this claim")
+        if task.claimed_by is not None:
+            before = task.claimed_by
+            task.claimed_by, task.claimed_at, app.updated_at = None, None, now
+            record_event(uow, actor=actor, action="task.unclaimed", subject=f"task:{task.id}", at=now,
+                         region_code=task.region_code, application_id=app.id, reason=reason,
+                         data={"before": {"claimed_by": before}, "after": {"claimed_by": None}})
+        uow.commit()
+        return task_view(task, now, process_key=app.process_key)
+
+
+def complete_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, data: Any) -> ApplicationView:
+    """Complete a ready task with its form data and run the process on (no claim needed).
+
+    Raises: NotFoundError, PermissionDeniedError, TaskNotReadyError, TaskClaimedError,
+    ApplicationNotRunningError, FormInvalidError, ConcurrentUpdateError.
+    """
+    data = _task_data(data)
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        task, app = _workable(uow, actor, task_id)
+        version, loaded = load_spec(ctx, uow, app.model_version_id)
+        _validate_form(ctx, version, task, data)
+        try:
+            outcome = ctx.runtime.complete(loaded, app.state, task.id, data)
+        except StepNotReadyError:
+            raise TaskNotReadyError(f"task {task_id} is no longer ready") from None
+        task.state, task.completed_at, task.completed_by, task.data = "completed", now, actor.id, data
+        record_event(uow, actor=actor, action="task.completed", subject=f"task:{task.id}", at=now,
+                     region_code=task.region_code, application_id=app.id,
+                     data={"element_id": task.element_id, "data": data})
+        apply_outcome(uow, app, version, outcome, actor=actor, now=now)
+        uow.commit()
+        return application_view(app, uow.repos.tasks.for_application(app.id), now)
+
+
+def _workable(uow: UnitOfWork, actor: Actor, task_id: uuid.UUID) -> tuple[TaskRecord, ApplicationRecord]:
+    task = visible_task(uow, actor, task_id)
+    # Lock the application first: concurrent actions on it queue here (PostgreSQL).
+    app = visible_application(uow, actor, task.application_id, for_update=True)
+    uow.session.refresh(task)  # type: ignore[union-attr]  # re-read after the lock
+    if not actor.may_work_step(task.role, own_application=app.created_by == actor.id):
+        raise PermissionDeniedError(f"this step belongs to the role {task.role!r}")
+    if task.state != "ready":
+        raise TaskNotReadyError(f"task {task_id} is already {task.state}")
+    if app.status != "running":
+        raise ApplicationNotRunningError(f"application {app.id} is {app.status}")
+    if task.claimed_by not in (None, actor.id):
+        raise TaskClaimedError(f"task {task_id} is claimed by another officer")
+    return task, app
+
+
+def _task_data(data: Any) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInputError("data must be an object", [Problem("must be an object", field="data")])
+    if len(repr(data)) > MAX_TASK_DATA_BYTES:
+        raise InvalidInputError("data is too large; attach documents by reference",
+                                [Problem("too large", field="data")])
+    return data
+
+
+def _validate_form(ctx: EngineContext, version: ModelVersionRecord, task: TaskRecord, data: dict[str, Any]) -> None:
+    schema = version.forms.get(task.form) if task.form else None
+    if schema is None:
+        return
+    errors = ctx.forms.validate(schema, data, cache_key=f"{version.id}:{task.form}")
+    if errors:
+        raise FormInvalidError(
+            f"the data does not satisfy the form {task.form}",
+            [Problem(e.message, field=e.field or "/", element_id=task.element_id) for e in errors],
+        )

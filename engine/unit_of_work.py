@@ -1,0 +1,72 @@
+"""The unit of work: one transaction per use case, committed explicitly by the service.
+
+Services open `with uow:`, read and write through its repositories, and call
+`uow.commit()` once; leaving the block without committing rolls everything back, so
+a failure can never leave state, tasks and events half-written (DESIGN §8).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.domain.errors import ConcurrentUpdateError
+from engine.persistence.repositories import Repositories
+
+
+class UnitOfWork:
+    """A session-per-use-case transaction with the repositories bound to it."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+        self.session: Session | None = None
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        self.repos = Repositories(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self.session is not None
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+            self.session = None
+
+    def commit(self) -> None:
+        """Commit the use case's changes as one transaction.
+
+        Raises: ConcurrentUpdateError when another transaction changed the same rows.
+        """
+        assert self.session is not None
+        try:
+            self.session.commit()
+        except StaleDataError:
+            self.session.rollback()
+            raise ConcurrentUpdateError(
+                "the application was changed by another request at the same time; "
+                "nothing was written, reload and try again"
+            ) from None
+
+    def flush(self) -> None:
+        """Send pending changes (to get generated ids) without committing.
+
+        Raises: ConcurrentUpdateError when another transaction changed the same rows.
+        """
+        assert self.session is not None
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise ConcurrentUpdateError("the application was changed concurrently") from None
+        except OperationalError as exc:  # SQLite: "database is locked" past busy_timeout
+            raise ConcurrentUpdateError(f"the database is busy: {exc.orig}") from None

@@ -1,0 +1,219 @@
+"""The SpiffWorkflow adapter: start, restore, complete, and report human steps.
+
+It knows workflows, tasks and states; it does not know users, HTTP or the database.
+The spec comes from the model version (restored once per process and cached); the
+state is the application's saved document. Each call returns an `Outcome` that the
+service layer persists in one transaction.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any, Literal
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.workflow.serialization import WorkflowCodec
+
+StepStateName = Literal["ready", "completed", "cancelled"]
+
+# A request may run at most this many engine tasks (gateways, scripts, events) before
+# it stops: a loop of script tasks has no user step to wait on and would otherwise spin.
+MAX_ENGINE_STEPS_PER_CALL = 5_000
+# SpiffWorkflow's task tree never shrinks; past ~1,000 tasks its lookups and recursion
+# break down (pitfalls: loops > ~500 rounds, chains of ~490 tasks). Stop well before.
+MAX_TASKS_IN_TREE = 2_500
+
+
+class StepNotReadyError(Exception):
+    """The task is not a READY human step of this workflow."""
+
+
+class EngineStepLimitError(Exception):
+    """The workflow ran more engine steps, or grew more tasks, than one call allows."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepState:
+    """A human step as SpiffWorkflow sees it now."""
+
+    task_id: uuid.UUID
+    element_id: str
+    name: str
+    state: StepStateName
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a call left behind: the state to save, the human steps, and how it ended."""
+
+    state: dict[str, Any]
+    steps: list[StepState]
+    completed: bool
+    error: dict[str, Any] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSpec:
+    """A model version's spec, restored once and shared by every call on that version."""
+
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+
+
+_STATE_NAMES: dict[int, StepStateName] = {
+    TaskState.READY: "ready",
+    TaskState.COMPLETED: "completed",
+    TaskState.CANCELLED: "cancelled",
+}
+
+
+class WorkflowRuntime:
+    """Runs applications' workflows statelessly: load, act, save, on every call."""
+
+    def __init__(
+        self,
+        codec: WorkflowCodec | None = None,
+        script_engine_factory: Callable[[], PythonScriptEngine] | None = None,
+        cache_size: int = 256,
+    ) -> None:
+        self._codec = codec or WorkflowCodec()
+        self._script_engine = (script_engine_factory or PythonScriptEngine)()
+        self._cache: OrderedDict[Any, LoadedSpec] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = Lock()
+
+    def load_spec(
+        self, cache_key: Any, spec_source: Callable[[], dict[str, Any]] | dict[str, Any]
+    ) -> LoadedSpec:
+        """The restored spec of a model version, from the cache when possible.
+
+        `spec_source` may be a callable so the caller reads the stored spec only on a miss.
+        """
+        with self._lock:
+            loaded = self._cache.get(cache_key)
+            if loaded is not None:
+                self._cache.move_to_end(cache_key)
+                return loaded
+        spec_dict = spec_source() if callable(spec_source) else spec_source
+        spec, subprocess_specs = self._codec.spec_from_dict(spec_dict)
+        loaded = LoadedSpec(spec, subprocess_specs)
+        with self._lock:
+            self._cache[cache_key] = loaded
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return loaded
+
+    def start(self, loaded: LoadedSpec, data: dict[str, Any]) -> Outcome:
+        """Create a workflow seeded with `data` and run it to its first waits."""
+        workflow = BpmnWorkflow(
+            loaded.spec, loaded.subprocess_specs, script_engine=self._script_engine
+        )
+        # Seed on the root task: workflow.set_data() is not visible to tasks.
+        workflow.task_tree.data.update(copy.deepcopy(data))
+        return self._advance(workflow)
+
+    def complete(
+        self, loaded: LoadedSpec, state: dict[str, Any], task_id: uuid.UUID, data: dict[str, Any]
+    ) -> Outcome:
+        """Complete a READY human step with `data` and run the engine on.
+
+        Raises: StepNotReadyError when the task is not a READY human step.
+        """
+        workflow = self.restore(loaded, state)
+        task = self._ready_step(workflow, task_id)
+        # Deep copy in, replace top-level keys: SpiffWorkflow shares nested data between
+        # tasks (3.2.0) and its form merge drops list items.
+        task.data.update(copy.deepcopy(data))
+        task.run()
+        return self._advance(workflow)
+
+    def restore(self, loaded: LoadedSpec, state: dict[str, Any]) -> BpmnWorkflow:
+        """The workflow of a saved state, with our script engine attached."""
+        workflow = self._codec.state_from_dict(state, loaded.spec, loaded.subprocess_specs)
+        workflow.script_engine = self._script_engine
+        for subprocess in workflow.subprocesses.values():
+            subprocess.script_engine = self._script_engine
+        return workflow
+
+    def _ready_step(self, workflow: BpmnWorkflow, task_id: uuid.UUID) -> Any:
+        try:
+            task = workflow.get_task_from_id(task_id)
+        except (WorkflowException, KeyError):
+            raise StepNotReadyError(str(task_id)) from None
+        # SpiffWorkflow's run() completes a FUTURE task silently: check it ourselves.
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise StepNotReadyError(str(task_id))
+        return task
+
+    def _advance(self, workflow: BpmnWorkflow) -> Outcome:
+        error = None
+        try:
+            workflow.do_engine_steps(will_complete_task=_step_counter(workflow))
+        except (SpiffWorkflowException, EngineStepLimitError, RecursionError) as exc:
+            error = _describe_error(exc)
+        except Exception as exc:  # noqa: BLE001 - any failure becomes an incident, never a 500
+            error = _describe_error(exc)
+        return Outcome(
+            state=self._codec.state_to_dict(workflow),
+            steps=list(_human_steps(workflow)),
+            completed=error is None and workflow.is_completed(),
+            error=error,
+            data=_final_data(workflow),
+        )
+
+
+def _step_counter(workflow: BpmnWorkflow) -> Callable[[Any], None]:
+    count = 0
+
+    def count_step(_task: Any) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_ENGINE_STEPS_PER_CALL or len(workflow.tasks) > MAX_TASKS_IN_TREE:
+            raise EngineStepLimitError(
+                f"the process ran more than {MAX_ENGINE_STEPS_PER_CALL} automatic steps "
+                f"or grew past {MAX_TASKS_IN_TREE} tasks; is there an endless loop?"
+            )
+
+    return count_step
+
+
+def _human_steps(workflow: BpmnWorkflow) -> Iterable[StepState]:
+    tasks = list(workflow.get_tasks(manual=True))
+    for subprocess in workflow.subprocesses.values():
+        tasks.extend(subprocess.get_tasks(manual=True))
+    for task in tasks:
+        name = _STATE_NAMES.get(task.state)
+        if name is not None:
+            spec = task.task_spec
+            yield StepState(task.id, spec.bpmn_id or spec.name, spec.bpmn_name or "", name)
+
+
+def _final_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    if workflow.is_completed():
+        end = workflow.get_next_task(spec_name="End", state=TaskState.COMPLETED)
+        return dict(end.data) if end is not None else dict(workflow.data)
+    return {}
+
+
+def _describe_error(exc: BaseException) -> dict[str, Any]:
+    task = getattr(exc, "task", None)
+    spec = getattr(task, "task_spec", None)
+    message = str(exc) or type(exc).__name__
+    error: dict[str, Any] = {"message": message, "type": type(exc).__name__}
+    if spec is not None:
+        error["element_id"] = spec.bpmn_id or spec.name
+    line = getattr(exc, "line_number", None)
+    if isinstance(line, int) and line > 0:
+        error["line"] = line
+    return error

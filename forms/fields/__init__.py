@@ -1,0 +1,1 @@
+"""The reusable field schemas (`<name>.json`), referenced as `permitflow:fields/<name>`."""

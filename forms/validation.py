@@ -1,0 +1,166 @@
+"""Validate task data against a form schema and report every error by field path.
+
+`FormValidator.validate` returns all errors (not just the first), each as a `FieldError`
+whose `field` is a JSON pointer into the submitted data, sorted by field. Format checking is
+on, with our formats (`forms.registry`). Data that JSON cannot carry (NaN, a set, a non-text
+key, a value that contains itself) is reported at its path instead of crashing the check.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+
+from forms.registry import field_registry, format_checker, format_message
+from forms.schemas import schema_problems, validator_class
+
+_MAX_DEPTH = 200
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with submitted data: where (JSON pointer, "" = root) and what."""
+
+    field: str
+    message: str
+
+
+class FormSchemaError(ValueError):
+    """The form schema itself is unusable; `problems` lists why (see `schema_problems`)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class FormValidator:
+    """Validates task data against a form schema; caches compiled validators by a key.
+
+    The key must identify the schema's content (e.g. `3273/pbg@2/registration.json`);
+    without one, the schema's canonical JSON is the key. Safe to share between threads.
+    """
+
+    def __init__(self, *, max_cached: int = 512) -> None:
+        self._cache: OrderedDict[str, Validator] = OrderedDict()
+        self._max_cached = max_cached
+        self._lock = threading.Lock()
+
+    def validate(
+        self, schema: dict[str, Any], data: object, *, cache_key: str | None = None
+    ) -> list[FieldError]:
+        """Every error of `data` against `schema`, sorted by field (empty list = valid).
+
+        Raises: FormSchemaError if the schema is not usable.
+        """
+        validator = self._compiled(schema, cache_key)
+        problems: list[FieldError] = []
+        clean = _jsonish(data, "", problems, set())
+        bad = [p.field for p in problems]
+        errors = [
+            error
+            for error in map(_field_error, validator.iter_errors(clean))
+            if not any(_within(error.field, pointer) for pointer in bad)
+        ]
+        return sorted(set(problems + errors), key=lambda e: (e.field, e.message))
+
+    def _compiled(self, schema: dict[str, Any], cache_key: str | None) -> Validator:
+        key = cache_key if cache_key is not None else _fingerprint(schema)
+        with self._lock:
+            if key is not None and key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        validator = _compile(schema)
+        if key is not None:
+            with self._lock:
+                self._cache[key] = validator
+                while len(self._cache) > self._max_cached:
+                    self._cache.popitem(last=False)
+        return validator
+
+
+def _compile(schema: dict[str, Any]) -> Validator:
+    problems = schema_problems(schema)
+    if problems:
+        raise FormSchemaError(problems)
+    cls = validator_class(schema)
+    return cls(schema, registry=field_registry(), format_checker=format_checker())
+
+
+def _fingerprint(schema: object) -> str | None:
+    try:
+        return json.dumps(schema, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return None  # not JSON: checked (and refused) on every call, never cached
+
+
+def _field_error(error: ValidationError) -> FieldError:
+    pointer = _pointer(error.absolute_path)
+    if error.validator == "required":
+        # Point at the missing property itself, which is where a form shows the error.
+        missing = [name for name in error.validator_value if _is_missing(error, name)]
+        if missing:
+            pointer = f"{pointer}/{_escape(missing[0])}"
+    message = error.message
+    if error.validator == "format":
+        message = format_message(str(error.validator_value), error.instance) or message
+    return FieldError(pointer, message)
+
+
+def _is_missing(error: ValidationError, name: object) -> bool:
+    return isinstance(name, str) and error.message == f"{name!r} is a required property"
+
+
+def _pointer(parts: Any) -> str:
+    return "".join(f"/{_escape(str(part))}" for part in parts)
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def _within(field: str, pointer: str) -> bool:
+    return field == pointer or field.startswith(pointer + "/")
+
+
+def _jsonish(value: object, pointer: str, problems: list[FieldError], seen: set[int]) -> Any:
+    """A JSON-only copy of `value`; what JSON cannot carry is reported and becomes None."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        problems.append(FieldError(pointer, f"{value!r} is not a number JSON can carry"))
+        return None
+    if not isinstance(value, dict | list):
+        problems.append(FieldError(pointer, f"a {type(value).__name__} is not a JSON value"))
+        return None
+    if id(value) in seen or len(seen) >= _MAX_DEPTH:
+        problems.append(FieldError(pointer, "the value contains itself or is nested too deeply"))
+        return None
+    seen.add(id(value))
+    try:
+        if isinstance(value, list):
+            return [_jsonish(v, f"{pointer}/{i}", problems, seen) for i, v in enumerate(value)]
+        return _jsonish_object(value, pointer, problems, seen)
+    finally:
+        seen.discard(id(value))
+
+
+def _jsonish_object(
+    value: dict[Any, Any], pointer: str, problems: list[FieldError], seen: set[int]
+) -> dict[str, Any]:
+    clean = {}
+    for key, item in value.items():
+        child = f"{pointer}/{_escape(str(key))}"
+        if isinstance(key, str):
+            clean[key] = _jsonish(item, child, problems, seen)
+        else:
+            problems.append(FieldError(child, f"key {key!r} is not text"))
+    return clean

@@ -1,0 +1,180 @@
+"""Initial schema: regions, users, process models and versions, applications, tasks, events.
+
+Revision ID: 0001
+Revises: 
+Create Date: 2026-11-28 09:05:14.296793
+"""
+
+from alembic import op
+import sqlalchemy as sa
+import engine.persistence.tables
+from sqlalchemy.dialects import postgresql
+
+revision = '0001'
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    
+    op.create_table('events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('region_code', sa.String(length=16), nullable=True),
+    sa.Column('application_id', sa.Uuid(), nullable=True),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.create_index('ix_events_application', ['application_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_region_code'), ['region_code'], unique=False)
+
+    op.create_table('regions',
+    sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('created_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('code')
+    )
+    op.create_table('process_models',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('region_code', sa.String(length=16), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('latest_version', sa.Integer(), nullable=False),
+    sa.Column('created_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['region_code'], ['regions.code'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('region_code', 'key')
+    )
+    op.create_table('users',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('region_code', sa.String(length=16), nullable=True),
+    sa.Column('roles', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['region_code'], ['regions.code'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_hash')
+    )
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_users_region_code'), ['region_code'], unique=False)
+
+    op.create_table('model_versions',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('model_id', sa.Integer(), nullable=False),
+    sa.Column('region_code', sa.String(length=16), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('process_sla', sa.String(length=32), nullable=True),
+    sa.Column('bpmn', sa.LargeBinary(), nullable=False),
+    sa.Column('bpmn_sha256', sa.String(length=64), nullable=False),
+    sa.Column('forms', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('standard', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('steps', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('timers', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('spec', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('lineage', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['model_id'], ['process_models.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('model_id', 'version')
+    )
+    with op.batch_alter_table('model_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_model_versions_model_id'), ['model_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_model_versions_region_code'), ['region_code'], unique=False)
+
+    op.create_table('applications',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('region_code', sa.String(length=16), nullable=False),
+    sa.Column('model_version_id', sa.Integer(), nullable=False),
+    sa.Column('process_key', sa.String(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('tracking_code', sa.String(length=32), nullable=False),
+    sa.Column('applicant', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('state', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('error', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('row_version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['model_version_id'], ['model_versions.id'], ),
+    sa.ForeignKeyConstraint(['region_code'], ['regions.code'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('tracking_code')
+    )
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_applications_model_version_id'), ['model_version_id'], unique=False)
+        batch_op.create_index('ix_applications_region_status', ['region_code', 'status', 'created_at'], unique=False)
+
+    op.create_table('tasks',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('application_id', sa.Uuid(), nullable=False),
+    sa.Column('region_code', sa.String(length=16), nullable=False),
+    sa.Column('element_id', sa.String(length=200), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('role', sa.String(length=100), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('claimed_by', sa.Integer(), nullable=True),
+    sa.Column('claimed_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('ready_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('completed_by', sa.Integer(), nullable=True),
+    sa.Column('form', sa.String(length=200), nullable=True),
+    sa.Column('sla', sa.String(length=32), nullable=True),
+    sa.Column('fee', sa.BigInteger(), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tasks_application_id'), ['application_id'], unique=False)
+        batch_op.create_index('ix_tasks_claimed', ['region_code', 'state', 'claimed_by'], unique=False)
+        batch_op.create_index('ix_tasks_inbox', ['region_code', 'state', 'role', 'ready_at'], unique=False)
+
+    
+
+
+def downgrade() -> None:
+    
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.drop_index('ix_tasks_inbox')
+        batch_op.drop_index('ix_tasks_claimed')
+        batch_op.drop_index(batch_op.f('ix_tasks_application_id'))
+
+    op.drop_table('tasks')
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.drop_index('ix_applications_region_status')
+        batch_op.drop_index(batch_op.f('ix_applications_model_version_id'))
+
+    op.drop_table('applications')
+    with op.batch_alter_table('model_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_model_versions_region_code'))
+        batch_op.drop_index(batch_op.f('ix_model_versions_model_id'))
+
+    op.drop_table('model_versions')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_users_region_code'))
+
+    op.drop_table('users')
+    op.drop_table('process_models')
+    op.drop_table('regions')
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_events_region_code'))
+        batch_op.drop_index('ix_events_application')
+
+    op.drop_table('events')
+    

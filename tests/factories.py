@@ -1,0 +1,64 @@
+"""Small factory functions for test data: unique values, sensible defaults."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from engine.domain.actors import SYSTEM, Actor
+from engine.domain.definitions import ModelPackage
+from engine.domain.views import ModelVersionView
+from engine.services import models, regions
+from engine.services.context import EngineContext
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+_counter = itertools.count(1)
+
+REGION_NAMES = {"3273": ("Kota Bandung", "Asia/Jakarta"), "3510": ("Kab. Banyuwangi", "Asia/Jakarta"),
+                "5171": ("Kota Denpasar", "Asia/Makassar"), "9471": ("Kota Jayapura", "Asia/Jayapura")}
+
+
+def make_region(ctx: EngineContext, code: str = "3273") -> str:
+    name, timezone = REGION_NAMES.get(code, (f"Region {code}", "Asia/Jakarta"))
+    regions.create_region(ctx, SYSTEM, code, name, timezone)
+    return code
+
+
+def make_user(ctx: EngineContext, *roles: str, region: str | None = "3273", name: str | None = None) -> tuple[Actor, str]:
+    """A user with `roles`; returns the actor and its bearer token."""
+    created = regions.add_user(ctx, name or f"user{next(_counter)}", list(roles), region, SYSTEM)
+    return Actor(created.id, created.name, created.region_code, frozenset(created.roles)), created.token
+
+
+def tiny_bpmn(key: str = "tiny", *, steps: int = 2, sla: str = "P1D", fee: str = "0",
+              role: str = "front-office", script: str | None = None, form: str | None = None) -> bytes:
+    """A straight line of `steps` user tasks in one lane, optionally followed by a script task."""
+    ids = [f"step_{i}" for i in range(1, steps + 1)]
+    form_prop = f'<camunda:property name="form" value="{form}"/>' if form else ""
+    tasks = "".join(
+        f'<bpmn:userTask id="{i}" name="Langkah {n}"><bpmn:extensionElements><camunda:properties>'
+        f'<camunda:property name="sla" value="{sla}"/><camunda:property name="fee" value="{fee}"/>'
+        f"{form_prop}</camunda:properties></bpmn:extensionElements></bpmn:userTask>"
+        for n, i in enumerate(ids, 1)
+    )
+    chain = ["start", *ids] + (["script"] if script else []) + ["end"]
+    flows = "".join(
+        f'<bpmn:sequenceFlow id="f{n}" sourceRef="{a}" targetRef="{b}"/>'
+        for n, (a, b) in enumerate(itertools.pairwise(chain))
+    )
+    script_el = f'<bpmn:scriptTask id="script"><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>' if script else ""
+    refs = "".join(f"<bpmn:flowNodeRef>{i}</bpmn:flowNodeRef>" for i in ids)
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://permitflow.test">
+  <bpmn:process id="{key}" name="Izin {key}" isExecutable="true">
+    <bpmn:laneSet id="lanes"><bpmn:lane id="{role}" name="Petugas">{refs}</bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"/>{tasks}{script_el}
+    <bpmn:endEvent id="end"/>{flows}
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def upload(ctx: EngineContext, region: str, bpmn: bytes, forms: dict[str, bytes] | None = None) -> ModelVersionView:
+    return models.upload_model(ctx, SYSTEM, region, ModelPackage(bpmn=bpmn, forms=forms or {}))

@@ -1,0 +1,165 @@
+"""Applications through the service layer: start, inbox, claim, complete, errors."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.domain import errors
+from engine.persistence.tables import EventRecord, TaskRecord
+from engine.services import applications, tasks
+from engine.services.context import EngineContext
+from tests.factories import make_region, make_user, tiny_bpmn, upload
+
+FORM = json.dumps({
+    "type": "object",
+    "required": ["nik"],
+    "properties": {"nik": {"type": "string", "format": "nik"}, "note": {"type": "string"}},
+}).encode()
+
+
+@pytest.fixture
+def region(ctx: EngineContext) -> str:
+    return make_region(ctx, "3273")
+
+
+def start(ctx: EngineContext, actor, key: str = "tiny", data=None):
+    return applications.start_application(ctx, actor, "3273", key, {"name": "Siti"}, data or {})
+
+
+def test_an_application_runs_to_the_end_with_each_step_persisted(ctx: EngineContext, region: str) -> None:
+    upload(ctx, region, tiny_bpmn(steps=3))
+    officer, _ = make_user(ctx, "front-office")
+    app = start(ctx, officer)
+    assert app.status == "running" and app.tracking_code.startswith("PF-")
+    seen = []
+    for _ in range(3):
+        (task,) = [t for t in applications.get_application(ctx, officer, app.id).tasks if t.state == "ready"]
+        seen.append(task.element_id)
+        app = tasks.complete_task(ctx, officer, task.id, {"note": task.element_id})
+    assert seen == ["step_1", "step_2", "step_3"]
+    assert app.status == "completed" and app.completed_at is not None
+    assert [t.state for t in app.tasks] == ["completed"] * 3
+    actions = [e.action for e in applications.get_application(ctx, officer, app.id).history]
+    assert actions == ["application.started"] + ["task.completed"] * 3 + ["application.completed"]
+
+
+def test_inbox_lists_ready_tasks_of_own_roles_and_region_only(ctx: EngineContext, region: str) -> None:
+    make_region(ctx, "3510")
+    upload(ctx, region, tiny_bpmn(role="technical-team"))
+    upload(ctx, "3510", tiny_bpmn(role="technical-team"))
+    tech, _ = make_user(ctx, "technical-team")
+    front, _ = make_user(ctx, "front-office")
+    other_region, _ = make_user(ctx, "technical-team", region="3510")
+    app = start(ctx, front)
+    inbox = tasks.inbox(ctx, tech)
+    assert [t.application_id for t in inbox.items] == [app.id] and inbox.total == 1
+    assert tasks.inbox(ctx, front).total == 0
+    assert tasks.inbox(ctx, other_region).total == 0
+    with pytest.raises(errors.NotFoundError):
+        applications.get_application(ctx, other_region, app.id)
+    with pytest.raises(errors.NotFoundError):
+        tasks.complete_task(ctx, other_region, inbox.items[0].id, {})
+
+
+def test_claims_guard_completion(ctx: EngineContext, region: str) -> None:
+    upload(ctx, region, tiny_bpmn())
+    ani, _ = make_user(ctx, "front-office")
+    budi, _ = make_user(ctx, "front-office")
+    supervisor, _ = make_user(ctx, "supervisor")
+    task = start(ctx, ani).tasks[0]
+    assert tasks.claim_task(ctx, ani, task.id).claimed_by == ani.id
+    assert tasks.claim_task(ctx, ani, task.id).claimed_by == ani.id  # idempotent
+    with pytest.raises(errors.TaskClaimedError):
+        tasks.claim_task(ctx, budi, task.id)
+    with pytest.raises(errors.TaskClaimedError):
+        tasks.complete_task(ctx, budi, task.id, {})
+    with pytest.raises(errors.PermissionDeniedError):
+        tasks.unclaim_task(ctx, budi, task.id)
+    assert tasks.unclaim_task(ctx, supervisor, task.id, "Ani sakit").claimed_by is None
+    assert tasks.inbox(ctx, budi, assigned_to_me=True).total == 0
+    tasks.complete_task(ctx, budi, task.id, {})
+    with pytest.raises(errors.TaskNotReadyError):
+        tasks.complete_task(ctx, ani, task.id, {})
+
+
+def test_a_step_of_another_role_is_refused(ctx: EngineContext, region: str) -> None:
+    upload(ctx, region, tiny_bpmn(role="head-of-office"))
+    front, _ = make_user(ctx, "front-office")
+    task = start(ctx, front).tasks[0]
+    with pytest.raises(errors.PermissionDeniedError):
+        tasks.complete_task(ctx, front, task.id, {})
+
+
+def test_form_data_is_validated_with_field_paths(ctx: EngineContext, region: str) -> None:
+    upload(ctx, region, tiny_bpmn(steps=1, form="register.json"), {"register.json": FORM})
+    officer, _ = make_user(ctx, "front-office")
+    task = start(ctx, officer).tasks[0]
+    with pytest.raises(errors.FormInvalidError) as refused:
+        tasks.complete_task(ctx, officer, task.id, {"nik": "123", "note": 5})
+    fields = sorted(p.field for p in refused.value.problems)
+    assert fields == ["/nik", "/note"]
+    app = tasks.complete_task(ctx, officer, task.id, {"nik": "3273014501900002"})
+    assert app.status == "completed"
+
+
+def test_a_failing_script_puts_the_application_in_error_and_keeps_the_step(ctx: EngineContext, region: str) -> None:
+    upload(ctx, region, tiny_bpmn(steps=1, script="total = 1 / 0"))
+    officer, _ = make_user(ctx, "front-office")
+    task = start(ctx, officer).tasks[0]
+    app = tasks.complete_task(ctx, officer, task.id, {})
+    assert app.status == "error"
+    assert app.error["element_id"] == "script" and "division by zero" in app.error["message"]
+    assert applications.list_applications(ctx, officer, status="error").total == 1
+
+
+def test_a_runaway_script_is_stopped_and_isolated(ctx: EngineContext, region: str) -> None:
+    upload(ctx, region, tiny_bpmn(key="runaway", steps=1, script="x = 0\nwhile x >= 0:\n    x = x + 1"))
+    upload(ctx, region, tiny_bpmn(key="calm", steps=1))
+    officer, _ = make_user(ctx, "front-office")
+    task = start(ctx, officer, "runaway").tasks[0]
+    app = tasks.complete_task(ctx, officer, task.id, {})
+    assert app.status == "error" and app.error["element_id"] == "script"
+    calm = start(ctx, officer, "calm")
+    assert tasks.complete_task(ctx, officer, calm.tasks[0].id, {}).status == "completed"
+
+
+def test_concurrent_completions_of_one_task_step_once(ctx: EngineContext, region: str) -> None:
+    upload(ctx, region, tiny_bpmn(steps=2))
+    officer, _ = make_user(ctx, "front-office")
+    task = start(ctx, officer).tasks[0]
+    results: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            tasks.complete_task(ctx, officer, task.id, {})
+            results.append("ok")
+        except errors.ConflictError as exc:
+            results.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("ok") == 1, results
+    assert len(results) == 8
+    with ctx.uow() as uow:
+        completed = uow.session.scalar(select(func.count()).select_from(EventRecord).where(
+            EventRecord.action == "task.completed"))
+        ready = uow.session.scalars(select(TaskRecord.element_id).where(TaskRecord.state == "ready")).all()
+    assert completed == 1 and ready == ["step_2"]
+
+
+def test_unknown_model_and_unknown_ids_are_not_found(ctx: EngineContext, region: str) -> None:
+    officer, _ = make_user(ctx, "front-office")
+    with pytest.raises(errors.NotFoundError):
+        start(ctx, officer, "nope")
+    with pytest.raises(errors.NotFoundError):
+        tasks.get_task(ctx, officer, uuid.uuid4())
