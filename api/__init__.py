@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from api import applications, process_models, regions, tasks
+from api import applications, calendars, fees, process_models, regions, reports, tasks, tracking
 from api.config import load_config
 from api.errors import register_error_handlers
 from api.schemas import ProblemSchema
@@ -35,7 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     init_engine(app)
     api = PermitflowApi(app)
-    for module in (regions, process_models, applications, tasks):
+    for module in (regions, calendars, process_models, applications, fees, tasks, reports, tracking):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     return app

@@ -40,7 +40,8 @@ class Applications(MethodView):
         """List applications (filters: status, process, region)"""
         return applications.list_applications(
             ctx(), current_actor(), status=args.get("status"), process_key=args.get("process"),
-            region=args.get("region"), limit=args["limit"], offset=args["offset"],
+            region=args.get("region"), overdue=args.get("overdue", False),
+            limit=args["limit"], offset=args["offset"],
         )
 
 

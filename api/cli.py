@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 import sys
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,69 @@ def demo(keep: Path | None) -> None:
     from api.demo import run_demo
 
     run_demo(keep, click.echo)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="run one pass and exit")
+@click.option("--now", "now_text", default=None, help="ISO time to run at (replay); implies --once")
+@click.option("--interval", default=30.0, show_default=True, help="seconds between passes")
+def worker(once: bool, now_text: str | None, interval: float) -> None:
+    """Fire due timers and mark overdue steps and applications."""
+    from api.worker_loop import run_forever
+    from engine.services.worker import run_pass
+
+    context = engine_context()
+    if once or now_text:
+        report = run_pass(context, _aware(now_text) if now_text else None)
+        click.echo(f"timers fired: {report.timers_fired}, steps breached: {report.steps_breached}, "
+                   f"applications breached: {report.applications_breached}")
+        return
+    run_forever(context, interval)
+
+
+def _aware(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("give the time with its offset, e.g. 2026-03-16T10:00:00+07:00")
+    return moment
+
+
+@main.group("calendar", cls=_Group)
+def calendar_group() -> None:
+    """Region working-day calendars."""
+
+
+@calendar_group.command("due")
+@click.option("--region", required=True)
+@click.option("--from", "start", required=True, help="ISO time with offset")
+@click.option("--sla", required=True, help="P{n}D or PT{n}H")
+def calendar_due(region: str, start: str, sla: str) -> None:
+    """When a step ready at --from with --sla is due in --region."""
+    from engine.services.calendars import due_time
+
+    result = due_time(engine_context(), region, _aware(start), sla)
+    click.echo(f"due_at: {result['due_at'].isoformat()}")
+    click.echo(f"local:  {result['due_local']}")
+
+
+@main.group("audit", cls=_Group)
+def audit_group() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--region", default=None)
+def audit_verify(region: str | None) -> None:
+    """Walk the hash chains; report the first broken link of each (exit 1 if any)."""
+    from engine.services.audit import verify_audit
+
+    breaks = verify_audit(engine_context(), region)
+    for found in breaks:
+        click.echo(f"chain {found.chain}: broken at event #{found.seq} (id {found.event_id}): "
+                   f"{found.reason}")
+    if breaks:
+        sys.exit(1)
+    click.echo("audit chains intact")

@@ -90,11 +90,13 @@ class TaskSchema(Schema):
     completed_by = fields.Integer(allow_none=True)
     region = fields.String()
     process_key = fields.String()
+    working_hours_left = fields.Float(allow_none=True)
 
 
 class TaskDetailSchema(TaskSchema):
     form_schema = fields.Dict(allow_none=True)
     data = fields.Dict(allow_none=True)
+    fee_item = fields.Dict(allow_none=True)
 
 
 class EventSchema(Schema):
@@ -105,6 +107,10 @@ class EventSchema(Schema):
     subject = fields.String()
     reason = fields.String(allow_none=True)
     data = fields.Dict()
+    chain = fields.String()
+    seq = fields.Integer()
+    prev_hash = fields.String()
+    hash = fields.String()
 
 
 class ApplicationSchema(Schema):
@@ -122,6 +128,13 @@ class ApplicationSchema(Schema):
     error = fields.Dict(allow_none=True)
     tasks = fields.List(fields.Nested(TaskSchema))
     history = fields.List(fields.Nested(EventSchema))
+    due_at = fields.AwareDateTime(allow_none=True)
+    overdue = fields.Boolean()
+    process_sla = fields.String(allow_none=True)
+    sla_backstop = fields.Boolean()
+    sla_paused = fields.Boolean()
+    cancelled_reason = fields.String(allow_none=True)
+    fees = fields.List(fields.Dict())
 
 
 class ApplicationStartSchema(Schema):
@@ -134,11 +147,13 @@ class ApplicationListArgsSchema(PagingArgsSchema):
     status = fields.String(validate=validate.OneOf(["running", "completed", "error", "cancelled"]))
     process = fields.String()
     region = fields.String()
+    overdue = fields.Boolean()
 
 
 class TaskListArgsSchema(PagingArgsSchema):
     assigned = fields.String(validate=validate.OneOf(["me"]))
     role = fields.String(validate=ROLE)
+    overdue = fields.Boolean()
 
 
 class TaskCompleteSchema(Schema):
@@ -164,3 +179,63 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
 
 ApplicationPageSchema = page_schema(ApplicationSchema, "ApplicationPage")
 TaskPageSchema = page_schema(TaskSchema, "TaskPage")
+
+
+class PaymentSchema(Schema):
+    fee_item = fields.UUID(required=True)
+    # strict: "1000" and 1000.0 are refused here already; the engine refuses them again.
+    amount = fields.Integer(required=True, strict=True)
+    reference = fields.String(required=True)
+    channel = fields.String(load_default="bank_transfer")
+
+
+class PaymentViewSchema(Schema):
+    reference = fields.String()
+    channel = fields.String()
+    amount = fields.Integer()
+    paid_at = fields.AwareDateTime()
+    receipt_no = fields.String()
+
+
+class FeeItemSchema(Schema):
+    fee_item = fields.UUID()
+    element_id = fields.String()
+    name = fields.String()
+    amount = fields.Integer()
+    currency = fields.String()
+    status = fields.String()
+    receipt_no = fields.String(allow_none=True)
+    paid_at = fields.AwareDateTime(allow_none=True)
+    cancelled_reason = fields.String(allow_none=True)
+    payment = fields.Nested(PaymentViewSchema)
+
+
+class CancelSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class CalendarArgsSchema(Schema):
+    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+
+
+class OverrideSchema(Schema):
+    day = fields.Date(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["closed", "open"]))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class CalendarUpdateSchema(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    overrides = fields.List(fields.Nested(OverrideSchema), required=True)
+
+
+class DueArgsSchema(Schema):
+    from_ = fields.AwareDateTime(required=True, data_key="from")
+    sla = fields.String(required=True)
+
+
+class ReportArgsSchema(Schema):
+    from_ = fields.AwareDateTime(required=True, data_key="from")
+    to = fields.AwareDateTime(required=True)
+    region = fields.String()
+    process = fields.String()

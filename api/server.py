@@ -7,6 +7,9 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from api import create_app
+from api.cli import database_url
+from api.wiring import build_context
+from api.worker_loop import start_background_worker
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -33,14 +36,7 @@ def run_server(host: str, port: int, *, workers: int, threads: int, with_worker:
         "timeout": 60,
     }
     if with_worker:
-        _start_worker_thread()
+        # One worker thread in the serving (arbiter) process; more workers can run as
+        # separate `permitflow worker` processes: they coordinate through the database.
+        start_background_worker(build_context(database_url()))
     _Gunicorn(options).run()
-
-
-def _start_worker_thread() -> None:
-    """The SLA/timer worker beside the API (filled in by the worker module when present)."""
-    try:
-        from api.worker_loop import start_background_worker
-    except ImportError:  # the worker arrives with the SLA issue
-        return
-    start_background_worker()

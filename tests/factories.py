@@ -62,3 +62,77 @@ def tiny_bpmn(key: str = "tiny", *, steps: int = 2, sla: str = "P1D", fee: str =
 
 def upload(ctx: EngineContext, region: str, bpmn: bytes, forms: dict[str, bytes] | None = None) -> ModelVersionView:
     return models.upload_model(ctx, SYSTEM, region, ModelPackage(bpmn=bpmn, forms=forms or {}))
+
+
+class Clock:
+    """A settable clock for EngineContext.clock (aware datetimes)."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta) -> None:
+        from datetime import timedelta
+
+        self.now = self.now + timedelta(**delta)
+
+
+TIMER_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://permitflow.test">
+  <bpmn:process id="escalation" name="Izin dengan eskalasi" isExecutable="true">
+    <bpmn:extensionElements><camunda:properties><camunda:property name="sla" value="P10D"/></camunda:properties></bpmn:extensionElements>
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="front-office"><bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane>
+      <bpmn:lane id="head-of-office"><bpmn:flowNodeRef>escalated</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"/>
+    <bpmn:userTask id="review" name="Periksa berkas">
+      <bpmn:extensionElements><camunda:properties><camunda:property name="sla" value="PT8H"/><camunda:property name="fee" value="0"/></camunda:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:boundaryEvent id="too_slow" name="Terlalu lama" attachedToRef="review">
+      <bpmn:timerEventDefinition id="td"><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT4H</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="escalated" name="Keputusan kepala kantor">
+      <bpmn:extensionElements><camunda:properties><camunda:property name="sla" value="P1D"/><camunda:property name="fee" value="0"/></camunda:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end_ok"/>
+    <bpmn:endEvent id="end_escalated"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end_ok"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="too_slow" targetRef="escalated"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="escalated" targetRef="end_escalated"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+APPLICANT_LOOP_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://permitflow.test">
+  <bpmn:process id="loop" name="Izin dengan perbaikan berkas" isExecutable="true">
+    <bpmn:extensionElements><camunda:properties><camunda:property name="sla" value="P3D"/></camunda:properties></bpmn:extensionElements>
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="front-office"><bpmn:flowNodeRef>check</bpmn:flowNodeRef><bpmn:flowNodeRef>complete_gw</bpmn:flowNodeRef></bpmn:lane>
+      <bpmn:lane id="applicant"><bpmn:flowNodeRef>fix</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"/>
+    <bpmn:userTask id="check" name="Periksa kelengkapan">
+      <bpmn:extensionElements><camunda:properties><camunda:property name="sla" value="P1D"/><camunda:property name="fee" value="0"/></camunda:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:exclusiveGateway id="complete_gw" default="f_incomplete"/>
+    <bpmn:userTask id="fix" name="Lengkapi berkas">
+      <bpmn:extensionElements><camunda:properties><camunda:property name="sla" value="P5D"/><camunda:property name="fee" value="0"/></camunda:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="complete_gw"/>
+    <bpmn:sequenceFlow id="f_complete" sourceRef="complete_gw" targetRef="end">
+      <bpmn:conditionExpression>complete == True</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_incomplete" sourceRef="complete_gw" targetRef="fix"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="fix" targetRef="check"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()

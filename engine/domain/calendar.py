@@ -122,6 +122,11 @@ class WorkingCalendar:
 
     # -- days ---------------------------------------------------------------------------------
 
+    @property
+    def tz(self) -> ZoneInfo:
+        """The region's time zone."""
+        return self._zone
+
     def day_info(self, day: date) -> DayInfo:
         """Whether `day` is a working day here, with the reason when it is not a plain one."""
         override = self._overrides.get(day)

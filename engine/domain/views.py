@@ -45,6 +45,8 @@ class TaskView:
     process_key: str = ""
     form_schema: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
+    working_hours_left: float | None = None
+    fee_item: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,10 @@ class EventView:
     subject: str
     reason: str | None
     data: dict[str, Any]
+    chain: str = ""
+    seq: int = 0
+    prev_hash: str = ""
+    hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +80,13 @@ class ApplicationView:
     error: dict[str, Any] | None
     tasks: list[TaskView] = field(default_factory=list)
     history: list[EventView] = field(default_factory=list)
+    due_at: datetime | None = None
+    overdue: bool = False
+    process_sla: str | None = None
+    sla_backstop: bool = False
+    sla_paused: bool = False
+    cancelled_reason: str | None = None
+    fees: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

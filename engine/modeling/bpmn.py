@@ -95,8 +95,7 @@ class ModelScan:
         """Every element of the given kinds inside the chosen process."""
         if self.process is None:
             return
-        for element in self.process.iter(*(q(k) for k in kinds)):
-            yield element
+        yield from self.process.iter(*(q(k) for k in kinds))
 
     def scopes(self) -> Iterator[etree._Element]:
         """The process and every sub-process in it: each holds its own flow graph."""

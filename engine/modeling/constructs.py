@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine.modeling.bpmn import ModelScan, children, kind, q, text_of
+from engine.modeling.bpmn import NS, ModelScan, children, kind, q, text_of
 from engine.modeling.graph import Scope
 
 _CONDITIONAL_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
@@ -71,11 +71,26 @@ def check_unsupported(scan: ModelScan) -> None:
                  "holds one process; draw an embedded sub-process instead", call)
     for container in scan.elements("subProcess", "transaction"):
         _check_subprocess(scan, container)
-    for store in [*scan.root.iter(q("dataStore")), *scan.elements("dataStoreReference")]:
-        scan.add(f"{scan.label(store)}: data stores are not supported by the workflow "
-                 "engine; remove it (keep documents in task data or a data object)", store)
+    _check_data_stores(scan)
     _check_event_refs(scan)
     _check_cancel_activity(scan)
+
+
+def _check_data_stores(scan: ModelScan) -> None:
+    # A data store drawn for documentation is harmless; SpiffWorkflow fails on any data
+    # association to one ("Cannot resolve dataOutputAssociation") and on bpmn:dataStore.
+    for store in scan.root.iter(q("dataStore")):
+        scan.add(f"{scan.label(store)}: data stores are not supported by the workflow "
+                 "engine; remove it", store)
+    stores = {e.get("id") for e in scan.elements("dataStoreReference")}
+    for ref in scan.root.xpath("//bpmn:dataInputAssociation/bpmn:sourceRef"
+                               " | //bpmn:dataOutputAssociation/bpmn:targetRef", namespaces=NS):
+        if text_of(ref).strip() in stores:
+            activity = ref.getparent().getparent()
+            scan.add(f"{scan.label(activity)} reads or writes the data store "
+                     f"{text_of(ref).strip()!r}; data stores are not supported by the workflow "
+                     "engine: keep the data in task data or a data object", ref,
+                     element_id=activity.get("id"))
 
 
 def _check_subprocess(scan: ModelScan, container: etree._Element) -> None:

@@ -38,7 +38,7 @@ _PYTHON_FORMATS = (None, "", "python", "python3", "text/x-python")
 
 def code_problems(
     scan: ModelScan, owner: etree._Element, holder: etree._Element, text: str, *,
-    mode: str, what: str, check_code: CheckCode,
+    mode: str, what: str, check_code: CheckCode, hint: str = "",
 ) -> bool:
     """Check `text` (held by `holder`, belonging to `owner`) and report what is wrong.
 
@@ -52,7 +52,7 @@ def code_problems(
         if match := _LINE.match(message):
             line = (holder.sourceline or 1) + int(match[1]) - 1
             detail = match[2] or message
-        scan.add(f"{what} of {scan.label(owner)}: {detail}", owner, line=line)
+        scan.add(f"{what} of {scan.label(owner)}: {detail}{hint}", owner, line=line)
     return not messages
 
 

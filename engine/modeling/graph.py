@@ -19,6 +19,7 @@ from lxml import etree
 from engine.modeling.bpmn import FLOW_NODES, GATEWAYS, ModelScan, children, kind
 
 _NO_INCOMING_OK = frozenset({"startEvent", "boundaryEvent"})
+MAX_PATH = 300
 
 
 @dataclass
@@ -54,14 +55,21 @@ def _add_flow(scan: ModelScan, scope: Scope, flow: etree._Element) -> None:
             scan.add(f"sequence flow {flow.get('id')!r} has no {attribute}", flow)
             resolved = False
         elif ref not in scope.nodes:
-            where = ("belongs to another process or sub-process" if ref in scan.by_id
-                     else "does not exist")
+            where = _where(scan.by_id.get(ref))
             scan.add(f"sequence flow {flow.get('id')!r} has {attribute}={ref!r}, which {where}; "
                      "connect it to a task, event or gateway of the same process", flow)
             resolved = False
     if resolved:
         for attribute, mapping in ends.items():
             mapping.setdefault(flow.get(attribute), []).append(flow)
+
+
+def _where(target: etree._Element | None) -> str:
+    if target is None:
+        return "does not exist"
+    if kind(target) in FLOW_NODES:
+        return "belongs to another process or sub-process"
+    return "is not a task, event or gateway"
 
 
 def check_connections(scan: ModelScan, scopes: list[Scope]) -> None:
@@ -106,15 +114,42 @@ def check_boundaries(scan: ModelScan, scopes: list[Scope]) -> None:
                 scan.add(f"boundary event {node.get('id')!r} is attached to "
                          f"{node.get('attachedToRef')!r}, which is not a task or sub-process "
                          "of the same process", node, field="attachedToRef")
+            if not any((kind(c) or "").endswith("EventDefinition") for c in node):
+                scan.add(f"boundary event {node.get('id')!r} has no trigger: make it a timer, "
+                         "message, signal, error or escalation event", node)
 
 
-def walk_order(scopes: list[Scope]) -> dict[str, int]:
+def walk_order(scan: ModelScan, scopes: list[Scope]) -> dict[str, int]:
     """Position of each flow node in a breadth-first walk from the process start events.
 
     Edges are sequence flows, activity -> its boundary events, and sub-process -> its
     start events; so a step reached only through an escalation timer still gets a place.
-    Positions start at 1.
+    Positions start at 1. A path longer than MAX_PATH is reported: SpiffWorkflow parses
+    and runs a process recursively, one level per node, and fails near 490.
     """
+    starts = [n for n, node in scopes[0].nodes.items() if kind(node) == "startEvent"]
+    order, depth = _bfs(starts, _edges(scopes))
+    _report_unreachable(scan, scopes, order)
+    if depth > MAX_PATH:
+        scan.add(f"the process has a path of {depth} tasks, events and gateways in a row; the "
+                 f"workflow engine runs at most {MAX_PATH}: split it into sub-processes",
+                 scan.process)
+    return order
+
+
+def _report_unreachable(scan: ModelScan, scopes: list[Scope], order: dict[str, int]) -> None:
+    # SpiffWorkflow silently drops what it cannot reach. Nodes without incoming flows are
+    # already reported as dangling, and an unreachable sub-process stands for its content.
+    for scope in scopes:
+        if scope.element is not scan.process and scope.element.get("id") not in order:
+            continue
+        for node_id, node in scope.nodes.items():
+            if node_id in order or _outside_flow(node) or not scope.incoming.get(node_id):
+                continue
+            scan.add(f"{scan.label(node)} cannot be reached from the start event", node)
+
+
+def _edges(scopes: list[Scope]) -> dict[str, list[str]]:
     edges: dict[str, list[str]] = {}
     for scope in scopes:
         for source, flows in scope.outgoing.items():
@@ -124,8 +159,7 @@ def walk_order(scopes: list[Scope]) -> dict[str, int]:
                 edges.setdefault(node.get("attachedToRef") or "", []).append(node_id)
             elif kind(node) in ("subProcess", "transaction", "adHocSubProcess"):
                 edges.setdefault(node_id, []).extend(_entry_ids(node))
-    starts = [n for n, node in scopes[0].nodes.items() if kind(node) == "startEvent"] if scopes else []
-    return _bfs(starts, edges)
+    return edges
 
 
 def _entry_ids(container: etree._Element) -> list[str]:
@@ -135,13 +169,16 @@ def _entry_ids(container: etree._Element) -> list[str]:
     return [e.get("id") for e in entries if e.get("id")]
 
 
-def _bfs(starts: list[str], edges: dict[str, list[str]]) -> dict[str, int]:
+def _bfs(starts: list[str], edges: dict[str, list[str]]) -> tuple[dict[str, int], int]:
+    """(node id -> visiting position, the deepest level reached)."""
     order: dict[str, int] = {}
-    queue = deque(starts)
+    queue = deque((start, 1) for start in starts)
+    deepest = 0
     while queue:
-        node_id = queue.popleft()
+        node_id, level = queue.popleft()
         if node_id in order:
             continue
         order[node_id] = len(order) + 1
-        queue.extend(n for n in edges.get(node_id, []) if n not in order)
-    return order
+        deepest = max(deepest, level)
+        queue.extend((n, level + 1) for n in edges.get(node_id, []) if n not in order)
+    return order, deepest

@@ -19,6 +19,7 @@ from engine.modeling.bpmn import FLOW_NODES, ModelScan, children, kind, q
 
 MAX_FLOW_NODES = 1000
 KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+_XML_ID = re.compile(r"^[^\W\d][\w.\-]*$")  # an XML NCName, as the BPMN schema requires
 # Task spec names SpiffWorkflow creates itself; an element with such an id replaces the
 # synthetic spec and the workflow breaks at run time ("No output task connected").
 RESERVED_IDS = frozenset({"Start", "End", "Root", "StartEventSplit", "StartEventJoin"})
@@ -71,11 +72,14 @@ def _pool_name(scan: ModelScan, process_id: str) -> str:
 
 
 def index_ids(scan: ModelScan) -> None:
-    """Fill `scan.by_id`; every repeated id is a problem naming both lines."""
+    """Fill `scan.by_id`; every repeated or malformed id is a problem (both lines named)."""
     for element in scan.root.iter(etree.Element):
         element_id = element.get("id")
         if element_id is None:
             continue
+        if not _XML_ID.match(element_id):
+            scan.add(f"the id {element_id!r} is not a valid XML id: start with a letter or "
+                     "'_' and use only letters, digits, '_', '-' and '.'", element)
         first = scan.by_id.setdefault(element_id, element)
         if first is not element:
             scan.add(f"the id {element_id!r} is used twice: line {first.sourceline} and "
@@ -90,7 +94,8 @@ def check_ids(scan: ModelScan) -> None:
             scan.add(f"a {kind(element)} has no id", element)
         elif element_id in RESERVED_IDS or element_id.endswith(RESERVED_SUFFIXES):
             scan.add(f"the id {element_id!r} of {scan.label(element)} is reserved by the "
-                     "workflow engine; rename the element (e.g. 'start_application')", element)
+                     "workflow engine for a task of its own; give the element another id",
+                     element)
 
 
 def check_size(scan: ModelScan) -> bool:

@@ -45,14 +45,20 @@ def parse_bpmn(data: bytes, filename: str) -> tuple[etree._Element | None, list[
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         if any(marker in data for marker in _DTD_MARKERS):
-            return problem(NO_DTD, exc.lineno)
+            return problem(NO_DTD, _doctype_line(data))
         return problem(_syntax_message(exc), exc.lineno)
     except (ValueError, etree.LxmlError) as exc:  # e.g. an unknown encoding name
         return problem(f"the file cannot be read as XML: {exc}")
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        return problem(NO_DTD, 1)
+        return problem(NO_DTD, _doctype_line(data))
     return _check_shape(root, filename)
+
+
+def _doctype_line(data: bytes) -> int:
+    """Line of the DOCTYPE in an ASCII-compatible file; 1 when it cannot be told."""
+    index = data.find(b"<!DOCTYPE")
+    return data.count(b"\n", 0, index) + 1 if index >= 0 else 1
 
 
 def _syntax_message(exc: etree.XMLSyntaxError) -> str:

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from engine.persistence.tables import (
     ApplicationRecord,
     EventRecord,
+    FeeItemRecord,
     ModelVersionRecord,
+    PaymentRecord,
     ProcessModelRecord,
     RegionRecord,
     TaskRecord,
@@ -118,7 +121,7 @@ class ApplicationRepository(_Repository):
         status: str | None = None,
         process_key: str | None = None,
         created_by: int | None = None,
-        overdue_ids: Select[Any] | None = None,
+        overdue_at: datetime | None = None,
     ) -> Select[Any]:
         query = select(ApplicationRecord).options(defer(ApplicationRecord.state))
         if region_code is not None:
@@ -129,8 +132,12 @@ class ApplicationRepository(_Repository):
             query = query.where(ApplicationRecord.process_key == process_key)
         if created_by is not None:
             query = query.where(ApplicationRecord.created_by == created_by)
-        if overdue_ids is not None:
-            query = query.where(ApplicationRecord.id.in_(overdue_ids))
+        if overdue_at is not None:
+            late_steps = select(TaskRecord.application_id).where(
+                TaskRecord.state == "ready", TaskRecord.due_at < overdue_at)
+            query = query.where(ApplicationRecord.status == "running", or_(
+                ApplicationRecord.due_at < overdue_at, ApplicationRecord.breached_at.is_not(None),
+                ApplicationRecord.id.in_(late_steps)))
         return query.order_by(ApplicationRecord.created_at.desc(), ApplicationRecord.id)
 
 
@@ -161,8 +168,11 @@ class TaskRepository(_Repository):
         *,
         claimed_by: int | None = None,
         application_ids: Select[Any] | None = None,
+        overdue_at: datetime | None = None,
     ) -> Select[Any]:
         query = select(TaskRecord).where(TaskRecord.state == "ready")
+        if overdue_at is not None:
+            query = query.where(TaskRecord.due_at < overdue_at)
         if region_code is not None:
             query = query.where(TaskRecord.region_code == region_code)
         if roles is not None:
@@ -172,6 +182,27 @@ class TaskRepository(_Repository):
         if application_ids is not None:
             query = query.where(TaskRecord.application_id.in_(application_ids))
         return query.order_by(TaskRecord.ready_at, TaskRecord.id)
+
+
+class FeeRepository(_Repository):
+    def for_task(self, task_id: uuid.UUID) -> FeeItemRecord | None:
+        return self.session.scalars(select(FeeItemRecord).where(FeeItemRecord.task_id == task_id)).first()
+
+    def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> FeeItemRecord | None:
+        query = select(FeeItemRecord).where(FeeItemRecord.id == item_id)
+        return self.session.scalars(query.with_for_update() if for_update else query).first()
+
+    def for_application(self, application_id: uuid.UUID) -> Sequence[FeeItemRecord]:
+        query = (select(FeeItemRecord).where(FeeItemRecord.application_id == application_id)
+                 .order_by(FeeItemRecord.created_at, FeeItemRecord.element_id))
+        return self.session.scalars(query).all()
+
+    def payment_by_reference(self, reference: str) -> PaymentRecord | None:
+        return self.session.scalars(select(PaymentRecord).where(PaymentRecord.reference == reference)).first()
+
+    def payments(self, application_id: uuid.UUID) -> Sequence[PaymentRecord]:
+        query = select(PaymentRecord).where(PaymentRecord.application_id == application_id)
+        return self.session.scalars(query.order_by(PaymentRecord.id)).all()
 
 
 class EventRepository(_Repository):
@@ -194,3 +225,4 @@ class Repositories:
         self.applications = ApplicationRepository(session)
         self.tasks = TaskRepository(session)
         self.events = EventRepository(session)
+        self.fees = FeeRepository(session)

@@ -9,13 +9,14 @@ holds a region's data carries `region_code`: the natural shard key (DESIGN §7).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -40,9 +42,12 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value
+        # Normalize: SQLite keeps no offset, so 10:00+07:00 must be stored as 03:00 UTC.
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:
@@ -66,7 +71,27 @@ class RegionRecord(Base):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
+    working_days: Mapped[list[Any]] = mapped_column(JsonType, default=lambda: [0, 1, 2, 3, 4])
+    opens: Mapped[str] = mapped_column(String(5), default="07:30")
+    closes: Mapped[str] = mapped_column(String(5), default="16:00")
     created_at: Mapped[datetime]
+
+
+class CalendarOverrideRecord(Base):
+    """A region's own change to its calendar; removing one keeps the row (audited)."""
+
+    __tablename__ = "calendar_overrides"
+    __table_args__ = (Index("ix_calendar_overrides_region_day", "region_code", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    removed_by: Mapped[int | None] = mapped_column(Integer)
+    removed_at: Mapped[datetime | None]
 
 
 class UserRecord(Base):
@@ -121,6 +146,11 @@ class ApplicationRecord(Base):
     __tablename__ = "applications"
     __table_args__ = (
         Index("ix_applications_region_status", "region_code", "status", "created_at"),
+        Index("ix_applications_region_key", "region_code", "process_key", "created_at"),
+        # The worker's work list: running applications past due and not yet marked.
+        Index("ix_applications_sla_due", "due_at",
+              postgresql_where=text("status = 'running' AND breached_at IS NULL"),
+              sqlite_where=text("status = 'running' AND breached_at IS NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -138,6 +168,16 @@ class ApplicationRecord(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+    cancelled_reason: Mapped[str | None] = mapped_column(Text)
+    # The process SLA clock (DESIGN §3): a budget of working minutes that runs while the
+    # application waits on officers and pauses while it waits on the applicant.
+    process_sla: Mapped[str | None] = mapped_column(String(32))
+    sla_backstop: Mapped[bool] = mapped_column(Boolean, default=False)
+    sla_budget_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    sla_used_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    sla_running_since: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
     # Optimistic concurrency: every UPDATE checks and bumps this, so a write based
     # on a stale read fails instead of silently overwriting a newer state.
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -150,6 +190,12 @@ class TaskRecord(Base):
     __table_args__ = (
         Index("ix_tasks_inbox", "region_code", "state", "role", "ready_at"),
         Index("ix_tasks_claimed", "region_code", "state", "claimed_by"),
+        Index("ix_tasks_region_due", "region_code", "state", "due_at"),
+        Index("ix_tasks_completed", "region_code", "completed_at"),
+        # The worker's work list: ready steps past due and not yet marked overdue.
+        Index("ix_tasks_sla_due", "due_at",
+              postgresql_where=text("state = 'ready' AND breached_at IS NULL"),
+              sqlite_where=text("state = 'ready' AND breached_at IS NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -170,11 +216,21 @@ class TaskRecord(Base):
     sla: Mapped[str | None] = mapped_column(String(32))
     fee: Mapped[int] = mapped_column(BigInteger, default=0)
     data: Mapped[dict[str, Any] | None]
+    clock_started_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    # Working minutes from ready to done, fixed at completion (reports read this).
+    work_minutes: Mapped[int | None] = mapped_column(Integer)
 
 
 class EventRecord(Base):
+    """One audit event; `hash` chains it to the previous event of its region's chain."""
+
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_application", "application_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_application", "application_id", "id"),
+        UniqueConstraint("chain", "seq"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -187,3 +243,84 @@ class EventRecord(Base):
     at: Mapped[datetime]
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]]
+    chain: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHeadRecord(Base):
+    """The newest event of each audit chain; locking it orders a region's appends."""
+
+    __tablename__ = "audit_chain_heads"
+
+    chain: Mapped[str] = mapped_column(String(16), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class TimerRecord(Base):
+    """A waiting BPMN timer with its due time, so the worker finds due timers by index."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        Index("ix_timers_due", "due_at",
+              postgresql_where=text("status = 'waiting'"), sqlite_where=text("status = 'waiting'")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the timer task's id
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(16))
+    element_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    fired_at: Mapped[datetime | None]
+
+
+class FeeItemRecord(Base):
+    """A fee a step charges, opened when the step becomes ready; never deleted."""
+
+    __tablename__ = "fee_items"
+    __table_args__ = (Index("ix_fee_items_application", "application_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"))
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"), unique=True)
+    region_code: Mapped[str] = mapped_column(String(16))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    receipt_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    cancelled_at: Mapped[datetime | None]
+    cancelled_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PaymentRecord(Base):
+    """A payment of exactly one fee item's amount, with a reference unique everywhere."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fee_item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("fee_items.id"), unique=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(128), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    receipt_no: Mapped[str] = mapped_column(String(64), unique=True)
+    paid_at: Mapped[datetime]
+    recorded_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReceiptCounterRecord(Base):
+    """The last receipt number of a region and year (a region-scoped sequence)."""
+
+    __tablename__ = "receipt_counters"
+
+    region_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_no: Mapped[int] = mapped_column(Integer)

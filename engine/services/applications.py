@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import datetime
 from typing import Any
 
-from engine.domain.actors import Actor
-from engine.domain.errors import InvalidInputError, ModelNotPublishedError
+from sqlalchemy import select
+
+from engine.domain.actors import ADMIN, SUPERVISOR, Actor
+from engine.domain.errors import (
+    ApplicationNotRunningError,
+    InvalidInputError,
+    ModelNotPublishedError,
+)
 from engine.domain.problems import Problem
 from engine.domain.views import ApplicationView, Page
-from engine.persistence.tables import ApplicationRecord
-from engine.services.access import visible_application, visible_model
+from engine.persistence.tables import ApplicationRecord, TimerRecord
+from engine.services.access import require_roles, visible_application, visible_model
 from engine.services.audit import record_event
 from engine.services.context import EngineContext
+from engine.services.payments import receipt_view
 from engine.services.presenters import application_view
-from engine.services.progress import apply_outcome, load_spec
+from engine.services.progress import apply_outcome, load_spec, region_calendar, start_process_clock
+from engine.unit_of_work import UnitOfWork
 
 # Crockford base32 without I, L, O, U: readable aloud, no look-alikes.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -48,7 +57,7 @@ def start_application(
         if version is None:
             raise ModelNotPublishedError(f"{process_key} has no published version in region {region}")
         version, loaded = load_spec(ctx, uow, version.id)
-        outcome = ctx.runtime.start(loaded, data)
+        outcome = ctx.runtime.start(loaded, data, now)
         app = ApplicationRecord(
             id=uuid.uuid4(), region_code=region, model_version_id=version.id,
             process_key=process_key, version=version.version, title=version.title,
@@ -61,7 +70,9 @@ def start_application(
         record_event(uow, actor=actor, action="application.started", subject=f"application:{app.id}",
                      at=now, region_code=region, application_id=app.id,
                      data={"process_key": process_key, "version": version.version})
-        apply_outcome(uow, app, version, outcome, actor=actor, now=now)
+        calendar = region_calendar(uow, region)
+        start_process_clock(app, version, calendar, now)
+        apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
         uow.commit()
         return application_view(app, uow.repos.tasks.for_application(app.id), now)
 
@@ -85,15 +96,17 @@ def get_application(ctx: EngineContext, actor: Actor, application_id: uuid.UUID)
     """
     with ctx.uow() as uow:
         app = visible_application(uow, actor, application_id)
+        payments = {p.fee_item_id: p for p in uow.repos.fees.payments(app.id)}
+        fees = [receipt_view(i, payments.get(i.id)) for i in uow.repos.fees.for_application(app.id)]
         return application_view(
             app, uow.repos.tasks.for_application(app.id), ctx.clock(),
-            uow.repos.events.for_application(app.id),
+            uow.repos.events.for_application(app.id), fees,
         )
 
 
 def list_applications(
     ctx: EngineContext, actor: Actor, *, status: str | None = None, process_key: str | None = None,
-    region: str | None = None, limit: int = 50, offset: int = 0,
+    region: str | None = None, overdue: bool = False, limit: int = 50, offset: int = 0,
 ) -> Page:
     """Applications the actor may see, newest first, with their ready tasks.
 
@@ -107,6 +120,7 @@ def list_applications(
         query = uow.repos.applications.listing(
             region_code, status=status, process_key=process_key,
             created_by=actor.id if actor.applicant_only else None,
+            overdue_at=now if overdue else None,
         )
         apps, total = uow.repos.applications.page(query, limit, offset)
         tasks: dict[uuid.UUID, list[Any]] = {}
@@ -114,3 +128,41 @@ def list_applications(
             tasks.setdefault(task.application_id, []).append(task)
         items = [application_view(a, tasks.get(a.id, []), now) for a in apps]
         return Page(items, total, limit, offset)
+
+
+def cancel_application(ctx: EngineContext, actor: Actor, application_id: uuid.UUID, reason: str) -> ApplicationView:
+    """Cancel a running (or failed) application: open steps, timers and fee items are marked
+    cancelled with the reason; nothing is deleted.
+
+    Raises: PermissionDeniedError, NotFoundError, InvalidInputError, ApplicationNotRunningError.
+    """
+    require_roles(actor, ADMIN, SUPERVISOR, action="cancelling an application")
+    if not (reason or "").strip():
+        raise InvalidInputError("a cancellation needs a reason", [Problem("required", field="reason")])
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        app = visible_application(uow, actor, application_id, for_update=True)
+        if app.status not in ("running", "error"):
+            raise ApplicationNotRunningError(f"application {app.id} is {app.status}")
+        _cancel_open_items(uow, app.id, reason, now)
+        before = app.status
+        app.status, app.cancelled_reason, app.updated_at = "cancelled", reason, now
+        app.sla_running_since = None
+        record_event(uow, actor=actor, action="application.cancelled", subject=f"application:{app.id}",
+                     at=now, region_code=app.region_code, application_id=app.id, reason=reason,
+                     data={"before": {"status": before}, "after": {"status": "cancelled"}})
+        uow.commit()
+        return application_view(app, uow.repos.tasks.for_application(app.id), now)
+
+
+def _cancel_open_items(uow: UnitOfWork, application_id: uuid.UUID, reason: str, now: datetime) -> None:
+    for task in uow.repos.tasks.for_application(application_id):
+        if task.state == "ready":
+            task.state, task.completed_at = "cancelled", now
+    for item in uow.repos.fees.for_application(application_id):
+        if item.status == "open":
+            item.status, item.cancelled_at, item.cancelled_reason = "cancelled", now, reason
+    assert uow.session is not None
+    for timer in uow.session.scalars(select(TimerRecord).where(
+            TimerRecord.application_id == application_id, TimerRecord.status == "waiting")):
+        timer.status = "cancelled"

@@ -1,13 +1,29 @@
-"""Appending audit events, always inside the use case's own transaction."""
+"""Appending audit events, always inside the use case's own transaction, and verifying them."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from engine.domain.actors import Actor
-from engine.persistence.tables import EventRecord
+from engine.domain.views import EventView
+from engine.domain.audit_chain import (
+    GENESIS,
+    ChainBreak,
+    StoredEvent,
+    chain_of,
+    event_hash,
+    hashed_fields,
+    verify_chain,
+)
+from engine.persistence.tables import ChainHeadRecord, EventRecord
+from engine.services.context import EngineContext
 from engine.unit_of_work import UnitOfWork
 
 
@@ -23,16 +39,90 @@ def record_event(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> EventRecord:
-    """Append one event (actor, action, subject, time, reason, before/after data)."""
-    event = EventRecord(
-        region_code=region_code,
-        application_id=application_id,
-        actor=actor.label,
-        action=action,
-        subject=subject,
-        at=at,
-        reason=reason,
-        data=data or {},
-    )
+    """Append one event (actor, action, subject, time, reason, before/after data) to its chain."""
+    chain = chain_of(region_code)
+    head = _locked_head(uow, chain)
+    fields = hashed_fields(chain=chain, seq=head.seq + 1, at=at, actor=actor.label, action=action,
+                           subject=subject, application_id=str(application_id) if application_id else None,
+                           reason=reason, data=_jsonable(data or {}))
+    digest = event_hash(head.hash, fields)
+    event = EventRecord(region_code=region_code, application_id=application_id, actor=actor.label,
+                        action=action, subject=subject, at=at, reason=reason, data=fields["data"],
+                        chain=chain, seq=head.seq + 1, prev_hash=head.hash, hash=digest)
+    head.seq, head.hash = head.seq + 1, digest
     uow.repos.events.add(event)
     return event
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    """Exactly what the JSON column will give back, so the hash verifies after a round trip."""
+    result: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return result
+
+
+def _locked_head(uow: UnitOfWork, chain: str) -> ChainHeadRecord:
+    """The chain's head row, locked until commit: appends to one chain are serialized."""
+    session = uow.session
+    assert session is not None
+    query = select(ChainHeadRecord).where(ChainHeadRecord.chain == chain).with_for_update()
+    head = session.scalars(query).first()
+    if head is None:
+        try:
+            with session.begin_nested():
+                session.add(ChainHeadRecord(chain=chain, seq=0, hash=GENESIS))
+        except IntegrityError:  # another transaction created it first
+            pass
+        head = session.scalars(query.execution_options(populate_existing=True)).one()
+    return head
+
+
+def verify_audit(ctx: EngineContext, region: str | None = None) -> list[ChainBreak]:
+    """Walk every chain (or one region's) and report the first break of each broken one."""
+    breaks = []
+    with ctx.uow() as uow:
+        session = uow.session
+        assert session is not None
+        heads = {h.chain: (h.seq, h.hash) for h in session.scalars(select(ChainHeadRecord))}
+        chains = set(heads) | set(session.scalars(select(EventRecord.chain).distinct()))
+        for chain in sorted(chains):
+            if region is not None and chain != chain_of(region):
+                continue
+            found = verify_chain(chain, _stored(uow, chain), heads.get(chain))
+            if found is not None:
+                breaks.append(found)
+    return breaks
+
+
+def _stored(uow: UnitOfWork, chain: str, page: int = 1000) -> Iterator[StoredEvent]:
+    """The chain's events in seq order, read a page at a time (keyset, no open cursor)."""
+    assert uow.session is not None
+    after = -1
+    while True:
+        rows = uow.session.scalars(
+            select(EventRecord).where(EventRecord.chain == chain, EventRecord.seq > after)
+            .order_by(EventRecord.seq).limit(page)).all()
+        yield from (_as_stored(e) for e in rows)
+        if len(rows) < page:
+            return
+        after = rows[-1].seq
+        uow.session.expunge_all()
+
+
+def _as_stored(e: EventRecord) -> StoredEvent:
+    fields = hashed_fields(chain=e.chain, seq=e.seq, at=e.at, actor=e.actor, action=e.action,
+                               subject=e.subject, reason=e.reason, data=e.data,
+                               application_id=str(e.application_id) if e.application_id else None)
+    return StoredEvent(e.id, e.seq, e.prev_hash, e.hash, fields)
+
+
+def application_events(ctx: EngineContext, actor: Actor, application_id: uuid.UUID) -> list[EventView]:
+    """An application's audit events in order, with their chain position and hashes.
+
+    Raises: NotFoundError.
+    """
+    from engine.services.access import visible_application
+    from engine.services.presenters import event_view
+
+    with ctx.uow() as uow:
+        visible_application(uow, actor, application_id)
+        return [event_view(e) for e in uow.repos.events.for_application(application_id)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from engine.domain.calendar import WorkingCalendar
 from engine.domain.views import (
     ApplicationView,
     EventView,
@@ -28,9 +29,13 @@ def region_view(region: RegionRecord) -> RegionView:
     return RegionView(region.code, region.name, region.timezone)
 
 
-def task_view(task: TaskRecord, now: datetime, **extra: object) -> TaskView:
-    due_at = getattr(task, "due_at", None)
-    overdue = bool(due_at and task.state == "ready" and due_at < now)
+def task_view(
+    task: TaskRecord, now: datetime, calendar: WorkingCalendar | None = None, **extra: object
+) -> TaskView:
+    due_at = task.due_at
+    if calendar is not None and due_at is not None and task.state == "ready":
+        extra["working_hours_left"] = round(calendar.working_minutes_between(now, due_at) / 60, 2)
+    overdue = bool(task.breached_at) or bool(due_at and task.state == "ready" and due_at < now)
     return TaskView(
         id=task.id,
         application_id=task.application_id,
@@ -54,7 +59,8 @@ def task_view(task: TaskRecord, now: datetime, **extra: object) -> TaskView:
 
 def event_view(event: EventRecord) -> EventView:
     return EventView(
-        event.id, event.at, event.actor, event.action, event.subject, event.reason, event.data
+        event.id, event.at, event.actor, event.action, event.subject, event.reason, event.data,
+        event.chain, event.seq, event.prev_hash, event.hash,
     )
 
 
@@ -63,6 +69,7 @@ def application_view(
     tasks: Sequence[TaskRecord],
     now: datetime,
     events: Iterable[EventRecord] = (),
+    fees: Iterable[dict[str, object]] = (),
 ) -> ApplicationView:
     return ApplicationView(
         id=app.id,
@@ -79,6 +86,13 @@ def application_view(
         error=app.error,
         tasks=[task_view(t, now, process_key=app.process_key) for t in tasks],
         history=[event_view(e) for e in events],
+        due_at=app.due_at,
+        overdue=bool(app.breached_at) or bool(app.due_at and app.status == "running" and app.due_at < now),
+        process_sla=app.process_sla,
+        sla_backstop=app.sla_backstop,
+        sla_paused=app.status == "running" and app.sla_running_since is None,
+        cancelled_reason=app.cancelled_reason,
+        fees=list(fees),
     )
 
 

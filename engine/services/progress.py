@@ -1,7 +1,7 @@
-"""Persisting what the engine did: task rows, application status and events, together.
+"""Persisting what the engine did: task rows, due times, timers, fee items, status, events.
 
 Every use case that runs the workflow ends here, inside its own transaction, so the
-saved state, the task rows and the audit trail always describe the same moment.
+saved state, the task rows, the fee items and the audit trail describe the same moment.
 """
 
 from __future__ import annotations
@@ -10,13 +10,27 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from engine.domain.actors import Actor
+from engine.domain.calendar import WorkingCalendar
+from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.errors import NotFoundError
-from engine.persistence.tables import ApplicationRecord, ModelVersionRecord, TaskRecord
+from engine.persistence.tables import (
+    ApplicationRecord,
+    FeeItemRecord,
+    ModelVersionRecord,
+    TaskRecord,
+    TimerRecord,
+)
 from engine.services.audit import record_event
+from engine.services.calendars import calendar_for
 from engine.services.context import EngineContext
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import LoadedSpec, Outcome
+
+# UU 30/2014 art. 53 (as amended): without a set deadline a decision is due in 5 working days.
+LEGAL_BACKSTOP_SLA = "P5D"
 
 
 def load_spec(ctx: EngineContext, uow: UnitOfWork, version_id: int) -> tuple[ModelVersionRecord, LoadedSpec]:
@@ -30,52 +44,111 @@ def load_spec(ctx: EngineContext, uow: UnitOfWork, version_id: int) -> tuple[Mod
     return version, ctx.runtime.load_spec(version.id, lambda: version.spec)
 
 
+def region_calendar(uow: UnitOfWork, region_code: str) -> WorkingCalendar:
+    """The calendar of a region known to exist."""
+    region = uow.repos.regions.get(region_code)
+    assert region is not None
+    return calendar_for(uow, region)
+
+
+def start_process_clock(app: ApplicationRecord, version: ModelVersionRecord,
+                        calendar: WorkingCalendar, now: datetime) -> None:
+    """Set the process SLA budget at the start (the legal backstop when the model has none)."""
+    app.process_sla = version.process_sla or LEGAL_BACKSTOP_SLA
+    app.sla_backstop = version.process_sla is None
+    due = calendar.due(now, app.process_sla)
+    app.sla_budget_minutes = calendar.working_minutes_between(calendar.clock_start(now), due)
+    app.sla_used_minutes, app.sla_running_since, app.due_at = 0, now, due
+
+
 def apply_outcome(
-    uow: UnitOfWork,
-    app: ApplicationRecord,
-    version: ModelVersionRecord,
-    outcome: Outcome,
-    *,
-    actor: Actor,
-    now: datetime,
+    uow: UnitOfWork, app: ApplicationRecord, version: ModelVersionRecord, outcome: Outcome,
+    *, actor: Actor, now: datetime, calendar: WorkingCalendar,
 ) -> list[TaskRecord]:
-    """Save the workflow state, sync the task rows and the status; return new ready tasks."""
+    """Save the workflow state and sync everything indexed from it; return new ready tasks."""
     app.state = outcome.state
     app.updated_at = now
-    new_tasks = _sync_tasks(uow, app, version, outcome, now)
+    rows = {t.id: t for t in uow.repos.tasks.for_application(app.id)}
+    created = _sync_tasks(uow, app, version, outcome, rows, now, calendar)
+    _sync_timers(uow, app, outcome, actor, now)
     _update_status(uow, app, outcome, actor=actor, now=now)
-    return new_tasks
+    ready = [t for t in [*rows.values(), *created] if t.state == "ready"]
+    _update_process_clock(app, ready, now, calendar)
+    return created
 
 
 def _sync_tasks(
-    uow: UnitOfWork, app: ApplicationRecord, version: ModelVersionRecord, outcome: Outcome, now: datetime
+    uow: UnitOfWork, app: ApplicationRecord, version: ModelVersionRecord, outcome: Outcome,
+    rows: dict[uuid.UUID, TaskRecord], now: datetime, calendar: WorkingCalendar,
 ) -> list[TaskRecord]:
-    rows = {t.id: t for t in uow.repos.tasks.for_application(app.id)}
     steps = {s["element_id"]: s for s in version.steps}
     created = []
     for step in outcome.steps:
         row = rows.get(step.task_id)
         if row is None and step.state == "ready":
-            row = _new_task(app, step.task_id, step.element_id, step.name, steps, now)
+            row = _new_task(app, step.task_id, step.element_id, step.name, steps, now, calendar)
             uow.repos.tasks.add(row)
+            uow.flush()  # fee items reference the task row
+            _open_fee_item(uow, app, row, now)
             created.append(row)
         elif row is not None and row.state == "ready" and step.state != "ready":
-            row.state = step.state
-            row.completed_at = row.completed_at or now
+            row.state, row.completed_at = step.state, now
+            row.work_minutes = max(0, calendar.working_minutes_between(row.ready_at, now))
     return created
 
 
 def _new_task(
     app: ApplicationRecord, task_id: uuid.UUID, element_id: str, name: str,
-    steps: dict[str, dict[str, Any]], now: datetime,
+    steps: dict[str, dict[str, Any]], now: datetime, calendar: WorkingCalendar,
 ) -> TaskRecord:
     declared = steps.get(element_id, {})
+    sla = declared.get("sla")
     return TaskRecord(
         id=task_id, application_id=app.id, region_code=app.region_code, element_id=element_id,
         name=declared.get("name") or name or element_id, role=declared.get("role", "unassigned"),
-        state="ready", ready_at=now, form=declared.get("form"), sla=declared.get("sla"),
-        fee=int(declared.get("fee", 0)),
+        state="ready", ready_at=now, form=declared.get("form"), sla=sla,
+        fee=int(declared.get("fee", 0)), clock_started_at=calendar.clock_start(now),
+        due_at=calendar.due(now, sla) if sla else None,
     )
+
+
+def _open_fee_item(uow: UnitOfWork, app: ApplicationRecord, task: TaskRecord, now: datetime) -> None:
+    """A step with a fee opens an item of exactly the declared amount (DESIGN §4)."""
+    if task.fee <= 0:
+        return
+    uow.repos.tasks.add(FeeItemRecord(
+        id=uuid.uuid4(), application_id=app.id, task_id=task.id, region_code=app.region_code,
+        element_id=task.element_id, name=task.name, amount=task.fee, status="open", created_at=now,
+    ))
+
+
+def _sync_timers(uow: UnitOfWork, app: ApplicationRecord, outcome: Outcome, actor: Actor, now: datetime) -> None:
+    assert uow.session is not None
+    rows = {t.id: t for t in uow.session.scalars(select(TimerRecord).where(
+        TimerRecord.application_id == app.id, TimerRecord.status == "waiting"))}
+    waiting = {t.task_id: t for t in outcome.timers}
+    for timer in waiting.values():
+        row = rows.get(timer.task_id)
+        if row is None:
+            uow.repos.tasks.add(TimerRecord(id=timer.task_id, application_id=app.id,
+                                            region_code=app.region_code, element_id=timer.element_id,
+                                            kind=timer.kind, due_at=timer.due_at, status="waiting"))
+        elif row.due_at != timer.due_at:  # a cycle fired and waits for its next round
+            _timer_fired(uow, app, row, actor, now)
+            row.status, row.due_at, row.fired_at = "waiting", timer.due_at, None
+    for task_id, row in rows.items():
+        if task_id not in waiting:
+            fired = row.due_at <= now
+            row.status = "fired" if fired else "cancelled"
+            if fired:
+                _timer_fired(uow, app, row, actor, now)
+
+
+def _timer_fired(uow: UnitOfWork, app: ApplicationRecord, row: TimerRecord, actor: Actor, now: datetime) -> None:
+    row.fired_at = now
+    record_event(uow, actor=actor, action="timer.fired", subject=f"timer:{row.element_id}", at=now,
+                 region_code=app.region_code, application_id=app.id,
+                 data={"element_id": row.element_id, "kind": row.kind, "due_at": row.due_at.isoformat()})
 
 
 def _update_status(uow: UnitOfWork, app: ApplicationRecord, outcome: Outcome, *, actor: Actor, now: datetime) -> None:
@@ -88,3 +161,19 @@ def _update_status(uow: UnitOfWork, app: ApplicationRecord, outcome: Outcome, *,
         app.status, app.error, app.completed_at = "completed", None, now
         record_event(uow, actor=actor, action="application.completed", subject=subject, at=now,
                      region_code=app.region_code, application_id=app.id)
+
+
+def _update_process_clock(app: ApplicationRecord, ready: list[TaskRecord], now: datetime,
+                          calendar: WorkingCalendar) -> None:
+    """Pause the process SLA while the application waits on the applicant; resume after."""
+    waiting_on_applicant = any(t.role in APPLICANT_ROLES for t in ready)
+    running = app.sla_running_since is not None
+    if app.status != "running" or waiting_on_applicant:
+        if running:
+            app.sla_used_minutes += max(0, calendar.working_minutes_between(app.sla_running_since, now))
+            app.sla_running_since = None
+            app.due_at = None if app.status == "running" else app.due_at
+    elif not running:
+        app.sla_running_since = now
+        remaining = max(0, app.sla_budget_minutes - app.sla_used_minutes)
+        app.due_at = calendar.add_working_minutes(now, remaining)

@@ -19,7 +19,7 @@ from engine.services.presenters import region_view
 INDONESIAN_TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 _REGION_CODE = re.compile(r"^\d{2}(\.?\d{2}){0,3}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
-TOKEN_PREFIX = "pf_"
+TOKEN_PREFIX = "pf_"  # noqa: S105 - a prefix, not a secret
 
 
 def hash_token(token: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from engine.domain.actors import ADMIN, SUPERVISOR, Actor
 from engine.domain.errors import (
     ApplicationNotRunningError,
+    FeeUnpaidError,
     FormInvalidError,
     InvalidInputError,
     PermissionDeniedError,
@@ -22,8 +23,9 @@ from engine.persistence.tables import ApplicationRecord, ModelVersionRecord, Tas
 from engine.services.access import visible_application, visible_task
 from engine.services.audit import record_event
 from engine.services.context import EngineContext
+from engine.services.payments import receipt_view
 from engine.services.presenters import application_view, task_view
-from engine.services.progress import apply_outcome, load_spec
+from engine.services.progress import apply_outcome, load_spec, region_calendar
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import StepNotReadyError
 
@@ -32,9 +34,9 @@ MAX_TASK_DATA_BYTES = 256 * 1024
 
 def inbox(
     ctx: EngineContext, actor: Actor, *, assigned_to_me: bool = False, role: str | None = None,
-    limit: int = 50, offset: int = 0,
+    overdue: bool = False, limit: int = 50, offset: int = 0,
 ) -> Page:
-    """Ready tasks of the actor's region whose role the actor holds, oldest first."""
+    """Ready tasks of the actor's region whose role the actor holds, soonest due first."""
     roles: set[str] | None = None if actor.has_any(ADMIN, SUPERVISOR) else set(actor.step_roles())
     if role is not None:
         roles = {role} if roles is None or role in roles else set()
@@ -45,10 +47,13 @@ def inbox(
         if actor.applicant_only:
             own_apps = select(ApplicationRecord.id).where(ApplicationRecord.created_by == actor.id)
         query = uow.repos.tasks.inbox(
-            region, roles, claimed_by=actor.id if assigned_to_me else None, application_ids=own_apps
+            region, roles, claimed_by=actor.id if assigned_to_me else None,
+            application_ids=own_apps, overdue_at=now if overdue else None,
         )
         tasks, total = uow.repos.tasks.page(query, limit, offset)
-        return Page([task_view(t, now) for t in tasks], total, limit, offset)
+        calendars = {code: region_calendar(uow, code) for code in {t.region_code for t in tasks}}
+        items = [task_view(t, now, calendars[t.region_code]) for t in tasks]
+        return Page(items, total, limit, offset)
 
 
 def get_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
@@ -62,8 +67,10 @@ def get_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
         assert app is not None
         version = uow.repos.models.version_by_id(app.model_version_id)
         schema = version.forms.get(task.form) if version is not None and task.form else None
-        return task_view(task, ctx.clock(), process_key=app.process_key, form_schema=schema,
-                         data=task.data)
+        item = uow.repos.fees.for_task(task.id)
+        return task_view(task, ctx.clock(), region_calendar(uow, task.region_code),
+                         process_key=app.process_key, form_schema=schema, data=task.data,
+                         fee_item=receipt_view(item, None) if item is not None else None)
 
 
 def claim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
@@ -119,15 +126,17 @@ def complete_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, data: An
         task, app = _workable(uow, actor, task_id)
         version, loaded = load_spec(ctx, uow, app.model_version_id)
         _validate_form(ctx, version, task, data)
+        _ensure_paid(uow, task)
         try:
-            outcome = ctx.runtime.complete(loaded, app.state, task.id, data)
+            outcome = ctx.runtime.complete(loaded, app.state, task.id, data, now)
         except StepNotReadyError:
             raise TaskNotReadyError(f"task {task_id} is no longer ready") from None
-        task.state, task.completed_at, task.completed_by, task.data = "completed", now, actor.id, data
+        task.completed_by, task.data = actor.id, data  # state and times: apply_outcome
         record_event(uow, actor=actor, action="task.completed", subject=f"task:{task.id}", at=now,
                      region_code=task.region_code, application_id=app.id,
                      data={"element_id": task.element_id, "data": data})
-        apply_outcome(uow, app, version, outcome, actor=actor, now=now)
+        apply_outcome(uow, app, version, outcome, actor=actor, now=now,
+                      calendar=region_calendar(uow, app.region_code))
         uow.commit()
         return application_view(app, uow.repos.tasks.for_application(app.id), now)
 
@@ -146,6 +155,16 @@ def _workable(uow: UnitOfWork, actor: Actor, task_id: uuid.UUID) -> tuple[TaskRe
     if task.claimed_by not in (None, actor.id):
         raise TaskClaimedError(f"task {task_id} is claimed by another officer")
     return task, app
+
+
+def _ensure_paid(uow: UnitOfWork, task: TaskRecord) -> None:
+    """Raises: FeeUnpaidError while the step's fee item is open (DESIGN §4)."""
+    item = uow.repos.fees.for_task(task.id)
+    if item is not None and item.status == "open":
+        raise FeeUnpaidError(
+            f"the fee of Rp {item.amount} for {task.name!r} is unpaid (fee item {item.id}); "
+            "record the payment first"
+        )
 
 
 def _task_data(data: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from threading import Lock
 from typing import Any, Literal
 
@@ -22,7 +23,9 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.workflow.clock import engine_time
 from engine.workflow.serialization import WorkflowCodec
+from engine.workflow.timers import TimerState, waiting_timers
 
 StepStateName = Literal["ready", "completed", "cancelled"]
 
@@ -61,6 +64,7 @@ class Outcome:
     completed: bool
     error: dict[str, Any] | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    timers: list[TimerState] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +118,18 @@ class WorkflowRuntime:
                 self._cache.popitem(last=False)
         return loaded
 
-    def start(self, loaded: LoadedSpec, data: dict[str, Any]) -> Outcome:
-        """Create a workflow seeded with `data` and run it to its first waits."""
+    def start(self, loaded: LoadedSpec, data: dict[str, Any], now: datetime) -> Outcome:
+        """Create a workflow seeded with `data` and run it to its first waits at time `now`."""
         workflow = BpmnWorkflow(
             loaded.spec, loaded.subprocess_specs, script_engine=self._script_engine
         )
         # Seed on the root task: workflow.set_data() is not visible to tasks.
         workflow.task_tree.data.update(copy.deepcopy(data))
-        return self._advance(workflow)
+        return self._advance(workflow, now)
 
     def complete(
-        self, loaded: LoadedSpec, state: dict[str, Any], task_id: uuid.UUID, data: dict[str, Any]
+        self, loaded: LoadedSpec, state: dict[str, Any], task_id: uuid.UUID,
+        data: dict[str, Any], now: datetime,
     ) -> Outcome:
         """Complete a READY human step with `data` and run the engine on.
 
@@ -135,8 +140,13 @@ class WorkflowRuntime:
         # Deep copy in, replace top-level keys: SpiffWorkflow shares nested data between
         # tasks (3.2.0) and its form merge drops list items.
         task.data.update(copy.deepcopy(data))
-        task.run()
-        return self._advance(workflow)
+        with engine_time(now):
+            task.run()
+        return self._advance(workflow, now)
+
+    def advance(self, loaded: LoadedSpec, state: dict[str, Any], now: datetime) -> Outcome:
+        """Run the engine at time `now`: fires the timers due by then (the worker's call)."""
+        return self._advance(self.restore(loaded, state), now)
 
     def restore(self, loaded: LoadedSpec, state: dict[str, Any]) -> BpmnWorkflow:
         """The workflow of a saved state, with our script engine attached."""
@@ -156,10 +166,14 @@ class WorkflowRuntime:
             raise StepNotReadyError(str(task_id))
         return task
 
-    def _advance(self, workflow: BpmnWorkflow) -> Outcome:
+    def _advance(self, workflow: BpmnWorkflow, now: datetime) -> Outcome:
         error = None
         try:
-            workflow.do_engine_steps(will_complete_task=_step_counter(workflow))
+            with engine_time(now):
+                # Fire what is due first: do_engine_steps() only checks timers at its end,
+                # so a timer due now would otherwise wait for the next call to move on.
+                workflow.refresh_timers()
+                workflow.do_engine_steps(will_complete_task=_step_counter(workflow))
         except (SpiffWorkflowException, EngineStepLimitError, RecursionError) as exc:
             error = _describe_error(exc)
         except Exception as exc:  # noqa: BLE001 - any failure becomes an incident, never a 500
@@ -170,6 +184,7 @@ class WorkflowRuntime:
             completed=error is None and workflow.is_completed(),
             error=error,
             data=_final_data(workflow),
+            timers=waiting_timers(workflow),
         )
 
 

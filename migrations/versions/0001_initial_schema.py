@@ -1,8 +1,8 @@
-"""Initial schema: regions, users, process models and versions, applications, tasks, events.
+"""Initial schema: regions and calendars, users, models and versions, applications, tasks, timers, fees, payments, the audit chain.
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 09:05:14.296793
+Create Date: 2026-11-28 09:11:14.315011
 """
 
 from alembic import op
@@ -17,7 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
+    op.create_table('audit_chain_heads',
+    sa.Column('chain', sa.String(length=16), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('chain')
+    )
     op.create_table('events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('region_code', sa.String(length=16), nullable=True),
@@ -28,19 +34,49 @@ def upgrade() -> None:
     sa.Column('at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.Column('chain', sa.String(length=16), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('chain', 'seq')
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_application', ['application_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_region_code'), ['region_code'], unique=False)
 
+    op.create_table('receipt_counters',
+    sa.Column('region_code', sa.String(length=16), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last_no', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('region_code', 'year')
+    )
     op.create_table('regions',
     sa.Column('code', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('working_days', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('opens', sa.String(length=5), nullable=False),
+    sa.Column('closes', sa.String(length=5), nullable=False),
     sa.Column('created_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('code')
     )
+    op.create_table('calendar_overrides',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('region_code', sa.String(length=16), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('removed_by', sa.Integer(), nullable=True),
+    sa.Column('removed_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['region_code'], ['regions.code'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('calendar_overrides', schema=None) as batch_op:
+        batch_op.create_index('ix_calendar_overrides_region_day', ['region_code', 'day'], unique=False)
+
     op.create_table('process_models',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('region_code', sa.String(length=16), nullable=False),
@@ -110,6 +146,14 @@ def upgrade() -> None:
     sa.Column('created_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
     sa.Column('completed_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_reason', sa.Text(), nullable=True),
+    sa.Column('process_sla', sa.String(length=32), nullable=True),
+    sa.Column('sla_backstop', sa.Boolean(), nullable=False),
+    sa.Column('sla_budget_minutes', sa.Integer(), nullable=False),
+    sa.Column('sla_used_minutes', sa.Integer(), nullable=False),
+    sa.Column('sla_running_since', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('breached_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
     sa.Column('row_version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['model_version_id'], ['model_versions.id'], ),
     sa.ForeignKeyConstraint(['region_code'], ['regions.code'], ),
@@ -118,7 +162,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_applications_model_version_id'), ['model_version_id'], unique=False)
+        batch_op.create_index('ix_applications_region_key', ['region_code', 'process_key', 'created_at'], unique=False)
         batch_op.create_index('ix_applications_region_status', ['region_code', 'status', 'created_at'], unique=False)
+        batch_op.create_index('ix_applications_sla_due', ['due_at'], unique=False, postgresql_where=sa.text("status = 'running' AND breached_at IS NULL"), sqlite_where=sa.text("status = 'running' AND breached_at IS NULL"))
 
     op.create_table('tasks',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -137,27 +183,112 @@ def upgrade() -> None:
     sa.Column('sla', sa.String(length=32), nullable=True),
     sa.Column('fee', sa.BigInteger(), nullable=False),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('clock_started_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('breached_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('work_minutes', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tasks_application_id'), ['application_id'], unique=False)
         batch_op.create_index('ix_tasks_claimed', ['region_code', 'state', 'claimed_by'], unique=False)
+        batch_op.create_index('ix_tasks_completed', ['region_code', 'completed_at'], unique=False)
         batch_op.create_index('ix_tasks_inbox', ['region_code', 'state', 'role', 'ready_at'], unique=False)
+        batch_op.create_index('ix_tasks_region_due', ['region_code', 'state', 'due_at'], unique=False)
+        batch_op.create_index('ix_tasks_sla_due', ['due_at'], unique=False, postgresql_where=sa.text("state = 'ready' AND breached_at IS NULL"), sqlite_where=sa.text("state = 'ready' AND breached_at IS NULL"))
 
-    
+    op.create_table('timers',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('application_id', sa.Uuid(), nullable=False),
+    sa.Column('region_code', sa.String(length=16), nullable=False),
+    sa.Column('element_id', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('due_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('fired_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('timers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_timers_application_id'), ['application_id'], unique=False)
+        batch_op.create_index('ix_timers_due', ['due_at'], unique=False, postgresql_where=sa.text("status = 'waiting'"), sqlite_where=sa.text("status = 'waiting'"))
+
+    op.create_table('fee_items',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('application_id', sa.Uuid(), nullable=False),
+    sa.Column('task_id', sa.Uuid(), nullable=False),
+    sa.Column('region_code', sa.String(length=16), nullable=False),
+    sa.Column('element_id', sa.String(length=200), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('receipt_no', sa.String(length=64), nullable=True),
+    sa.Column('cancelled_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], ),
+    sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('receipt_no'),
+    sa.UniqueConstraint('task_id')
+    )
+    with op.batch_alter_table('fee_items', schema=None) as batch_op:
+        batch_op.create_index('ix_fee_items_application', ['application_id', 'created_at'], unique=False)
+
+    op.create_table('payments',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('fee_item_id', sa.Uuid(), nullable=False),
+    sa.Column('application_id', sa.Uuid(), nullable=False),
+    sa.Column('region_code', sa.String(length=16), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('reference', sa.String(length=128), nullable=False),
+    sa.Column('channel', sa.String(length=32), nullable=False),
+    sa.Column('receipt_no', sa.String(length=64), nullable=False),
+    sa.Column('paid_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], ),
+    sa.ForeignKeyConstraint(['fee_item_id'], ['fee_items.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('fee_item_id'),
+    sa.UniqueConstraint('receipt_no'),
+    sa.UniqueConstraint('reference')
+    )
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payments_application_id'), ['application_id'], unique=False)
+
+
 
 
 def downgrade() -> None:
-    
+
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payments_application_id'))
+
+    op.drop_table('payments')
+    with op.batch_alter_table('fee_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_fee_items_application')
+
+    op.drop_table('fee_items')
+    with op.batch_alter_table('timers', schema=None) as batch_op:
+        batch_op.drop_index('ix_timers_due', postgresql_where=sa.text("status = 'waiting'"), sqlite_where=sa.text("status = 'waiting'"))
+        batch_op.drop_index(batch_op.f('ix_timers_application_id'))
+
+    op.drop_table('timers')
     with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.drop_index('ix_tasks_sla_due', postgresql_where=sa.text("state = 'ready' AND breached_at IS NULL"), sqlite_where=sa.text("state = 'ready' AND breached_at IS NULL"))
+        batch_op.drop_index('ix_tasks_region_due')
         batch_op.drop_index('ix_tasks_inbox')
+        batch_op.drop_index('ix_tasks_completed')
         batch_op.drop_index('ix_tasks_claimed')
         batch_op.drop_index(batch_op.f('ix_tasks_application_id'))
 
     op.drop_table('tasks')
     with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.drop_index('ix_applications_sla_due', postgresql_where=sa.text("status = 'running' AND breached_at IS NULL"), sqlite_where=sa.text("status = 'running' AND breached_at IS NULL"))
         batch_op.drop_index('ix_applications_region_status')
+        batch_op.drop_index('ix_applications_region_key')
         batch_op.drop_index(batch_op.f('ix_applications_model_version_id'))
 
     op.drop_table('applications')
@@ -171,10 +302,16 @@ def downgrade() -> None:
 
     op.drop_table('users')
     op.drop_table('process_models')
+    with op.batch_alter_table('calendar_overrides', schema=None) as batch_op:
+        batch_op.drop_index('ix_calendar_overrides_region_day')
+
+    op.drop_table('calendar_overrides')
     op.drop_table('regions')
+    op.drop_table('receipt_counters')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_region_code'))
         batch_op.drop_index('ix_events_application')
 
     op.drop_table('events')
-    
+    op.drop_table('audit_chain_heads')
+

@@ -1,0 +1,44 @@
+"""Region calendars: read a year, change overrides, compute a due time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import current_actor
+from api.schemas import CalendarArgsSchema, CalendarUpdateSchema, DueArgsSchema
+from api.wiring import ctx
+from engine.services import calendars
+
+blp = Blueprint("calendars", __name__, url_prefix="/api/v1/regions/<region>/calendar",
+                description="Working-day calendars (hari kerja, libur nasional, cuti bersama)")
+
+
+@blp.route("")
+class Calendar(MethodView):
+    @blp.arguments(CalendarArgsSchema, location="query")
+    @blp.response(200)
+    def get(self, args: dict[str, Any], region: str) -> Any:
+        """A region's calendar for a year: hours, closed days, overrides"""
+        year = args.get("year") or datetime.now(UTC).year
+        return calendars.get_calendar(ctx(), current_actor(), region, year)
+
+    @blp.arguments(CalendarUpdateSchema)
+    @blp.response(200)
+    def put(self, body: dict[str, Any], region: str) -> Any:
+        """Replace a year's overrides (admin, supervisor); audited"""
+        overrides = [{**o, "day": o["day"].isoformat()} for o in body["overrides"]]
+        return calendars.set_overrides(ctx(), current_actor(), region, body["year"], overrides)
+
+
+@blp.route("/due")
+class Due(MethodView):
+    @blp.doc(security=[])
+    @blp.arguments(DueArgsSchema, location="query")
+    @blp.response(200)
+    def get(self, args: dict[str, Any], region: str) -> Any:
+        """Public: when a step ready at `from` with `sla` is due in this region"""
+        return calendars.due_time(ctx(), region, args["from_"], args["sla"])

@@ -1,0 +1,33 @@
+"""The worker loop, for `permitflow worker` and for `serve` (a thread beside the API)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from engine.services.context import EngineContext
+from engine.services.worker import run_pass
+
+log = logging.getLogger("permitflow.worker")
+
+
+def run_forever(ctx: EngineContext, interval: float, stop: threading.Event | None = None) -> None:
+    """Run passes every `interval` seconds until `stop` is set; a failing pass is logged."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            report = run_pass(ctx)
+            if report.timers_fired or report.steps_breached or report.applications_breached:
+                log.info("worker pass: %s", report)
+        except Exception:  # keep serving; the next pass retries what this one rolled back
+            log.exception("worker pass failed")
+        stop.wait(interval)
+
+
+def start_background_worker(ctx: EngineContext, interval: float = 30.0) -> threading.Thread:
+    """Start the loop in a daemon thread (used by `permitflow serve`)."""
+    thread = threading.Thread(target=run_forever, args=(ctx, interval), name="permitflow-worker",
+                              daemon=True)
+    thread.start()
+    return thread

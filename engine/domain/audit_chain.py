@@ -1,0 +1,81 @@
+"""The audit chain's hashing: what an event's hash covers, and how a chain is checked.
+
+Each event's hash covers its own content and the previous event's hash, so changing,
+deleting or inserting any event breaks every link after it. One chain per region (the
+global chain `*` holds events of no region), ordered by `seq` without gaps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+GENESIS = "0" * 64
+GLOBAL_CHAIN = "*"
+
+
+def chain_of(region_code: str | None) -> str:
+    """The chain an event of `region_code` belongs to."""
+    return region_code or GLOBAL_CHAIN
+
+
+def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """SHA-256 over the previous hash and the canonical JSON of the event's fields."""
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           default=str)
+    return hashlib.sha256((prev_hash + "\n" + canonical).encode("utf-8")).hexdigest()
+
+
+def hashed_fields(
+    *, chain: str, seq: int, at: datetime, actor: str, action: str, subject: str,
+    application_id: str | None, reason: str | None, data: dict[str, Any],
+) -> dict[str, Any]:
+    """The fields an event's hash covers, in their canonical form."""
+    return {
+        "chain": chain, "seq": seq, "at": at.isoformat(timespec="microseconds"), "actor": actor,
+        "action": action, "subject": subject, "application_id": application_id,
+        "reason": reason, "data": data,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    """The first event at which a chain stops verifying, and why."""
+
+    chain: str
+    seq: int | None
+    event_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as read back from storage, for verification."""
+
+    id: int
+    seq: int
+    prev_hash: str
+    hash: str
+    fields: dict[str, Any]
+
+
+def verify_chain(chain: str, events: Iterable[StoredEvent], head: tuple[int, str] | None) -> ChainBreak | None:
+    """The first break in `events` (ordered by seq), or None when the chain is intact."""
+    prev_hash, expected_seq = GENESIS, 1
+    for event in events:
+        if event.seq != expected_seq:
+            return ChainBreak(chain, expected_seq, event.id,
+                              f"event #{expected_seq} is missing (found #{event.seq})")
+        if event.prev_hash != prev_hash:
+            return ChainBreak(chain, event.seq, event.id, "does not link to the previous event")
+        if event_hash(prev_hash, event.fields) != event.hash:
+            return ChainBreak(chain, event.seq, event.id, "content does not match its hash")
+        prev_hash, expected_seq = event.hash, expected_seq + 1
+    if head is not None and head != (expected_seq - 1, prev_hash):
+        return ChainBreak(chain, expected_seq, None,
+                          f"the chain head says #{head[0]} but the log ends at #{expected_seq - 1}")
+    return None

@@ -1,0 +1,145 @@
+"""Region calendars: read, change overrides (audited), and compute a due time on demand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.domain.actors import ADMIN, SUPERVISOR, Actor
+from engine.domain.calendar import CalendarOverride, CalendarSettings, WorkingCalendar
+from engine.domain.durations import parse_sla
+from engine.domain.errors import InvalidInputError
+from engine.domain.problems import Problem
+from engine.persistence.tables import CalendarOverrideRecord, RegionRecord, TaskRecord
+from engine.services.access import require_roles, visible_region
+from engine.services.audit import record_event
+from engine.services.context import EngineContext
+from engine.unit_of_work import UnitOfWork
+
+
+def calendar_for(uow: UnitOfWork, region: RegionRecord) -> WorkingCalendar:
+    """The working calendar of `region` with its active overrides."""
+    assert uow.session is not None
+    rows = uow.session.scalars(select(CalendarOverrideRecord).where(
+        CalendarOverrideRecord.region_code == region.code, CalendarOverrideRecord.removed_at.is_(None)))
+    overrides = tuple(CalendarOverride(r.day, r.kind, r.reason) for r in rows)  # type: ignore[arg-type]
+    return WorkingCalendar(CalendarSettings(
+        timezone=region.timezone, working_days=frozenset(region.working_days),
+        opens=time.fromisoformat(region.opens), closes=time.fromisoformat(region.closes),
+        overrides=overrides,
+    ))
+
+
+def get_calendar(ctx: EngineContext, actor: Actor | None, region: str, year: int) -> dict[str, Any]:
+    """A region's calendar for `year`: settings, closed days with names, overrides.
+
+    Raises: NotFoundError.
+    """
+    with ctx.uow() as uow:
+        record = visible_region(uow, actor, region)
+        calendar = calendar_for(uow, record)
+        overrides = [o for o in calendar.settings.overrides if o.day.year == year]
+        return {
+            "region": region, "year": year, "timezone": record.timezone,
+            "working_days": sorted(record.working_days), "opens": record.opens, "closes": record.closes,
+            "closed_days": [{"day": d.day.isoformat(), "reason": d.reason, "estimated": d.estimated}
+                            for d in calendar.closed_days(year)],
+            "overrides": [{"day": o.day.isoformat(), "kind": o.kind, "reason": o.reason}
+                          for o in sorted(overrides, key=lambda o: o.day)],
+        }
+
+
+def set_overrides(
+    ctx: EngineContext, actor: Actor, region: str, year: int, overrides: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Replace the region's overrides within `year` (admin or supervisor); audited per change.
+
+    Due times of ready steps from the earliest changed day on are recomputed.
+    Raises: PermissionDeniedError, NotFoundError, InvalidInputError.
+    """
+    require_roles(actor, ADMIN, SUPERVISOR, action="changing a calendar")
+    wanted = _parse_overrides(year, overrides)
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        record = visible_region(uow, actor, region)
+        assert uow.session is not None
+        current = {r.day: r for r in uow.session.scalars(select(CalendarOverrideRecord).where(
+            CalendarOverrideRecord.region_code == region, CalendarOverrideRecord.removed_at.is_(None)))
+            if r.day.year == year}
+        changed = _apply_changes(uow, actor, region, current, wanted, now)
+        if changed:
+            _recompute_due(uow, calendar_for(uow, record), region, min(changed))
+        uow.commit()
+    return get_calendar(ctx, actor, region, year)
+
+
+def _parse_overrides(year: int, items: list[dict[str, Any]]) -> dict[date, CalendarOverride]:
+    wanted, problems = {}, []
+    for i, item in enumerate(items):
+        try:
+            day = date.fromisoformat(str(item.get("day")))
+            override = CalendarOverride(day, item.get("kind"), str(item.get("reason") or "").strip())  # type: ignore[arg-type]
+            if day.year != year or not override.reason or day in wanted:
+                raise ValueError(f"needs a day in {year}, given once, and a reason")
+            wanted[day] = override
+        except (ValueError, TypeError) as exc:
+            problems.append(Problem(str(exc), field=f"/overrides/{i}"))
+    if problems:
+        raise InvalidInputError("the calendar overrides are not valid", problems)
+    return wanted
+
+
+def _apply_changes(uow: UnitOfWork, actor: Actor, region: str, current: dict[date, CalendarOverrideRecord],
+                   wanted: dict[date, CalendarOverride], now: datetime) -> list[date]:
+    changed = []
+    for day, row in current.items():
+        target = wanted.get(day)
+        if target is None or (target.kind, target.reason) != (row.kind, row.reason):
+            row.removed_at, row.removed_by = now, actor.id
+            changed.append(day)
+            record_event(uow, actor=actor, action="calendar.override_removed", subject=f"calendar:{region}",
+                         at=now, region_code=region, reason=row.reason,
+                         data={"before": {"day": day.isoformat(), "kind": row.kind}, "after": None})
+    for day, target in wanted.items():
+        row = current.get(day)
+        if row is None or row.removed_at is not None:
+            uow.repos.regions.add(CalendarOverrideRecord(region_code=region, day=day, kind=target.kind,
+                                                         reason=target.reason, created_by=actor.id, created_at=now))
+            changed.append(day)
+            record_event(uow, actor=actor, action="calendar.override_added", subject=f"calendar:{region}",
+                         at=now, region_code=region, reason=target.reason,
+                         data={"before": None, "after": {"day": day.isoformat(), "kind": target.kind}})
+    return changed
+
+
+def _recompute_due(uow: UnitOfWork, calendar: WorkingCalendar, region: str, since: date) -> None:
+    assert uow.session is not None
+    start = datetime.combine(since, time.min, tzinfo=calendar.tz)
+    tasks = uow.session.scalars(select(TaskRecord).where(
+        TaskRecord.region_code == region, TaskRecord.state == "ready",
+        TaskRecord.due_at >= start, TaskRecord.breached_at.is_(None)))
+    for task in tasks:
+        if task.sla:
+            task.due_at = calendar.due(task.ready_at, task.sla)
+
+
+def due_time(ctx: EngineContext, region: str, start: datetime, sla: str) -> dict[str, Any]:
+    """When a step ready at `start` with `sla` is due in `region` (public).
+
+    Raises: NotFoundError, InvalidInputError.
+    """
+    try:
+        duration = parse_sla(sla)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc), [Problem(str(exc), field="sla")]) from None
+    if start.tzinfo is None:
+        raise InvalidInputError("give the start with its offset", [Problem("naive time", field="from")])
+    with ctx.uow() as uow:
+        calendar = calendar_for(uow, visible_region(uow, None, region))
+    due = calendar.due(start, duration)
+    return {"region": region, "from": start, "sla": duration.iso(),
+            "clock_start": calendar.clock_start(start), "due_at": due,
+            "due_local": due.astimezone(calendar.tz).isoformat(),
+            "working_minutes": calendar.working_minutes_between(start, due)}

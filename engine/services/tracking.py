@@ -1,0 +1,66 @@
+"""Public tracking by code: where an application stands, with no personal data at all.
+
+Only what the published standard already tells anyone (steps, deadlines, fees) plus the
+application's own progress: never the applicant, the form contents or officers' names.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.domain.errors import NotFoundError
+from engine.persistence.tables import ApplicationRecord, RegionRecord
+from engine.services.context import EngineContext
+
+_CODE = re.compile(r"^PF(-[0-9A-Z]{4}){4}$")
+
+
+def track(ctx: EngineContext, code: str) -> dict[str, Any]:
+    """The public status of the application with tracking code `code`.
+
+    Raises: NotFoundError (the same answer for a malformed and an unknown code).
+    """
+    code = (code or "").strip().upper()
+    if not _CODE.match(code):
+        raise NotFoundError("no application has this tracking code")
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        assert uow.session is not None
+        app = uow.session.scalars(
+            select(ApplicationRecord).where(ApplicationRecord.tracking_code == code)
+        ).first()
+        if app is None:
+            raise NotFoundError("no application has this tracking code")
+        region = uow.session.get(RegionRecord, app.region_code)
+        tasks = uow.repos.tasks.for_application(app.id)
+        fees = uow.repos.fees.for_application(app.id)
+        return {
+            "tracking_code": app.tracking_code,
+            "title": app.title,
+            "region": {"code": app.region_code, "name": region.name if region else app.region_code,
+                       "timezone": region.timezone if region else "Asia/Jakarta"},
+            "status": app.status,
+            "submitted_at": app.created_at,
+            "completed_at": app.completed_at,
+            "due_at": app.due_at,
+            "sla_paused": app.status == "running" and app.sla_running_since is None,
+            "steps_done": [_step(t, now) for t in tasks if t.state == "completed"],
+            "current_steps": [_step(t, now) for t in tasks if t.state == "ready"],
+            "fees": [{"name": f.name, "amount": f.amount, "status": f.status,
+                      "receipt_no": f.receipt_no, "paid_at": f.paid_at} for f in fees],
+        }
+
+
+def _step(task: Any, now: datetime) -> dict[str, Any]:
+    return {
+        "name": task.name,
+        "started_at": task.ready_at,
+        "completed_at": task.completed_at,
+        "due_at": task.due_at,
+        "overdue": bool(task.due_at and (task.completed_at or now) > task.due_at),
+        "waiting_on_applicant": task.role in ("applicant", "pemohon"),
+    }

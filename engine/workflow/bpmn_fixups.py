@@ -1,0 +1,58 @@
+"""Rewrites of an uploaded BPMN tree so that SpiffWorkflow 3.2.0 runs it as drawn.
+
+Applied to a deep copy handed to SpiffWorkflow; the uploaded bytes stay as they are and
+are what the model version stores and serves. `engine.modeling` decides the texts
+(after checking them); this module only knows where SpiffWorkflow reads them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+from lxml import etree
+
+_BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+_TIMER_TEXTS = ("timeDate", "timeDuration", "timeCycle")  # SpiffWorkflow's lookup order
+
+
+def spiff_copy(
+    root: etree._Element, process_id: str, *,
+    conditions: Mapping[str, str], timers: Mapping[str, str],
+) -> etree._Element:
+    """A copy of `root` fixed up for SpiffWorkflow (source lines are kept).
+
+    `conditions`: sequence-flow id -> Python condition (e.g. translated from JUEL).
+    `timers`: event id -> Python timer text (plain ISO-8601 comes quoted: `"PT4H"`).
+    """
+    tree = copy.deepcopy(root)
+    by_id = {e.get("id"): e for e in tree.iter(etree.Element) if e.get("id")}
+    # Camunda marks only the pool it runs; SpiffWorkflow refuses isExecutable="false"
+    # and we may have chosen the single process with flow nodes that lacks the flag.
+    by_id[process_id].set("isExecutable", "true")
+    for flow_id, text in conditions.items():
+        _first(by_id[flow_id], "conditionExpression").text = text
+    for event_id, text in timers.items():
+        _timer_text(by_id[event_id]).text = text
+    _name_timers_by_id(tree)
+    return tree
+
+
+def _first(element: etree._Element, local: str) -> etree._Element:
+    return next(element.iter(_BPMN + local))
+
+
+def _timer_text(event: etree._Element) -> etree._Element:
+    definition = _first(event, "timerEventDefinition")
+    return next(h for local in _TIMER_TEXTS for h in definition.iter(_BPMN + local))
+
+
+def _name_timers_by_id(tree: etree._Element) -> None:
+    # SpiffWorkflow matches timer events by class and *name* (the event's name, or its id
+    # when unnamed): two timers both named "3 hari" fire together on one send_event.
+    # Naming each timer event after its element id makes the match exact, and lets the
+    # runtime find a timer's event by `TimerDefinition.element_id`.
+    for definition in tree.iter(_BPMN + "timerEventDefinition"):
+        event = definition.getparent()
+        if event is not None and event.get("id"):
+            event.set("name", event.get("id"))

@@ -1,0 +1,262 @@
+"""The names a sandboxed script sees, and the checks on what it hands back.
+
+Scripts get no module, no `type`, no `getattr`: only a curated set of builtins, the
+`datetime` classes, and the guard functions the policy's rewriting calls. Attribute access
+goes through `getattr_`, which allows only non-underscore attributes of plain data
+(text, numbers, containers, dates, exceptions) and of the classes handed out here, so a
+module or foreign object that found its way into task data stays closed.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from RestrictedPython.Guards import guarded_unpack_sequence
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES
+
+from engine.workflow.sandbox_guards import MAX_INT_BITS, SIZED_METHODS, SizeGuards
+from engine.workflow.sandbox_limits import (
+    Budget,
+    ScriptError,
+    ScriptForbiddenError,
+    ScriptLimitExceededError,
+    fail,
+)
+from engine.workflow.sandbox_policy import FORBIDDEN_ATTRIBUTES
+
+_FUNCTIONS = ("len", "min", "max", "abs", "sorted", "reversed", "enumerate", "zip", "any",
+              "all", "divmod", "chr", "ord")
+_CLASSES = (bool, float, list, dict, set, frozenset, tuple, datetime, date, time, timedelta,
+            timezone)
+_EXCEPTIONS = (Exception, ArithmeticError, AssertionError, AttributeError, IndexError,
+               KeyError, LookupError, NameError, OverflowError, RuntimeError, TypeError,
+               ValueError, ZeroDivisionError)
+_RECEIVERS: tuple[type, ...] = (
+    str, bytes, int, float, complex, list, tuple, dict, set, frozenset, range, date, time,
+    timedelta, tzinfo, BaseException, type(None), type({}.keys()), type({}.values()),
+    type({}.items()))
+MAX_ROUND_DIGITS = 10_000  # round(1, -10**6) computes 10**(10**6)
+# What SpiffWorkflow's serializer (SPIFF_CONFIG registry + JSON) can store in task data.
+STORABLE = (str, int, float, type(None), datetime, timedelta, UUID)
+# What an expression may hand back to SpiffWorkflow (a condition, a collection, a timer text).
+RETURNABLE = (*STORABLE, date, time, bytes, range)
+# Exact types that end a walk at once (text is counted, so it is not among them).
+_FLAT_STORABLE = frozenset({int, bool, float, type(None), datetime, timedelta, UUID})
+_FLAT_RETURNABLE = _FLAT_STORABLE | {date, time, range}
+
+
+class _CheckedType(type):
+    """Metaclass of the `str` and `int` scripts see.
+
+    Calling the class goes through a size check, while `isinstance(x, str)` and unbound
+    methods such as `str.lower` behave exactly like the real type's.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return cls._construct(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, cls.__bases__[0])
+
+    def __subclasscheck__(cls, subclass: type) -> bool:
+        return issubclass(subclass, cls.__bases__[0])
+
+
+def _checked_type(real: type, construct: Callable[..., Any]) -> type:
+    return _CheckedType(real.__name__, (real,), {"__slots__": (), "_construct": construct})
+
+
+class Runtime:
+    """The builtins and guard functions of one engine's limits (shared by its runs)."""
+
+    def __init__(self, max_size: int) -> None:
+        self.sized = SizeGuards(max_size)
+        self._inplace = _inplace_operators(self.sized)
+        self.classes = frozenset({*_CLASSES, *_EXCEPTIONS, self._str_type(), self._int_type()})
+        self.builtins = self._builtins()
+
+    def _str_type(self) -> type:
+        self.str_type = _checked_type(str, staticmethod(self.sized.text))
+        return self.str_type
+
+    def _int_type(self) -> type:
+        def construct(*args: Any, **kwargs: Any) -> int:
+            number = int(*args, **kwargs)
+            if number.bit_length() > MAX_INT_BITS:
+                fail(ScriptLimitExceededError(f"the integer would exceed {MAX_INT_BITS} bits"))
+            return number
+
+        self.int_type = _checked_type(int, staticmethod(construct))
+        return self.int_type
+
+    def _builtins(self) -> dict[str, Any]:
+        names: dict[str, Any] = {name: getattr(builtins, name) for name in _FUNCTIONS}
+        names.update((cls.__name__, cls) for cls in (*_CLASSES, *_EXCEPTIONS))
+        names.update(
+            str=self.str_type, int=self.int_type, range=self.checked_range,
+            round=self.checked_round, sum=self.checked_sum, pow=self.sized.power,
+            isinstance=self.checked_isinstance, _getattr_=self.guarded_getattr,
+            _getitem_=operator.getitem, _write_=self.guarded_write, _inplacevar_=self.inplacevar,
+            _unpack_sequence_=_unpack_sequence, _add_=self.sized.add, _mul_=self.sized.mul,
+            _pow_=self.sized.power, _lshift_=self.sized.lshift, _mod_=self.sized.mod,
+            _format_=self.sized.format_field,
+        )
+        return names
+
+    def for_budget(self, budget: Budget) -> dict[str, Any]:
+        """The builtins of one run whose code counts iterations and steps."""
+        names = dict(self.builtins)
+        names.update(_tick_=budget.tick, _step_=budget.step, _getiter_=budget.getiter,
+                     _iter_unpack_sequence_=partial(_iter_unpack_sequence, budget))
+        return names
+
+    # Guarded builtins -------------------------------------------------------------------
+
+    def checked_range(self, *args: Any) -> range:
+        """`range()` of at most `max_collection_size` numbers.
+
+        Raises:
+            ScriptLimitExceededError: the range is longer.
+        """
+        numbers = range(*args)
+        try:
+            length = len(numbers)
+        except OverflowError:
+            length = self.sized.max_size + 1
+        self.sized.check_size(length, "the range")
+        return numbers
+
+    def checked_round(self, number: Any, ndigits: Any = None) -> Any:
+        """`round()` with at most 10,000 digits either side of the point.
+
+        Raises:
+            ScriptLimitExceededError: `ndigits` is larger.
+        """
+        if isinstance(ndigits, int) and abs(ndigits) > MAX_ROUND_DIGITS:
+            fail(ScriptLimitExceededError(f"round() takes at most {MAX_ROUND_DIGITS} digits"))
+        return round(number, ndigits)
+
+    def checked_sum(self, iterable: Any, /, start: Any = 0) -> Any:
+        """`sum()` of numbers or durations (adding lists or strings is quadratic).
+
+        Raises:
+            ScriptForbiddenError: `start` is not a number or a timedelta.
+        """
+        if not isinstance(start, (int, float, timedelta)):
+            fail(ScriptForbiddenError("sum() adds numbers only; use a loop or ''.join()"))
+        return sum(iterable, start)
+
+    def checked_isinstance(self, value: Any, classinfo: Any) -> bool:
+        """`isinstance()` against the classes scripts are given.
+
+        Raises:
+            ScriptForbiddenError: `classinfo` holds anything else.
+        """
+        infos = classinfo if isinstance(classinfo, tuple) else (classinfo,)
+        if not all(isinstance(info, type) and info in self.classes for info in infos):
+            fail(ScriptForbiddenError("isinstance() takes only the builtin types"))
+        return isinstance(value, classinfo)
+
+    # Guard functions the policy's rewriting calls -----------------------------------------
+
+    def guarded_getattr(self, obj: Any, name: Any) -> Any:
+        """`obj.name` for plain data and the given classes; checked growing methods.
+
+        Raises:
+            ScriptForbiddenError: the attribute or the object is not accessible.
+        """
+        if not isinstance(name, str) or name.startswith("_") or name in INSPECT_ATTRIBUTES \
+                or name in FORBIDDEN_ATTRIBUTES:
+            fail(ScriptForbiddenError(f"attribute {name!r} is not allowed"))
+        if isinstance(obj, type):
+            if obj not in self.classes:
+                fail(ScriptForbiddenError(f"attributes of {obj.__name__} are not available"))
+            if name in SIZED_METHODS:
+                fail(ScriptForbiddenError(f"call .{name}() on a value, not on its type"))
+        elif not isinstance(obj, _RECEIVERS):
+            fail(ScriptForbiddenError(
+                f"attributes of {type(obj).__name__} objects are not available"))
+        return self.sized.method(obj, name, getattr(obj, name))
+
+    def guarded_write(self, obj: Any) -> Any:
+        """The target of `obj[k] = v`, `del obj[k]`, `obj.a = v`: dicts and lists only.
+
+        Raises:
+            ScriptForbiddenError: `obj` is anything else.
+        """
+        if not isinstance(obj, (dict, list)):
+            fail(ScriptForbiddenError(f"a {type(obj).__name__} cannot be changed in place"))
+        return obj
+
+    def inplacevar(self, op: str, target: Any, value: Any) -> Any:
+        """`target op= value` (with the size checks of the plain operator).
+
+        Raises:
+            ScriptForbiddenError: an unknown operator.
+        """
+        function = self._inplace.get(op)
+        if function is None:
+            fail(ScriptForbiddenError(f"operator {op} is not supported"))
+        return function(target, value)
+
+
+def _inplace_operators(sized: SizeGuards) -> dict[str, Callable[[Any, Any], Any]]:
+    return {
+        "+=": partial(sized.add, op=operator.iadd), "*=": partial(sized.mul, op=operator.imul),
+        "**=": sized.power, "<<=": partial(sized.lshift, op=operator.ilshift),
+        "%=": partial(sized.mod, op=operator.imod), "-=": operator.isub,
+        "/=": operator.itruediv, "//=": operator.ifloordiv, ">>=": operator.irshift,
+        "|=": operator.ior, "&=": operator.iand, "^=": operator.ixor,
+    }
+
+
+def _unpack_sequence(iterable: Any, spec: dict[str, Any], _getiter: Any) -> list[Any]:
+    # Unpacking a, b = x reads a handful of items; counting them would charge a pair loop thrice.
+    return guarded_unpack_sequence(iterable, spec, iter)
+
+
+def _iter_unpack_sequence(budget: Budget, iterable: Any, spec: dict[str, Any],
+                          _getiter: Any) -> Iterator[list[Any]]:
+    for item in budget.getiter(iterable):
+        yield guarded_unpack_sequence(item, spec, iter)
+
+
+def check_result(value: Any, limit: int, *, storable: bool, name: str = "the result") -> None:
+    """Refuse a value that task data cannot hold (or SpiffWorkflow should not be handed).
+
+    One walk without recursion: shared references count each time they occur, so a
+    structure built by self-nesting, or a cycle, ends the walk at `limit`.
+
+    Raises:
+        ScriptError: a function, generator, module or other foreign value.
+        ScriptLimitExceededError: more than `limit` items and characters.
+    """
+    leaves = STORABLE if storable else RETURNABLE
+    flat = _FLAT_STORABLE if storable else _FLAT_RETURNABLE
+    total, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind in flat:
+            continue
+        if kind is str or kind is bytes:
+            total += len(item)
+        elif kind is list or kind is tuple or (not storable and kind in (set, frozenset)):
+            total += len(item)
+            if not flat.issuperset(map(type, item)):  # a list of plain numbers needs no walk
+                stack.extend(item)
+        elif isinstance(item, dict):
+            total += 2 * len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif not isinstance(item, leaves) or isinstance(item, (str, bytes)):
+            raise ScriptError(f"{name} holds a {kind.__name__} value, which task data "
+                              "cannot store (use text, numbers, lists and dicts)")
+        if total > limit:
+            raise ScriptLimitExceededError(f"{name} is larger than {limit} items and characters")

@@ -1,0 +1,137 @@
+"""Building a SpiffWorkflow process spec from a checked BPMN tree, without surprises.
+
+The only place model compilation touches SpiffWorkflow. Everything SpiffWorkflow raises
+(ValidationException, but also raw TypeError, KeyError, AttributeError, RecursionError
+on real files) becomes a located `Problem`: the element id from the exception where it
+has one, the line from our own tree (SpiffWorkflow's `line_number` is always empty).
+
+The BPMN 2.0 XSD is run here too, with lxml directly: SpiffWorkflow's validator keeps
+only the last error, and its SpiffArena schema rejects `spiffworkflow:` extensions that
+the parser reads fine.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import warnings
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from engine.domain.problems import Problem
+from engine.workflow.serialization import WorkflowCodec
+
+_NAMESPACES = {
+    "http://www.omg.org/spec/BPMN/20100524/MODEL": "bpmn",
+    "http://www.omg.org/spec/BPMN/20100524/DI": "bpmndi",
+    "http://www.omg.org/spec/DD/20100524/DC": "dc",
+    "http://www.omg.org/spec/DD/20100524/DI": "di",
+}
+# The caller checks ids (unique, well-formed) and flow ends itself and says it plainer;
+# libxml2 reports a duplicate id as "not a valid value of the atomic type 'xs:ID'".
+_SKIPPED_XSD = re.compile(r"xs:ID'|xs:IDREF'|attribute '(sourceRef|targetRef)' is required")
+
+
+def build_spec(
+    tree: etree._Element, process_id: str, *, filename: str = "model.bpmn"
+) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Parse `tree` with a new SpiffBpmnParser and serialize the spec of `process_id`.
+
+    Returns (spec dict as `WorkflowCodec.spec_to_dict` makes it, []) or (None, problems).
+    The dict is checked to survive JSON and to restore with `spec_from_dict`.
+    """
+    try:
+        specs = _parse(tree, process_id, filename)
+    except Exception as exc:  # anything SpiffWorkflow raises is a problem of the model
+        return None, [_problem(tree, exc, filename)]
+    codec = WorkflowCodec()
+    try:
+        data = codec.spec_to_dict(*specs)
+        data = json.loads(json.dumps(data))
+        codec.spec_from_dict(data)
+    except Exception as exc:
+        message = f"the compiled model cannot be stored and restored: {_describe(exc)}"
+        return None, [Problem(message, file=filename)]
+    return data, []
+
+
+def _parse(tree: etree._Element, process_id: str, filename: str) -> tuple[Any, dict]:
+    with warnings.catch_warnings():
+        # SpiffWorkflow warns about deprecated SpiffArena extensions; a warning is not a
+        # reason to refuse a model (and the test suite turns warnings into errors).
+        warnings.simplefilter("ignore")
+        parser = SpiffBpmnParser()  # one per compile: a parser keeps every process it saw
+        parser.add_bpmn_xml(tree, filename=filename)
+        return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+
+
+def _problem(tree: etree._Element, exc: Exception, filename: str) -> Problem:
+    element_id = (getattr(exc, "id", "") or None) if isinstance(exc, ValidationException) else None
+    line = None
+    if element_id:
+        found = tree.xpath("//*[@id=$i]", i=element_id)
+        line = found[0].sourceline if found else None
+    if isinstance(exc, RecursionError) or "RecursionError" in str(exc):
+        message = ("the process is too long or too deeply nested for the workflow engine "
+                   "to read; split it into sub-processes")
+    else:
+        message = f"the workflow engine cannot build the model: {_describe(exc)}"
+    return Problem(message, element_id=element_id, line=line, file=filename)
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc) if isinstance(exc, ValidationException) else f"{type(exc).__name__}: {exc}"
+    text = text.strip() or type(exc).__name__
+    # Some wrapped errors quote a whole XML element; the line points there already.
+    return text if len(text) <= 300 else text[:300] + "..."
+
+
+@functools.cache
+def _bpmn_schema() -> etree.XMLSchema:
+    # Compiled once per process, on first use (~20 ms), never at import time.
+    return etree.XMLSchema(etree.parse(XSD_PATH))
+
+
+def schema_problems(tree: etree._Element, *, filename: str = "model.bpmn") -> list[Problem]:
+    """Every BPMN 2.0 XSD violation, each with its line and nearest element id."""
+    schema = _bpmn_schema()
+    if schema.validate(tree):
+        return []
+    lines = _elements_by_line(tree)
+    problems = []
+    for entry in schema.error_log:
+        if _SKIPPED_XSD.search(entry.message):
+            continue
+        element = lines.get(entry.line)
+        problems.append(Problem(
+            f"the file does not follow the BPMN 2.0 schema: {_plain(entry.message)}",
+            element_id=_nearest_id(element), line=entry.line or None, file=filename,
+        ))
+    return problems
+
+
+def _elements_by_line(tree: etree._Element) -> dict[int, etree._Element]:
+    found: dict[int, etree._Element] = {}
+    for element in tree.iter(etree.Element):
+        found.setdefault(element.sourceline, element)
+    return found
+
+
+def _nearest_id(element: etree._Element | None) -> str | None:
+    while element is not None:
+        if element.get("id"):
+            return str(element.get("id"))
+        element = element.getparent()
+    return None
+
+
+def _plain(message: str) -> str:
+    for uri, prefix in _NAMESPACES.items():
+        message = message.replace("{" + uri + "}", prefix + ":")
+    # libxml2 then lists every element it would accept: long, and rarely what was meant.
+    return message.split(". Expected is ")[0].rstrip(".")

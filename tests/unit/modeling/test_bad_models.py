@@ -1,0 +1,192 @@
+"""Every bad upload is refused with ModelInvalidError, each problem located (id + line)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.domain.definitions import ModelPackage
+from engine.domain.errors import ModelInvalidError
+from engine.modeling import compile_model
+
+from .support import BAD, FORMS, fixture, line_of, located, problems_of
+
+
+def _bad(name: str) -> bytes:
+    return (BAD / name).read_bytes()
+
+
+@pytest.mark.parametrize(("name", "needle", "message"), [
+    ("not_xml.bpmn", None, "not well-formed XML"),
+    ("not_bpmn.bpmn", "<svg", "not a BPMN 2.0 file"),
+    ("xxe.bpmn", "<!DOCTYPE", "DTDs and entities are not allowed"),
+    ("billion_laughs.bpmn", "<!DOCTYPE", "DTDs and entities are not allowed"),
+    ("too_deep.bpmn", None, "nested too deeply"),
+    ("junk.bin", None, "not well-formed XML"),
+])
+def test_unreadable_files_give_one_problem(name, needle, message):
+    data = _bad(name)
+    [problem] = problems_of(data)
+    assert message in problem.message
+    assert problem.file == "model.bpmn"
+    assert problem.line == (line_of(data, needle) if needle else problem.line)
+    assert problem.line is not None
+
+
+def test_xxe_never_reads_the_file():
+    [problem] = problems_of(_bad("xxe.bpmn"))
+    assert "root:" not in problem.message
+
+
+def test_empty_and_blank_uploads():
+    for data in (b"", b"   \n"):
+        [problem] = problems_of(data)
+        assert problem.message == "the BPMN file is empty"
+
+
+def test_oversized_upload():
+    data = fixture("minimal.bpmn").replace(b"</bpmn:definitions>",
+                                           b"<!--" + b"x" * 5_300_000 + b"--></bpmn:definitions>")
+    [problem] = problems_of(data)
+    assert "limit is 5,242,880" in problem.message
+
+
+def test_duplicate_ids_name_both_lines():
+    data = _bad("duplicate_ids.bpmn")
+    [problem] = problems_of(data)
+    first, second = line_of(data, 'id="task_a"'), line_of(data, 'id="task_a"', 2)
+    assert (problem.element_id, problem.line) == ("task_a", second)
+    assert f"line {first} and line {second}" in problem.message
+
+
+def test_dangling_flow_and_dangling_node():
+    data = _bad("dangling_flow.bpmn")
+    problems = problems_of(data)
+    task_b = line_of(data, 'id="task_b"')
+    assert located(problems) == {("task_b", task_b), ("flow_nowhere", line_of(data, "flow_nowhere"))}
+    assert any("'nowhere', which does not exist" in p.message for p in problems)
+    assert sum("dangling" in p.message for p in problems) == 2
+
+
+@pytest.mark.parametrize(("name", "field", "message"), [
+    ("missing_sla.bpmn", "sla", 'has no SLA: add <camunda:property name="sla"'),
+    ("missing_fee.bpmn", "fee", 'has no fee: add <camunda:property name="fee"'),
+])
+def test_missing_required_properties(name, field, message):
+    data = _bad(name)
+    [problem] = problems_of(data)
+    assert (problem.element_id, problem.line, problem.field) == (
+        "task_a", line_of(data, 'id="task_a"'), field)
+    assert message in problem.message
+
+
+def test_bad_fee_values_say_how_to_write_a_fee():
+    data = _bad("bad_fee.bpmn")
+    problems = problems_of(data)
+    for index, value in enumerate(["Rp 50.000", "50000.0", "-1", "1e6"]):
+        problem = next(p for p in problems if p.element_id == f"fee_{index}")
+        assert problem.line == line_of(data, f'value="{value}"')
+        assert problem.field == "fee"
+        assert f"fee {value!r} is not a whole number of rupiah: write digits only" in problem.message
+    assert len(problems) == 4
+
+
+def test_bad_sla_values_including_the_process_sla():
+    data = _bad("bad_sla.bpmn")
+    problems = problems_of(data)
+    assert len(problems) == 6
+    assert all(p.field == "sla" and "is not a working-time duration" in p.message
+               for p in problems)
+    assert ("izin-minimal", line_of(data, 'value="14 hari"')) in located(problems)
+    assert ("sla_3", line_of(data, 'value="P1DT2H"')) in located(problems)
+
+
+def test_missing_form_file():
+    data = _bad("missing_form.bpmn")
+    [problem] = problems_of(data)
+    assert (problem.element_id, problem.line, problem.field) == (
+        "task_a", line_of(data, 'id="task_a"'), "form")
+    assert "'nonexistent.json', which is not in the package's forms/" in problem.message
+
+
+def test_form_that_is_not_json():
+    broken = _bad("forms/not_json.json")
+    problems = problems_of(fixture("minimal.bpmn"), forms={"application.json": broken})
+    [problem] = problems
+    assert problem.file == "forms/application.json"
+    assert problem.line == 5
+    assert "is not valid JSON" in problem.message
+
+
+def test_form_that_is_not_a_json_schema():
+    problems = problems_of(fixture("minimal.bpmn"),
+                           forms={"application.json": _bad("forms/not_a_schema.json")})
+    assert problems and all(p.file == "forms/application.json" for p in problems)
+    assert all("is not a valid JSON Schema" in p.message for p in problems)
+
+
+def test_unreferenced_bad_form_is_still_a_problem():
+    forms = {**FORMS, "spare.json": b"[1, 2]"}
+    [problem] = problems_of(fixture("minimal.bpmn"), forms=forms)
+    assert problem.file == "forms/spare.json"
+    assert "must hold a JSON object" in problem.message
+
+
+def test_standard_must_be_a_json_object():
+    for standard, message in [(b"[]", "must hold a JSON object"), (b"{", "is not valid JSON")]:
+        [problem] = problems_of(fixture("minimal.bpmn"), standard=standard)
+        assert problem.file == "standard.json"
+        assert message in problem.message
+
+
+def test_step_without_lane():
+    data = _bad("no_lane.bpmn")
+    [problem] = problems_of(data)
+    assert (problem.element_id, problem.line, problem.field) == (
+        "task_b", line_of(data, 'id="task_b"'), "role")
+    assert "in no lane and has no candidate groups" in problem.message
+
+
+def test_hostile_script_is_located_on_its_line():
+    data = _bad("hostile_script.bpmn")
+    [problem] = problems_of(data)
+    assert (problem.element_id, problem.line) == ("evil", line_of(data, "__import__"))
+    assert "__import__" in problem.message
+
+
+def test_script_syntax_error_is_located_on_its_line():
+    data = _bad("script_syntax.bpmn")
+    [problem] = problems_of(data)
+    assert (problem.element_id, problem.line) == ("broken", line_of(data, "if total"))
+    assert "syntax error" in problem.message
+
+
+def test_several_faults_are_all_reported_at_once_sorted_by_line():
+    data = _bad("many_faults.bpmn")
+    problems = problems_of(data)
+    assert located(problems) >= {
+        ("task_a", line_of(data, 'value="2 hari"')),
+        ("task_a", line_of(data, 'value="Rp 5.000"')),
+        ("task_b", line_of(data, 'id="task_b"')),
+        ("task_a", line_of(data, 'id="task_a"', 2)),
+        ("evil", line_of(data, "__import__")),
+        ("flow_nowhere", line_of(data, "flow_nowhere")),
+    }
+    assert [p.line for p in problems] == sorted(p.line for p in problems)
+    assert len(problems) == 7
+
+
+def test_bpmn_and_form_problems_come_together():
+    package = ModelPackage(bpmn=_bad("missing_fee.bpmn"),
+                           forms={"application.json": b"{oops"})
+    with pytest.raises(ModelInvalidError) as caught:
+        compile_model(package)
+    assert [p.file for p in caught.value.problems] == ["model.bpmn", "forms/application.json"]
+    assert str(caught.value) == "2 problems in model.bpmn and its files"
+
+
+def test_error_detail_names_the_count_and_file():
+    with pytest.raises(ModelInvalidError) as caught:
+        compile_model(ModelPackage(bpmn=_bad("bad_fee.bpmn"), forms=FORMS,
+                                   bpmn_name="izin.bpmn"))
+    assert caught.value.detail == "4 problems in izin.bpmn"
+    assert {p.file for p in caught.value.problems} == {"izin.bpmn"}
