@@ -80,7 +80,7 @@ def ranks(nodes: dict[str, etree._Element], flows: list[etree._Element]) -> tupl
 
 
 def layout(process: etree._Element, lanes: list[etree._Element]) -> tuple[dict, dict, dict]:
-    """Boxes for nodes and lanes, and the stacking slot of each node."""
+    """Boxes of the flow nodes and of the lanes, and the graph (nodes, flows, loop-back ids)."""
     nodes = {e.get("id"): e for e in process if _is_node(e)}
     flows = process.findall("bpmn:sequenceFlow", NS)
     rank, back = ranks(nodes, flows)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from lxml import etree
 
 from engine.modeling.bpmn import NS, ModelScan, children, text_of
-from engine.modeling.juel import juel_to_python
+from engine.modeling.juel import is_simple, juel_to_python
 
 CheckCode = Callable[..., Sequence[str]]
 _LINE = re.compile(r"^line (\d+)\s*[:,]?\s*(.*)$", re.DOTALL)
@@ -62,7 +62,7 @@ def check_conditions(scan: ModelScan, check_code: CheckCode) -> dict[str, str]:
     for flow in scan.elements("sequenceFlow"):
         for holder in children(flow, "conditionExpression"):
             python = _condition(scan, flow, holder, check_code)
-            if python is not None:
+            if python is not None and flow.get("id"):
                 rewritten[flow.get("id")] = python
     return rewritten
 
@@ -76,7 +76,7 @@ def _condition(
         return None  # an empty condition is "no condition": the gateway checks judge it
     translated = juel_to_python(text)
     if translated is not None:
-        if check_code(translated, mode="eval"):
+        if not is_simple(translated) or check_code(translated, mode="eval"):
             scan.add(f"conditions are Python expressions: the JUEL condition {text!r} of "
                      f"sequence flow {flow.get('id')!r} has no simple Python equivalent; "
                      "write it in Python, e.g. complete == True and amount > 100", flow,

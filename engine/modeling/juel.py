@@ -9,6 +9,7 @@ Python check and the analyst is asked for a Python condition instead of getting 
 
 from __future__ import annotations
 
+import ast
 import re
 
 _JUEL = re.compile(r"^\$\{(?P<body>[^{}]*)\}$", re.DOTALL)
@@ -36,6 +37,24 @@ def juel_to_python(text: str) -> str | None:
     return "".join(
         part if index % 2 else _rewrite(part) for index, part in enumerate(parts)
     ).strip()
+
+
+# What a "simple" condition may contain once translated: names, constants, comparisons,
+# and/or/not, arithmetic. No attribute access or calls: `${a.b}` and `${x.size()}` mean
+# Java beans and methods, which task data (plain dicts) does not have.
+_SIMPLE_NODES = (
+    ast.Expression, ast.Name, ast.Load, ast.Constant, ast.Compare, ast.BoolOp, ast.UnaryOp,
+    ast.BinOp, ast.cmpop, ast.boolop, ast.unaryop, ast.operator,
+)
+
+
+def is_simple(python: str) -> bool:
+    """Whether a translated condition uses only what `juel_to_python` means to translate."""
+    try:
+        tree = ast.parse(python, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return all(isinstance(node, _SIMPLE_NODES) for node in ast.walk(tree))
 
 
 def _rewrite(code: str) -> str:

@@ -59,7 +59,7 @@ def _read_step(
         return None
     step_kind: StepKind = kind(task)  # type: ignore[assignment]  # one of STEP_KINDS
     return StepDefinition(
-        element_id=task.get("id"), name=(task.get("name") or task.get("id")).strip(),
+        element_id=task.get("id"), name=(task.get("name") or "").strip() or task.get("id"),
         kind=step_kind, role=role, sla=sla, fee=fee, form=form, order=0, line=task.sourceline,
     )
 

@@ -87,7 +87,10 @@ def index_ids(scan: ModelScan) -> None:
 
 
 def check_ids(scan: ModelScan) -> None:
-    """Every flow node has an id, and none collides with SpiffWorkflow's own task names."""
+    """Every flow node and flow has an id, and none collides with SpiffWorkflow's own."""
+    for flow in scan.elements("sequenceFlow"):
+        if not flow.get("id"):  # SpiffWorkflow would take it for the gateway's default
+            scan.add("a sequence flow has no id", flow)
     for element in scan.flow_nodes():
         element_id = element.get("id")
         if not element_id:

@@ -76,7 +76,7 @@ def _read_timer(
     definition_value = TimerDefinition(
         element_id=event.get("id"), kind=timer_kind, expression=value,
         attached_to=event.get("attachedToRef"), interrupting=interrupting,
-        line=holders[0].sourceline,
+        line=event.sourceline,
     )
     # A constant becomes a quoted string literal: SpiffWorkflow evaluates timer text as Python.
     return definition_value, (json.dumps(value) if constant else text)
@@ -123,9 +123,10 @@ def iso_problem(text: str, timer_kind: TimerKind) -> str | None:
 
 def _is_duration(text: str) -> bool:
     match = _DURATION.match(text)
-    # SpiffWorkflow refuses weeks mixed with years, months or days, and a bare "P".
-    return bool(match) and text != "P" and not (match["W"] and (match["Y"] or match["M"]
-                                                                 or match["D"]))
+    if match is None or text == "P":
+        return False
+    # SpiffWorkflow refuses weeks mixed with years, months or days.
+    return not (match["W"] and (match["Y"] or match["M"] or match["D"]))
 
 
 def _not_iso(text: str, timer_kind: TimerKind) -> str:

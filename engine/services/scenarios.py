@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.domain.actors import SYSTEM, Actor
+from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.views import ApplicationView
 from engine.services import applications, regions, tasks
 from engine.services.context import EngineContext
@@ -71,7 +72,9 @@ def run_scenario(
         if task is None:
             return ScenarioResult(scenario["name"], app, done,
                                   [f"step {step['task']} is not ready; ready: {sorted(ready)}"])
-        actor = staff(step.get("role", task.role))
+        role = step.get("role", task.role)
+        # Applicant steps are done by the counter on the applicant's behalf (DESIGN §2).
+        actor = counter if role in APPLICANT_ROLES else staff(role)
         if step.get("pay") and task.fee and pay is not None:
             pay(actor, app, task)
             say(f"  paid Rp {task.fee:,} for {task.element_id}".replace(",", "."))

@@ -15,7 +15,12 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from engine.workflow.sandbox_limits import ScriptForbiddenError, ScriptLimitExceededError, fail
+from engine.workflow.sandbox_limits import (
+    ScriptForbiddenError,
+    ScriptLimitExceededError,
+    charge,
+    fail,
+)
 
 # Integers: money is whole rupiah; 65,536 bits (~19,700 digits) is far beyond any real
 # amount and keeps even quadratic operations (division) in the millisecond range.
@@ -95,6 +100,7 @@ class SizeGuards:
         """
         if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
             self.check_size(len(a) + len(b), "the concatenation")
+            charge(len(a) + len(b))
         return op(a, b)
 
     def mul(self, a: Any, b: Any, op: Callable[[Any, Any], Any] = operator.mul) -> Any:
@@ -120,6 +126,7 @@ class SizeGuards:
             # [s] * n with a big s multiplies what str(), == and sorted() must walk later.
             inner = footprint(sequence, self.max_size // times + 1)
             self.check_size(inner * times, "the repetition")
+        charge(len(sequence) * times)
 
     def power(self, a: Any, b: Any, mod: Any = None) -> Any:
         """`a ** b` and `pow()`; integer powers are sized first.
@@ -151,8 +158,9 @@ class SizeGuards:
         """
         if isinstance(a, _TEXT):
             text = a.decode("latin-1") if isinstance(a, bytes) else a
-            self.check_size(len(text) + _percent_widths(text) + footprint(b, self.max_size),
-                            "the formatted text")
+            size = len(text) + _percent_widths(text) + footprint(b, self.max_size)
+            self.check_size(size, "the formatted text")
+            charge(size)
         return op(a, b)
 
     # Formatting ---------------------------------------------------------------------------
@@ -171,6 +179,17 @@ class SizeGuards:
         if spec:
             self._check_spec(value, spec)
         return format(value, spec)
+
+    def fstring(self, *parts: str) -> str:
+        """The text of an f-string, from its constant parts and formatted fields.
+
+        Raises:
+            ScriptLimitExceededError: the text would be too large.
+        """
+        size = sum(map(len, parts))
+        self.check_size(size, "the f-string")
+        charge(size)
+        return "".join(parts)
 
     def _repr(self, value: Any, conversion: int) -> str:
         self.check_footprint(value, "the formatted value")
@@ -199,7 +218,7 @@ class SizeGuards:
         """
         if args and not isinstance(args[0], (str, int, float)):
             self.check_footprint(args[0], "the text")
-        return str(*args, **kwargs)
+        return str(*args, **kwargs)  # charged by _call_ like any call's new result
 
     # Growing methods (handed out by _getattr_) ---------------------------------------------
 

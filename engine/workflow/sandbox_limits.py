@@ -19,6 +19,10 @@ from typing import NoReturn, TypeVar
 
 T = TypeVar("T")
 
+# What one run may allocate in total, in multiples of max_collection_size: each result is
+# bounded on its own, and this stops a loop from piling bounded results up (a thousand lists
+# of a million items each) before the CPU-time bound notices.
+ALLOCATION_FACTOR = 4
 # The clock is a system call (~0.3-0.7 us); reading it on every 4th step keeps a loop's
 # cost low while a runaway loop is still stopped within a few steps of its deadline.
 _CLOCK_EVERY = 4
@@ -65,10 +69,13 @@ class ScriptLimitExceededError(ScriptError):
 class Budget:
     """Counts one run's iterations and CPU time; remembers the first refusal."""
 
-    __slots__ = ("_deadline", "_max_iterations", "_seconds", "_steps", "error", "iterations")
+    __slots__ = ("_deadline", "_max_allocated", "_max_iterations", "_seconds", "_steps",
+                 "allocated", "error", "iterations")
 
     def __init__(self, limits: ScriptLimits) -> None:
         self._max_iterations = limits.max_iterations
+        self._max_allocated = ALLOCATION_FACTOR * limits.max_collection_size
+        self.allocated = 0
         self._seconds = limits.cpu_seconds
         # Set on the first step: a run that never loops (most conditions) never reads the clock.
         self._deadline: float | None = None
@@ -106,6 +113,17 @@ class Budget:
             # A script that caught a refusal must not carry on with real work.
             raise self.error
 
+    def charge(self, size: int) -> None:
+        """Count `size` new items or characters against the run's allocation bound.
+
+        Raises:
+            ScriptLimitExceededError: the run allocated too much in total.
+        """
+        self.allocated += size
+        if self.allocated > self._max_allocated:
+            self.refuse(ScriptLimitExceededError(
+                f"the run created more than {self._max_allocated} items and characters"))
+
     def getiter(self, iterable: Iterable[T]) -> Iterator[T]:
         """`iter()` that counts every item against the iteration bound."""
         tick = self.tick
@@ -137,6 +155,17 @@ def activate(budget: Budget) -> Budget | None:
 def deactivate(previous: Budget | None) -> None:
     """Restore the budget that `activate()` replaced."""
     _active.budget = previous
+
+
+def charge(size: int) -> None:
+    """Count new items or characters against the active run's allocation bound.
+
+    Raises:
+        ScriptLimitExceededError: the run allocated too much in total.
+    """
+    budget: Budget | None = getattr(_active, "budget", None)
+    if budget is not None:
+        budget.charge(size)
 
 
 def fail(error: ScriptError) -> NoReturn:

@@ -50,7 +50,7 @@ FORBIDDEN_ATTRIBUTES = frozenset({
 GUARD_NAMES = frozenset({
     "_getattr_", "_getitem_", "_getiter_", "_iter_unpack_sequence_", "_unpack_sequence_",
     "_write_", "_inplacevar_", "_tick_", "_step_", "_add_", "_mul_", "_pow_", "_lshift_",
-    "_mod_", "_format_",
+    "_mod_", "_format_", "_fstring_", "_call_",
 })
 # Guards that need the run's budget; code that uses none of them runs without one.
 BUDGET_NAMES = frozenset({"_getiter_", "_iter_unpack_sequence_", "_tick_", "_step_"})
@@ -106,10 +106,20 @@ class SandboxPolicy(RestrictingNodeTransformer):
         return node
 
     def visit_Call(self, node: ast.Call) -> ast.AST:  # noqa: N802 (ast API)
-        """Refuse `type(...)`; calls are otherwise plain (their callee ticks if it is ours)."""
+        """Refuse `type(...)`; `f(x)` becomes `_call_(f, x)`, which sizes what `f` creates."""
         if isinstance(node.func, ast.Name) and node.func.id in FORBIDDEN_CALLS:
             self.error(node, f"{node.func.id}() is not allowed")
-        return self.node_contents_visit(node)
+        node = self.node_contents_visit(node)
+        node.args.insert(0, node.func)
+        node.func = ast.copy_location(ast.Name("_call_", ast.Load()), node.func)
+        return node
+
+    def visit_Starred(self, node: ast.Starred) -> ast.AST:  # noqa: N802 (ast API)
+        """`[*x, *x]` becomes `[*_getiter_(x), ...]`: unpacked items count as iterations."""
+        node = self.node_contents_visit(node)
+        if isinstance(node.ctx, ast.Load):
+            node.value = _call("_getiter_", [node.value], node.value)
+        return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:  # noqa: N802 (ast API)
         """`a * b` becomes `_mul_(a, b)` (likewise `+ ** << %`), checked before it allocates."""
@@ -124,12 +134,22 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return node
         return cast(ast.AST, super().visit_AugAssign(node))
 
-    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:  # noqa: N802 (ast API)
-        """`f"{x!r:>{n}}"` becomes `f"{_format_(x, 'r', f'>{n}')}"`: widths are checked."""
-        node = self.node_contents_visit(node)
-        spec = node.format_spec if node.format_spec is not None else ast.Constant("")
-        value = _call("_format_", [node.value, ast.Constant(node.conversion), spec], node)
-        return ast.copy_location(ast.FormattedValue(value, -1, None), node)
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:  # noqa: N802 (ast API)
+        """`f"a{x!r:>{n}}"` becomes `_fstring_('a', _format_(x, 114, _fstring_('>', ...)))`.
+
+        Each field's width is checked before it is formatted, and the whole text is sized
+        before it is joined.
+        """
+        parts: list[ast.expr] = []
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                spec = (self.visit(value.format_spec) if value.format_spec is not None
+                        else ast.Constant(""))
+                field = [self.visit(value.value), ast.Constant(value.conversion), spec]
+                parts.append(_call("_format_", field, value))
+            else:
+                parts.append(value)
+        return _call("_fstring_", parts, node)
 
     def visit_While(self, node: ast.While) -> ast.AST:  # noqa: N802 (ast API)
         """Each pass through a `while` body ticks the budget."""

@@ -11,9 +11,18 @@ from __future__ import annotations
 
 import builtins
 import operator
+import sys
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import partial
+from types import (
+    BuiltinFunctionType,
+    ClassMethodDescriptorType,
+    FunctionType,
+    MethodDescriptorType,
+    MethodWrapperType,
+    WrapperDescriptorType,
+)
 from typing import Any
 from uuid import UUID
 
@@ -26,9 +35,10 @@ from engine.workflow.sandbox_limits import (
     ScriptError,
     ScriptForbiddenError,
     ScriptLimitExceededError,
+    charge,
     fail,
 )
-from engine.workflow.sandbox_policy import FORBIDDEN_ATTRIBUTES
+from engine.workflow.sandbox_policy import FILENAME, FORBIDDEN_ATTRIBUTES
 
 _FUNCTIONS = ("len", "min", "max", "abs", "sorted", "reversed", "enumerate", "zip", "any",
               "all", "divmod", "chr", "ord")
@@ -80,6 +90,7 @@ class Runtime:
         self._inplace = _inplace_operators(self.sized)
         self.classes = frozenset({*_CLASSES, *_EXCEPTIONS, self._str_type(), self._int_type()})
         self.builtins = self._builtins()
+        self._builtin_ids = frozenset(id(value) for value in self.builtins.values())
 
     def _str_type(self) -> type:
         self.str_type = _checked_type(str, staticmethod(self.sized.text))
@@ -102,7 +113,8 @@ class Runtime:
             str=self.str_type, int=self.int_type, range=self.checked_range,
             round=self.checked_round, sum=self.checked_sum, pow=self.sized.power,
             isinstance=self.checked_isinstance, _getattr_=self.guarded_getattr,
-            _getitem_=operator.getitem, _write_=self.guarded_write, _inplacevar_=self.inplacevar,
+            _getitem_=_getitem, _call_=self.call, _fstring_=self.sized.fstring,
+            _write_=self.guarded_write, _inplacevar_=self.inplacevar,
             _unpack_sequence_=_unpack_sequence, _add_=self.sized.add, _mul_=self.sized.mul,
             _pow_=self.sized.power, _lshift_=self.sized.lshift, _mod_=self.sized.mod,
             _format_=self.sized.format_field,
@@ -115,6 +127,35 @@ class Runtime:
         names.update(_tick_=budget.tick, _step_=budget.step, _getiter_=budget.getiter,
                      _iter_unpack_sequence_=partial(_iter_unpack_sequence, budget))
         return names
+
+    def call(self, function: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Every call in a script: only known callables, and what they create is counted.
+
+        Raises:
+            ScriptForbiddenError: `function` came from outside (e.g. a callable in task data).
+            ScriptLimitExceededError: the run created too much in total.
+        """
+        if id(function) not in self._builtin_ids:
+            self._check_callable(function)
+        result = function(*args, **kwargs)
+        if type(result) in _CHARGED and sys.getrefcount(result) <= _FRESH:
+            charge(len(result))
+        return result
+
+    def _check_callable(self, function: Any) -> None:
+        kind = type(function)
+        if kind is FunctionType:  # defined by the script, or a checked method of ours
+            allowed = function.__code__.co_filename in _OWN_CODE
+        elif kind in _BOUND_NATIVE:  # 'a'.upper, datetime.now, but not os.system
+            owner = function.__self__
+            allowed = isinstance(owner, _RECEIVERS) or (
+                isinstance(owner, type) and owner in self.classes)
+        elif kind in _UNBOUND_NATIVE:  # str.lower
+            allowed = issubclass(function.__objclass__, _RECEIVERS)
+        else:
+            allowed = isinstance(function, type) and function in self.classes
+        if not allowed:
+            fail(ScriptForbiddenError(f"calling a {kind.__name__} is not allowed"))
 
     # Guarded builtins -------------------------------------------------------------------
 
@@ -190,7 +231,9 @@ class Runtime:
         Raises:
             ScriptForbiddenError: `obj` is anything else.
         """
-        if not isinstance(obj, (dict, list)):
+        if isinstance(obj, list):
+            return _ListWriter(obj, self.sized)
+        if not isinstance(obj, dict):
             fail(ScriptForbiddenError(f"a {type(obj).__name__} cannot be changed in place"))
         return obj
 
@@ -204,6 +247,45 @@ class Runtime:
         if function is None:
             fail(ScriptForbiddenError(f"operator {op} is not supported"))
         return function(target, value)
+
+
+_BOUND_NATIVE = (BuiltinFunctionType, MethodWrapperType)
+_UNBOUND_NATIVE = (MethodDescriptorType, ClassMethodDescriptorType, WrapperDescriptorType)
+_OWN_CODE = frozenset({FILENAME, SizeGuards.method.__code__.co_filename})
+# Results whose length is what they allocate.
+_CHARGED = frozenset({list, tuple, dict, set, frozenset, str, bytes})
+# sys.getrefcount() of an object held only by `_call_`'s local and getrefcount's argument:
+# a result with more references already existed (task data, a constant) and is not new.
+_FRESH = 2
+
+
+def _getitem(container: Any, key: Any) -> Any:
+    """`container[key]`; a slice is a new object and is charged."""
+    result = container[key]
+    if type(key) is slice and type(result) in _CHARGED:
+        charge(len(result))
+    return result
+
+
+class _ListWriter:
+    """What `_write_` hands out for a list: `x[a:b] = y` is sized first (it can double x)."""
+
+    __slots__ = ("_items", "_sized")
+
+    def __init__(self, items: list[Any], sized: SizeGuards) -> None:
+        self._items = items
+        self._sized = sized
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if isinstance(key, slice):
+            if not isinstance(value, (list, tuple, str, bytes, range)):
+                value = list(value)
+            self._sized.check_size(len(self._items) + len(value), "the list")
+            charge(len(value))
+        self._items[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._items[key]
 
 
 def _inplace_operators(sized: SizeGuards) -> dict[str, Callable[[Any, Any], Any]]:

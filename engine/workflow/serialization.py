@@ -72,6 +72,7 @@ class WorkflowCodec:
         finally:
             registry._encoder_mode = False
         dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
+        _order_tasks(dct)
         # A JSON round trip so that what we return is exactly what a database returns.
         return json.loads(json.dumps(dct, cls=self._serializer._encoder_cls))
 
@@ -83,9 +84,30 @@ class WorkflowCodec:
     ) -> BpmnWorkflow:
         """Rebuild a workflow from its saved state and its version's spec."""
         dct = json.loads(json.dumps(data), cls=self._serializer.json_decoder_cls)
+        _unorder_tasks(dct)
         self._serializer.migrate(dct)
         dct.pop("spec_name", None)
         dct["spec"] = spec  # the registry returns non-dict values unchanged
         dct["subprocess_specs"] = dict(subprocess_specs)
         workflow: BpmnWorkflow = self._serializer.from_dict(dct)
         return workflow
+
+
+# SpiffWorkflow restores tasks in the order of the `tasks` mapping and stores each task's
+# data as a delta against its parent's, so that order matters. PostgreSQL's JSONB does not
+# keep object key order; we store every `tasks` mapping as an ordered list of pairs.
+_ORDERED = "ordered_tasks"
+
+
+def _order_tasks(dct: dict[str, Any]) -> None:
+    dct[_ORDERED] = list(dct.pop("tasks").items())
+    for sub in dct.get("subprocesses", {}).values():
+        sub[_ORDERED] = list(sub.pop("tasks").items())
+
+
+def _unorder_tasks(dct: dict[str, Any]) -> None:
+    if _ORDERED in dct:
+        dct["tasks"] = dict(dct.pop(_ORDERED))
+    for sub in dct.get("subprocesses", {}).values():
+        if _ORDERED in sub:
+            sub["tasks"] = dict(sub.pop(_ORDERED))

@@ -63,18 +63,48 @@ def test_walkthrough(app: Flask, client: FlaskClient, admin) -> None:
     assert listing["total"] == 1
 
 
-def test_camunda_modeler_file_uploads_unchanged_and_runs_over_http(app: Flask, client: FlaskClient, admin) -> None:
+CAMUNDA = FIXTURES / "bpmn" / "camunda-pbg"
+CAMUNDA_STEPS = [  # element id, data; the first check returns the file to the applicant once
+    ("submit_application", {"building_function": "hunian", "floor_area": 96.5}),
+    ("verify_documents", {"complete": False, "notes": "IMB lama belum dilampirkan"}),
+    ("fix_documents", {"building_function": "hunian", "floor_area": 96.5}),
+    ("verify_documents", {"complete": True}),
+    ("technical_review", {}),
+    ("pay_retribution", {"receipt_checked": True}),
+    ("sign_permit", {}),
+]
+
+
+def test_camunda_modeler_file_uploads_unchanged_and_runs_to_the_end_over_http(
+    app: Flask, client: FlaskClient, admin
+) -> None:
     client.post("/api/v1/regions", json={"code": "3273", "name": "Kota Bandung"}, headers=admin)
-    camunda = FIXTURES / "bpmn" / "camunda_modeler.bpmn"
-    forms = {p.name: p.read_bytes() for p in (FIXTURES / "bpmn" / "forms").glob("*.json")}
-    created = upload(client, admin, camunda.read_bytes(), forms)
+    bpmn = (CAMUNDA / "model.bpmn").read_bytes()
+    forms = {p.name: p.read_bytes() for p in (CAMUNDA / "forms").glob("*.json")}
+    created = upload(client, admin, bpmn, forms)
     assert created.status_code == 201, created.json
     key = created.json["key"]
-    started = client.post("/api/v1/regions/3273/applications", headers=admin,
-                          json={"process_key": key, "applicant": {}, "data": {}})
-    assert started.status_code == 201
     stored = client.get(f"/api/v1/regions/3273/process-models/{key}/versions/1", headers=admin).json
-    assert stored["bpmn"].encode() == camunda.read_bytes()
+    assert stored["bpmn"].encode() == bpmn
+    started = client.post("/api/v1/regions/3273/applications", headers=admin,
+                          json={"process_key": key, "applicant": {"name": "Budi"}, "data": {}})
+    assert started.status_code == 201, started.json
+    app_id = started.json["id"]
+    for element_id, data in CAMUNDA_STEPS:
+        current = client.get(f"/api/v1/applications/{app_id}", headers=admin).json
+        ready = {t["element_id"]: t for t in current["tasks"] if t["state"] == "ready"}
+        assert element_id in ready, (element_id, sorted(ready))
+        task = ready[element_id]
+        if task["fee"]:
+            refused = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=admin, json={"data": data})
+            assert refused.status_code == 409 and refused.json["type"] == "fee-unpaid"
+            item = next(f for f in current["fees"] if f["element_id"] == element_id)
+            paid = client.post(f"/api/v1/applications/{app_id}/payments", headers=admin, json={
+                "fee_item": str(item["fee_item"]), "amount": task["fee"], "reference": "BJB-77001"})
+            assert paid.status_code == 201, paid.json
+        done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=admin, json={"data": data})
+        assert done.status_code == 200, done.json
+    assert done.json["status"] == "completed"
 
 
 def test_every_error_is_problem_json(client: FlaskClient, admin) -> None:

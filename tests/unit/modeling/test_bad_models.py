@@ -62,7 +62,8 @@ def test_dangling_flow_and_dangling_node():
     data = _bad("dangling_flow.bpmn")
     problems = problems_of(data)
     task_b = line_of(data, 'id="task_b"')
-    assert located(problems) == {("task_b", task_b), ("flow_nowhere", line_of(data, "flow_nowhere"))}
+    flow = line_of(data, "flow_nowhere")
+    assert located(problems) == {("task_b", task_b), ("flow_nowhere", flow)}
     assert any("'nowhere', which does not exist" in p.message for p in problems)
     assert sum("dangling" in p.message for p in problems) == 2
 
@@ -86,7 +87,8 @@ def test_bad_fee_values_say_how_to_write_a_fee():
         problem = next(p for p in problems if p.element_id == f"fee_{index}")
         assert problem.line == line_of(data, f'value="{value}"')
         assert problem.field == "fee"
-        assert f"fee {value!r} is not a whole number of rupiah: write digits only" in problem.message
+        assert f"fee {value!r} is not a whole number of rupiah" in problem.message
+        assert "write digits only" in problem.message
     assert len(problems) == 4
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from engine.modeling.structure import MAX_FLOW_NODES
 
-from .support import BAD, compile_bytes, fixture, line_of, located, minimal, problems_of
+from .support import BAD, compile_bytes, line_of, located, minimal, problems_of
 
 TASK_B = (
     '<bpmn:userTask id="task_b"><bpmn:extensionElements><camunda:properties>'
@@ -121,7 +123,7 @@ def test_very_long_chains_are_refused_before_spiffworkflow_recurses():
     tasks = "".join(TASK_B.replace("task_b", f"t{n}") for n in range(320))
     nodes = ["task_a", *(f"t{n}" for n in range(320)), "end"]
     flows = "".join(f'<bpmn:sequenceFlow id="c{n}" sourceRef="{a}" targetRef="{b}"/>'
-                    for n, (a, b) in enumerate(zip(nodes, nodes[1:], strict=False)))
+                    for n, (a, b) in enumerate(itertools.pairwise(nodes)))
     refs = "".join(f"<bpmn:flowNodeRef>t{n}</bpmn:flowNodeRef>" for n in range(320))
     data = minimal(('<bpmn:sequenceFlow id="flow_2" sourceRef="task_a" targetRef="end" />',
                     flows), (END, END + tasks),
