@@ -93,7 +93,8 @@ def test_oversized_bpmn_inside_a_zip():
 
 
 @pytest.mark.parametrize("data", [b"", b"not a zip", fixture("minimal.bpmn"),
-                                  _zip({"model.bpmn": b"x"})[:-30]])
+                                  _zip({"model.bpmn": b"x"})[:-30]],
+                         ids=["empty", "text", "bpmn", "truncated-zip"])
 def test_not_a_zip(data):
     assert "not a readable zip file" in _refusal(data)
 
