@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 import click
 
-from api.config import Defaults
+from api.config import setting
 from engine.domain.actors import SYSTEM
 from engine.domain.errors import EngineError
 from engine.persistence import migrate
@@ -20,13 +19,14 @@ from engine.services.context import EngineContext
 
 def database_url() -> str:
     """PERMITFLOW_DATABASE_URL, as every command reads it."""
-    return os.environ.get("PERMITFLOW_DATABASE_URL", Defaults.DATABASE_URL)
+    return str(setting("DATABASE_URL"))
 
 
 def engine_context() -> EngineContext:
     from api.wiring import build_context
 
-    return build_context(database_url())
+    return build_context(database_url(), cpu_seconds=setting("SCRIPT_CPU_SECONDS"),
+                         max_iterations=setting("SCRIPT_MAX_ITERATIONS"))
 
 
 def _fail(exc: EngineError) -> None:
@@ -135,8 +135,9 @@ def demo(keep: Path | None) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="run one pass and exit")
 @click.option("--now", "now_text", default=None, help="ISO time to run at (replay); implies --once")
-@click.option("--interval", default=30.0, show_default=True, help="seconds between passes")
-def worker(once: bool, now_text: str | None, interval: float) -> None:
+@click.option("--interval", default=None, type=float,
+              help="seconds between passes [default: PERMITFLOW_WORKER_INTERVAL or 30]")
+def worker(once: bool, now_text: str | None, interval: float | None) -> None:
     """Fire due timers and mark overdue steps and applications."""
     from api.worker_loop import run_forever
     from engine.services.worker import run_pass
@@ -147,7 +148,7 @@ def worker(once: bool, now_text: str | None, interval: float) -> None:
         click.echo(f"timers fired: {report.timers_fired}, steps breached: {report.steps_breached}, "
                    f"applications breached: {report.applications_breached}")
         return
-    run_forever(context, interval)
+    run_forever(context, interval or setting("WORKER_INTERVAL"))
 
 
 def _aware(text: str) -> datetime:

@@ -6,6 +6,7 @@ these values as arguments from `api/wiring.py`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +21,7 @@ class Defaults:
     SCRIPT_CPU_SECONDS = 1.0
     SCRIPT_MAX_ITERATIONS = 100_000
     SPEC_CACHE_SIZE = 256
-    PAGE_SIZE_MAX = 200
+    WORKER_INTERVAL = 30.0
     LOG_LEVEL = "INFO"
 
     # flask-smorest / OpenAPI (not meant to be changed)
@@ -30,6 +31,13 @@ class Defaults:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     JSON_SORT_KEYS = False
+
+
+def setting(name: str) -> Any:
+    """One setting outside an app (the CLI): PERMITFLOW_<NAME>, else the default, typed alike."""
+    default = getattr(Defaults, name)
+    raw = os.environ.get(f"PERMITFLOW_{name}")
+    return default if raw is None else type(default)(raw)
 
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:

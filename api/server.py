@@ -7,8 +7,8 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from api import create_app
-from api.cli import database_url
-from api.wiring import build_context
+from api.cli import engine_context
+from api.config import setting
 from api.worker_loop import start_background_worker
 
 
@@ -38,5 +38,5 @@ def run_server(host: str, port: int, *, workers: int, threads: int, with_worker:
     if with_worker:
         # One worker thread in the serving (arbiter) process; more workers can run as
         # separate `permitflow worker` processes: they coordinate through the database.
-        start_background_worker(build_context(database_url()))
+        start_background_worker(engine_context(), setting("WORKER_INTERVAL"))
     _Gunicorn(options).run()

@@ -70,18 +70,21 @@ def _compile_bpmn(
     data: bytes, filename: str, forms: frozenset[str]
 ) -> tuple[_Declared, list[Problem]]:
     declared = _Declared()
-    root, problems = parse_bpmn(data, filename)
-    if root is None:
-        return declared, problems
-    scan = ModelScan(root, filename)
+    scan: ModelScan | None = None
     try:
+        root, problems = parse_bpmn(data, filename)
+        if root is None:
+            return declared, problems
+        scan = ModelScan(root, filename)
         _check(scan, declared, forms)
+        return declared, scan.problems
     except Exception as exc:
         # A bug of ours must not become a stack trace for the analyst; it is logged in full.
         _log.exception("model check failed on %s", filename)
-        scan.add(f"the model could not be checked completely ({type(exc).__name__}); "
-                 "please report this file to the administrators", root)
-    return declared, scan.problems
+        found = scan.problems if scan is not None else []
+        message = (f"the model could not be checked completely ({type(exc).__name__}); "
+                   "please report this file to the administrators")
+        return _Declared(), [*found, Problem(message, file=filename)]
 
 
 def _check(scan: ModelScan, declared: _Declared, forms: frozenset[str]) -> None:

@@ -23,11 +23,18 @@ def read_forms(
         schema, found = _json_object(files[name], path, "a form")
         if schema is not None:
             found += [Problem(f"{path} is not a valid JSON Schema: {message}", file=path)
-                      for message in schema_problems(schema)]
+                      for message in _schema_messages(schema_problems, schema)]
         if schema is not None and not found:
             forms[name] = schema
         problems += found
     return forms, problems
+
+
+def _schema_messages(schema_problems: SchemaCheck, schema: dict[str, Any]) -> list[str]:
+    try:
+        return list(schema_problems(schema))
+    except Exception as exc:  # e.g. RecursionError on a pathological schema: still a reply
+        return [f"the schema could not be checked ({type(exc).__name__})"]
 
 
 def read_standard(data: bytes | None) -> tuple[dict[str, Any] | None, list[Problem]]:

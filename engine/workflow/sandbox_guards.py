@@ -29,6 +29,7 @@ MAX_STRFTIME_CHARS = 1_000  # C strftime may use a buffer of 256 x the format's 
 _TEXT = (str, bytes)
 _SEQUENCES = (str, bytes, list, tuple)
 _CONTAINERS = (list, tuple, set, frozenset)
+_SIZED = (list, tuple, dict, set, frozenset, str, bytes, range)
 _FLAT = frozenset({int, bool, float, complex, type(None), date, time, datetime, timedelta})
 # format-spec mini-language: [[fill]align][sign][z][#][0][width][grouping][.precision][type]
 _SPEC = re.compile(
@@ -267,13 +268,22 @@ class SizeGuards:
         return (items,)
 
     def _extended(self, target: Any, args: _Args, kwargs: _Kwargs) -> _Args:
-        if len(args) != 1:
-            return args
-        items = args[0]
-        if not isinstance(items, (list, tuple, dict, set, frozenset, str, bytes)):
-            items = list(items)
-        self.check_size(len(target) + len(items), "the extended list")
-        return (items,)
+        # list.extend(x), dict.update(x), set.update(*xs): the receiver grows by the items.
+        args = tuple(arg if isinstance(arg, _SIZED) else list(arg) for arg in args)
+        added = sum(map(len, args)) + len(kwargs)
+        self.check_size(len(target) + added, f"the {type(target).__name__}")
+        charge(added)
+        return args
+
+    def sized(self, container: Any) -> Any:
+        """`container` unchanged, its length counted (`{**d}` copies it).
+
+        Raises:
+            ScriptLimitExceededError: the run created too much in total.
+        """
+        if isinstance(container, _SIZED):
+            charge(len(container))
+        return container
 
     def _strftime(self, when: Any, args: _Args, kwargs: _Kwargs) -> _Args:
         self._check_strftime(_argument(args, kwargs, 0, "format", None))
@@ -304,6 +314,7 @@ _METHOD_CHECKS: dict[str, tuple[type | tuple[type, ...], _Check]] = {
     "replace": (_TEXT, SizeGuards._replaced),
     "join": (_TEXT, SizeGuards._joined),
     "extend": (list, SizeGuards._extended),
+    "update": ((dict, set), SizeGuards._extended),
     "strftime": ((date, time), SizeGuards._strftime),
 }
 SIZED_METHODS = frozenset(_METHOD_CHECKS)

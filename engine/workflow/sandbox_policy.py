@@ -32,7 +32,9 @@ from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTran
 
 Mode = Literal["eval", "exec"]
 
-FILENAME = "<string>"  # what SpiffWorkflow looks for in a traceback to find the script line
+# The file name of every compiled model script: it finds the script's lines in tracebacks and
+# tells the script's own functions apart from any other callable (nothing else uses it).
+FILENAME = "<permitflow model script>"
 
 # Names that are escape hatches or I/O; refused wherever they appear.
 FORBIDDEN_NAMES = frozenset({
@@ -50,7 +52,7 @@ FORBIDDEN_ATTRIBUTES = frozenset({
 GUARD_NAMES = frozenset({
     "_getattr_", "_getitem_", "_getiter_", "_iter_unpack_sequence_", "_unpack_sequence_",
     "_write_", "_inplacevar_", "_tick_", "_step_", "_add_", "_mul_", "_pow_", "_lshift_",
-    "_mod_", "_format_", "_fstring_", "_call_",
+    "_mod_", "_format_", "_fstring_", "_call_", "_sized_",
 })
 # Guards that need the run's budget; code that uses none of them runs without one.
 BUDGET_NAMES = frozenset({"_getiter_", "_iter_unpack_sequence_", "_tick_", "_step_"})
@@ -134,6 +136,13 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return node
         return cast(ast.AST, super().visit_AugAssign(node))
 
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:  # noqa: N802 (ast API)
+        """`{**d}` becomes `{**_sized_(d)}`: the copy counts against the run's allocations."""
+        node = self.node_contents_visit(node)
+        node.values = [_call("_sized_", [value], value) if key is None else value
+                       for key, value in zip(node.keys, node.values, strict=True)]
+        return node
+
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:  # noqa: N802 (ast API)
         """`f"a{x!r:>{n}}"` becomes `_fstring_('a', _format_(x, 114, _fstring_('>', ...)))`.
 
@@ -158,7 +167,12 @@ class SandboxPolicy(RestrictingNodeTransformer):
         return node
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:  # noqa: N802 (ast API)
-        """Each call of a function ticks the budget (bounds recursion)."""
+        """Each call of a function ticks the budget (bounds recursion); no decorators.
+
+        A decorator is a call the interpreter makes itself, past `_call_`'s check.
+        """
+        if node.decorator_list:
+            self.error(node, "decorators are not allowed")
         result = super().visit_FunctionDef(node)
         assert isinstance(result, ast.FunctionDef)
         result.body.insert(0, _statement("_tick_", result))
@@ -239,7 +253,13 @@ class Compiled:
 
 @functools.lru_cache(maxsize=4096)
 def compile_source(source: str, mode: Mode) -> Compiled:
-    """Parse, check, rewrite and compile `source`; never raises (problems are returned)."""
+    """Parse, check, rewrite and compile `source`; never raises (problems are returned).
+
+    An expression loses surrounding spaces first, as `eval()` strips leading ones and as
+    modelling tools leave them around conditions written inside XML.
+    """
+    if mode == "eval":
+        source = source.lstrip(" \t").rstrip()
     try:
         tree = cast("ast.Module | ast.Expression", ast.parse(source, FILENAME, mode))
     except SyntaxError as exc:

@@ -114,6 +114,7 @@ class Runtime:
             round=self.checked_round, sum=self.checked_sum, pow=self.sized.power,
             isinstance=self.checked_isinstance, _getattr_=self.guarded_getattr,
             _getitem_=_getitem, _call_=self.call, _fstring_=self.sized.fstring,
+            _sized_=self.sized.sized,
             _write_=self.guarded_write, _inplacevar_=self.inplacevar,
             _unpack_sequence_=_unpack_sequence, _add_=self.sized.add, _mul_=self.sized.mul,
             _pow_=self.sized.power, _lshift_=self.sized.lshift, _mod_=self.sized.mod,
@@ -292,15 +293,25 @@ def _inplace_operators(sized: SizeGuards) -> dict[str, Callable[[Any, Any], Any]
     return {
         "+=": partial(sized.add, op=operator.iadd), "*=": partial(sized.mul, op=operator.imul),
         "**=": sized.power, "<<=": partial(sized.lshift, op=operator.ilshift),
-        "%=": partial(sized.mod, op=operator.imod), "-=": operator.isub,
-        "/=": operator.itruediv, "//=": operator.ifloordiv, ">>=": operator.irshift,
-        "|=": operator.ior, "&=": operator.iand, "^=": operator.ixor,
+        "%=": partial(sized.mod, op=operator.imod), "|=": partial(_union, sized),
+        "-=": operator.isub, "/=": operator.itruediv, "//=": operator.ifloordiv,
+        ">>=": operator.irshift, "&=": operator.iand, "^=": operator.ixor,
     }
 
 
+def _union(sized: SizeGuards, target: Any, value: Any) -> Any:
+    if isinstance(target, (dict, set)) and isinstance(value, (dict, set, frozenset)):
+        sized.check_size(len(target) + len(value), f"the {type(target).__name__}")
+        charge(len(value))
+    return operator.ior(target, value)
+
+
 def _unpack_sequence(iterable: Any, spec: dict[str, Any], _getiter: Any) -> list[Any]:
-    # Unpacking a, b = x reads a handful of items; counting them would charge a pair loop thrice.
-    return guarded_unpack_sequence(iterable, spec, iter)
+    # a, *b = x copies x into a list: charged as a new list, not ticked item by item
+    # (ticking would charge every pair of a `for k, v in ...` loop three times).
+    items: list[Any] = guarded_unpack_sequence(iterable, spec, iter)
+    charge(len(items))
+    return items
 
 
 def _iter_unpack_sequence(budget: Budget, iterable: Any, spec: dict[str, Any],

@@ -5,9 +5,12 @@ The only place model compilation touches SpiffWorkflow. Everything SpiffWorkflow
 on real files) becomes a located `Problem`: the element id from the exception where it
 has one, the line from our own tree (SpiffWorkflow's `line_number` is always empty).
 
-The BPMN 2.0 XSD is run here too, with lxml directly: SpiffWorkflow's validator keeps
-only the last error, and its SpiffArena schema rejects `spiffworkflow:` extensions that
-the parser reads fine.
+The BPMN 2.0 XSD (SpiffWorkflow's copy) is run here too, with lxml directly and all
+errors kept: SpiffWorkflow's validator reports only the last error, and the SpiffArena
+schema it adds rejects `spiffworkflow:` extensions that the parser reads fine. The plain
+BPMN XSD accepts Camunda, Zeebe and SpiffArena extension attributes and elements (it
+allows foreign namespaces there), and catches misspelt BPMN elements and bad values that
+SpiffWorkflow would silently ignore or misread.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 import warnings
 from typing import Any
 
@@ -64,6 +68,7 @@ def _parse(tree: etree._Element, process_id: str, filename: str) -> tuple[Any, d
     with warnings.catch_warnings():
         # SpiffWorkflow warns about deprecated SpiffArena extensions; a warning is not a
         # reason to refuse a model (and the test suite turns warnings into errors).
+        # catch_warnings is process-global before Python 3.14; uploads are rare enough.
         warnings.simplefilter("ignore")
         parser = SpiffBpmnParser()  # one per compile: a parser keeps every process it saw
         parser.add_bpmn_xml(tree, filename=filename)
@@ -91,6 +96,9 @@ def _describe(exc: Exception) -> str:
     return text if len(text) <= 300 else text[:300] + "..."
 
 
+_SCHEMA_LOCK = threading.Lock()  # one XMLSchema object, one error_log: validate in turn
+
+
 @functools.cache
 def _bpmn_schema() -> etree.XMLSchema:
     # Compiled once per process, on first use (~20 ms), never at import time.
@@ -100,11 +108,13 @@ def _bpmn_schema() -> etree.XMLSchema:
 def schema_problems(tree: etree._Element, *, filename: str = "model.bpmn") -> list[Problem]:
     """Every BPMN 2.0 XSD violation, each with its line and nearest element id."""
     schema = _bpmn_schema()
-    if schema.validate(tree):
-        return []
+    with _SCHEMA_LOCK:
+        if schema.validate(tree):
+            return []
+        entries = list(schema.error_log)
     lines = _elements_by_line(tree)
     problems = []
-    for entry in schema.error_log:
+    for entry in entries:
         if _SKIPPED_XSD.search(entry.message):
             continue
         element = lines.get(entry.line)

@@ -142,6 +142,7 @@ FORBIDDEN = [
     ("with x:\n    pass", "exec", 1, "'with' statements are not allowed"),
     ("def g():\n    yield 1", "exec", 2, "generators ('yield') are not allowed"),
     ("x = 1\nd['k'] += 1", "exec", 2, "x[k] op= y"),
+    ("@d['f']\ndef g():\n    pass", "exec", 2, "decorators are not allowed"),
     ("x = (1,\n", "exec", 1, "syntax error"),
 ]
 
@@ -218,7 +219,8 @@ def test_values_task_data_cannot_store_are_refused():
 BOMBS = [
     ("exec", "while True:\n    pass"),
     ("exec", "def f(n):\n    return f(n + 1)\nf(0)"),
-    ("exec", "def f(n):\n    try:\n        f(n + 1)\n    except Exception:\n        f(n + 1)\nf(0)"),
+    ("exec", "def f(n):\n    try:\n        f(n + 1)\n    except Exception:\n"
+             "        f(n + 1)\nf(0)"),
     ("exec", "f = lambda: f()\nf()"),
     ("eval", "[i * j for i in range(10**5) for j in range(10**5)]"),
     ("eval", "sum(1 for i in range(10**6) for j in range(10**6))"),
@@ -245,6 +247,10 @@ BOMBS = [
     ("exec", "x = [1]\nwhile True:\n    x.extend(x)"),
     ("exec", "x = [1]\nwhile True:\n    x = [*x, *x]"),
     ("exec", "x = [1]\nwhile True:\n    x[len(x):] = x"),
+    ("exec", "keep = []\nwhile True:\n    a, *b = range(10**6)\n    keep.append(b)"),
+    ("exec", "d = dict.fromkeys(range(10**6))\nkeep = []\nwhile True:\n    keep.append({**d})"),
+    ("exec", "keep = []\nwhile True:\n    d = {}\n    d.update(zip(range(10**6), range(10**6)))\n"
+             "    keep.append(d)"),
     ("exec", "x = []\nfor i in range(60):\n    x = [x, x]\ny = str(x)"),
     ("exec", "x = []\nx.append(x)"),  # a cycle cannot be stored
     ("exec", "try:\n    while True:\n        pass\nexcept Exception:\n    pass\nok = True"),
@@ -301,6 +307,26 @@ def test_the_bounds_hold_in_a_thread():
     assert len(outcome) == 1 and isinstance(outcome[0], ScriptLimitExceededError)
 
 
+def test_a_runaway_thread_does_not_disturb_a_concurrent_run():
+    results: dict[str, Any] = {}
+
+    def run(name: str, script: str) -> None:
+        try:
+            results[name] = execute(script)
+        except ScriptError as exc:
+            results[name] = exc
+
+    runaway = threading.Thread(target=run, args=("runaway", "while True:\n    pass"))
+    normal = threading.Thread(target=run, args=(
+        "normal", "total = 0\nfor i in range(50000):\n    total = total + i"))
+    for worker in (runaway, normal):
+        worker.start()
+    for worker in (runaway, normal):
+        worker.join(QUICK)
+    assert isinstance(results["runaway"], ScriptLimitExceededError)
+    assert results["normal"]["total"] == sum(range(50000))
+
+
 def test_limits_are_per_run_so_normal_runs_follow_a_runaway():
     with pytest.raises(ScriptLimitExceededError):
         execute("while True:\n    pass")
@@ -346,7 +372,8 @@ def _bpmn(script: str, condition: str, timer: str) -> bytes:
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="compute_fee"/>
     <bpmn:sequenceFlow id="f2" sourceRef="compute_fee" targetRef="gw"/>
     <bpmn:sequenceFlow id="f3" sourceRef="gw" targetRef="wait">
-      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{escape(condition)}</bpmn:conditionExpression>
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{escape(condition)}
+      </bpmn:conditionExpression>
     </bpmn:sequenceFlow>
     <bpmn:sequenceFlow id="f4" sourceRef="gw" targetRef="end_direct"/>
     <bpmn:sequenceFlow id="f5" sourceRef="wait" targetRef="end_review"/>

@@ -192,3 +192,9 @@ def test_error_detail_names_the_count_and_file():
                                    bpmn_name="izin.bpmn"))
     assert caught.value.detail == "4 problems in izin.bpmn"
     assert {p.file for p in caught.value.problems} == {"izin.bpmn"}
+
+
+def test_pathological_form_json():
+    [problem] = problems_of(fixture("minimal.bpmn"),
+                            forms={"application.json": b"[" * 200_000 + b"]" * 200_000})
+    assert problem.file == "forms/application.json"

@@ -256,3 +256,18 @@ def test_event_sub_process_is_not_unreachable():
            '<bpmn:sequenceFlow id="e1" sourceRef="es" targetRef="ee"/></bpmn:subProcess>')
     model = compile_bytes(minimal((END, END + sub)))
     assert [t.element_id for t in model.timers] == ["es"]
+
+
+@pytest.mark.parametrize(("error", "message"), [
+    (TypeError("got an unexpected keyword argument 'node'"), "TypeError: got an unexpected"),
+    (KeyError("value"), "KeyError: 'value'"),
+    (RecursionError("maximum recursion depth exceeded"), "too long or too deeply nested"),
+])
+def test_any_spiffworkflow_exception_becomes_a_problem(monkeypatch, error, message):
+    class Exploding:
+        def add_bpmn_xml(self, tree, filename=None):
+            raise error
+
+    monkeypatch.setattr("engine.workflow.specs.SpiffBpmnParser", Exploding)
+    [problem] = problems_of(minimal())
+    assert message in problem.message and problem.file == "model.bpmn"
