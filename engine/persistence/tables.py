@@ -120,7 +120,10 @@ class ProcessModelRecord(Base):
 
 class ModelVersionRecord(Base):
     __tablename__ = "model_versions"
-    __table_args__ = (UniqueConstraint("model_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("model_id", "version"),
+        Index("ix_model_versions_source", "source_region", "source_key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("process_models.id"), index=True)
@@ -138,6 +141,10 @@ class ModelVersionRecord(Base):
     timers: Mapped[list[Any]]
     spec: Mapped[dict[str, Any]]
     lineage: Mapped[dict[str, Any] | None]
+    # Where a replicated version came from, as columns so the catalog can count copies.
+    source_region: Mapped[str | None] = mapped_column(String(16))
+    source_key: Mapped[str | None] = mapped_column(String(64))
+    source_version: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
 
@@ -147,6 +154,7 @@ class ApplicationRecord(Base):
     __table_args__ = (
         Index("ix_applications_region_status", "region_code", "status", "created_at"),
         Index("ix_applications_region_key", "region_code", "process_key", "created_at"),
+        Index("ix_applications_finished", "region_code", "process_key", "completed_at"),
         # The worker's work list: running applications past due and not yet marked.
         Index("ix_applications_sla_due", "due_at",
               postgresql_where=text("status = 'running' AND breached_at IS NULL"),
@@ -178,6 +186,9 @@ class ApplicationRecord(Base):
     sla_running_since: Mapped[datetime | None]
     due_at: Mapped[datetime | None]
     breached_at: Mapped[datetime | None]
+    # Working minutes from start to completion (office hours, the region's calendar),
+    # fixed at completion: the catalog's cycle-time figures read this column.
+    cycle_minutes: Mapped[int | None] = mapped_column(Integer)
     # Optimistic concurrency: every UPDATE checks and bumps this, so a write based
     # on a stale read fails instead of silently overwriting a newer state.
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)

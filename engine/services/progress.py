@@ -71,7 +71,7 @@ def apply_outcome(
     rows = {t.id: t for t in uow.repos.tasks.for_application(app.id)}
     created = _sync_tasks(uow, app, version, outcome, rows, now, calendar)
     _sync_timers(uow, app, outcome, actor, now)
-    _update_status(uow, app, outcome, actor=actor, now=now)
+    _update_status(uow, app, outcome, actor=actor, now=now, calendar=calendar)
     ready = [t for t in [*rows.values(), *created] if t.state == "ready"]
     _update_process_clock(app, ready, now, calendar)
     return created
@@ -151,7 +151,10 @@ def _timer_fired(uow: UnitOfWork, app: ApplicationRecord, row: TimerRecord, acto
                  data={"element_id": row.element_id, "kind": row.kind, "due_at": row.due_at.isoformat()})
 
 
-def _update_status(uow: UnitOfWork, app: ApplicationRecord, outcome: Outcome, *, actor: Actor, now: datetime) -> None:
+def _update_status(
+    uow: UnitOfWork, app: ApplicationRecord, outcome: Outcome, *, actor: Actor, now: datetime,
+    calendar: WorkingCalendar,
+) -> None:
     subject = f"application:{app.id}"
     if outcome.error is not None:
         app.status, app.error = "error", outcome.error
@@ -159,6 +162,7 @@ def _update_status(uow: UnitOfWork, app: ApplicationRecord, outcome: Outcome, *,
                      region_code=app.region_code, application_id=app.id, data=outcome.error)
     elif outcome.completed:
         app.status, app.error, app.completed_at = "completed", None, now
+        app.cycle_minutes = max(0, calendar.working_minutes_between(app.created_at, now))
         record_event(uow, actor=actor, action="application.completed", subject=subject, at=now,
                      region_code=app.region_code, application_id=app.id)
 

@@ -7,15 +7,16 @@ unpacking and in-place operators into calls of guard functions (`_getattr_`, `_g
 `_getiter_`, `_write_`, `_inplacevar_`, ...). This policy adds:
 
 - refusals of what a permit model never needs and what widens the attack surface: imports,
-  classes, `with`, generators (`yield`), `print`, the escape hatches among the builtins
-  (`open`, `eval`, `exec`, `compile`, `getattr`, `vars`, `globals`, calling `type`, ...)
-  and the string-formatting methods that can reach attributes (`str.format`);
-- `+ * ** << %` and every f-string field rewritten into size-checking guards, because a
-  single operation (`9**9**9`, `'a' * 10**10`, `f"{x:>999999999}"`) can exhaust memory or
-  CPU before any loop check runs;
+  classes, decorators, `with`, generators (`yield`), `print`, the escape hatches among the
+  builtins (`open`, `eval`, `exec`, `compile`, `getattr`, `vars`, `globals`, calling
+  `type`, ...) and the string-formatting methods that can reach attributes (`str.format`);
+- `+ * ** << %`, f-strings, `{**d}` and every call rewritten into guards (`_add_`, ...,
+  `_fstring_`, `_sized_`, `_call_`), because a single operation (`9**9**9`,
+  `'a' * 10**10`, `f"{x:>999999999}"`) can exhaust memory or CPU before any loop check runs,
+  and because what a run creates is counted in total;
 - `_step_()` before every statement and `_tick_()` at the start of every `while` body and
   every function or lambda call, so the iteration and CPU-time budget is checked in every
-  loop and recursion (`for` loops and comprehensions are counted by `_getiter_`).
+  loop and recursion (`for` loops, comprehensions and `*x` are counted by `_getiter_`).
 
 Compiled code is cached per source text: the default engine recompiles on every call.
 """
@@ -272,7 +273,9 @@ def compile_source(source: str, mode: Mode) -> Compiled:
         if policy.errors:
             return Compiled(None, tuple(dict.fromkeys(policy.errors)))
         code = compile(ast.fix_missing_locations(tree), FILENAME, mode)
-    except (RecursionError, MemoryError, ValueError, SyntaxError):
+    except SyntaxError as exc:  # found only by the compiler: 'return' outside a function, ...
+        return Compiled(None, (_syntax_message(exc),), syntax_error=exc)
+    except (RecursionError, MemoryError, ValueError):
         return Compiled(None, ("the code is nested too deeply",))
     return Compiled(code, (), needs_budget=bool(BUDGET_NAMES & _names_used(code)))
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 09:11:14.315011
+Create Date: 2026-11-28 09:19:04.647861
 """
 
 from alembic import op
@@ -120,6 +120,9 @@ def upgrade() -> None:
     sa.Column('timers', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('spec', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('lineage', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('source_region', sa.String(length=16), nullable=True),
+    sa.Column('source_key', sa.String(length=64), nullable=True),
+    sa.Column('source_version', sa.Integer(), nullable=True),
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('created_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['model_id'], ['process_models.id'], ),
@@ -129,6 +132,7 @@ def upgrade() -> None:
     with op.batch_alter_table('model_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_model_versions_model_id'), ['model_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_model_versions_region_code'), ['region_code'], unique=False)
+        batch_op.create_index('ix_model_versions_source', ['source_region', 'source_key'], unique=False)
 
     op.create_table('applications',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -154,6 +158,7 @@ def upgrade() -> None:
     sa.Column('sla_running_since', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
     sa.Column('due_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
     sa.Column('breached_at', engine.persistence.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('cycle_minutes', sa.Integer(), nullable=True),
     sa.Column('row_version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['model_version_id'], ['model_versions.id'], ),
     sa.ForeignKeyConstraint(['region_code'], ['regions.code'], ),
@@ -161,6 +166,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('tracking_code')
     )
     with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.create_index('ix_applications_finished', ['region_code', 'process_key', 'completed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_model_version_id'), ['model_version_id'], unique=False)
         batch_op.create_index('ix_applications_region_key', ['region_code', 'process_key', 'created_at'], unique=False)
         batch_op.create_index('ix_applications_region_status', ['region_code', 'status', 'created_at'], unique=False)
@@ -290,9 +296,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_applications_region_status')
         batch_op.drop_index('ix_applications_region_key')
         batch_op.drop_index(batch_op.f('ix_applications_model_version_id'))
+        batch_op.drop_index('ix_applications_finished')
 
     op.drop_table('applications')
     with op.batch_alter_table('model_versions', schema=None) as batch_op:
+        batch_op.drop_index('ix_model_versions_source')
         batch_op.drop_index(batch_op.f('ix_model_versions_region_code'))
         batch_op.drop_index(batch_op.f('ix_model_versions_model_id'))
 
