@@ -18,7 +18,9 @@ from api.schemas import (
 from api.wiring import ctx
 from engine.services import applications
 
-blp = Blueprint("applications", __name__, url_prefix="/api/v1", description="Applications (permohonan)")
+blp = Blueprint(
+    "applications", __name__, url_prefix="/api/v1", description="Applications (permohonan)"
+)
 
 
 @blp.route("/regions/<region>/applications")
@@ -39,9 +41,14 @@ class Applications(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List applications (filters: status, process, region)"""
         return applications.list_applications(
-            ctx(), current_actor(), status=args.get("status"), process_key=args.get("process"),
-            region=args.get("region"), overdue=args.get("overdue", False),
-            limit=args["limit"], offset=args["offset"],
+            ctx(),
+            current_actor(),
+            status=args.get("status"),
+            process_key=args.get("process"),
+            region=args.get("region"),
+            overdue=args.get("overdue", False),
+            limit=args["limit"],
+            offset=args["offset"],
         )
 
 

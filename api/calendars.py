@@ -13,8 +13,12 @@ from api.schemas import CalendarArgsSchema, CalendarUpdateSchema, DueArgsSchema
 from api.wiring import ctx
 from engine.services import calendars
 
-blp = Blueprint("calendars", __name__, url_prefix="/api/v1/regions/<region>/calendar",
-                description="Working-day calendars (hari kerja, libur nasional, cuti bersama)")
+blp = Blueprint(
+    "calendars",
+    __name__,
+    url_prefix="/api/v1/regions/<region>/calendar",
+    description="Working-day calendars (hari kerja, libur nasional, cuti bersama)",
+)
 
 
 @blp.route("")

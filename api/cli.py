@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,11 @@ def database_url() -> str:
 def engine_context() -> EngineContext:
     from api.wiring import build_context
 
-    return build_context(database_url(), cpu_seconds=setting("SCRIPT_CPU_SECONDS"),
-                         max_iterations=setting("SCRIPT_MAX_ITERATIONS"))
+    return build_context(
+        database_url(),
+        cpu_seconds=setting("SCRIPT_CPU_SECONDS"),
+        max_iterations=setting("SCRIPT_MAX_ITERATIONS"),
+    )
 
 
 def _fail(exc: EngineError) -> None:
@@ -92,7 +95,9 @@ def users_group() -> None:
 def users_add(name: str, roles: tuple[str, ...], region: str | None) -> None:
     """Create a user; its token is printed once, alone on the last line."""
     user = regions.add_user(engine_context(), name, list(roles), region, SYSTEM)
-    click.echo(f"user {user.id} {user.name} roles={','.join(user.roles)} region={user.region_code or '-'}")
+    click.echo(
+        f"user {user.id} {user.name} roles={','.join(user.roles)} region={user.region_code or '-'}"
+    )
     click.echo(user.token)
 
 
@@ -105,7 +110,9 @@ def models_group() -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def models_import(directory: Path) -> None:
     """Import DIR/<region>/<key>/ packages; unchanged ones are skipped."""
-    for region, key, version, created in models.import_directory(engine_context(), SYSTEM, directory):
+    for region, key, version, created in models.import_directory(
+        engine_context(), SYSTEM, directory
+    ):
         click.echo(f"{region}/{key}@{version} {'imported' if created else 'unchanged'}")
 
 
@@ -123,20 +130,29 @@ def serve(host: str, port: int, workers: int, threads: int, no_worker: bool) -> 
 
 
 @main.command()
-@click.option("--keep", type=click.Path(path_type=Path), default=None,
-              help="keep the demo database at this path instead of a temporary file")
+@click.option(
+    "--keep",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="keep the demo database at this path instead of a temporary file",
+)
 def demo(keep: Path | None) -> None:
     """Run scripted applications through the shipped models on a throw-away SQLite database."""
     from api.demo import run_demo
 
-    run_demo(keep, click.echo)
+    if run_demo(keep, click.echo):
+        sys.exit(1)
 
 
 @main.command()
 @click.option("--once", is_flag=True, help="run one pass and exit")
 @click.option("--now", "now_text", default=None, help="ISO time to run at (replay); implies --once")
-@click.option("--interval", default=None, type=float,
-              help="seconds between passes [default: PERMITFLOW_WORKER_INTERVAL or 30]")
+@click.option(
+    "--interval",
+    default=None,
+    type=float,
+    help="seconds between passes [default: PERMITFLOW_WORKER_INTERVAL or 30]",
+)
 def worker(once: bool, now_text: str | None, interval: float | None) -> None:
     """Fire due timers and mark overdue steps and applications."""
     from api.worker_loop import run_forever
@@ -145,8 +161,10 @@ def worker(once: bool, now_text: str | None, interval: float | None) -> None:
     context = engine_context()
     if once or now_text:
         report = run_pass(context, _aware(now_text) if now_text else None)
-        click.echo(f"timers fired: {report.timers_fired}, steps breached: {report.steps_breached}, "
-                   f"applications breached: {report.applications_breached}")
+        click.echo(
+            f"timers fired: {report.timers_fired}, steps breached: {report.steps_breached}, "
+            f"applications breached: {report.applications_breached}"
+        )
         return
     run_forever(context, interval or setting("WORKER_INTERVAL"))
 
@@ -192,8 +210,45 @@ def audit_verify(region: str | None) -> None:
 
     breaks = verify_audit(engine_context(), region)
     for found in breaks:
-        click.echo(f"chain {found.chain}: broken at event #{found.seq} (id {found.event_id}): "
-                   f"{found.reason}")
+        click.echo(
+            f"chain {found.chain}: broken at event #{found.seq} (id {found.event_id}): "
+            f"{found.reason}"
+        )
     if breaks:
         sys.exit(1)
     click.echo("audit chains intact")
+
+
+@models_group.command("diff")
+@click.argument("a")
+@click.argument("b")
+def models_diff(a: str, b: str) -> None:
+    """Print the structural diff of two versions, each REGION/KEY@VERSION (e.g. 3273/pbg@1)."""
+    from engine.domain.diff import render_text
+    from engine.services.versions import diff_versions
+
+    click.echo(render_text(diff_versions(engine_context(), SYSTEM, a, b)), nl=False)
+
+
+@models_group.command("publish")
+@click.argument("region")
+@click.argument("key")
+@click.argument("version", type=int)
+def models_publish(region: str, key: str, version: int) -> None:
+    """Publish a version: new applications start on the newest published one."""
+    from engine.services.versions import publish_version
+
+    found = publish_version(engine_context(), SYSTEM, region, key, version)
+    click.echo(f"{found.region}/{found.key}@{found.version} {found.status}")
+
+
+@models_group.command("retire")
+@click.argument("region")
+@click.argument("key")
+@click.argument("version", type=int)
+def models_retire(region: str, key: str, version: int) -> None:
+    """Retire a version: running applications finish on it, new ones do not start on it."""
+    from engine.services.versions import retire_version
+
+    found = retire_version(engine_context(), SYSTEM, region, key, version)
+    click.echo(f"{found.region}/{found.key}@{found.version} {found.status}")

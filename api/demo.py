@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from api.wiring import build_context
 from engine.domain.actors import SYSTEM
 from engine.persistence.migrate import upgrade
-from engine.services import models
+from engine.services import models, payments
+from engine.services.context import EngineContext
 from engine.services.scenarios import load_scenario, run_scenario
 
 PROCESS_MODELS = Path(__file__).resolve().parents[1] / "process_models"
@@ -30,9 +33,24 @@ def run_demo(keep: Path | None, say: Callable[[str], None]) -> int:
             region, key = scenario_file.parts[-4], scenario_file.parts[-3]
             scenario = load_scenario(scenario_file)
             say(f"\n{region}/{key}: {scenario['name']}")
-            result = run_scenario(ctx, region, key, scenario, say)
+            result = run_scenario(ctx, region, key, scenario, say, pay=_cashier(ctx))
             failed += not result.passed
-            say(f"  => {result.application.status}" + (f"; FAILED: {result.failures}" if result.failures else ""))
+            say(
+                f"  => {result.application.status}"
+                + (f"; FAILED: {result.failures}" if result.failures else "")
+            )
         ctx.session_factory.kw["bind"].dispose()
         say(f"\n{failed} scenario(s) failed" if failed else "\nall scenarios passed")
         return failed
+
+
+def _cashier(ctx: EngineContext) -> Callable[[Any, Any, Any], None]:
+    """Pays a step's open fee item exactly, as the scenarios' `"pay": true` asks."""
+
+    def pay(_actor: Any, app: Any, task: Any) -> None:
+        item = next(i for i in payments.fee_items(ctx, SYSTEM, app.id)
+                    if i["element_id"] == task.element_id and i["status"] == "open")
+        payments.record_payment(ctx, SYSTEM, app.id, item["fee_item"], item["amount"],
+                                f"DEMO-{uuid.uuid4().hex[:12].upper()}", "teller")
+
+    return pay

@@ -29,15 +29,29 @@ ERROR_TABLE: dict[type[e.EngineError], tuple[int, str, str, str]] = {
     e.PermissionDeniedError: (403, "forbidden", "Tidak diizinkan", "Permission denied"),
     e.FeeUnpaidError: (409, "fee-unpaid", "Biaya belum dibayar", "Fee unpaid"),
     e.TaskNotReadyError: (409, "task-not-ready", "Tugas tidak siap", "Task is not ready"),
-    e.TaskClaimedError: (409, "task-claimed", "Tugas diambil petugas lain",
-                         "Task is claimed by another officer"),
+    e.TaskClaimedError: (
+        409,
+        "task-claimed",
+        "Tugas diambil petugas lain",
+        "Task is claimed by another officer",
+    ),
     e.ConcurrentUpdateError: (409, "concurrent-update", "Perubahan bersamaan", "Concurrent update"),
-    e.ApplicationNotRunningError: (409, "application-not-running", "Permohonan tidak berjalan",
-                                   "Application is not running"),
-    e.ModelNotPublishedError: (409, "model-not-published", "Tidak ada versi terbit",
-                               "No published version"),
+    e.ApplicationNotRunningError: (
+        409,
+        "application-not-running",
+        "Permohonan tidak berjalan",
+        "Application is not running",
+    ),
+    e.ModelNotPublishedError: (
+        409,
+        "model-not-published",
+        "Tidak ada versi terbit",
+        "No published version",
+    ),
     e.AlreadyExistsError: (409, "already-exists", "Sudah ada", "Already exists"),
     e.ConflictError: (409, "conflict", "Konflik", "Conflict"),
+    e.StorageUnavailableError: (503, "storage-unavailable", "Layanan basis data tidak tersedia",
+                                "Storage unavailable"),
     e.EngineError: (400, "bad-request", "Permintaan ditolak", "Request refused"),
 }
 
@@ -52,17 +66,35 @@ HTTP_TITLES = {
     415: ("unsupported-media-type", "Jenis konten tidak didukung", "Unsupported media type"),
     422: ("invalid-input", "Masukan tidak valid", "Invalid input"),
     500: ("internal-error", "Kesalahan internal", "Internal server error"),
+    503: ("storage-unavailable", "Layanan tidak tersedia", "Service unavailable"),
 }
+
+
+def preferred_language() -> str:
+    """"id" or "en", whichever Accept-Language ranks first by primary subtag; "id" by default.
+
+    werkzeug's best_match wants exact tags, so "id-ID, en;q=0.5" would pick English.
+    """
+    for tag, quality in request.accept_languages:  # best first, "*" last
+        primary = tag.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in ("id", "en"):
+            return primary
+    return "id"
 
 
 def wants_english() -> bool:
     """Whether the client prefers English over Bahasa Indonesia."""
-    best = request.accept_languages.best_match(["id", "en"], default="id")
-    return best == "en"
+    return preferred_language() == "en"
 
 
-def problem(status: int, type_: str, titles: tuple[str, str], detail: str,
-            errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> Response:
+def problem(
+    status: int,
+    type_: str,
+    titles: tuple[str, str],
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """A problem+json response."""
     body: dict[str, Any] = {
         "type": type_,
@@ -81,16 +113,26 @@ def _engine_error(exc: e.EngineError) -> Response:
     cls = next(c for c in type(exc).__mro__ if c in ERROR_TABLE)
     status, type_, title_id, title_en = ERROR_TABLE[cls]  # type: ignore[index]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return problem(status, type_, (title_id, title_en), exc.detail,
-                   [p.as_dict() for p in exc.problems], headers)
+    return problem(
+        status,
+        type_,
+        (title_id, title_en),
+        exc.detail,
+        [p.as_dict() for p in exc.problems],
+        headers,
+    )
 
 
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     type_, title_id, title_en = HTTP_TITLES.get(status, ("http-error", exc.name, exc.name))
     errors = _webargs_errors(getattr(exc, "data", None))
-    detail = "the request body does not match the schema" if errors else (exc.description or exc.name)
-    headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
+    detail = (
+        "the request body does not match the schema" if errors else (exc.description or exc.name)
+    )
+    headers = (
+        {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
+    )
     return problem(status, type_, (title_id, title_en), detail, errors, headers)
 
 
@@ -124,8 +166,25 @@ def _unhandled(exc: Exception) -> Response:
     return problem(500, type_, (title_id, title_en), "the server failed; the error is logged")
 
 
+JSON_TYPES = ("application/json", "application/problem+json")
+# Endpoints that take a body other than JSON (model uploads: multipart, zip or XML).
+NON_JSON_ENDPOINTS = {"process_models.ProcessModels"}
+
+
+def require_json_bodies() -> Response | None:
+    """A request with a body that is not JSON answers 415, not a confusing 422."""
+    if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
+        return None
+    if request.endpoint in NON_JSON_ENDPOINTS or request.mimetype in JSON_TYPES:
+        return None
+    type_, title_id, title_en = HTTP_TITLES[415]
+    return problem(415, type_, (title_id, title_en),
+                   f"send the body as application/json, not {request.mimetype or 'untyped data'}")
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers (after flask-smorest's, so ours win)."""
     app.register_error_handler(e.EngineError, _engine_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unhandled)
+    app.before_request(require_json_bodies)

@@ -13,8 +13,12 @@ from api.schemas import ApplicationSchema, CancelSchema, EventSchema, FeeItemSch
 from api.wiring import ctx
 from engine.services import applications, audit, payments
 
-blp = Blueprint("fees", __name__, url_prefix="/api/v1/applications/<uuid:application_id>",
-                description="Fees, payments, cancellation and audit of an application")
+blp = Blueprint(
+    "fees",
+    __name__,
+    url_prefix="/api/v1/applications/<uuid:application_id>",
+    description="Fees, payments, cancellation and audit of an application",
+)
 
 
 @blp.route("/payments")
@@ -23,8 +27,15 @@ class Payments(MethodView):
     @blp.response(201, FeeItemSchema)
     def post(self, body: dict[str, Any], application_id: uuid.UUID) -> Any:
         """Record a payment of exactly one fee item's amount"""
-        return payments.record_payment(ctx(), current_actor(), application_id, body["fee_item"],
-                                       body["amount"], body["reference"], body["channel"])
+        return payments.record_payment(
+            ctx(),
+            current_actor(),
+            application_id,
+            body["fee_item"],
+            body["amount"],
+            body["reference"],
+            body["channel"],
+        )
 
 
 @blp.route("/fees")
@@ -41,7 +52,9 @@ class Cancel(MethodView):
     @blp.response(200, ApplicationSchema)
     def post(self, body: dict[str, Any], application_id: uuid.UUID) -> Any:
         """Cancel an application (admin, supervisor), with a reason"""
-        return applications.cancel_application(ctx(), current_actor(), application_id, body["reason"])
+        return applications.cancel_application(
+            ctx(), current_actor(), application_id, body["reason"]
+        )
 
 
 @blp.route("/audit")

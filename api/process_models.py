@@ -14,7 +14,9 @@ from api.wiring import ctx
 from engine.services import models, standards
 
 blp = Blueprint(
-    "process_models", __name__, url_prefix="/api/v1/regions/<region>/process-models",
+    "process_models",
+    __name__,
+    url_prefix="/api/v1/regions/<region>/process-models",
     description="BPMN process models (prosedur perizinan) and their versions",
 )
 

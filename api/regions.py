@@ -12,7 +12,9 @@ from api.schemas import RegionSchema
 from api.wiring import ctx
 from engine.services import regions
 
-blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions", description="Regions (pemerintah daerah)")
+blp = Blueprint(
+    "regions", __name__, url_prefix="/api/v1/regions", description="Regions (pemerintah daerah)"
+)
 
 
 @blp.route("")
@@ -27,4 +29,6 @@ class Regions(MethodView):
     @blp.response(201, RegionSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Create a region (admin)"""
-        return regions.create_region(ctx(), current_actor(), body["code"], body["name"], body["timezone"])
+        return regions.create_region(
+            ctx(), current_actor(), body["code"], body["name"], body["timezone"]
+        )

@@ -21,5 +21,11 @@ class SlaReport(MethodView):
     @blp.response(200)
     def get(self, args: dict[str, Any]) -> Any:
         """SLA compliance: count, on-time rate, median and p90 working hours, overdue now"""
-        return reports.sla_report(ctx(), current_actor(), args["from_"], args["to"],
-                                  args.get("region"), args.get("process"))
+        return reports.sla_report(
+            ctx(),
+            current_actor(),
+            args["from_"],
+            args["to"],
+            args.get("region"),
+            args.get("process"),
+        )

@@ -239,3 +239,104 @@ class ReportArgsSchema(Schema):
     to = fields.AwareDateTime(required=True)
     region = fields.String()
     process = fields.String()
+
+
+# Versions, replication, diff, migration, catalog (DESIGN §5).
+
+
+class SourceRefSchema(Schema):
+    region = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    key = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class StepOverrideSchema(Schema):
+    sla = fields.String()
+    # An integer or its digits as text; the engine checks the value and says how to write it.
+    fee = fields.Raw()
+    role = fields.String()
+
+
+class ProcessOverrideSchema(Schema):
+    sla = fields.String()
+    title = fields.String()
+
+
+class OverridesSchema(Schema):
+    steps = fields.Dict(keys=fields.String(), values=fields.Nested(StepOverrideSchema))
+    roles = fields.Dict(keys=fields.String(), values=fields.String())
+    process = fields.Nested(ProcessOverrideSchema)
+
+
+class ReplicateSchema(Schema):
+    source = fields.Nested(SourceRefSchema, required=True)
+    overrides = fields.Nested(OverridesSchema, load_default=dict)
+
+
+class MigrateSchema(Schema):
+    from_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    to_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    dry_run = fields.Boolean(load_default=False)
+
+
+class MigrationEntrySchema(Schema):
+    application_id = fields.UUID()
+    tracking_code = fields.String()
+    current_steps = fields.List(fields.String())
+    reasons = fields.List(fields.String())
+
+
+class MigrationResultSchema(Schema):
+    region = fields.String()
+    key = fields.String()
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    dry_run = fields.Boolean()
+    migrated = fields.List(fields.Nested(MigrationEntrySchema))
+    refused = fields.List(fields.Nested(MigrationEntrySchema))
+
+
+class DiffArgsSchema(Schema):
+    a = fields.String(required=True, metadata={"description": "REGION/KEY@VERSION"})
+    b = fields.String(required=True, metadata={"description": "REGION/KEY@VERSION"})
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "text"]))
+
+
+class CatalogArgsSchema(PagingArgsSchema):
+    q = fields.String(validate=validate.Length(max=200))
+    region = fields.String(validate=validate.Length(max=16))
+    sort = fields.String(validate=validate.Length(max=40))
+
+
+class CatalogRegionSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+
+
+class CatalogItemSchema(Schema):
+    region = fields.Nested(CatalogRegionSchema)
+    key = fields.String()
+    version = fields.Integer()
+    title = fields.String()
+    origin = fields.Dict(allow_none=True)
+    steps = fields.Integer()
+    total_fee = fields.Integer()
+    legal_sla = fields.String(allow_none=True)
+    legal_sla_days = fields.Float(allow_none=True)
+    replications = fields.Integer()
+    started = fields.Integer()
+    finished = fields.Integer()
+    median_days = fields.Float(allow_none=True)
+    p90_days = fields.Float(allow_none=True)
+    on_time_rate = fields.Float(allow_none=True)
+    overdue_running = fields.Integer()
+
+
+class CatalogPageSchema(Schema):
+    items = fields.List(fields.Nested(CatalogItemSchema))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+    since = fields.AwareDateTime()
+    generated_at = fields.AwareDateTime()
+    window_days = fields.Integer()

@@ -30,9 +30,15 @@ class Inbox(MethodView):
     @blp.response(200, TaskPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The caller's inbox: ready tasks of own region and roles"""
-        return tasks.inbox(ctx(), current_actor(), assigned_to_me=args.get("assigned") == "me",
-                           role=args.get("role"), overdue=args.get("overdue", False),
-                           limit=args["limit"], offset=args["offset"])
+        return tasks.inbox(
+            ctx(),
+            current_actor(),
+            assigned_to_me=args.get("assigned") == "me",
+            role=args.get("role"),
+            overdue=args.get("overdue", False),
+            limit=args["limit"],
+            offset=args["offset"],
+        )
 
 
 @blp.route("/<uuid:task_id>")

@@ -10,39 +10,81 @@ from flask import Response, render_template, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.errors import preferred_language
 from api.wiring import ctx
 from engine.services import tracking
 
-blp = Blueprint("tracking", __name__, url_prefix="/track", template_folder="templates",
-                description="Public application tracking (pelacakan permohonan)")
+blp = Blueprint(
+    "tracking",
+    __name__,
+    url_prefix="/track",
+    template_folder="templates",
+    description="Public application tracking (pelacakan permohonan)",
+)
 
 LABELS: dict[str, dict[str, Any]] = {
     "id": {
-        "heading": "Lacak permohonan", "code": "Kode lacak", "status": "Status",
-        "submitted": "Diajukan", "completed": "Selesai", "process_due": "Batas waktu layanan",
+        "heading": "Lacak permohonan",
+        "code": "Kode lacak",
+        "status": "Status",
+        "submitted": "Diajukan",
+        "completed": "Selesai",
+        "process_due": "Batas waktu layanan",
         "paused": "Waktu layanan dihentikan sementara: menunggu kelengkapan dari pemohon.",
-        "current": "Tahap saat ini", "done": "Tahap yang sudah selesai", "step": "Tahap",
-        "since": "Mulai", "due": "Batas waktu", "overdue": "terlambat", "your_turn": "menunggu pemohon",
-        "none": "Belum ada.", "fees": "Biaya", "item": "Rincian", "amount": "Jumlah",
-        "receipt": "No. kuitansi", "no_fees": "Layanan ini tidak dipungut biaya (Rp 0).",
-        "switch": "English", "footer": "Biaya di luar yang tercantum di sini adalah pungutan liar: "
+        "current": "Tahap saat ini",
+        "done": "Tahap yang sudah selesai",
+        "step": "Tahap",
+        "since": "Mulai",
+        "due": "Batas waktu",
+        "overdue": "terlambat",
+        "your_turn": "menunggu pemohon",
+        "none": "Belum ada.",
+        "fees": "Biaya",
+        "item": "Rincian",
+        "amount": "Jumlah",
+        "receipt": "No. kuitansi",
+        "no_fees": "Layanan ini tidak dipungut biaya (Rp 0).",
+        "switch": "English",
+        "footer": "Biaya di luar yang tercantum di sini adalah pungutan liar: "
         "laporkan melalui SP4N-LAPOR! (lapor.go.id).",
-        "statuses": {"running": "Diproses", "completed": "Selesai", "error": "Terkendala sistem",
-                     "cancelled": "Dibatalkan"},
+        "statuses": {
+            "running": "Diproses",
+            "completed": "Selesai",
+            "error": "Terkendala sistem",
+            "cancelled": "Dibatalkan",
+        },
         "fee_statuses": {"open": "Belum dibayar", "paid": "Lunas", "cancelled": "Dibatalkan"},
     },
     "en": {
-        "heading": "Track application", "code": "Tracking code", "status": "Status",
-        "submitted": "Submitted", "completed": "Completed", "process_due": "Service deadline",
+        "heading": "Track application",
+        "code": "Tracking code",
+        "status": "Status",
+        "submitted": "Submitted",
+        "completed": "Completed",
+        "process_due": "Service deadline",
         "paused": "The service clock is paused: waiting for the applicant's documents.",
-        "current": "Current step", "done": "Steps completed", "step": "Step", "since": "Since",
-        "due": "Due", "overdue": "overdue", "your_turn": "waiting for the applicant", "none": "None yet.",
-        "fees": "Fees", "item": "Item", "amount": "Amount", "receipt": "Receipt no.",
-        "no_fees": "This service is free of charge (Rp 0).", "switch": "Bahasa Indonesia",
+        "current": "Current step",
+        "done": "Steps completed",
+        "step": "Step",
+        "since": "Since",
+        "due": "Due",
+        "overdue": "overdue",
+        "your_turn": "waiting for the applicant",
+        "none": "None yet.",
+        "fees": "Fees",
+        "item": "Item",
+        "amount": "Amount",
+        "receipt": "Receipt no.",
+        "no_fees": "This service is free of charge (Rp 0).",
+        "switch": "Bahasa Indonesia",
         "footer": "Any charge not listed here is an illegal levy: report it to SP4N-LAPOR! "
         "(lapor.go.id).",
-        "statuses": {"running": "In progress", "completed": "Completed", "error": "System problem",
-                     "cancelled": "Cancelled"},
+        "statuses": {
+            "running": "In progress",
+            "completed": "Completed",
+            "error": "System problem",
+            "cancelled": "Cancelled",
+        },
         "fee_statuses": {"open": "Unpaid", "paid": "Paid", "cancelled": "Cancelled"},
     },
 }
@@ -53,7 +95,7 @@ def _language() -> str:
     asked = request.args.get("lang")
     if asked in LABELS:
         return asked
-    return request.accept_languages.best_match(["id", "en"], default="id") or "id"
+    return preferred_language()
 
 
 @blp.route("/<code>")
@@ -67,16 +109,24 @@ class Track(MethodView):
             return data
         lang = _language()
         zone = data["region"]["timezone"]
-        html = render_template("track.html", d=data, t=LABELS[lang], lang=lang,
-                               other_lang="en" if lang == "id" else "id", rupiah=_rupiah,
-                               fmt=lambda moment: _fmt(moment, zone))
+        html = render_template(
+            "track.html",
+            d=data,
+            t=LABELS[lang],
+            lang=lang,
+            other_lang="en" if lang == "id" else "id",
+            rupiah=_rupiah,
+            fmt=lambda moment: _fmt(moment, zone),
+        )
         return Response(html, mimetype="text/html")
 
 
 def _fmt(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return "—"
-    return moment.astimezone(ZoneInfo(zone)).strftime("%d-%m-%Y %H:%M ") + ZONE_NAMES.get(zone, zone)
+    return moment.astimezone(ZoneInfo(zone)).strftime("%d-%m-%Y %H:%M ") + ZONE_NAMES.get(
+        zone, zone
+    )
 
 
 def _rupiah(amount: int) -> str:

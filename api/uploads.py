@@ -33,8 +33,9 @@ def package_from_request() -> ModelPackage:
     bpmn = files["bpmn"]
     forms = {_name(f): f.read() for f in files.getlist("forms")}
     standard = files["standard"].read() if "standard" in files else None
-    return ModelPackage(bpmn=bpmn.read(), forms=forms, standard=standard,
-                        bpmn_name=_name(bpmn) or "model.bpmn")
+    return ModelPackage(
+        bpmn=bpmn.read(), forms=forms, standard=standard, bpmn_name=_name(bpmn) or "model.bpmn"
+    )
 
 
 def _name(storage: FileStorage) -> str:

@@ -12,12 +12,18 @@ from engine.workflow.runtime import WorkflowRuntime
 from engine.workflow.sandbox import SandboxedScriptEngine, ScriptLimits
 
 
-def build_context(database_url: str, *, cpu_seconds: float = 1.0, max_iterations: int = 100_000,
-                  cache_size: int = 256) -> EngineContext:
+def build_context(
+    database_url: str,
+    *,
+    cpu_seconds: float = 1.0,
+    max_iterations: int = 100_000,
+    cache_size: int = 256,
+) -> EngineContext:
     """An EngineContext for `database_url` (also used by the CLI, without Flask)."""
     limits = ScriptLimits(cpu_seconds=cpu_seconds, max_iterations=max_iterations)
-    runtime = WorkflowRuntime(script_engine_factory=partial(SandboxedScriptEngine, limits),
-                              cache_size=cache_size)
+    runtime = WorkflowRuntime(
+        script_engine_factory=partial(SandboxedScriptEngine, limits), cache_size=cache_size
+    )
     return EngineContext(make_session_factory(make_engine(database_url)), runtime)
 
 

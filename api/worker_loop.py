@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from engine.services.context import EngineContext
 from engine.services.worker import run_pass
@@ -27,7 +26,8 @@ def run_forever(ctx: EngineContext, interval: float, stop: threading.Event | Non
 
 def start_background_worker(ctx: EngineContext, interval: float = 30.0) -> threading.Thread:
     """Start the loop in a daemon thread (used by `permitflow serve`)."""
-    thread = threading.Thread(target=run_forever, args=(ctx, interval), name="permitflow-worker",
-                              daemon=True)
+    thread = threading.Thread(
+        target=run_forever, args=(ctx, interval), name="permitflow-worker", daemon=True
+    )
     thread.start()
     return thread

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,7 +57,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_url(postgres_skip_reason: str | None, worker_id: str) -> Iterator[str]:
     if postgres_skip_reason:
         pytest.skip(postgres_skip_reason)
-    schema = f"pf_test_{worker_id}"
+    # Unique per session: several runs (or developers) may share one server.
+    schema = f"pf_test_{worker_id}_{uuid.uuid4().hex[:8]}"
     base = make_engine(_postgres_base_url())
     with base.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

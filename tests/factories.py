@@ -15,8 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 _counter = itertools.count(1)
 
-REGION_NAMES = {"3273": ("Kota Bandung", "Asia/Jakarta"), "3510": ("Kab. Banyuwangi", "Asia/Jakarta"),
-                "5171": ("Kota Denpasar", "Asia/Makassar"), "9471": ("Kota Jayapura", "Asia/Jayapura")}
+REGION_NAMES = {
+    "3273": ("Kota Bandung", "Asia/Jakarta"),
+    "3510": ("Kab. Banyuwangi", "Asia/Jakarta"),
+    "5171": ("Kota Denpasar", "Asia/Makassar"),
+    "9471": ("Kota Jayapura", "Asia/Jayapura"),
+}
 
 
 def make_region(ctx: EngineContext, code: str = "3273") -> str:
@@ -25,14 +29,26 @@ def make_region(ctx: EngineContext, code: str = "3273") -> str:
     return code
 
 
-def make_user(ctx: EngineContext, *roles: str, region: str | None = "3273", name: str | None = None) -> tuple[Actor, str]:
+def make_user(
+    ctx: EngineContext, *roles: str, region: str | None = "3273", name: str | None = None
+) -> tuple[Actor, str]:
     """A user with `roles`; returns the actor and its bearer token."""
     created = regions.add_user(ctx, name or f"user{next(_counter)}", list(roles), region, SYSTEM)
-    return Actor(created.id, created.name, created.region_code, frozenset(created.roles)), created.token
+    return Actor(
+        created.id, created.name, created.region_code, frozenset(created.roles)
+    ), created.token
 
 
-def tiny_bpmn(key: str = "tiny", *, steps: int = 2, sla: str = "P1D", fee: str = "0",
-              role: str = "front-office", script: str | None = None, form: str | None = None) -> bytes:
+def tiny_bpmn(
+    key: str = "tiny",
+    *,
+    steps: int = 2,
+    sla: str = "P1D",
+    fee: str = "0",
+    role: str = "front-office",
+    script: str | None = None,
+    form: str | None = None,
+) -> bytes:
     """A straight line of `steps` user tasks in one lane, optionally followed by a script task."""
     ids = [f"step_{i}" for i in range(1, steps + 1)]
     form_prop = f'<camunda:property name="form" value="{form}"/>' if form else ""
@@ -47,7 +63,11 @@ def tiny_bpmn(key: str = "tiny", *, steps: int = 2, sla: str = "P1D", fee: str =
         f'<bpmn:sequenceFlow id="f{n}" sourceRef="{a}" targetRef="{b}"/>'
         for n, (a, b) in enumerate(itertools.pairwise(chain))
     )
-    script_el = f'<bpmn:scriptTask id="script"><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>' if script else ""
+    script_el = (
+        f'<bpmn:scriptTask id="script"><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>'
+        if script
+        else ""
+    )
     refs = "".join(f"<bpmn:flowNodeRef>{i}</bpmn:flowNodeRef>" for i in ids)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -60,7 +80,9 @@ def tiny_bpmn(key: str = "tiny", *, steps: int = 2, sla: str = "P1D", fee: str =
 </bpmn:definitions>""".encode()
 
 
-def upload(ctx: EngineContext, region: str, bpmn: bytes, forms: dict[str, bytes] | None = None) -> ModelVersionView:
+def upload(
+    ctx: EngineContext, region: str, bpmn: bytes, forms: dict[str, bytes] | None = None
+) -> ModelVersionView:
     return models.upload_model(ctx, SYSTEM, region, ModelPackage(bpmn=bpmn, forms=forms or {}))
 
 
@@ -79,7 +101,7 @@ class Clock:
         self.now = self.now + timedelta(**delta)
 
 
-TIMER_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+TIMER_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
   xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://permitflow.test">
@@ -106,10 +128,10 @@ TIMER_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:sequenceFlow id="f3" sourceRef="too_slow" targetRef="escalated"/>
     <bpmn:sequenceFlow id="f4" sourceRef="escalated" targetRef="end_escalated"/>
   </bpmn:process>
-</bpmn:definitions>""".encode()
+</bpmn:definitions>"""
 
 
-APPLICANT_LOOP_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+APPLICANT_LOOP_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://permitflow.test">
   <bpmn:process id="loop" name="Izin dengan perbaikan berkas" isExecutable="true">
@@ -135,4 +157,4 @@ APPLICANT_LOOP_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:sequenceFlow id="f_incomplete" sourceRef="complete_gw" targetRef="fix"/>
     <bpmn:sequenceFlow id="f3" sourceRef="fix" targetRef="check"/>
   </bpmn:process>
-</bpmn:definitions>""".encode()
+</bpmn:definitions>"""

@@ -25,15 +25,22 @@ def test_generic_top_level_packages_import_from_this_repository(package: str) ->
 
 
 def test_import_contracts_hold() -> None:
-    result = subprocess.run([str(Path(sys.executable).parent / "lint-imports")], cwd=ROOT,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_migrations_match_the_models_and_round_trip(db_url: str) -> None:
     engine = make_engine(db_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata
+        )
     assert diff == []
     downgrade(db_url, "base")
     with engine.connect() as conn:

@@ -33,16 +33,22 @@ def free_port() -> int:
 def server(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     env = {**os.environ, "PERMITFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'readme.db'}"}
     for command in (["db", "upgrade"], ["models", "import", "process_models"]):
-        subprocess.run([str(BIN / "permitflow"), *command], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [str(BIN / "permitflow"), *command], cwd=ROOT, env=env, check=True, capture_output=True
+        )
     port = free_port()
-    process = subprocess.Popen([str(BIN / "permitflow"), "serve", "--port", str(port), "--no-worker"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(BIN / "permitflow"), "serve", "--port", str(port), "--no-worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1)  # noqa: S310
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1)
                 break
             except OSError:
                 time.sleep(0.2)
@@ -56,8 +62,15 @@ def test_the_readme_walkthrough_works_verbatim(server: tuple[int, dict[str, str]
     port, env = server
     script = "set -euo pipefail\n" + walkthrough().replace("127.0.0.1:8000", f"127.0.0.1:{port}")
     env = {**env, "PATH": f"{BIN}:{env['PATH']}"}
-    result = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120, check=False)
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert '"key":"sk-domisili"' in out.replace(" ", "") and '"version":1' in out.replace(" ", "")

@@ -25,20 +25,35 @@ def chain_of(region_code: str | None) -> str:
 
 def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     """SHA-256 over the previous hash and the canonical JSON of the event's fields."""
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                           default=str)
+    canonical = json.dumps(
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
     return hashlib.sha256((prev_hash + "\n" + canonical).encode("utf-8")).hexdigest()
 
 
 def hashed_fields(
-    *, chain: str, seq: int, at: datetime, actor: str, action: str, subject: str,
-    application_id: str | None, reason: str | None, data: dict[str, Any],
+    *,
+    chain: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    application_id: str | None,
+    reason: str | None,
+    data: dict[str, Any],
 ) -> dict[str, Any]:
     """The fields an event's hash covers, in their canonical form."""
     return {
-        "chain": chain, "seq": seq, "at": at.isoformat(timespec="microseconds"), "actor": actor,
-        "action": action, "subject": subject, "application_id": application_id,
-        "reason": reason, "data": data,
+        "chain": chain,
+        "seq": seq,
+        "at": at.isoformat(timespec="microseconds"),
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "application_id": application_id,
+        "reason": reason,
+        "data": data,
     }
 
 
@@ -63,19 +78,29 @@ class StoredEvent:
     fields: dict[str, Any]
 
 
-def verify_chain(chain: str, events: Iterable[StoredEvent], head: tuple[int, str] | None) -> ChainBreak | None:
+def verify_chain(
+    chain: str, events: Iterable[StoredEvent], head: tuple[int, str] | None
+) -> ChainBreak | None:
     """The first break in `events` (ordered by seq), or None when the chain is intact."""
     prev_hash, expected_seq = GENESIS, 1
     for event in events:
         if event.seq != expected_seq:
-            return ChainBreak(chain, expected_seq, event.id,
-                              f"event #{expected_seq} is missing (found #{event.seq})")
+            return ChainBreak(
+                chain,
+                expected_seq,
+                event.id,
+                f"event #{expected_seq} is missing (found #{event.seq})",
+            )
         if event.prev_hash != prev_hash:
             return ChainBreak(chain, event.seq, event.id, "does not link to the previous event")
         if event_hash(prev_hash, event.fields) != event.hash:
             return ChainBreak(chain, event.seq, event.id, "content does not match its hash")
         prev_hash, expected_seq = event.hash, expected_seq + 1
     if head is not None and head != (expected_seq - 1, prev_hash):
-        return ChainBreak(chain, expected_seq, None,
-                          f"the chain head says #{head[0]} but the log ends at #{expected_seq - 1}")
+        return ChainBreak(
+            chain,
+            expected_seq,
+            None,
+            f"the chain head says #{head[0]} but the log ends at #{expected_seq - 1}",
+        )
     return None

@@ -57,6 +57,12 @@ class FormInvalidError(InvalidInputError):
     title = "Form data invalid"
 
 
+class StorageUnavailableError(EngineError):
+    """The database cannot be reached, or its schema is not migrated."""
+
+    title = "Storage unavailable"
+
+
 class ConflictError(EngineError):
     """The action is not possible in the current state."""
 

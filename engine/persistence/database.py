@@ -15,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.domain.errors import ConcurrentUpdateError, EngineError, StorageUnavailableError
+
 
 def normalize_url(url: str) -> str:
     """Use psycopg 3 for plain `postgresql://` URLs."""
@@ -29,13 +31,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
-    engine = create_engine(url, **kwargs)
-    _configure_sqlite(engine)
+        engine = create_engine(url, **kwargs)
+    else:
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+    event.listen(engine, "handle_error", _translate_error)
     return engine
+
+
+# SQLSTATEs that mean "another transaction got there first": retryable, answered as 409.
+_CONFLICT_STATES = {"40001", "40P01", "55P03"}
+_UNAVAILABLE_STATES = {"42P01", "3D000", "28000", "28P01", "57P03", "08001", "08006"}
+
+
+def _translate_error(context: Any) -> EngineError | None:
+    """Turn database failures that are facts about the world into domain errors."""
+    orig = context.original_exception
+    state = getattr(orig, "sqlstate", None) or ""
+    text = str(orig).lower()
+    if state in _CONFLICT_STATES or "database is locked" in text:
+        return ConcurrentUpdateError(f"the database refused a concurrent change ({orig}); retry")
+    if (state in _UNAVAILABLE_STATES or state.startswith("08") or "no such table" in text
+            or context.is_disconnect or "connection refused" in text):
+        return StorageUnavailableError(
+            "the database is unreachable or not migrated (run `permitflow db upgrade`): "
+            + str(orig).splitlines()[0][:200])
+    return None
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -35,7 +35,9 @@ class _Repository:
         self.session.add(record)
 
     def page(self, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
-        total = self.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        total = self.session.scalar(
+            select(func.count()).select_from(query.order_by(None).subquery())
+        )
         items = list(self.session.scalars(query.limit(limit).offset(offset)))
         return items, int(total or 0)
 
@@ -58,7 +60,9 @@ class UserRepository(_Repository):
 
 
 class ModelRepository(_Repository):
-    def get(self, region_code: str, key: str, *, for_update: bool = False) -> ProcessModelRecord | None:
+    def get(
+        self, region_code: str, key: str, *, for_update: bool = False
+    ) -> ProcessModelRecord | None:
         query = select(ProcessModelRecord).where(
             ProcessModelRecord.region_code == region_code, ProcessModelRecord.key == key
         )
@@ -74,7 +78,9 @@ class ModelRepository(_Repository):
         )
         return self.session.scalars(query).all()
 
-    def version(self, model_id: int, version: int, *, with_blobs: bool = True) -> ModelVersionRecord | None:
+    def version(
+        self, model_id: int, version: int, *, with_blobs: bool = True
+    ) -> ModelVersionRecord | None:
         query = select(ModelVersionRecord).where(
             ModelVersionRecord.model_id == model_id, ModelVersionRecord.version == version
         )
@@ -97,7 +103,9 @@ class ModelRepository(_Repository):
     def newest_published(self, model_id: int) -> ModelVersionRecord | None:
         query = (
             select(ModelVersionRecord)
-            .where(ModelVersionRecord.model_id == model_id, ModelVersionRecord.status == "published")
+            .where(
+                ModelVersionRecord.model_id == model_id, ModelVersionRecord.status == "published"
+            )
             .order_by(ModelVersionRecord.version.desc())
             .limit(1)
         )
@@ -105,7 +113,9 @@ class ModelRepository(_Repository):
 
 
 class ApplicationRepository(_Repository):
-    def get(self, application_id: uuid.UUID, *, for_update: bool = False) -> ApplicationRecord | None:
+    def get(
+        self, application_id: uuid.UUID, *, for_update: bool = False
+    ) -> ApplicationRecord | None:
         query = select(ApplicationRecord).where(ApplicationRecord.id == application_id)
         if for_update:
             # PostgreSQL serializes writers on the row; SQLite ignores it (one writer anyway).
@@ -134,10 +144,16 @@ class ApplicationRepository(_Repository):
             query = query.where(ApplicationRecord.created_by == created_by)
         if overdue_at is not None:
             late_steps = select(TaskRecord.application_id).where(
-                TaskRecord.state == "ready", TaskRecord.due_at < overdue_at)
-            query = query.where(ApplicationRecord.status == "running", or_(
-                ApplicationRecord.due_at < overdue_at, ApplicationRecord.breached_at.is_not(None),
-                ApplicationRecord.id.in_(late_steps)))
+                TaskRecord.state == "ready", TaskRecord.due_at < overdue_at
+            )
+            query = query.where(
+                ApplicationRecord.status == "running",
+                or_(
+                    ApplicationRecord.due_at < overdue_at,
+                    ApplicationRecord.breached_at.is_not(None),
+                    ApplicationRecord.id.in_(late_steps),
+                ),
+            )
         return query.order_by(ApplicationRecord.created_at.desc(), ApplicationRecord.id)
 
 
@@ -186,19 +202,26 @@ class TaskRepository(_Repository):
 
 class FeeRepository(_Repository):
     def for_task(self, task_id: uuid.UUID) -> FeeItemRecord | None:
-        return self.session.scalars(select(FeeItemRecord).where(FeeItemRecord.task_id == task_id)).first()
+        return self.session.scalars(
+            select(FeeItemRecord).where(FeeItemRecord.task_id == task_id)
+        ).first()
 
     def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> FeeItemRecord | None:
         query = select(FeeItemRecord).where(FeeItemRecord.id == item_id)
         return self.session.scalars(query.with_for_update() if for_update else query).first()
 
     def for_application(self, application_id: uuid.UUID) -> Sequence[FeeItemRecord]:
-        query = (select(FeeItemRecord).where(FeeItemRecord.application_id == application_id)
-                 .order_by(FeeItemRecord.created_at, FeeItemRecord.element_id))
+        query = (
+            select(FeeItemRecord)
+            .where(FeeItemRecord.application_id == application_id)
+            .order_by(FeeItemRecord.created_at, FeeItemRecord.element_id)
+        )
         return self.session.scalars(query).all()
 
     def payment_by_reference(self, reference: str) -> PaymentRecord | None:
-        return self.session.scalars(select(PaymentRecord).where(PaymentRecord.reference == reference)).first()
+        return self.session.scalars(
+            select(PaymentRecord).where(PaymentRecord.reference == reference)
+        ).first()
 
     def payments(self, application_id: uuid.UUID) -> Sequence[PaymentRecord]:
         query = select(PaymentRecord).where(PaymentRecord.application_id == application_id)
@@ -226,3 +249,115 @@ class Repositories:
         self.tasks = TaskRepository(session)
         self.events = EventRepository(session)
         self.fees = FeeRepository(session)
+
+
+class VersionQueries(_Repository):
+    """Model versions across regions: replication sources, migration candidates, catalog rows.
+
+    Not part of `Repositories`; services that need it build it over `uow.session`.
+    """
+
+    def running_on(self, version_id: int) -> Sequence[uuid.UUID]:
+        """Ids of the running applications on one model version, oldest first."""
+        query = (
+            select(ApplicationRecord.id)
+            .where(
+                ApplicationRecord.model_version_id == version_id,
+                ApplicationRecord.status == "running",
+            )
+            .order_by(ApplicationRecord.created_at, ApplicationRecord.id)
+        )
+        return self.session.scalars(query).all()
+
+    def newest_published_all(
+        self, *, region_code: str | None = None, text: str | None = None
+    ) -> Sequence[Any]:
+        """(version, region) of each model's newest published version, blobs deferred."""
+        newest = (
+            select(
+                ModelVersionRecord.model_id,
+                func.max(ModelVersionRecord.version).label("version"),
+            )
+            .where(ModelVersionRecord.status == "published")
+            .group_by(ModelVersionRecord.model_id)
+            .subquery()
+        )
+        query = (
+            select(ModelVersionRecord, RegionRecord)
+            .join(
+                newest,
+                (ModelVersionRecord.model_id == newest.c.model_id)
+                & (ModelVersionRecord.version == newest.c.version),
+            )
+            .join(RegionRecord, RegionRecord.code == ModelVersionRecord.region_code)
+            .options(
+                defer(ModelVersionRecord.spec),
+                defer(ModelVersionRecord.bpmn),
+                defer(ModelVersionRecord.forms),
+                defer(ModelVersionRecord.standard),
+            )
+            .order_by(ModelVersionRecord.region_code, ModelVersionRecord.key)
+        )
+        if region_code is not None:
+            query = query.where(ModelVersionRecord.region_code == region_code)
+        if text:
+            needle = text.lower()
+            query = query.where(
+                or_(
+                    func.lower(ModelVersionRecord.key).contains(needle, autoescape=True),
+                    func.lower(ModelVersionRecord.title).contains(needle, autoescape=True),
+                )
+            )
+        return self.session.execute(query).all()
+
+    def replication_counts(self) -> dict[tuple[str, str], int]:
+        """(source region, source key) -> number of distinct other (region, key) copying it."""
+        pairs = (
+            select(
+                ModelVersionRecord.source_region,
+                ModelVersionRecord.source_key,
+                ModelVersionRecord.region_code,
+                ModelVersionRecord.key,
+            )
+            .where(ModelVersionRecord.source_region.is_not(None))
+            .distinct()
+            .subquery()
+        )
+        query = (
+            select(pairs.c.source_region, pairs.c.source_key, func.count())
+            .where(
+                (pairs.c.region_code != pairs.c.source_region) | (pairs.c.key != pairs.c.source_key)
+            )
+            .group_by(pairs.c.source_region, pairs.c.source_key)
+        )
+        return {(r, k): int(n) for r, k, n in self.session.execute(query)}
+
+    def application_figures(self, since: datetime, now: datetime) -> Sequence[Any]:
+        """Per (region, process key): started and finished since `since`, finished within
+        the process SLA budget, and running ones over their SLA now."""
+        app = ApplicationRecord
+        finished = (app.status == "completed") & (app.completed_at >= since)
+        overdue = (app.status == "running") & (
+            app.breached_at.is_not(None) | (app.sla_running_since.is_not(None) & (app.due_at < now))
+        )
+        query = (
+            select(
+                app.region_code,
+                app.process_key,
+                func.count().filter(app.created_at >= since),
+                func.count().filter(finished),
+                func.count().filter(finished & (app.sla_used_minutes <= app.sla_budget_minutes)),
+                func.count().filter(overdue),
+            )
+            .where(or_(app.created_at >= since, app.completed_at >= since, app.status == "running"))
+            .group_by(app.region_code, app.process_key)
+        )
+        return self.session.execute(query).all()
+
+    def cycle_minutes(self, since: datetime) -> Sequence[Any]:
+        """(region, process key, cycle minutes) of every application finished since `since`."""
+        app = ApplicationRecord
+        query = select(app.region_code, app.process_key, app.cycle_minutes).where(
+            app.status == "completed", app.completed_at >= since, app.cycle_minutes.is_not(None)
+        )
+        return self.session.execute(query).all()

@@ -58,7 +58,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     """Declarative base with shared type mapping."""
 
-    type_annotation_map = {  # noqa: RUF012
+    type_annotation_map = {
         dict[str, Any]: JsonType,
         list[Any]: JsonType,
         datetime: UtcDateTime(),
@@ -156,9 +156,12 @@ class ApplicationRecord(Base):
         Index("ix_applications_region_key", "region_code", "process_key", "created_at"),
         Index("ix_applications_finished", "region_code", "process_key", "completed_at"),
         # The worker's work list: running applications past due and not yet marked.
-        Index("ix_applications_sla_due", "due_at",
-              postgresql_where=text("status = 'running' AND breached_at IS NULL"),
-              sqlite_where=text("status = 'running' AND breached_at IS NULL")),
+        Index(
+            "ix_applications_sla_due",
+            "due_at",
+            postgresql_where=text("status = 'running' AND breached_at IS NULL"),
+            sqlite_where=text("status = 'running' AND breached_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -193,7 +196,7 @@ class ApplicationRecord(Base):
     # on a stale read fails instead of silently overwriting a newer state.
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
-    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": row_version}
 
 
 class TaskRecord(Base):
@@ -204,15 +207,16 @@ class TaskRecord(Base):
         Index("ix_tasks_region_due", "region_code", "state", "due_at"),
         Index("ix_tasks_completed", "region_code", "completed_at"),
         # The worker's work list: ready steps past due and not yet marked overdue.
-        Index("ix_tasks_sla_due", "due_at",
-              postgresql_where=text("state = 'ready' AND breached_at IS NULL"),
-              sqlite_where=text("state = 'ready' AND breached_at IS NULL")),
+        Index(
+            "ix_tasks_sla_due",
+            "due_at",
+            postgresql_where=text("state = 'ready' AND breached_at IS NULL"),
+            sqlite_where=text("state = 'ready' AND breached_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    application_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("applications.id"), index=True
-    )
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), index=True)
     region_code: Mapped[str] = mapped_column(String(16))
     element_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300))
@@ -275,8 +279,12 @@ class TimerRecord(Base):
 
     __tablename__ = "timers"
     __table_args__ = (
-        Index("ix_timers_due", "due_at",
-              postgresql_where=text("status = 'waiting'"), sqlite_where=text("status = 'waiting'")),
+        Index(
+            "ix_timers_due",
+            "due_at",
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the timer task's id

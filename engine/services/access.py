@@ -32,7 +32,9 @@ def visible_region(uow: UnitOfWork, actor: Actor | None, code: str) -> RegionRec
     return region
 
 
-def visible_model(uow: UnitOfWork, actor: Actor | None, region: str, key: str) -> ProcessModelRecord:
+def visible_model(
+    uow: UnitOfWork, actor: Actor | None, region: str, key: str
+) -> ProcessModelRecord:
     """The process model `key` of `region`, if visible.
 
     Raises: NotFoundError.
@@ -52,8 +54,10 @@ def visible_application(
     Raises: NotFoundError.
     """
     app = uow.repos.applications.get(application_id, for_update=for_update)
-    if app is None or not actor.sees_region(app.region_code) or (
-        actor.applicant_only and app.created_by != actor.id
+    if (
+        app is None
+        or not actor.sees_region(app.region_code)
+        or (actor.applicant_only and app.created_by != actor.id)
     ):
         raise NotFoundError(f"application {application_id} not found")
     return app

@@ -55,21 +55,40 @@ def start_application(
         model = visible_model(uow, actor, region, process_key)
         version = uow.repos.models.newest_published(model.id)
         if version is None:
-            raise ModelNotPublishedError(f"{process_key} has no published version in region {region}")
+            raise ModelNotPublishedError(
+                f"{process_key} has no published version in region {region}"
+            )
         version, loaded = load_spec(ctx, uow, version.id)
         outcome = ctx.runtime.start(loaded, data, now)
         app = ApplicationRecord(
-            id=uuid.uuid4(), region_code=region, model_version_id=version.id,
-            process_key=process_key, version=version.version, title=version.title,
-            status="running", tracking_code=new_tracking_code(), applicant=applicant,
-            state=outcome.state, error=None, created_by=actor.id or None,
-            created_at=now, updated_at=now, completed_at=None,
+            id=uuid.uuid4(),
+            region_code=region,
+            model_version_id=version.id,
+            process_key=process_key,
+            version=version.version,
+            title=version.title,
+            status="running",
+            tracking_code=new_tracking_code(),
+            applicant=applicant,
+            state=outcome.state,
+            error=None,
+            created_by=actor.id or None,
+            created_at=now,
+            updated_at=now,
+            completed_at=None,
         )
         uow.repos.applications.add(app)
         uow.flush()
-        record_event(uow, actor=actor, action="application.started", subject=f"application:{app.id}",
-                     at=now, region_code=region, application_id=app.id,
-                     data={"process_key": process_key, "version": version.version})
+        record_event(
+            uow,
+            actor=actor,
+            action="application.started",
+            subject=f"application:{app.id}",
+            at=now,
+            region_code=region,
+            application_id=app.id,
+            data={"process_key": process_key, "version": version.version},
+        )
         calendar = region_calendar(uow, region)
         start_process_clock(app, version, calendar, now)
         apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
@@ -99,14 +118,24 @@ def get_application(ctx: EngineContext, actor: Actor, application_id: uuid.UUID)
         payments = {p.fee_item_id: p for p in uow.repos.fees.payments(app.id)}
         fees = [receipt_view(i, payments.get(i.id)) for i in uow.repos.fees.for_application(app.id)]
         return application_view(
-            app, uow.repos.tasks.for_application(app.id), ctx.clock(),
-            uow.repos.events.for_application(app.id), fees,
+            app,
+            uow.repos.tasks.for_application(app.id),
+            ctx.clock(),
+            uow.repos.events.for_application(app.id),
+            fees,
         )
 
 
 def list_applications(
-    ctx: EngineContext, actor: Actor, *, status: str | None = None, process_key: str | None = None,
-    region: str | None = None, overdue: bool = False, limit: int = 50, offset: int = 0,
+    ctx: EngineContext,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    process_key: str | None = None,
+    region: str | None = None,
+    overdue: bool = False,
+    limit: int = 50,
+    offset: int = 0,
 ) -> Page:
     """Applications the actor may see, newest first, with their ready tasks.
 
@@ -118,7 +147,9 @@ def list_applications(
     now = ctx.clock()
     with ctx.uow() as uow:
         query = uow.repos.applications.listing(
-            region_code, status=status, process_key=process_key,
+            region_code,
+            status=status,
+            process_key=process_key,
             created_by=actor.id if actor.applicant_only else None,
             overdue_at=now if overdue else None,
         )
@@ -130,7 +161,9 @@ def list_applications(
         return Page(items, total, limit, offset)
 
 
-def cancel_application(ctx: EngineContext, actor: Actor, application_id: uuid.UUID, reason: str) -> ApplicationView:
+def cancel_application(
+    ctx: EngineContext, actor: Actor, application_id: uuid.UUID, reason: str
+) -> ApplicationView:
     """Cancel a running (or failed) application: open steps, timers and fee items are marked
     cancelled with the reason; nothing is deleted.
 
@@ -138,7 +171,9 @@ def cancel_application(ctx: EngineContext, actor: Actor, application_id: uuid.UU
     """
     require_roles(actor, ADMIN, SUPERVISOR, action="cancelling an application")
     if not (reason or "").strip():
-        raise InvalidInputError("a cancellation needs a reason", [Problem("required", field="reason")])
+        raise InvalidInputError(
+            "a cancellation needs a reason", [Problem("required", field="reason")]
+        )
     now = ctx.clock()
     with ctx.uow() as uow:
         app = visible_application(uow, actor, application_id, for_update=True)
@@ -148,14 +183,24 @@ def cancel_application(ctx: EngineContext, actor: Actor, application_id: uuid.UU
         before = app.status
         app.status, app.cancelled_reason, app.updated_at = "cancelled", reason, now
         app.sla_running_since = None
-        record_event(uow, actor=actor, action="application.cancelled", subject=f"application:{app.id}",
-                     at=now, region_code=app.region_code, application_id=app.id, reason=reason,
-                     data={"before": {"status": before}, "after": {"status": "cancelled"}})
+        record_event(
+            uow,
+            actor=actor,
+            action="application.cancelled",
+            subject=f"application:{app.id}",
+            at=now,
+            region_code=app.region_code,
+            application_id=app.id,
+            reason=reason,
+            data={"before": {"status": before}, "after": {"status": "cancelled"}},
+        )
         uow.commit()
         return application_view(app, uow.repos.tasks.for_application(app.id), now)
 
 
-def _cancel_open_items(uow: UnitOfWork, application_id: uuid.UUID, reason: str, now: datetime) -> None:
+def _cancel_open_items(
+    uow: UnitOfWork, application_id: uuid.UUID, reason: str, now: datetime
+) -> None:
     for task in uow.repos.tasks.for_application(application_id):
         if task.state == "ready":
             task.state, task.completed_at = "cancelled", now
@@ -163,6 +208,9 @@ def _cancel_open_items(uow: UnitOfWork, application_id: uuid.UUID, reason: str, 
         if item.status == "open":
             item.status, item.cancelled_at, item.cancelled_reason = "cancelled", now, reason
     assert uow.session is not None
-    for timer in uow.session.scalars(select(TimerRecord).where(
-            TimerRecord.application_id == application_id, TimerRecord.status == "waiting")):
+    for timer in uow.session.scalars(
+        select(TimerRecord).where(
+            TimerRecord.application_id == application_id, TimerRecord.status == "waiting"
+        )
+    ):
         timer.status = "cancelled"

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engine.domain.actors import Actor
-from engine.domain.views import EventView
 from engine.domain.audit_chain import (
     GENESIS,
     ChainBreak,
@@ -22,6 +21,7 @@ from engine.domain.audit_chain import (
     hashed_fields,
     verify_chain,
 )
+from engine.domain.views import EventView
 from engine.persistence.tables import ChainHeadRecord, EventRecord
 from engine.services.context import EngineContext
 from engine.unit_of_work import UnitOfWork
@@ -42,13 +42,32 @@ def record_event(
     """Append one event (actor, action, subject, time, reason, before/after data) to its chain."""
     chain = chain_of(region_code)
     head = _locked_head(uow, chain)
-    fields = hashed_fields(chain=chain, seq=head.seq + 1, at=at, actor=actor.label, action=action,
-                           subject=subject, application_id=str(application_id) if application_id else None,
-                           reason=reason, data=_jsonable(data or {}))
+    fields = hashed_fields(
+        chain=chain,
+        seq=head.seq + 1,
+        at=at,
+        actor=actor.label,
+        action=action,
+        subject=subject,
+        application_id=str(application_id) if application_id else None,
+        reason=reason,
+        data=_jsonable(data or {}),
+    )
     digest = event_hash(head.hash, fields)
-    event = EventRecord(region_code=region_code, application_id=application_id, actor=actor.label,
-                        action=action, subject=subject, at=at, reason=reason, data=fields["data"],
-                        chain=chain, seq=head.seq + 1, prev_hash=head.hash, hash=digest)
+    event = EventRecord(
+        region_code=region_code,
+        application_id=application_id,
+        actor=actor.label,
+        action=action,
+        subject=subject,
+        at=at,
+        reason=reason,
+        data=fields["data"],
+        chain=chain,
+        seq=head.seq + 1,
+        prev_hash=head.hash,
+        hash=digest,
+    )
     head.seq, head.hash = head.seq + 1, digest
     uow.repos.events.add(event)
     return event
@@ -99,8 +118,11 @@ def _stored(uow: UnitOfWork, chain: str, page: int = 1000) -> Iterator[StoredEve
     after = -1
     while True:
         rows = uow.session.scalars(
-            select(EventRecord).where(EventRecord.chain == chain, EventRecord.seq > after)
-            .order_by(EventRecord.seq).limit(page)).all()
+            select(EventRecord)
+            .where(EventRecord.chain == chain, EventRecord.seq > after)
+            .order_by(EventRecord.seq)
+            .limit(page)
+        ).all()
         yield from (_as_stored(e) for e in rows)
         if len(rows) < page:
             return
@@ -109,13 +131,23 @@ def _stored(uow: UnitOfWork, chain: str, page: int = 1000) -> Iterator[StoredEve
 
 
 def _as_stored(e: EventRecord) -> StoredEvent:
-    fields = hashed_fields(chain=e.chain, seq=e.seq, at=e.at, actor=e.actor, action=e.action,
-                               subject=e.subject, reason=e.reason, data=e.data,
-                               application_id=str(e.application_id) if e.application_id else None)
+    fields = hashed_fields(
+        chain=e.chain,
+        seq=e.seq,
+        at=e.at,
+        actor=e.actor,
+        action=e.action,
+        subject=e.subject,
+        reason=e.reason,
+        data=e.data,
+        application_id=str(e.application_id) if e.application_id else None,
+    )
     return StoredEvent(e.id, e.seq, e.prev_hash, e.hash, fields)
 
 
-def application_events(ctx: EngineContext, actor: Actor, application_id: uuid.UUID) -> list[EventView]:
+def application_events(
+    ctx: EngineContext, actor: Actor, application_id: uuid.UUID
+) -> list[EventView]:
     """An application's audit events in order, with their chain position and hashes.
 
     Raises: NotFoundError.

@@ -22,14 +22,22 @@ from engine.unit_of_work import UnitOfWork
 def calendar_for(uow: UnitOfWork, region: RegionRecord) -> WorkingCalendar:
     """The working calendar of `region` with its active overrides."""
     assert uow.session is not None
-    rows = uow.session.scalars(select(CalendarOverrideRecord).where(
-        CalendarOverrideRecord.region_code == region.code, CalendarOverrideRecord.removed_at.is_(None)))
+    rows = uow.session.scalars(
+        select(CalendarOverrideRecord).where(
+            CalendarOverrideRecord.region_code == region.code,
+            CalendarOverrideRecord.removed_at.is_(None),
+        )
+    )
     overrides = tuple(CalendarOverride(r.day, r.kind, r.reason) for r in rows)  # type: ignore[arg-type]
-    return WorkingCalendar(CalendarSettings(
-        timezone=region.timezone, working_days=frozenset(region.working_days),
-        opens=time.fromisoformat(region.opens), closes=time.fromisoformat(region.closes),
-        overrides=overrides,
-    ))
+    return WorkingCalendar(
+        CalendarSettings(
+            timezone=region.timezone,
+            working_days=frozenset(region.working_days),
+            opens=time.fromisoformat(region.opens),
+            closes=time.fromisoformat(region.closes),
+            overrides=overrides,
+        )
+    )
 
 
 def get_calendar(ctx: EngineContext, actor: Actor | None, region: str, year: int) -> dict[str, Any]:
@@ -42,17 +50,29 @@ def get_calendar(ctx: EngineContext, actor: Actor | None, region: str, year: int
         calendar = calendar_for(uow, record)
         overrides = [o for o in calendar.settings.overrides if o.day.year == year]
         return {
-            "region": region, "year": year, "timezone": record.timezone,
-            "working_days": sorted(record.working_days), "opens": record.opens, "closes": record.closes,
-            "closed_days": [{"day": d.day.isoformat(), "reason": d.reason, "estimated": d.estimated}
-                            for d in calendar.closed_days(year)],
-            "overrides": [{"day": o.day.isoformat(), "kind": o.kind, "reason": o.reason}
-                          for o in sorted(overrides, key=lambda o: o.day)],
+            "region": region,
+            "year": year,
+            "timezone": record.timezone,
+            "working_days": sorted(record.working_days),
+            "opens": record.opens,
+            "closes": record.closes,
+            "closed_days": [
+                {"day": d.day.isoformat(), "reason": d.reason, "estimated": d.estimated}
+                for d in calendar.closed_days(year)
+            ],
+            "overrides": [
+                {"day": o.day.isoformat(), "kind": o.kind, "reason": o.reason}
+                for o in sorted(overrides, key=lambda o: o.day)
+            ],
         }
 
 
 def set_overrides(
-    ctx: EngineContext, actor: Actor, region: str, year: int, overrides: list[dict[str, Any]],
+    ctx: EngineContext,
+    actor: Actor,
+    region: str,
+    year: int,
+    overrides: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Replace the region's overrides within `year` (admin or supervisor); audited per change.
 
@@ -65,9 +85,16 @@ def set_overrides(
     with ctx.uow() as uow:
         record = visible_region(uow, actor, region)
         assert uow.session is not None
-        current = {r.day: r for r in uow.session.scalars(select(CalendarOverrideRecord).where(
-            CalendarOverrideRecord.region_code == region, CalendarOverrideRecord.removed_at.is_(None)))
-            if r.day.year == year}
+        current = {
+            r.day: r
+            for r in uow.session.scalars(
+                select(CalendarOverrideRecord).where(
+                    CalendarOverrideRecord.region_code == region,
+                    CalendarOverrideRecord.removed_at.is_(None),
+                )
+            )
+            if r.day.year == year
+        }
         changed = _apply_changes(uow, actor, region, current, wanted, now)
         if changed:
             _recompute_due(uow, calendar_for(uow, record), region, min(changed))
@@ -80,7 +107,9 @@ def _parse_overrides(year: int, items: list[dict[str, Any]]) -> dict[date, Calen
     for i, item in enumerate(items):
         try:
             day = date.fromisoformat(str(item.get("day")))
-            override = CalendarOverride(day, item.get("kind"), str(item.get("reason") or "").strip())  # type: ignore[arg-type]
+            override = CalendarOverride(
+                day, item.get("kind"), str(item.get("reason") or "").strip()
+            )  # type: ignore[arg-type]
             if day.year != year or not override.reason or day in wanted:
                 raise ValueError(f"needs a day in {year}, given once, and a reason")
             wanted[day] = override
@@ -91,35 +120,68 @@ def _parse_overrides(year: int, items: list[dict[str, Any]]) -> dict[date, Calen
     return wanted
 
 
-def _apply_changes(uow: UnitOfWork, actor: Actor, region: str, current: dict[date, CalendarOverrideRecord],
-                   wanted: dict[date, CalendarOverride], now: datetime) -> list[date]:
+def _apply_changes(
+    uow: UnitOfWork,
+    actor: Actor,
+    region: str,
+    current: dict[date, CalendarOverrideRecord],
+    wanted: dict[date, CalendarOverride],
+    now: datetime,
+) -> list[date]:
     changed = []
     for day, row in current.items():
         target = wanted.get(day)
         if target is None or (target.kind, target.reason) != (row.kind, row.reason):
             row.removed_at, row.removed_by = now, actor.id
             changed.append(day)
-            record_event(uow, actor=actor, action="calendar.override_removed", subject=f"calendar:{region}",
-                         at=now, region_code=region, reason=row.reason,
-                         data={"before": {"day": day.isoformat(), "kind": row.kind}, "after": None})
+            record_event(
+                uow,
+                actor=actor,
+                action="calendar.override_removed",
+                subject=f"calendar:{region}",
+                at=now,
+                region_code=region,
+                reason=row.reason,
+                data={"before": {"day": day.isoformat(), "kind": row.kind}, "after": None},
+            )
     for day, target in wanted.items():
         row = current.get(day)
         if row is None or row.removed_at is not None:
-            uow.repos.regions.add(CalendarOverrideRecord(region_code=region, day=day, kind=target.kind,
-                                                         reason=target.reason, created_by=actor.id, created_at=now))
+            uow.repos.regions.add(
+                CalendarOverrideRecord(
+                    region_code=region,
+                    day=day,
+                    kind=target.kind,
+                    reason=target.reason,
+                    created_by=actor.id,
+                    created_at=now,
+                )
+            )
             changed.append(day)
-            record_event(uow, actor=actor, action="calendar.override_added", subject=f"calendar:{region}",
-                         at=now, region_code=region, reason=target.reason,
-                         data={"before": None, "after": {"day": day.isoformat(), "kind": target.kind}})
+            record_event(
+                uow,
+                actor=actor,
+                action="calendar.override_added",
+                subject=f"calendar:{region}",
+                at=now,
+                region_code=region,
+                reason=target.reason,
+                data={"before": None, "after": {"day": day.isoformat(), "kind": target.kind}},
+            )
     return changed
 
 
 def _recompute_due(uow: UnitOfWork, calendar: WorkingCalendar, region: str, since: date) -> None:
     assert uow.session is not None
     start = datetime.combine(since, time.min, tzinfo=calendar.tz)
-    tasks = uow.session.scalars(select(TaskRecord).where(
-        TaskRecord.region_code == region, TaskRecord.state == "ready",
-        TaskRecord.due_at >= start, TaskRecord.breached_at.is_(None)))
+    tasks = uow.session.scalars(
+        select(TaskRecord).where(
+            TaskRecord.region_code == region,
+            TaskRecord.state == "ready",
+            TaskRecord.due_at >= start,
+            TaskRecord.breached_at.is_(None),
+        )
+    )
     for task in tasks:
         if task.sla:
             task.due_at = calendar.due(task.ready_at, task.sla)
@@ -135,11 +197,18 @@ def due_time(ctx: EngineContext, region: str, start: datetime, sla: str) -> dict
     except ValueError as exc:
         raise InvalidInputError(str(exc), [Problem(str(exc), field="sla")]) from None
     if start.tzinfo is None:
-        raise InvalidInputError("give the start with its offset", [Problem("naive time", field="from")])
+        raise InvalidInputError(
+            "give the start with its offset", [Problem("naive time", field="from")]
+        )
     with ctx.uow() as uow:
         calendar = calendar_for(uow, visible_region(uow, None, region))
     due = calendar.due(start, duration)
-    return {"region": region, "from": start, "sla": duration.iso(),
-            "clock_start": calendar.clock_start(start), "due_at": due,
-            "due_local": due.astimezone(calendar.tz).isoformat(),
-            "working_minutes": calendar.working_minutes_between(start, due)}
+    return {
+        "region": region,
+        "from": start,
+        "sla": duration.iso(),
+        "clock_start": calendar.clock_start(start),
+        "due_at": due,
+        "due_local": due.astimezone(calendar.tz).isoformat(),
+        "working_minutes": calendar.working_minutes_between(start, due),
+    }

@@ -20,7 +20,9 @@ from engine.services.presenters import model_summary, version_view
 from engine.unit_of_work import UnitOfWork
 
 
-def upload_model(ctx: EngineContext, actor: Actor, region: str, package: ModelPackage) -> ModelVersionView:
+def upload_model(
+    ctx: EngineContext, actor: Actor, region: str, package: ModelPackage
+) -> ModelVersionView:
     """Validate a model package and store it as the next version of its key in `region`.
 
     Raises: PermissionDeniedError, NotFoundError, ModelInvalidError (every problem).
@@ -37,32 +39,64 @@ def upload_model(ctx: EngineContext, actor: Actor, region: str, package: ModelPa
 
 
 def _store_version(
-    uow: UnitOfWork, ctx: EngineContext, actor: Actor, region: str, compiled: CompiledModel,
+    uow: UnitOfWork,
+    ctx: EngineContext,
+    actor: Actor,
+    region: str,
+    compiled: CompiledModel,
     lineage: dict[str, Any] | None = None,
 ) -> ModelVersionRecord:
     now = ctx.clock()
     model = uow.repos.models.get(region, compiled.key, for_update=True)
     if model is None:
-        model = ProcessModelRecord(region_code=region, key=compiled.key, title=compiled.title,
-                                   latest_version=0, created_at=now)
+        model = ProcessModelRecord(
+            region_code=region,
+            key=compiled.key,
+            title=compiled.title,
+            latest_version=0,
+            created_at=now,
+        )
         uow.repos.models.add(model)
         uow.flush()
     model.latest_version += 1
     model.title = compiled.title
     version = ModelVersionRecord(
-        model_id=model.id, region_code=region, key=compiled.key, version=model.latest_version,
-        title=compiled.title, status="published", process_sla=compiled.process_sla,
-        bpmn=compiled.bpmn, bpmn_sha256=package_digest(compiled), forms=compiled.forms,
-        standard=compiled.standard, steps=[s.as_dict() for s in compiled.steps],
-        timers=[t.as_dict() for t in compiled.timers], spec=compiled.spec, lineage=lineage,
-        created_by=actor.id or None, created_at=now,
+        model_id=model.id,
+        region_code=region,
+        key=compiled.key,
+        version=model.latest_version,
+        title=compiled.title,
+        status="published",
+        process_sla=compiled.process_sla,
+        bpmn=compiled.bpmn,
+        bpmn_sha256=package_digest(compiled),
+        forms=compiled.forms,
+        standard=compiled.standard,
+        steps=[s.as_dict() for s in compiled.steps],
+        timers=[t.as_dict() for t in compiled.timers],
+        spec=compiled.spec,
+        lineage=lineage,
+        source_region=(lineage or {}).get("source", {}).get("region"),
+        source_key=(lineage or {}).get("source", {}).get("key"),
+        source_version=(lineage or {}).get("source", {}).get("version"),
+        created_by=actor.id or None,
+        created_at=now,
     )
     uow.repos.models.add(version)
     uow.flush()
-    record_event(uow, actor=actor, action="model.uploaded",
-                 subject=f"model:{region}/{compiled.key}@{version.version}", at=now,
-                 region_code=region, data={"version": version.version, "sha256": version.bpmn_sha256,
-                                           "steps": len(compiled.steps)})
+    record_event(
+        uow,
+        actor=actor,
+        action="model.uploaded",
+        subject=f"model:{region}/{compiled.key}@{version.version}",
+        at=now,
+        region_code=region,
+        data={
+            "version": version.version,
+            "sha256": version.bpmn_sha256,
+            "steps": len(compiled.steps),
+        },
+    )
     return version
 
 
@@ -73,7 +107,9 @@ def package_digest(compiled: CompiledModel) -> str:
     return digest.hexdigest()
 
 
-def import_directory(ctx: EngineContext, actor: Actor, root: Path) -> list[tuple[str, str, int, bool]]:
+def import_directory(
+    ctx: EngineContext, actor: Actor, root: Path
+) -> list[tuple[str, str, int, bool]]:
     """Load `root/<region>/<key>/` packages; a package identical to its latest version is skipped.
 
     Returns (region, key, version, created) per package. Regions missing from the
@@ -97,11 +133,18 @@ def _ensure_region(ctx: EngineContext, actor: Actor, region_dir: Path) -> None:
             return
     meta_file = region_dir / "region.json"
     meta = json.loads(meta_file.read_text("utf-8")) if meta_file.exists() else {}
-    create_region(ctx, actor, region_dir.name, meta.get("name", f"Region {region_dir.name}"),
-                  meta.get("timezone", "Asia/Jakarta"))
+    create_region(
+        ctx,
+        actor,
+        region_dir.name,
+        meta.get("name", f"Region {region_dir.name}"),
+        meta.get("timezone", "Asia/Jakarta"),
+    )
 
 
-def _import_one(ctx: EngineContext, actor: Actor, region: str, compiled: CompiledModel) -> tuple[str, str, int, bool]:
+def _import_one(
+    ctx: EngineContext, actor: Actor, region: str, compiled: CompiledModel
+) -> tuple[str, str, int, bool]:
     with ctx.uow() as uow:
         model = uow.repos.models.get(region, compiled.key, for_update=True)
         if model is not None:
@@ -123,7 +166,9 @@ def list_models(ctx: EngineContext, actor: Actor, region: str) -> list[ModelSumm
         return [model_summary(m) for m in uow.repos.models.list(region)]
 
 
-def list_versions(ctx: EngineContext, actor: Actor, region: str, key: str) -> list[ModelVersionView]:
+def list_versions(
+    ctx: EngineContext, actor: Actor, region: str, key: str
+) -> list[ModelVersionView]:
     """Every version of a model, oldest first.
 
     Raises: NotFoundError.
@@ -134,7 +179,13 @@ def list_versions(ctx: EngineContext, actor: Actor, region: str, key: str) -> li
 
 
 def get_version(
-    ctx: EngineContext, actor: Actor | None, region: str, key: str, version: int, *, full: bool = True
+    ctx: EngineContext,
+    actor: Actor | None,
+    region: str,
+    key: str,
+    version: int,
+    *,
+    full: bool = True,
 ) -> ModelVersionView:
     """One version with its BPMN, forms and standard (`actor=None`: public read).
 

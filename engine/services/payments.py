@@ -24,8 +24,13 @@ _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{3,127}$")
 
 
 def record_payment(
-    ctx: EngineContext, actor: Actor, application_id: uuid.UUID, fee_item_id: uuid.UUID,
-    amount: Any, reference: str, channel: str = "bank_transfer",
+    ctx: EngineContext,
+    actor: Actor,
+    application_id: uuid.UUID,
+    fee_item_id: uuid.UUID,
+    amount: Any,
+    reference: str,
+    channel: str = "bank_transfer",
 ) -> dict[str, Any]:
     """Record the payment of one open fee item, of exactly its amount; returns the receipt.
 
@@ -42,17 +47,38 @@ def record_payment(
             raise NotFoundError(f"fee item {fee_item_id} not found on application {application_id}")
         _check_against_item(uow, item, amount, reference)
         receipt = _next_receipt_no(uow, app.region_code, now.year)
-        payment = PaymentRecord(fee_item_id=item.id, application_id=app.id, region_code=app.region_code,
-                                amount=amount, reference=reference, channel=channel, receipt_no=receipt,
-                                paid_at=now, recorded_by=actor.id or None)
+        payment = PaymentRecord(
+            fee_item_id=item.id,
+            application_id=app.id,
+            region_code=app.region_code,
+            amount=amount,
+            reference=reference,
+            channel=channel,
+            receipt_no=receipt,
+            paid_at=now,
+            recorded_by=actor.id or None,
+        )
         item.status, item.paid_at, item.receipt_no = "paid", now, receipt
         uow.repos.fees.add(payment)
         _flush_payment(uow, reference)
-        record_event(uow, actor=actor, action="payment.recorded", subject=f"fee_item:{item.id}", at=now,
-                     region_code=app.region_code, application_id=app.id,
-                     data={"before": {"status": "open"}, "after": {"status": "paid"}, "amount": amount,
-                           "reference": reference, "channel": channel, "receipt_no": receipt,
-                           "element_id": item.element_id})
+        record_event(
+            uow,
+            actor=actor,
+            action="payment.recorded",
+            subject=f"fee_item:{item.id}",
+            at=now,
+            region_code=app.region_code,
+            application_id=app.id,
+            data={
+                "before": {"status": "open"},
+                "after": {"status": "paid"},
+                "amount": amount,
+                "reference": reference,
+                "channel": channel,
+                "receipt_no": receipt,
+                "element_id": item.element_id,
+            },
+        )
         uow.commit()
         return receipt_view(item, payment)
 
@@ -61,13 +87,21 @@ def _check_payment_input(amount: Any, reference: Any, channel: Any) -> None:
     problems = []
     # bool is an int in Python, and a float is never money here.
     if isinstance(amount, bool) or not isinstance(amount, int):
-        problems.append(Problem("amount must be a whole number of rupiah (an integer, not "
-                                f"{type(amount).__name__})", field="amount"))
+        problems.append(
+            Problem(
+                "amount must be a whole number of rupiah (an integer, not "
+                f"{type(amount).__name__})",
+                field="amount",
+            )
+        )
     elif amount <= 0:
         problems.append(Problem("amount must be positive", field="amount"))
     if not isinstance(reference, str) or not _REFERENCE.match(reference):
-        problems.append(Problem("reference must be 4-128 letters, digits, '.', '_', '/' or '-'",
-                                field="reference"))
+        problems.append(
+            Problem(
+                "reference must be 4-128 letters, digits, '.', '_', '/' or '-'", field="reference"
+            )
+        )
     if channel not in CHANNELS:
         problems.append(Problem(f"channel must be one of {', '.join(CHANNELS)}", field="channel"))
     if problems:
@@ -79,8 +113,10 @@ def _check_against_item(uow: UnitOfWork, item: FeeItemRecord, amount: int, refer
         raise ConflictError(f"fee item {item.id} is {item.status}; nothing more can be paid on it")
     if amount != item.amount:
         raise InvalidInputError(
-            f"the fee for {item.name!r} is exactly Rp {item.amount}; Rp {amount} cannot be recorded",
-            [Problem(f"must equal {item.amount}", field="amount")])
+            f"the fee for {item.name!r} is exactly Rp {item.amount}; "
+            f"Rp {amount} cannot be recorded",
+            [Problem(f"must equal {item.amount}", field="amount")],
+        )
     if uow.repos.fees.payment_by_reference(reference) is not None:
         raise AlreadyExistsError(f"payment reference {reference!r} was already recorded")
 
@@ -95,8 +131,11 @@ def _flush_payment(uow: UnitOfWork, reference: str) -> None:
 def _next_receipt_no(uow: UnitOfWork, region: str, year: int) -> str:
     """The next receipt number of the region's yearly sequence, e.g. 3273/2026/000042."""
     assert uow.session is not None
-    query = select(ReceiptCounterRecord).where(
-        ReceiptCounterRecord.region_code == region, ReceiptCounterRecord.year == year).with_for_update()
+    query = (
+        select(ReceiptCounterRecord)
+        .where(ReceiptCounterRecord.region_code == region, ReceiptCounterRecord.year == year)
+        .with_for_update()
+    )
     counter = uow.session.scalars(query).first()
     if counter is None:
         try:
@@ -112,14 +151,24 @@ def _next_receipt_no(uow: UnitOfWork, region: str, year: int) -> str:
 def receipt_view(item: FeeItemRecord, payment: PaymentRecord | None) -> dict[str, Any]:
     """A fee item with its payment and receipt, as the API returns it."""
     view: dict[str, Any] = {
-        "fee_item": item.id, "element_id": item.element_id, "name": item.name, "amount": item.amount,
-        "status": item.status, "receipt_no": item.receipt_no, "paid_at": item.paid_at,
-        "cancelled_reason": item.cancelled_reason, "currency": "IDR",
+        "fee_item": item.id,
+        "element_id": item.element_id,
+        "name": item.name,
+        "amount": item.amount,
+        "status": item.status,
+        "receipt_no": item.receipt_no,
+        "paid_at": item.paid_at,
+        "cancelled_reason": item.cancelled_reason,
+        "currency": "IDR",
     }
     if payment is not None:
-        view["payment"] = {"reference": payment.reference, "channel": payment.channel,
-                           "amount": payment.amount, "paid_at": payment.paid_at,
-                           "receipt_no": payment.receipt_no}
+        view["payment"] = {
+            "reference": payment.reference,
+            "channel": payment.channel,
+            "amount": payment.amount,
+            "paid_at": payment.paid_at,
+            "receipt_no": payment.receipt_no,
+        }
     return view
 
 

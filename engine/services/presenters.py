@@ -59,8 +59,17 @@ def task_view(
 
 def event_view(event: EventRecord) -> EventView:
     return EventView(
-        event.id, event.at, event.actor, event.action, event.subject, event.reason, event.data,
-        event.chain, event.seq, event.prev_hash, event.hash,
+        event.id,
+        event.at,
+        event.actor,
+        event.action,
+        event.subject,
+        event.reason,
+        event.data,
+        event.chain,
+        event.seq,
+        event.prev_hash,
+        event.hash,
     )
 
 
@@ -87,7 +96,8 @@ def application_view(
         tasks=[task_view(t, now, process_key=app.process_key) for t in tasks],
         history=[event_view(e) for e in events],
         due_at=app.due_at,
-        overdue=bool(app.breached_at) or bool(app.due_at and app.status == "running" and app.due_at < now),
+        overdue=bool(app.breached_at)
+        or bool(app.due_at and app.status == "running" and app.due_at < now),
         process_sla=app.process_sla,
         sla_backstop=app.sla_backstop,
         sla_paused=app.status == "running" and app.sla_running_since is None,

@@ -33,7 +33,9 @@ from engine.workflow.runtime import LoadedSpec, Outcome
 LEGAL_BACKSTOP_SLA = "P5D"
 
 
-def load_spec(ctx: EngineContext, uow: UnitOfWork, version_id: int) -> tuple[ModelVersionRecord, LoadedSpec]:
+def load_spec(
+    ctx: EngineContext, uow: UnitOfWork, version_id: int
+) -> tuple[ModelVersionRecord, LoadedSpec]:
     """The model version and its restored spec (the spec column is read only on a cache miss).
 
     Raises: NotFoundError.
@@ -51,8 +53,9 @@ def region_calendar(uow: UnitOfWork, region_code: str) -> WorkingCalendar:
     return calendar_for(uow, region)
 
 
-def start_process_clock(app: ApplicationRecord, version: ModelVersionRecord,
-                        calendar: WorkingCalendar, now: datetime) -> None:
+def start_process_clock(
+    app: ApplicationRecord, version: ModelVersionRecord, calendar: WorkingCalendar, now: datetime
+) -> None:
     """Set the process SLA budget at the start (the legal backstop when the model has none)."""
     app.process_sla = version.process_sla or LEGAL_BACKSTOP_SLA
     app.sla_backstop = version.process_sla is None
@@ -62,8 +65,14 @@ def start_process_clock(app: ApplicationRecord, version: ModelVersionRecord,
 
 
 def apply_outcome(
-    uow: UnitOfWork, app: ApplicationRecord, version: ModelVersionRecord, outcome: Outcome,
-    *, actor: Actor, now: datetime, calendar: WorkingCalendar,
+    uow: UnitOfWork,
+    app: ApplicationRecord,
+    version: ModelVersionRecord,
+    outcome: Outcome,
+    *,
+    actor: Actor,
+    now: datetime,
+    calendar: WorkingCalendar,
 ) -> list[TaskRecord]:
     """Save the workflow state and sync everything indexed from it; return new ready tasks."""
     app.state = outcome.state
@@ -78,8 +87,13 @@ def apply_outcome(
 
 
 def _sync_tasks(
-    uow: UnitOfWork, app: ApplicationRecord, version: ModelVersionRecord, outcome: Outcome,
-    rows: dict[uuid.UUID, TaskRecord], now: datetime, calendar: WorkingCalendar,
+    uow: UnitOfWork,
+    app: ApplicationRecord,
+    version: ModelVersionRecord,
+    outcome: Outcome,
+    rows: dict[uuid.UUID, TaskRecord],
+    now: datetime,
+    calendar: WorkingCalendar,
 ) -> list[TaskRecord]:
     steps = {s["element_id"]: s for s in version.steps}
     created = []
@@ -98,41 +112,81 @@ def _sync_tasks(
 
 
 def _new_task(
-    app: ApplicationRecord, task_id: uuid.UUID, element_id: str, name: str,
-    steps: dict[str, dict[str, Any]], now: datetime, calendar: WorkingCalendar,
+    app: ApplicationRecord,
+    task_id: uuid.UUID,
+    element_id: str,
+    name: str,
+    steps: dict[str, dict[str, Any]],
+    now: datetime,
+    calendar: WorkingCalendar,
 ) -> TaskRecord:
     declared = steps.get(element_id, {})
     sla = declared.get("sla")
     return TaskRecord(
-        id=task_id, application_id=app.id, region_code=app.region_code, element_id=element_id,
-        name=declared.get("name") or name or element_id, role=declared.get("role", "unassigned"),
-        state="ready", ready_at=now, form=declared.get("form"), sla=sla,
-        fee=int(declared.get("fee", 0)), clock_started_at=calendar.clock_start(now),
+        id=task_id,
+        application_id=app.id,
+        region_code=app.region_code,
+        element_id=element_id,
+        name=declared.get("name") or name or element_id,
+        role=declared.get("role", "unassigned"),
+        state="ready",
+        ready_at=now,
+        form=declared.get("form"),
+        sla=sla,
+        fee=int(declared.get("fee", 0)),
+        clock_started_at=calendar.clock_start(now),
         due_at=calendar.due(now, sla) if sla else None,
     )
 
 
-def _open_fee_item(uow: UnitOfWork, app: ApplicationRecord, task: TaskRecord, now: datetime) -> None:
+def _open_fee_item(
+    uow: UnitOfWork, app: ApplicationRecord, task: TaskRecord, now: datetime
+) -> None:
     """A step with a fee opens an item of exactly the declared amount (DESIGN §4)."""
     if task.fee <= 0:
         return
-    uow.repos.tasks.add(FeeItemRecord(
-        id=uuid.uuid4(), application_id=app.id, task_id=task.id, region_code=app.region_code,
-        element_id=task.element_id, name=task.name, amount=task.fee, status="open", created_at=now,
-    ))
+    uow.repos.tasks.add(
+        FeeItemRecord(
+            id=uuid.uuid4(),
+            application_id=app.id,
+            task_id=task.id,
+            region_code=app.region_code,
+            element_id=task.element_id,
+            name=task.name,
+            amount=task.fee,
+            status="open",
+            created_at=now,
+        )
+    )
 
 
-def _sync_timers(uow: UnitOfWork, app: ApplicationRecord, outcome: Outcome, actor: Actor, now: datetime) -> None:
+def _sync_timers(
+    uow: UnitOfWork, app: ApplicationRecord, outcome: Outcome, actor: Actor, now: datetime
+) -> None:
     assert uow.session is not None
-    rows = {t.id: t for t in uow.session.scalars(select(TimerRecord).where(
-        TimerRecord.application_id == app.id, TimerRecord.status == "waiting"))}
+    rows = {
+        t.id: t
+        for t in uow.session.scalars(
+            select(TimerRecord).where(
+                TimerRecord.application_id == app.id, TimerRecord.status == "waiting"
+            )
+        )
+    }
     waiting = {t.task_id: t for t in outcome.timers}
     for timer in waiting.values():
         row = rows.get(timer.task_id)
         if row is None:
-            uow.repos.tasks.add(TimerRecord(id=timer.task_id, application_id=app.id,
-                                            region_code=app.region_code, element_id=timer.element_id,
-                                            kind=timer.kind, due_at=timer.due_at, status="waiting"))
+            uow.repos.tasks.add(
+                TimerRecord(
+                    id=timer.task_id,
+                    application_id=app.id,
+                    region_code=app.region_code,
+                    element_id=timer.element_id,
+                    kind=timer.kind,
+                    due_at=timer.due_at,
+                    status="waiting",
+                )
+            )
         elif row.due_at != timer.due_at:  # a cycle fired and waits for its next round
             _timer_fired(uow, app, row, actor, now)
             row.status, row.due_at, row.fired_at = "waiting", timer.due_at, None
@@ -144,37 +198,69 @@ def _sync_timers(uow: UnitOfWork, app: ApplicationRecord, outcome: Outcome, acto
                 _timer_fired(uow, app, row, actor, now)
 
 
-def _timer_fired(uow: UnitOfWork, app: ApplicationRecord, row: TimerRecord, actor: Actor, now: datetime) -> None:
+def _timer_fired(
+    uow: UnitOfWork, app: ApplicationRecord, row: TimerRecord, actor: Actor, now: datetime
+) -> None:
     row.fired_at = now
-    record_event(uow, actor=actor, action="timer.fired", subject=f"timer:{row.element_id}", at=now,
-                 region_code=app.region_code, application_id=app.id,
-                 data={"element_id": row.element_id, "kind": row.kind, "due_at": row.due_at.isoformat()})
+    record_event(
+        uow,
+        actor=actor,
+        action="timer.fired",
+        subject=f"timer:{row.element_id}",
+        at=now,
+        region_code=app.region_code,
+        application_id=app.id,
+        data={"element_id": row.element_id, "kind": row.kind, "due_at": row.due_at.isoformat()},
+    )
 
 
 def _update_status(
-    uow: UnitOfWork, app: ApplicationRecord, outcome: Outcome, *, actor: Actor, now: datetime,
+    uow: UnitOfWork,
+    app: ApplicationRecord,
+    outcome: Outcome,
+    *,
+    actor: Actor,
+    now: datetime,
     calendar: WorkingCalendar,
 ) -> None:
     subject = f"application:{app.id}"
     if outcome.error is not None:
         app.status, app.error = "error", outcome.error
-        record_event(uow, actor=actor, action="application.error", subject=subject, at=now,
-                     region_code=app.region_code, application_id=app.id, data=outcome.error)
+        record_event(
+            uow,
+            actor=actor,
+            action="application.error",
+            subject=subject,
+            at=now,
+            region_code=app.region_code,
+            application_id=app.id,
+            data=outcome.error,
+        )
     elif outcome.completed:
         app.status, app.error, app.completed_at = "completed", None, now
         app.cycle_minutes = max(0, calendar.working_minutes_between(app.created_at, now))
-        record_event(uow, actor=actor, action="application.completed", subject=subject, at=now,
-                     region_code=app.region_code, application_id=app.id)
+        record_event(
+            uow,
+            actor=actor,
+            action="application.completed",
+            subject=subject,
+            at=now,
+            region_code=app.region_code,
+            application_id=app.id,
+        )
 
 
-def _update_process_clock(app: ApplicationRecord, ready: list[TaskRecord], now: datetime,
-                          calendar: WorkingCalendar) -> None:
+def _update_process_clock(
+    app: ApplicationRecord, ready: list[TaskRecord], now: datetime, calendar: WorkingCalendar
+) -> None:
     """Pause the process SLA while the application waits on the applicant; resume after."""
     waiting_on_applicant = any(t.role in APPLICANT_ROLES for t in ready)
     running = app.sla_running_since is not None
     if app.status != "running" or waiting_on_applicant:
         if running:
-            app.sla_used_minutes += max(0, calendar.working_minutes_between(app.sla_running_since, now))
+            app.sla_used_minutes += max(
+                0, calendar.working_minutes_between(app.sla_running_since, now)
+            )
             app.sla_running_since = None
             app.due_at = None if app.status == "running" else app.due_at
     elif not running:

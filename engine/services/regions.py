@@ -27,7 +27,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_region(ctx: EngineContext, actor: Actor, code: str, name: str, timezone: str) -> RegionView:
+def create_region(
+    ctx: EngineContext, actor: Actor, code: str, name: str, timezone: str
+) -> RegionView:
     """Create a region (admin only).
 
     Raises: PermissionDeniedError, InvalidInputError, AlreadyExistsError.
@@ -37,10 +39,19 @@ def create_region(ctx: EngineContext, actor: Actor, code: str, name: str, timezo
     with ctx.uow() as uow:
         if uow.repos.regions.get(code) is not None:
             raise AlreadyExistsError(f"region {code} already exists")
-        region = RegionRecord(code=code, name=name.strip(), timezone=timezone, created_at=ctx.clock())
+        region = RegionRecord(
+            code=code, name=name.strip(), timezone=timezone, created_at=ctx.clock()
+        )
         uow.repos.regions.add(region)
-        record_event(uow, actor=actor, action="region.created", subject=f"region:{code}",
-                     at=ctx.clock(), region_code=code, data={"name": name, "timezone": timezone})
+        record_event(
+            uow,
+            actor=actor,
+            action="region.created",
+            subject=f"region:{code}",
+            at=ctx.clock(),
+            region_code=code,
+            data={"name": name, "timezone": timezone},
+        )
         uow.commit()
         return region_view(region)
 
@@ -48,12 +59,15 @@ def create_region(ctx: EngineContext, actor: Actor, code: str, name: str, timezo
 def _check_region(code: str, name: str, timezone: str) -> None:
     problems = []
     if not _REGION_CODE.match(code or ""):
-        problems.append(Problem("a region code is the Kemendagri/BPS code, e.g. 3273", field="code"))
+        problems.append(
+            Problem("a region code is the Kemendagri/BPS code, e.g. 3273", field="code")
+        )
     if not (name or "").strip():
         problems.append(Problem("a region needs a name", field="name"))
     if timezone not in INDONESIAN_TIMEZONES:
-        problems.append(Problem(f"time zone must be one of {', '.join(INDONESIAN_TIMEZONES)}",
-                                field="timezone"))
+        problems.append(
+            Problem(f"time zone must be one of {', '.join(INDONESIAN_TIMEZONES)}", field="timezone")
+        )
     if problems:
         raise InvalidInputError("the region is not valid", problems)
 
@@ -79,18 +93,33 @@ def add_user(
             [Problem(f"invalid role {r!r}", field="role") for r in bad],
         )
     if region_code is None and ADMIN not in roles:
-        raise InvalidInputError("only admins may be without a region", [Problem(
-            "give --region for a non-admin user", field="region")])
+        raise InvalidInputError(
+            "only admins may be without a region",
+            [Problem("give --region for a non-admin user", field="region")],
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with ctx.uow() as uow:
         if region_code is not None:
             visible_region(uow, None, region_code)
-        user = UserRecord(name=name.strip(), region_code=region_code, roles=roles,
-                          token_hash=hash_token(token), active=True, created_at=ctx.clock())
+        user = UserRecord(
+            name=name.strip(),
+            region_code=region_code,
+            roles=roles,
+            token_hash=hash_token(token),
+            active=True,
+            created_at=ctx.clock(),
+        )
         uow.repos.users.add(user)
         uow.flush()
-        record_event(uow, actor=actor, action="user.created", subject=f"user:{user.id}",
-                     at=ctx.clock(), region_code=region_code, data={"name": user.name, "roles": roles})
+        record_event(
+            uow,
+            actor=actor,
+            action="user.created",
+            subject=f"user:{user.id}",
+            at=ctx.clock(),
+            region_code=region_code,
+            data={"name": user.name, "roles": roles},
+        )
         uow.commit()
         return UserCreated(user.id, user.name, region_code, roles, token)
 

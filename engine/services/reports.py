@@ -26,8 +26,14 @@ def percentile(values: list[float], fraction: float) -> float | None:
     return ordered[int(rank) - 1]
 
 
-def sla_report(ctx: EngineContext, actor: Actor, since: datetime, until: datetime,
-               region: str | None = None, process_key: str | None = None) -> dict[str, Any]:
+def sla_report(
+    ctx: EngineContext,
+    actor: Actor,
+    since: datetime,
+    until: datetime,
+    region: str | None = None,
+    process_key: str | None = None,
+) -> dict[str, Any]:
     """Per region, process and step over [since, until): count, on-time rate, median and p90
     working hours, and how many are overdue now.
 
@@ -35,8 +41,9 @@ def sla_report(ctx: EngineContext, actor: Actor, since: datetime, until: datetim
     """
     require_roles(actor, ADMIN, SUPERVISOR, ANALYST, action="reading SLA reports")
     if since.tzinfo is None or until.tzinfo is None or since >= until:
-        raise InvalidInputError("give a period with offsets, from before to",
-                                [Problem("invalid period", field="from")])
+        raise InvalidInputError(
+            "give a period with offsets, from before to", [Problem("invalid period", field="from")]
+        )
     region = region if actor.is_admin else actor.region_code
     now = ctx.clock()
     with ctx.uow() as uow:
@@ -44,7 +51,8 @@ def sla_report(ctx: EngineContext, actor: Actor, since: datetime, until: datetim
         done = uow.session.execute(_completed_query(since, until, region, process_key)).all()
         overdue = uow.session.execute(_overdue_query(now, region, process_key)).all()
     steps: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(
-        lambda: {"name": "", "hours": [], "on_time": 0, "overdue_now": 0})
+        lambda: {"name": "", "hours": [], "on_time": 0, "overdue_now": 0}
+    )
     for reg, key, element, name, minutes, completed_at, due_at in done:
         entry = steps[(reg, key, element)]
         entry["name"] = name
@@ -53,14 +61,21 @@ def sla_report(ctx: EngineContext, actor: Actor, since: datetime, until: datetim
     for reg, key, element, name, count in overdue:
         steps[(reg, key, element)]["name"] = name
         steps[(reg, key, element)]["overdue_now"] = count
-    return {"from": since, "to": until, "generated_at": now,
-            "steps": [_row(k, v) for k, v in sorted(steps.items())]}
+    return {
+        "from": since,
+        "to": until,
+        "generated_at": now,
+        "steps": [_row(k, v) for k, v in sorted(steps.items())],
+    }
 
 
 def _row(key: tuple[str, str, str], entry: dict[str, Any]) -> dict[str, Any]:
     hours = entry["hours"]
     return {
-        "region": key[0], "process_key": key[1], "element_id": key[2], "name": entry["name"],
+        "region": key[0],
+        "process_key": key[1],
+        "element_id": key[2],
+        "name": entry["name"],
         "count": len(hours),
         "on_time_rate": round(entry["on_time"] / len(hours), 4) if hours else None,
         "median_hours": round(statistics.median(hours), 2) if hours else None,
@@ -71,19 +86,34 @@ def _row(key: tuple[str, str, str], entry: dict[str, Any]) -> dict[str, Any]:
 
 def _completed_query(since: datetime, until: datetime, region: str | None, key: str | None) -> Any:
     query = (
-        select(TaskRecord.region_code, ApplicationRecord.process_key, TaskRecord.element_id,
-               TaskRecord.name, TaskRecord.work_minutes, TaskRecord.completed_at, TaskRecord.due_at)
+        select(
+            TaskRecord.region_code,
+            ApplicationRecord.process_key,
+            TaskRecord.element_id,
+            TaskRecord.name,
+            TaskRecord.work_minutes,
+            TaskRecord.completed_at,
+            TaskRecord.due_at,
+        )
         .join(ApplicationRecord, ApplicationRecord.id == TaskRecord.application_id)
-        .where(TaskRecord.state == "completed", TaskRecord.completed_at >= since,
-               TaskRecord.completed_at < until)
+        .where(
+            TaskRecord.state == "completed",
+            TaskRecord.completed_at >= since,
+            TaskRecord.completed_at < until,
+        )
     )
     return _filtered(query, region, key)
 
 
 def _overdue_query(now: datetime, region: str | None, key: str | None) -> Any:
     query = (
-        select(TaskRecord.region_code, ApplicationRecord.process_key, TaskRecord.element_id,
-               func.min(TaskRecord.name), func.count())
+        select(
+            TaskRecord.region_code,
+            ApplicationRecord.process_key,
+            TaskRecord.element_id,
+            func.min(TaskRecord.name),
+            func.count(),
+        )
         .join(ApplicationRecord, ApplicationRecord.id == TaskRecord.application_id)
         .where(TaskRecord.state == "ready", TaskRecord.due_at < now)
         .group_by(TaskRecord.region_code, ApplicationRecord.process_key, TaskRecord.element_id)

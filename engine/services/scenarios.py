@@ -43,7 +43,9 @@ class _Staff:
     def __call__(self, role: str) -> Actor:
         if role not in self._by_role:
             created = regions.add_user(self._ctx, f"demo {role}", [role], self._region, SYSTEM)
-            self._by_role[role] = Actor(created.id, created.name, self._region, frozenset(created.roles))
+            self._by_role[role] = Actor(
+                created.id, created.name, self._region, frozenset(created.roles)
+            )
         return self._by_role[role]
 
 
@@ -55,23 +57,31 @@ def load_scenario(path: Path) -> dict[str, Any]:
 
 
 def run_scenario(
-    ctx: EngineContext, region: str, key: str, scenario: dict[str, Any],
+    ctx: EngineContext,
+    region: str,
+    key: str,
+    scenario: dict[str, Any],
     say: Callable[[str], None] = lambda _line: None,
     pay: Callable[[Actor, ApplicationView, Any], None] | None = None,
 ) -> ScenarioResult:
     """Start an application and complete each listed step as an officer of its role."""
     staff = _Staff(ctx, region)
     counter = staff("front-office")
-    app = applications.start_application(ctx, counter, region, key, scenario.get("applicant", {}),
-                                         scenario.get("data", {}))
+    app = applications.start_application(
+        ctx, counter, region, key, scenario.get("applicant", {}), scenario.get("data", {})
+    )
     say(f"  started {app.process_key}@{app.version} tracking {app.tracking_code}")
     done: list[str] = []
     for step in scenario["steps"]:
         ready = {t.element_id: t for t in app.tasks if t.state == "ready"}
         task = ready.get(step["task"])
         if task is None:
-            return ScenarioResult(scenario["name"], app, done,
-                                  [f"step {step['task']} is not ready; ready: {sorted(ready)}"])
+            return ScenarioResult(
+                scenario["name"],
+                app,
+                done,
+                [f"step {step['task']} is not ready; ready: {sorted(ready)}"],
+            )
         role = step.get("role", task.role)
         # Applicant steps are done by the counter on the applicant's behalf (DESIGN §2).
         actor = counter if role in APPLICANT_ROLES else staff(role)
@@ -81,7 +91,9 @@ def run_scenario(
         app = tasks.complete_task(ctx, actor, task.id, step.get("data", {}))
         done.append(task.element_id)
         say(f"  {task.role:>15} completed {task.element_id} ({task.name}) -> {app.status}")
-    return ScenarioResult(scenario["name"], app, done, _check(scenario.get("expect", {}), app, done))
+    return ScenarioResult(
+        scenario["name"], app, done, _check(scenario.get("expect", {}), app, done)
+    )
 
 
 def _check(expect: dict[str, Any], app: ApplicationView, done: list[str]) -> list[str]:

@@ -15,15 +15,20 @@ from engine.services.context import EngineContext
 from engine.services.presenters import step_views
 
 
-def service_standard(ctx: EngineContext, region: str, key: str, version: int | None = None) -> dict[str, Any]:
+def service_standard(
+    ctx: EngineContext, region: str, key: str, version: int | None = None
+) -> dict[str, Any]:
     """Public: steps with role, SLA and fee in order, totals, and the standard's components.
 
     `version=None` means the newest published version. Raises: NotFoundError.
     """
     with ctx.uow() as uow:
         model = visible_model(uow, None, region, key)
-        record = (uow.repos.models.version(model.id, version, with_blobs=False) if version
-                  else uow.repos.models.newest_published(model.id))
+        record = (
+            uow.repos.models.version(model.id, version, with_blobs=False)
+            if version
+            else uow.repos.models.newest_published(model.id)
+        )
         if record is None:
             raise NotFoundError(f"version {version} of {key} not found in region {region}")
         steps = step_views(record)
@@ -34,8 +39,15 @@ def service_standard(ctx: EngineContext, region: str, key: str, version: int | N
             "title": record.title,
             "status": record.status,
             "procedure": [
-                {"order": i + 1, "element_id": s.element_id, "name": s.name, "role": s.role,
-                 "sla": s.sla, "fee": s.fee} for i, s in enumerate(steps)
+                {
+                    "order": i + 1,
+                    "element_id": s.element_id,
+                    "name": s.name,
+                    "role": s.role,
+                    "sla": s.sla,
+                    "fee": s.fee,
+                }
+                for i, s in enumerate(steps)
             ],
             "totals": {
                 "fee": sum(s.fee for s in steps),

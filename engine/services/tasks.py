@@ -33,8 +33,14 @@ MAX_TASK_DATA_BYTES = 256 * 1024
 
 
 def inbox(
-    ctx: EngineContext, actor: Actor, *, assigned_to_me: bool = False, role: str | None = None,
-    overdue: bool = False, limit: int = 50, offset: int = 0,
+    ctx: EngineContext,
+    actor: Actor,
+    *,
+    assigned_to_me: bool = False,
+    role: str | None = None,
+    overdue: bool = False,
+    limit: int = 50,
+    offset: int = 0,
 ) -> Page:
     """Ready tasks of the actor's region whose role the actor holds, soonest due first."""
     roles: set[str] | None = None if actor.has_any(ADMIN, SUPERVISOR) else set(actor.step_roles())
@@ -47,8 +53,11 @@ def inbox(
         if actor.applicant_only:
             own_apps = select(ApplicationRecord.id).where(ApplicationRecord.created_by == actor.id)
         query = uow.repos.tasks.inbox(
-            region, roles, claimed_by=actor.id if assigned_to_me else None,
-            application_ids=own_apps, overdue_at=now if overdue else None,
+            region,
+            roles,
+            claimed_by=actor.id if assigned_to_me else None,
+            application_ids=own_apps,
+            overdue_at=now if overdue else None,
         )
         tasks, total = uow.repos.tasks.page(query, limit, offset)
         calendars = {code: region_calendar(uow, code) for code in {t.region_code for t in tasks}}
@@ -68,9 +77,15 @@ def get_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
         version = uow.repos.models.version_by_id(app.model_version_id)
         schema = version.forms.get(task.form) if version is not None and task.form else None
         item = uow.repos.fees.for_task(task.id)
-        return task_view(task, ctx.clock(), region_calendar(uow, task.region_code),
-                         process_key=app.process_key, form_schema=schema, data=task.data,
-                         fee_item=receipt_view(item, None) if item is not None else None)
+        return task_view(
+            task,
+            ctx.clock(),
+            region_calendar(uow, task.region_code),
+            process_key=app.process_key,
+            form_schema=schema,
+            data=task.data,
+            fee_item=receipt_view(item, None) if item is not None else None,
+        )
 
 
 def claim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
@@ -84,14 +99,23 @@ def claim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView
         if task.claimed_by != actor.id:
             task.claimed_by, task.claimed_at = actor.id, now
             app.updated_at = now  # bumps the row version: a concurrent claim fails
-            record_event(uow, actor=actor, action="task.claimed", subject=f"task:{task.id}", at=now,
-                         region_code=task.region_code, application_id=app.id,
-                         data={"element_id": task.element_id})
+            record_event(
+                uow,
+                actor=actor,
+                action="task.claimed",
+                subject=f"task:{task.id}",
+                at=now,
+                region_code=task.region_code,
+                application_id=app.id,
+                data={"element_id": task.element_id},
+            )
         uow.commit()
         return task_view(task, now, process_key=app.process_key)
 
 
-def unclaim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, reason: str | None = None) -> TaskView:
+def unclaim_task(
+    ctx: EngineContext, actor: Actor, task_id: uuid.UUID, reason: str | None = None
+) -> TaskView:
     """Release a claim: the holder may, and so may a supervisor or admin.
 
     Raises: NotFoundError, PermissionDeniedError, TaskNotReadyError.
@@ -107,14 +131,24 @@ def unclaim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, reason: s
         if task.claimed_by is not None:
             before = task.claimed_by
             task.claimed_by, task.claimed_at, app.updated_at = None, None, now
-            record_event(uow, actor=actor, action="task.unclaimed", subject=f"task:{task.id}", at=now,
-                         region_code=task.region_code, application_id=app.id, reason=reason,
-                         data={"before": {"claimed_by": before}, "after": {"claimed_by": None}})
+            record_event(
+                uow,
+                actor=actor,
+                action="task.unclaimed",
+                subject=f"task:{task.id}",
+                at=now,
+                region_code=task.region_code,
+                application_id=app.id,
+                reason=reason,
+                data={"before": {"claimed_by": before}, "after": {"claimed_by": None}},
+            )
         uow.commit()
         return task_view(task, now, process_key=app.process_key)
 
 
-def complete_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, data: Any) -> ApplicationView:
+def complete_task(
+    ctx: EngineContext, actor: Actor, task_id: uuid.UUID, data: Any
+) -> ApplicationView:
     """Complete a ready task with its form data and run the process on (no claim needed).
 
     Raises: NotFoundError, PermissionDeniedError, TaskNotReadyError, TaskClaimedError,
@@ -132,16 +166,32 @@ def complete_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID, data: An
         except StepNotReadyError:
             raise TaskNotReadyError(f"task {task_id} is no longer ready") from None
         task.completed_by, task.data = actor.id, data  # state and times: apply_outcome
-        record_event(uow, actor=actor, action="task.completed", subject=f"task:{task.id}", at=now,
-                     region_code=task.region_code, application_id=app.id,
-                     data={"element_id": task.element_id, "data": data})
-        apply_outcome(uow, app, version, outcome, actor=actor, now=now,
-                      calendar=region_calendar(uow, app.region_code))
+        record_event(
+            uow,
+            actor=actor,
+            action="task.completed",
+            subject=f"task:{task.id}",
+            at=now,
+            region_code=task.region_code,
+            application_id=app.id,
+            data={"element_id": task.element_id, "data": data},
+        )
+        apply_outcome(
+            uow,
+            app,
+            version,
+            outcome,
+            actor=actor,
+            now=now,
+            calendar=region_calendar(uow, app.region_code),
+        )
         uow.commit()
         return application_view(app, uow.repos.tasks.for_application(app.id), now)
 
 
-def _workable(uow: UnitOfWork, actor: Actor, task_id: uuid.UUID) -> tuple[TaskRecord, ApplicationRecord]:
+def _workable(
+    uow: UnitOfWork, actor: Actor, task_id: uuid.UUID
+) -> tuple[TaskRecord, ApplicationRecord]:
     task = visible_task(uow, actor, task_id)
     # Lock the application first: concurrent actions on it queue here (PostgreSQL).
     app = visible_application(uow, actor, task.application_id, for_update=True)
@@ -171,14 +221,19 @@ def _task_data(data: Any) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise InvalidInputError("data must be an object", [Problem("must be an object", field="data")])
+        raise InvalidInputError(
+            "data must be an object", [Problem("must be an object", field="data")]
+        )
     if len(repr(data)) > MAX_TASK_DATA_BYTES:
-        raise InvalidInputError("data is too large; attach documents by reference",
-                                [Problem("too large", field="data")])
+        raise InvalidInputError(
+            "data is too large; attach documents by reference", [Problem("too large", field="data")]
+        )
     return data
 
 
-def _validate_form(ctx: EngineContext, version: ModelVersionRecord, task: TaskRecord, data: dict[str, Any]) -> None:
+def _validate_form(
+    ctx: EngineContext, version: ModelVersionRecord, task: TaskRecord, data: dict[str, Any]
+) -> None:
     schema = version.forms.get(task.form) if task.form else None
     if schema is None:
         return

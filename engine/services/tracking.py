@@ -41,8 +41,11 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
         return {
             "tracking_code": app.tracking_code,
             "title": app.title,
-            "region": {"code": app.region_code, "name": region.name if region else app.region_code,
-                       "timezone": region.timezone if region else "Asia/Jakarta"},
+            "region": {
+                "code": app.region_code,
+                "name": region.name if region else app.region_code,
+                "timezone": region.timezone if region else "Asia/Jakarta",
+            },
             "status": app.status,
             "submitted_at": app.created_at,
             "completed_at": app.completed_at,
@@ -50,8 +53,16 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
             "sla_paused": app.status == "running" and app.sla_running_since is None,
             "steps_done": [_step(t, now) for t in tasks if t.state == "completed"],
             "current_steps": [_step(t, now) for t in tasks if t.state == "ready"],
-            "fees": [{"name": f.name, "amount": f.amount, "status": f.status,
-                      "receipt_no": f.receipt_no, "paid_at": f.paid_at} for f in fees],
+            "fees": [
+                {
+                    "name": f.name,
+                    "amount": f.amount,
+                    "status": f.status,
+                    "receipt_no": f.receipt_no,
+                    "paid_at": f.paid_at,
+                }
+                for f in fees
+            ],
         }
 
 

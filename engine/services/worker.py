@@ -40,8 +40,9 @@ def run_pass(ctx: EngineContext, now: datetime | None = None, batch: int = 500) 
     now = now or ctx.clock()
     fired = _fire_due_timers(ctx, now, batch)
     steps = _mark_breaches(ctx, now, batch, TaskRecord, TaskRecord.state == "ready", "task")
-    apps = _mark_breaches(ctx, now, batch, ApplicationRecord, ApplicationRecord.status == "running",
-                          "application")
+    apps = _mark_breaches(
+        ctx, now, batch, ApplicationRecord, ApplicationRecord.status == "running", "application"
+    )
     return PassReport(fired, steps, apps)
 
 
@@ -53,7 +54,9 @@ def _fire_due_timers(ctx: EngineContext, now: datetime, batch: int) -> int:
             timer = uow.session.scalars(
                 select(TimerRecord)
                 .where(TimerRecord.status == "waiting", TimerRecord.due_at <= now)
-                .order_by(TimerRecord.due_at).limit(1).with_for_update(skip_locked=True)
+                .order_by(TimerRecord.due_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
             ).first()
             if timer is None:
                 return fired
@@ -70,8 +73,15 @@ def _fire(ctx: EngineContext, uow, timer: TimerRecord, now: datetime) -> int:  #
         return 0
     version, loaded = load_spec(ctx, uow, app.model_version_id)
     outcome = ctx.runtime.advance(loaded, app.state, now)
-    apply_outcome(uow, app, version, outcome, actor=SYSTEM, now=now,
-                  calendar=region_calendar(uow, app.region_code))
+    apply_outcome(
+        uow,
+        app,
+        version,
+        outcome,
+        actor=SYSTEM,
+        now=now,
+        calendar=region_calendar(uow, app.region_code),
+    )
     if timer.status == "waiting" and timer.due_at <= now:
         # The engine did not consume it (its task is gone); never retry it forever.
         timer.status = "cancelled"
@@ -85,14 +95,26 @@ def _mark_breaches(ctx: EngineContext, now: datetime, batch: int, table, active,
         rows = uow.session.scalars(
             select(table)
             .where(active, table.breached_at.is_(None), table.due_at <= now)
-            .order_by(table.due_at).limit(batch).with_for_update(skip_locked=True)
+            .order_by(table.due_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
         ).all()
         for row in rows:
             row.breached_at = now
             application_id: uuid.UUID = row.application_id if kind == "task" else row.id
-            record_event(uow, actor=SYSTEM, action="sla.breached", subject=f"{kind}:{row.id}", at=now,
-                         region_code=row.region_code, application_id=application_id,
-                         data={"due_at": row.due_at.isoformat(), "kind": kind,
-                               "element_id": getattr(row, "element_id", None)})
+            record_event(
+                uow,
+                actor=SYSTEM,
+                action="sla.breached",
+                subject=f"{kind}:{row.id}",
+                at=now,
+                region_code=row.region_code,
+                application_id=application_id,
+                data={
+                    "due_at": row.due_at.isoformat(),
+                    "kind": kind,
+                    "element_id": getattr(row, "element_id", None),
+                },
+            )
         uow.commit()
         return len(rows)

@@ -26,7 +26,11 @@ class _EngineDateTime(datetime):
         current = _now.get()
         if current is None:
             return datetime.now(tz)
-        return current.astimezone(tz) if tz is not None else current.astimezone(UTC).replace(tzinfo=None)
+        return (
+            current.astimezone(tz)
+            if tz is not None
+            else current.astimezone(UTC).replace(tzinfo=None)
+        )
 
 
 spiff_timer.datetime = _EngineDateTime  # type: ignore[misc]

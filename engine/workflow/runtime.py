@@ -128,8 +128,12 @@ class WorkflowRuntime:
         return self._advance(workflow, now)
 
     def complete(
-        self, loaded: LoadedSpec, state: dict[str, Any], task_id: uuid.UUID,
-        data: dict[str, Any], now: datetime,
+        self,
+        loaded: LoadedSpec,
+        state: dict[str, Any],
+        task_id: uuid.UUID,
+        data: dict[str, Any],
+        now: datetime,
     ) -> Outcome:
         """Complete a READY human step with `data` and run the engine on.
 
@@ -176,7 +180,7 @@ class WorkflowRuntime:
                 workflow.do_engine_steps(will_complete_task=_step_counter(workflow))
         except (SpiffWorkflowException, EngineStepLimitError, RecursionError) as exc:
             error = _describe_error(exc)
-        except Exception as exc:  # noqa: BLE001 - any failure becomes an incident, never a 500
+        except Exception as exc:
             error = _describe_error(exc)
         return Outcome(
             state=self._codec.state_to_dict(workflow),

@@ -10,37 +10,41 @@ policy (`sandbox_policy`), runs against curated builtins and guards (`sandbox_ru
 
 Decisions:
 
-- Refused, at upload and at run time: `import`, `class`, `with`, `yield`, `print`, names and
-  attributes starting with `_`, frame/generator internals (`gi_frame`, `f_back`, ...),
-  `open eval exec compile getattr setattr delattr hasattr globals locals vars dir input
-  breakpoint help exit quit memoryview bytearray super object classmethod staticmethod
-  property`, calling `type(...)` (a bare `type` stays usable as a task-data name), and the
-  attributes `format format_map mro translate maketrans to_bytes from_bytes`
-  (`"{0.__class__}".format(x)` reads attributes; f-strings do the same job safely).
-  `x[k] += y` is refused with a hint (RestrictedPython cannot guard it); `x += y` works.
+- Refused, at upload and at run time: `import`, `class`, decorators, `with`, `yield`,
+  `print`, names and attributes starting with `_`, frame/generator internals (`gi_frame`,
+  `f_back`, ...), `open eval exec compile getattr setattr delattr hasattr globals locals
+  vars dir input breakpoint help exit quit memoryview bytearray super object classmethod
+  staticmethod property`, calling `type(...)` (a bare `type` stays usable as a task-data
+  name), and the attributes `format format_map mro translate maketrans to_bytes
+  from_bytes` (`"{0.__class__}".format(x)` reads attributes; f-strings do the same job
+  safely). `x[k] += y` is refused with a hint (RestrictedPython cannot guard it).
 - Allowed, because the bounds still hold: `while` and `def`/`lambda` (each pass and each
-  call ticks the iteration budget; recursion deeper than Python's limit is reported as
-  `ScriptLimitExceededError`); `try/except/finally` (a refusal caught by the script is
-  remembered and raised again at the next statement and at the end of the run);
-  comprehensions, f-strings, `global`.
+  call ticks the iteration budget; recursion past Python's limit is reported as
+  `ScriptLimitExceededError`); `try/except/finally` (an `except` block re-raises a limit,
+  refusal or RecursionError at once, and a refusal swallowed otherwise, e.g. by `return`
+  in `finally`, is raised again at the next statement and at the end of the run);
+  comprehensions, f-strings, `global`, `x += y`.
 - Builtins: len min max sum abs round int float str bool list dict set frozenset tuple
-  sorted reversed enumerate zip any all range divmod pow isinstance chr ord; the
-  classes datetime date time timedelta timezone; common exception classes. No Decimal:
-  money is integer rupiah.
-- Attributes are read only on plain data (text, numbers, containers, dates, exceptions)
-  and on the classes above: a module or foreign object in task data stays closed.
-- Bounds: `ScriptLimits` per evaluation or script run, in the running thread (no signals):
-  loop iterations + comprehension items + calls; CPU time of the thread (`thread_time`,
-  read every few statements or iterations); size of every `+ * ** << %` result, `range`,
-  `str()`, padded/replaced/joined text, f-string widths and precisions, `list.extend`;
-  integers up to 65,536 bits; source length. What a script leaves in task data must be
-  storable (text, numbers, None, lists, tuples, dicts, datetime, timedelta, UUID) and
-  within the size bound.
+  sorted reversed enumerate zip any all range divmod pow isinstance chr ord; the classes
+  datetime date time timedelta timezone; common exception classes. No Decimal: money is
+  integer rupiah. Task data shadows these names (a field may be called `date`).
+- Only plain data is reachable: attributes are read on text, numbers, containers, dates and
+  exceptions and on the classes above, and only those builtins, their methods and the
+  script's own functions can be called. A module, function or other object that found its
+  way into task data stays closed.
+- Bounds (`ScriptLimits`, per evaluation or script run, in the running thread, no signals):
+  loop iterations + comprehension items + `*x` items + calls; CPU time of the thread
+  (`time.thread_time`, read every few statements or iterations); the size of every
+  `+ * ** << %` result, `range()`, `str()`, padded/replaced/joined text, f-string widths
+  and precisions, `extend`/`update`/slice assignment; the total a run creates (4 x the size
+  bound); integers up to 65,536 bits; source length. What a script leaves in task data must
+  be storable (text, numbers, None, lists, tuples, dicts, datetime, timedelta, UUID) and
+  within the size bound; an expression's result must be plain data too.
 
-Not covered in-process (a single builtin call cannot be interrupted): comparing, hashing
-or sorting structures built by repeated self-nesting (`x = [x, x]` forty times) or one
-expression chaining many operations on near-limit data can overrun the CPU bound; the
-process supervisor (gunicorn's worker timeout, the SLA worker's watchdog) is the backstop.
+Not covered in-process (one builtin call cannot be interrupted): comparing, hashing or
+sorting two structures built by repeated self-nesting (`x = [x, x]` forty times) runs
+practically forever inside a single `==`. The process supervisor (e.g. gunicorn's worker
+timeout) is the backstop; full isolation would need a subprocess per run.
 """
 
 from __future__ import annotations
@@ -233,7 +237,11 @@ def _bounded(arg: Any) -> Any:
     if isinstance(arg, (int, float, type(None))):
         return arg
     if footprint(arg, _MAX_MESSAGE_ARG) <= _MAX_MESSAGE_ARG:
-        return arg
+        try:  # a small container may still hold an int too long to print
+            if len(repr(arg)) <= 4 * _MAX_MESSAGE_ARG:
+                return arg
+        except ValueError:
+            pass
     return f"<{type(arg).__name__}>"
 
 
@@ -307,6 +315,14 @@ class SandboxedScriptEngine(PythonScriptEngine):
             if error is exc:
                 raise
             raise error from exc
+
+    def call_service(self, task: Any, **kwargs: Any) -> Any:
+        """Service tasks reach outside the engine, which the sandbox does not offer.
+
+        Raises:
+            WorkflowTaskException: always (SpiffWorkflow's own version fails with a NameError).
+        """
+        raise WorkflowTaskException("service tasks are not supported", task=task)
 
     def create_task_exec_exception(self, task: Any, script: str,
                                    err: Exception) -> Exception:

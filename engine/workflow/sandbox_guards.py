@@ -3,8 +3,9 @@
 A tick per loop iteration cannot stop one operation that runs in C for minutes or fills the
 memory: `9**9**9`, `'a' * 10**10`, `1 << 10**9`, `'x'.ljust(10**9)`, `f"{x:>999999999}"`,
 `str()` of a list holding a million references to a megabyte string. The policy rewrites
-`+ * ** << %` and f-string fields into the methods below, and `_getattr_` hands out checked
-versions of the growing `str`/`list` methods, so each such result is sized before it exists.
+`+ * ** << %`, f-strings and `{**d}` into the methods below, and `_getattr_` hands out
+checked versions of the methods that grow text, lists, dicts and sets, so each such result
+is sized before it exists; what they create also counts towards the run's total (`charge`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from engine.workflow.sandbox_limits import (
 # Integers: money is whole rupiah; 65,536 bits (~19,700 digits) is far beyond any real
 # amount and keeps even quadratic operations (division) in the millisecond range.
 MAX_INT_BITS = 65_536
+MAX_MODPOW_BITS = 2_048  # pow(a, e, m) costs bits(e) x bits(m)**1.6: 4096 bits take 0.2 s
 MAX_STRFTIME_CHARS = 1_000  # C strftime may use a buffer of 256 x the format's length
 _TEXT = (str, bytes)
 _SEQUENCES = (str, bytes, list, tuple)
@@ -35,9 +37,9 @@ _FLAT = frozenset({int, bool, float, complex, type(None), date, time, datetime, 
 _SPEC = re.compile(
     r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.(?P<precision>\d+))?[bcdeEfFgGnosxX%]?",
     re.DOTALL)
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?")
 _Args = tuple[Any, ...]
 _Kwargs = dict[str, Any]
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?")
 
 
 def footprint(value: object, limit: int) -> int:
@@ -135,9 +137,13 @@ class SizeGuards:
         Raises:
             ScriptLimitExceededError: the power would be too large.
         """
-        if (mod is None and isinstance(a, int) and isinstance(b, int) and b > 1 and abs(a) > 1
-                and (a.bit_length() - 1) * b > MAX_INT_BITS):
+        if not (isinstance(a, int) and isinstance(b, int)):
+            return pow(a, b, mod)
+        if mod is None and b > 1 and abs(a) > 1 and (a.bit_length() - 1) * b > MAX_INT_BITS:
             fail(ScriptLimitExceededError(f"the power would exceed {MAX_INT_BITS} bits"))
+        if isinstance(mod, int) and max(b.bit_length(), mod.bit_length()) > MAX_MODPOW_BITS:
+            fail(ScriptLimitExceededError(
+                f"pow() with a modulus takes numbers of at most {MAX_MODPOW_BITS} bits"))
         return pow(a, b, mod)
 
     def lshift(self, a: Any, b: Any, op: Callable[[Any, Any], Any] = operator.lshift) -> Any:
@@ -163,6 +169,16 @@ class SizeGuards:
             self.check_size(size, "the formatted text")
             charge(size)
         return op(a, b)
+
+    def sized(self, container: Any) -> Any:
+        """`container` unchanged, its length counted (`{**d}` copies it).
+
+        Raises:
+            ScriptLimitExceededError: the run created too much in total.
+        """
+        if isinstance(container, _SIZED):
+            charge(len(container))
+        return container
 
     # Formatting ---------------------------------------------------------------------------
 
@@ -274,16 +290,6 @@ class SizeGuards:
         self.check_size(len(target) + added, f"the {type(target).__name__}")
         charge(added)
         return args
-
-    def sized(self, container: Any) -> Any:
-        """`container` unchanged, its length counted (`{**d}` copies it).
-
-        Raises:
-            ScriptLimitExceededError: the run created too much in total.
-        """
-        if isinstance(container, _SIZED):
-            charge(len(container))
-        return container
 
     def _strftime(self, when: Any, args: _Args, kwargs: _Kwargs) -> _Args:
         self._check_strftime(_argument(args, kwargs, 0, "format", None))

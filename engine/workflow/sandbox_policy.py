@@ -53,7 +53,7 @@ FORBIDDEN_ATTRIBUTES = frozenset({
 GUARD_NAMES = frozenset({
     "_getattr_", "_getitem_", "_getiter_", "_iter_unpack_sequence_", "_unpack_sequence_",
     "_write_", "_inplacevar_", "_tick_", "_step_", "_add_", "_mul_", "_pow_", "_lshift_",
-    "_mod_", "_format_", "_fstring_", "_call_", "_sized_",
+    "_mod_", "_format_", "_fstring_", "_call_", "_sized_", "_reraise_",
 })
 # Guards that need the run's budget; code that uses none of them runs without one.
 BUDGET_NAMES = frozenset({"_getiter_", "_iter_unpack_sequence_", "_tick_", "_step_"})
@@ -161,6 +161,17 @@ class SandboxPolicy(RestrictingNodeTransformer):
                 parts.append(value)
         return _call("_fstring_", parts, node)
 
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:  # noqa: N802 (ast API)
+        """Each handler starts with `_reraise_()`: a limit or refusal cannot be caught.
+
+        Without it, `except Exception:` around a recursion retries at every level, and the
+        number of calls grows exponentially until the iteration bound.
+        """
+        result = super().visit_ExceptHandler(node)
+        assert isinstance(result, ast.ExceptHandler)
+        result.body.insert(0, _statement("_reraise_", result))
+        return result
+
     def visit_While(self, node: ast.While) -> ast.AST:  # noqa: N802 (ast API)
         """Each pass through a `while` body ticks the budget."""
         node = self.node_contents_visit(node)
@@ -252,6 +263,9 @@ class Compiled:
     needs_budget: bool = False
 
 
+_TOO_DEEP = "the code is nested too deeply"
+
+
 @functools.lru_cache(maxsize=4096)
 def compile_source(source: str, mode: Mode) -> Compiled:
     """Parse, check, rewrite and compile `source`; never raises (problems are returned).
@@ -265,8 +279,10 @@ def compile_source(source: str, mode: Mode) -> Compiled:
         tree = cast("ast.Module | ast.Expression", ast.parse(source, FILENAME, mode))
     except SyntaxError as exc:
         return Compiled(None, (_syntax_message(exc),), syntax_error=exc)
-    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
-        return Compiled(None, (f"cannot parse: {exc.__class__.__name__}",))
+    except (RecursionError, MemoryError):
+        return Compiled(None, (_TOO_DEEP,))
+    except ValueError as exc:  # NUL bytes
+        return Compiled(None, (f"cannot parse: {exc}",))
     policy = SandboxPolicy()
     try:
         policy.visit(tree)
@@ -276,7 +292,7 @@ def compile_source(source: str, mode: Mode) -> Compiled:
     except SyntaxError as exc:  # found only by the compiler: 'return' outside a function, ...
         return Compiled(None, (_syntax_message(exc),), syntax_error=exc)
     except (RecursionError, MemoryError, ValueError):
-        return Compiled(None, ("the code is nested too deeply",))
+        return Compiled(None, (_TOO_DEEP,))
     return Compiled(code, (), needs_budget=bool(BUDGET_NAMES & _names_used(code)))
 
 

@@ -2,7 +2,7 @@
 
 Scripts get no module, no `type`, no `getattr`: only a curated set of builtins, the
 `datetime` classes, and the guard functions the policy's rewriting calls. Attribute access
-goes through `getattr_`, which allows only non-underscore attributes of plain data
+goes through `guarded_getattr`, which allows only non-underscore attributes of plain data
 (text, numbers, containers, dates, exceptions) and of the classes handed out here, so a
 module or foreign object that found its way into task data stays closed.
 """
@@ -13,7 +13,7 @@ import builtins
 import operator
 import sys
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone
 from functools import partial
 from types import (
     BuiltinFunctionType,
@@ -49,7 +49,7 @@ _EXCEPTIONS = (Exception, ArithmeticError, AssertionError, AttributeError, Index
                ValueError, ZeroDivisionError)
 _RECEIVERS: tuple[type, ...] = (
     str, bytes, int, float, complex, list, tuple, dict, set, frozenset, range, date, time,
-    timedelta, tzinfo, BaseException, type(None), type({}.keys()), type({}.values()),
+    timedelta, timezone, BaseException, type(None), type({}.keys()), type({}.values()),
     type({}.items()))
 MAX_ROUND_DIGITS = 10_000  # round(1, -10**6) computes 10**(10**6)
 # What SpiffWorkflow's serializer (SPIFF_CONFIG registry + JSON) can store in task data.
@@ -78,8 +78,15 @@ class _CheckedType(type):
         return issubclass(subclass, cls.__bases__[0])
 
 
-def _checked_type(real: type, construct: Callable[..., Any]) -> type:
+def _checked_type(real: type, construct: Any) -> type:
     return _CheckedType(real.__name__, (real,), {"__slots__": (), "_construct": construct})
+
+
+def _checked_int(*args: Any, **kwargs: Any) -> int:
+    number = int(*args, **kwargs)  # int('f' * 10**6, 16) is quick, but then every use is slow
+    if number.bit_length() > MAX_INT_BITS:
+        fail(ScriptLimitExceededError(f"the integer would exceed {MAX_INT_BITS} bits"))
+    return number
 
 
 class Runtime:
@@ -88,38 +95,26 @@ class Runtime:
     def __init__(self, max_size: int) -> None:
         self.sized = SizeGuards(max_size)
         self._inplace = _inplace_operators(self.sized)
-        self.classes = frozenset({*_CLASSES, *_EXCEPTIONS, self._str_type(), self._int_type()})
+        self.str_type = _checked_type(str, staticmethod(self.sized.text))
+        self.int_type = _checked_type(int, staticmethod(_checked_int))
+        self.classes = frozenset({*_CLASSES, *_EXCEPTIONS, self.str_type, self.int_type})
         self.builtins = self._builtins()
         self._builtin_ids = frozenset(id(value) for value in self.builtins.values())
 
-    def _str_type(self) -> type:
-        self.str_type = _checked_type(str, staticmethod(self.sized.text))
-        return self.str_type
-
-    def _int_type(self) -> type:
-        def construct(*args: Any, **kwargs: Any) -> int:
-            number = int(*args, **kwargs)
-            if number.bit_length() > MAX_INT_BITS:
-                fail(ScriptLimitExceededError(f"the integer would exceed {MAX_INT_BITS} bits"))
-            return number
-
-        self.int_type = _checked_type(int, staticmethod(construct))
-        return self.int_type
-
     def _builtins(self) -> dict[str, Any]:
+        sized = self.sized
         names: dict[str, Any] = {name: getattr(builtins, name) for name in _FUNCTIONS}
         names.update((cls.__name__, cls) for cls in (*_CLASSES, *_EXCEPTIONS))
         names.update(
             str=self.str_type, int=self.int_type, range=self.checked_range,
-            round=self.checked_round, sum=self.checked_sum, pow=self.sized.power,
-            isinstance=self.checked_isinstance, _getattr_=self.guarded_getattr,
-            _getitem_=_getitem, _call_=self.call, _fstring_=self.sized.fstring,
-            _sized_=self.sized.sized,
-            _write_=self.guarded_write, _inplacevar_=self.inplacevar,
-            _unpack_sequence_=_unpack_sequence, _add_=self.sized.add, _mul_=self.sized.mul,
-            _pow_=self.sized.power, _lshift_=self.sized.lshift, _mod_=self.sized.mod,
-            _format_=self.sized.format_field,
-        )
+            round=self.checked_round, sum=self.checked_sum, pow=sized.power,
+            isinstance=self.checked_isinstance)
+        names.update(  # the guards the policy's rewriting calls
+            _getattr_=self.guarded_getattr, _write_=self.guarded_write, _call_=self.call,
+            _inplacevar_=self.inplacevar, _getitem_=_getitem, _unpack_sequence_=_unpack_sequence,
+            _add_=sized.add, _mul_=sized.mul, _pow_=sized.power, _lshift_=sized.lshift,
+            _mod_=sized.mod, _format_=sized.format_field, _fstring_=sized.fstring,
+            _sized_=sized.sized, _reraise_=_reraise)
         return names
 
     def for_budget(self, budget: Budget) -> dict[str, Any]:
@@ -258,6 +253,13 @@ _CHARGED = frozenset({list, tuple, dict, set, frozenset, str, bytes})
 # sys.getrefcount() of an object held only by `_call_`'s local and getrefcount's argument:
 # a result with more references already existed (task data, a constant) and is not new.
 _FRESH = 2
+
+
+def _reraise() -> None:
+    """First statement of every `except` block: limits and refusals go on propagating."""
+    caught = sys.exc_info()[1]
+    if isinstance(caught, (ScriptError, RecursionError, MemoryError)):
+        raise caught
 
 
 def _getitem(container: Any, key: Any) -> Any:

@@ -14,17 +14,27 @@ from tests.factories import FIXTURES, make_user, tiny_bpmn
 FORM = {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}}
 
 
-def upload(client: FlaskClient, headers, bpmn: bytes, forms: dict[str, bytes] | None = None, region="3273"):
+def upload(
+    client: FlaskClient, headers, bpmn: bytes, forms: dict[str, bytes] | None = None, region="3273"
+):
     data = {"bpmn": (io.BytesIO(bpmn), "model.bpmn")}
     if forms:
         data["forms"] = [(io.BytesIO(body), name) for name, body in forms.items()]
-    return client.post(f"/api/v1/regions/{region}/process-models", data=data, headers=headers,
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/api/v1/regions/{region}/process-models",
+        data=data,
+        headers=headers,
+        content_type="multipart/form-data",
+    )
 
 
 def test_walkthrough(app: Flask, client: FlaskClient, admin) -> None:
-    assert client.post("/api/v1/regions", json={"code": "3273", "name": "Kota Bandung"},
-                       headers=admin).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/regions", json={"code": "3273", "name": "Kota Bandung"}, headers=admin
+        ).status_code
+        == 201
+    )
     ctx = app.extensions["permitflow"]
     _, analyst = make_user(ctx, "analyst")
     _, officer = make_user(ctx, "front-office")
@@ -33,8 +43,11 @@ def test_walkthrough(app: Flask, client: FlaskClient, admin) -> None:
     assert created.status_code == 201, created.json
     assert created.json["key"] == "tiny" and created.json["version"] == 1
 
-    started = client.post("/api/v1/regions/3273/applications", headers=bearer(officer),
-                          json={"process_key": "tiny", "applicant": {"name": "Siti"}, "data": {}})
+    started = client.post(
+        "/api/v1/regions/3273/applications",
+        headers=bearer(officer),
+        json={"process_key": "tiny", "applicant": {"name": "Siti"}, "data": {}},
+    )
     assert started.status_code == 201, started.json
     app_id = started.json["id"]
     assert started.json["status"] == "running" and started.json["tracking_code"]
@@ -46,16 +59,24 @@ def test_walkthrough(app: Flask, client: FlaskClient, admin) -> None:
     assert detail["form_schema"] == FORM and detail["sla"] == "P1D" and detail["fee"] == 0
     assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=bearer(officer)).json["claimed_by"]
 
-    bad = client.post(f"/api/v1/tasks/{task_id}/complete", headers=bearer(officer), json={"data": {"ok": "yes"}})
+    bad = client.post(
+        f"/api/v1/tasks/{task_id}/complete", headers=bearer(officer), json={"data": {"ok": "yes"}}
+    )
     assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
     assert bad.json["errors"][0]["field"] == "/ok"
 
     for _ in range(2):
         task_id = client.get("/api/v1/tasks", headers=bearer(officer)).json["items"][0]["id"]
-        done = client.post(f"/api/v1/tasks/{task_id}/complete", headers=bearer(officer), json={"data": {"ok": True}})
+        done = client.post(
+            f"/api/v1/tasks/{task_id}/complete",
+            headers=bearer(officer),
+            json={"data": {"ok": True}},
+        )
         assert done.status_code == 200, done.json
     assert done.json["status"] == "completed"
-    again = client.post(f"/api/v1/tasks/{task_id}/complete", headers=bearer(officer), json={"data": {"ok": True}})
+    again = client.post(
+        f"/api/v1/tasks/{task_id}/complete", headers=bearer(officer), json={"data": {"ok": True}}
+    )
     assert again.status_code == 409 and again.json["type"] == "task-not-ready"
     one = client.get(f"/api/v1/applications/{app_id}", headers=bearer(officer)).json
     assert [h["action"] for h in one["history"]][-1] == "application.completed"
@@ -86,8 +107,11 @@ def test_camunda_modeler_file_uploads_unchanged_and_runs_to_the_end_over_http(
     key = created.json["key"]
     stored = client.get(f"/api/v1/regions/3273/process-models/{key}/versions/1", headers=admin).json
     assert stored["bpmn"].encode() == bpmn
-    started = client.post("/api/v1/regions/3273/applications", headers=admin,
-                          json={"process_key": key, "applicant": {"name": "Budi"}, "data": {}})
+    started = client.post(
+        "/api/v1/regions/3273/applications",
+        headers=admin,
+        json={"process_key": key, "applicant": {"name": "Budi"}, "data": {}},
+    )
     assert started.status_code == 201, started.json
     app_id = started.json["id"]
     for element_id, data in CAMUNDA_STEPS:
@@ -96,13 +120,24 @@ def test_camunda_modeler_file_uploads_unchanged_and_runs_to_the_end_over_http(
         assert element_id in ready, (element_id, sorted(ready))
         task = ready[element_id]
         if task["fee"]:
-            refused = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=admin, json={"data": data})
+            refused = client.post(
+                f"/api/v1/tasks/{task['id']}/complete", headers=admin, json={"data": data}
+            )
             assert refused.status_code == 409 and refused.json["type"] == "fee-unpaid"
             item = next(f for f in current["fees"] if f["element_id"] == element_id)
-            paid = client.post(f"/api/v1/applications/{app_id}/payments", headers=admin, json={
-                "fee_item": str(item["fee_item"]), "amount": task["fee"], "reference": "BJB-77001"})
+            paid = client.post(
+                f"/api/v1/applications/{app_id}/payments",
+                headers=admin,
+                json={
+                    "fee_item": str(item["fee_item"]),
+                    "amount": task["fee"],
+                    "reference": "BJB-77001",
+                },
+            )
             assert paid.status_code == 201, paid.json
-        done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=admin, json={"data": data})
+        done = client.post(
+            f"/api/v1/tasks/{task['id']}/complete", headers=admin, json={"data": data}
+        )
         assert done.status_code == 200, done.json
     assert done.json["status"] == "completed"
 
@@ -115,8 +150,15 @@ def test_every_error_is_problem_json(client: FlaskClient, admin) -> None:
         (client.get("/api/v1/tasks", headers=bearer("pf_wrong")), 401),
         (client.post("/api/v1/regions", json={"code": 5}, headers=admin), 422),
         (client.get("/api/v1/applications/not-a-uuid", headers=admin), 404),
-        (client.post("/api/v1/regions/9999/process-models", headers=admin, data=b"<x/>",
-                     content_type="application/xml"), 404),
+        (
+            client.post(
+                "/api/v1/regions/9999/process-models",
+                headers=admin,
+                data=b"<x/>",
+                content_type="application/xml",
+            ),
+            404,
+        ),
     ]:
         assert response.status_code == status, (response.status_code, response.data)
         assert response.mimetype == "application/problem+json"
@@ -126,9 +168,15 @@ def test_every_error_is_problem_json(client: FlaskClient, admin) -> None:
 
 def test_bad_uploads_answer_422_with_located_problems(client: FlaskClient, admin) -> None:
     client.post("/api/v1/regions", json={"code": "3273", "name": "Kota Bandung"}, headers=admin)
-    for body in [b"not xml", b"<a/>", b"", b"\x00\xff" * 100,
-                 b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
-                 tiny_bpmn(fee="Rp 5.000"), tiny_bpmn(script="__import__('os').system('true')")]:
+    for body in [
+        b"not xml",
+        b"<a/>",
+        b"",
+        b"\x00\xff" * 100,
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+        tiny_bpmn(fee="Rp 5.000"),
+        tiny_bpmn(script="__import__('os').system('true')"),
+    ]:
         response = upload(client, admin, body)
         assert response.status_code == 422, (body[:40], response.json)
         assert response.mimetype == "application/problem+json"
@@ -140,9 +188,14 @@ def test_openapi_document_describes_the_api(client: FlaskClient) -> None:
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
     paths = set(spec["paths"])
-    for path in ["/api/v1/regions", "/api/v1/regions/{region}/process-models",
-                 "/api/v1/regions/{region}/applications", "/api/v1/applications/{application_id}",
-                 "/api/v1/tasks", "/api/v1/tasks/{task_id}/complete",
-                 "/api/v1/regions/{region}/process-models/{key}/versions/{version}/service-standard"]:
+    for path in [
+        "/api/v1/regions",
+        "/api/v1/regions/{region}/process-models",
+        "/api/v1/regions/{region}/applications",
+        "/api/v1/applications/{application_id}",
+        "/api/v1/tasks",
+        "/api/v1/tasks/{task_id}/complete",
+        "/api/v1/regions/{region}/process-models/{key}/versions/{version}/service-standard",
+    ]:
         assert path in paths, path
     assert "bearerAuth" in spec["components"]["securitySchemes"]

@@ -34,7 +34,9 @@ def test_shipped_model_compiles_with_standard_and_scenarios(model_dir: Path) -> 
     assert list(model_dir.glob("scenarios/*.json")), "every model ships scenarios"
 
 
-@pytest.mark.parametrize("scenario_file", SCENARIOS, ids=lambda p: f"{p.parts[-4]}/{p.parts[-3]}/{p.stem}")
+@pytest.mark.parametrize(
+    "scenario_file", SCENARIOS, ids=lambda p: f"{p.parts[-4]}/{p.parts[-3]}/{p.stem}"
+)
 def test_scenario_step_data_satisfies_the_forms(scenario_file: Path) -> None:
     compiled = compile_model(read_package_dir(scenario_file.parents[1]))
     validator = FormValidator()
@@ -45,17 +47,23 @@ def test_scenario_step_data_satisfies_the_forms(scenario_file: Path) -> None:
             assert validator.validate(compiled.forms[definition.form], step.get("data", {})) == []
 
 
-@pytest.mark.parametrize("scenario_file", SCENARIOS, ids=lambda p: f"{p.parts[-4]}/{p.parts[-3]}/{p.stem}")
+@pytest.mark.parametrize(
+    "scenario_file", SCENARIOS, ids=lambda p: f"{p.parts[-4]}/{p.parts[-3]}/{p.stem}"
+)
 def test_scenario_runs_to_its_expected_end(ctx: EngineContext, scenario_file: Path) -> None:
     models.import_directory(ctx, SYSTEM, SHIPPED)
     region, key = scenario_file.parts[-4], scenario_file.parts[-3]
     references = iter(range(1, 1000))
 
     def pay(actor, app, task) -> None:
-        item = next(i for i in payments.fee_items(ctx, SYSTEM, app.id)
-                    if i["element_id"] == task.element_id and i["status"] == "open")
-        payments.record_payment(ctx, SYSTEM, app.id, item["fee_item"], item["amount"],
-                                f"TEST-{next(references):04d}")
+        item = next(
+            i
+            for i in payments.fee_items(ctx, SYSTEM, app.id)
+            if i["element_id"] == task.element_id and i["status"] == "open"
+        )
+        payments.record_payment(
+            ctx, SYSTEM, app.id, item["fee_item"], item["amount"], f"TEST-{next(references):04d}"
+        )
 
     result = run_scenario(ctx, region, key, load_scenario(scenario_file), pay=pay)
     assert result.passed, (result.failures, result.application.status, result.application.error)

@@ -15,11 +15,13 @@ from engine.services import applications, tasks
 from engine.services.context import EngineContext
 from tests.factories import make_region, make_user, tiny_bpmn, upload
 
-FORM = json.dumps({
-    "type": "object",
-    "required": ["nik"],
-    "properties": {"nik": {"type": "string", "format": "nik"}, "note": {"type": "string"}},
-}).encode()
+FORM = json.dumps(
+    {
+        "type": "object",
+        "required": ["nik"],
+        "properties": {"nik": {"type": "string", "format": "nik"}, "note": {"type": "string"}},
+    }
+).encode()
 
 
 @pytest.fixture
@@ -31,14 +33,20 @@ def start(ctx: EngineContext, actor, key: str = "tiny", data=None):
     return applications.start_application(ctx, actor, "3273", key, {"name": "Siti"}, data or {})
 
 
-def test_an_application_runs_to_the_end_with_each_step_persisted(ctx: EngineContext, region: str) -> None:
+def test_an_application_runs_to_the_end_with_each_step_persisted(
+    ctx: EngineContext, region: str
+) -> None:
     upload(ctx, region, tiny_bpmn(steps=3))
     officer, _ = make_user(ctx, "front-office")
     app = start(ctx, officer)
     assert app.status == "running" and app.tracking_code.startswith("PF-")
     seen = []
     for _ in range(3):
-        (task,) = [t for t in applications.get_application(ctx, officer, app.id).tasks if t.state == "ready"]
+        (task,) = [
+            t
+            for t in applications.get_application(ctx, officer, app.id).tasks
+            if t.state == "ready"
+        ]
         seen.append(task.element_id)
         app = tasks.complete_task(ctx, officer, task.id, {"note": task.element_id})
     assert seen == ["step_1", "step_2", "step_3"]
@@ -48,7 +56,9 @@ def test_an_application_runs_to_the_end_with_each_step_persisted(ctx: EngineCont
     assert actions == ["application.started"] + ["task.completed"] * 3 + ["application.completed"]
 
 
-def test_inbox_lists_ready_tasks_of_own_roles_and_region_only(ctx: EngineContext, region: str) -> None:
+def test_inbox_lists_ready_tasks_of_own_roles_and_region_only(
+    ctx: EngineContext, region: str
+) -> None:
     make_region(ctx, "3510")
     upload(ctx, region, tiny_bpmn(role="technical-team"))
     upload(ctx, "3510", tiny_bpmn(role="technical-team"))
@@ -107,7 +117,9 @@ def test_form_data_is_validated_with_field_paths(ctx: EngineContext, region: str
     assert app.status == "completed"
 
 
-def test_a_failing_script_puts_the_application_in_error_and_keeps_the_step(ctx: EngineContext, region: str) -> None:
+def test_a_failing_script_puts_the_application_in_error_and_keeps_the_step(
+    ctx: EngineContext, region: str
+) -> None:
     upload(ctx, region, tiny_bpmn(steps=1, script="total = 1 / 0"))
     officer, _ = make_user(ctx, "front-office")
     task = start(ctx, officer).tasks[0]
@@ -118,7 +130,9 @@ def test_a_failing_script_puts_the_application_in_error_and_keeps_the_step(ctx: 
 
 
 def test_a_runaway_script_is_stopped_and_isolated(ctx: EngineContext, region: str) -> None:
-    upload(ctx, region, tiny_bpmn(key="runaway", steps=1, script="x = 0\nwhile x >= 0:\n    x = x + 1"))
+    upload(
+        ctx, region, tiny_bpmn(key="runaway", steps=1, script="x = 0\nwhile x >= 0:\n    x = x + 1")
+    )
     upload(ctx, region, tiny_bpmn(key="calm", steps=1))
     officer, _ = make_user(ctx, "front-office")
     task = start(ctx, officer, "runaway").tasks[0]
@@ -151,9 +165,14 @@ def test_concurrent_completions_of_one_task_step_once(ctx: EngineContext, region
     assert results.count("ok") == 1, results
     assert len(results) == 8
     with ctx.uow() as uow:
-        completed = uow.session.scalar(select(func.count()).select_from(EventRecord).where(
-            EventRecord.action == "task.completed"))
-        ready = uow.session.scalars(select(TaskRecord.element_id).where(TaskRecord.state == "ready")).all()
+        completed = uow.session.scalar(
+            select(func.count())
+            .select_from(EventRecord)
+            .where(EventRecord.action == "task.completed")
+        )
+        ready = uow.session.scalars(
+            select(TaskRecord.element_id).where(TaskRecord.state == "ready")
+        ).all()
     assert completed == 1 and ready == ["step_2"]
 
 

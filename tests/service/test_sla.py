@@ -12,7 +12,15 @@ from engine.persistence.tables import EventRecord
 from engine.services import applications, tasks
 from engine.services.context import EngineContext
 from engine.services.worker import run_pass
-from tests.factories import APPLICANT_LOOP_BPMN, TIMER_BPMN, Clock, make_region, make_user, tiny_bpmn, upload
+from tests.factories import (
+    APPLICANT_LOOP_BPMN,
+    TIMER_BPMN,
+    Clock,
+    make_region,
+    make_user,
+    tiny_bpmn,
+    upload,
+)
 
 WIB = timezone(timedelta(hours=7))
 MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=WIB)
@@ -28,10 +36,14 @@ def clock(ctx: EngineContext) -> Clock:
 
 def count(ctx: EngineContext, action: str) -> int:
     with ctx.uow() as uow:
-        return uow.session.scalar(select(func.count()).select_from(EventRecord).where(EventRecord.action == action))
+        return uow.session.scalar(
+            select(func.count()).select_from(EventRecord).where(EventRecord.action == action)
+        )
 
 
-def test_a_step_is_due_at_closing_time_of_the_nth_working_day(ctx: EngineContext, clock: Clock) -> None:
+def test_a_step_is_due_at_closing_time_of_the_nth_working_day(
+    ctx: EngineContext, clock: Clock
+) -> None:
     upload(ctx, "3273", tiny_bpmn(steps=1, sla="P1D"))
     officer, _ = make_user(ctx, "front-office")
     app = applications.start_application(ctx, officer, "3273", "tiny", {}, {})
@@ -40,7 +52,9 @@ def test_a_step_is_due_at_closing_time_of_the_nth_working_day(ctx: EngineContext
     assert app.due_at == datetime(2026, 3, 9, 16, 0, tzinfo=WIB)
 
 
-def test_the_worker_records_each_breach_once_and_the_inbox_shows_it(ctx: EngineContext, clock: Clock) -> None:
+def test_the_worker_records_each_breach_once_and_the_inbox_shows_it(
+    ctx: EngineContext, clock: Clock
+) -> None:
     upload(ctx, "3273", tiny_bpmn(steps=1, sla="PT4H"))
     officer, _ = make_user(ctx, "front-office")
     app = applications.start_application(ctx, officer, "3273", "tiny", {}, {})
@@ -56,7 +70,9 @@ def test_the_worker_records_each_breach_once_and_the_inbox_shows_it(ctx: EngineC
     assert applications.list_applications(ctx, officer, overdue=True).total == 1
 
 
-def test_a_boundary_timer_fires_its_escalation_path_on_our_clock(ctx: EngineContext, clock: Clock) -> None:
+def test_a_boundary_timer_fires_its_escalation_path_on_our_clock(
+    ctx: EngineContext, clock: Clock
+) -> None:
     upload(ctx, "3273", TIMER_BPMN)
     officer, _ = make_user(ctx, "front-office")
     head, _ = make_user(ctx, "head-of-office")
@@ -93,7 +109,9 @@ def test_two_workers_at_once_fire_each_timer_once(ctx: EngineContext, clock: Clo
     assert sum(fired) == 6 and count(ctx, "timer.fired") == 6
 
 
-def test_the_process_clock_pauses_while_the_applicant_fixes_documents(ctx: EngineContext, clock: Clock) -> None:
+def test_the_process_clock_pauses_while_the_applicant_fixes_documents(
+    ctx: EngineContext, clock: Clock
+) -> None:
     upload(ctx, "3273", APPLICANT_LOOP_BPMN)
     officer, _ = make_user(ctx, "front-office")
     app = applications.start_application(ctx, officer, "3273", "loop", {}, {})

@@ -1,0 +1,109 @@
+"""A parallel multi-instance step of 300 instances, and the state size of an application.
+
+The `mi-review` model fans its review step out into `loopCardinality` parallel user
+tasks; the service layer starts the application and completes every instance one by
+one, as officers would. The same walk is timed with raw SpiffWorkflow, stateless (load
+and save around every completion) and in memory, for reference.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import text
+
+from bench.databases import Database
+from bench.drivers import BenchError, service_lifecycle
+from bench.measure import Stopwatch, Summary, ms
+from bench.raw import RawSpiff, complete_ready
+from bench.report import Row, ratio, verdict
+from bench.world import REGION, Scenario, World, mi_package
+from engine.services import applications, tasks
+
+MI_TARGET = 2.0  # seconds to start it and complete every instance
+MI_KEY, MI_STEP = "mi-review", "review_parcel"
+
+
+def measure_service(world: World, db: str, cardinality: int) -> list[Row]:
+    """Start the application, then complete every instance through `tasks.complete_task`."""
+    ctx, section = world.ctx, f"parallel multi-instance step, {cardinality} instances"
+    started = time.perf_counter()
+    app = applications.start_application(ctx, world.actors["front-office"], REGION, MI_KEY,
+                                         {"name": "Konsolidasi tanah"}, {})
+    start = time.perf_counter() - started
+    ready = [t for t in app.tasks if t.state == "ready" and t.element_id == MI_STEP]
+    if len(ready) != cardinality:
+        raise BenchError(f"{MI_KEY} started with {len(ready)} ready instances")
+    each = Stopwatch()
+    for task in ready:
+        with each.timed():
+            app = tasks.complete_task(ctx, world.actor_for(task.role), task.id, {"ok": True})
+    if [t.element_id for t in app.tasks if t.state == "ready"] != ["sign_off"]:
+        raise BenchError(f"{MI_KEY} did not reach sign_off after {cardinality} completions")
+    first, last = each.samples[0], each.samples[-1]
+    total = start + sum(each.samples)
+    return [
+        Row(section, "service: start the application (creates the instances' task rows)", db,
+            ms(start)),
+        Row(section, f"service: complete all {cardinality}, one `complete_task` each", db,
+            f"{sum(each.samples):.2f} s",
+            f"per completion {ms(each.summary().median)}; first {ms(first)}, last {ms(last)}"),
+        Row(section, "service: start + complete all", db, f"{total:.2f} s", "n=1",
+            f"target {MI_TARGET:g} s", ratio(total, MI_TARGET), f"< {MI_TARGET:g} s",
+            verdict(total < MI_TARGET)),
+    ]
+
+
+def measure_raw(cardinality: int, repeats: int) -> list[Row]:
+    """The same walk with SpiffWorkflow alone: stateless (default serializer) and in memory."""
+    raw = RawSpiff(mi_package(cardinality).bpmn, MI_KEY)
+    section = f"parallel multi-instance step, {cardinality} instances"
+    stateless, memory = Stopwatch(), Stopwatch()
+    for _ in range(repeats):
+        with stateless.timed():
+            blob = raw.start({}, raw.default)
+            for _ in range(cardinality):
+                blob = raw.step(blob, None, {"ok": True}, raw.default)
+        with memory.timed():
+            workflow = raw.new_workflow({})
+            for _ in range(cardinality):
+                complete_ready(workflow, None, {"ok": True})
+    return [
+        _raw_row(section, "raw SpiffWorkflow, stateless: start + load/run/save per completion",
+                 stateless.summary()),
+        _raw_row(section, "raw SpiffWorkflow, in memory: start + complete all", memory.summary()),
+    ]
+
+
+def _raw_row(section: str, measure: str, summary: Summary) -> Row:
+    return Row(section, measure, "-", f"{summary.median:.2f} s",
+               summary.noise(scale=1.0, unit="s"), f"target {MI_TARGET:g} s",
+               ratio(summary.median, MI_TARGET))
+
+
+def measure_state(world: World, db: Database, scenario: Scenario, steps: int) -> list[Row]:
+    """Bytes of `applications.state` after `steps` steps vs the library's own serializations."""
+    app = service_lifecycle(world, scenario, steps=steps)
+    query = ("select length(cast(state as blob)) from applications where id = :id"
+             if db.kind == "sqlite" else
+             "select octet_length(state::text), pg_column_size(state) from applications "
+             "where id = :id")
+    key = app.id.hex if db.kind == "sqlite" else app.id
+    with db.engine(world.ctx).connect() as conn:
+        stored = conn.execute(text(query), {"id": key}).one()
+    raw = RawSpiff(scenario.bpmn, scenario.process_id)
+    workflow = raw.new_workflow(dict(scenario.data))
+    for step in scenario.steps[:steps]:
+        complete_ready(workflow, step.element_id, step.data)
+    default = len(raw.default.serialize_json(workflow).encode())
+    by_reference = len(raw.spec_ref.serialize_json(workflow).encode())
+    section = f"state size, `{scenario.key}` after {steps} steps"
+    on_disk = f"; {stored[1]:,} B on disk (JSONB, TOAST-compressed)" if len(stored) > 1 else ""
+    return [
+        Row(section, "`applications.state` as stored (JSON text)", db.label,
+            f"{stored[0]:,} B", on_disk.lstrip("; "), f"raw default serializer {default:,} B",
+            ratio(stored[0], default)),
+        Row(section, "raw SpiffWorkflow, spec stored by reference (same instance)", "-",
+            f"{by_reference:,} B", "", f"raw default serializer {default:,} B",
+            ratio(by_reference, default)),
+    ]

@@ -1,0 +1,279 @@
+"""The `permitflow` command (DESIGN §7), run in-process with click's CliRunner.
+
+Every command reads PERMITFLOW_DATABASE_URL; here it points at the `db_url` fixture, so
+each test runs on SQLite and on PostgreSQL. The contexts the commands build are disposed
+after each test (a real CLI process just exits).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import inspect, select, text
+
+from api import cli, create_app
+from api.wiring import build_context
+from engine.persistence.database import make_engine
+from engine.persistence.tables import EventRecord, UserRecord
+from engine.services import applications
+from engine.services.context import EngineContext
+from tests.factories import ROOT, TIMER_BPMN, Clock, make_user, tiny_bpmn, upload
+
+WIB = timezone(timedelta(hours=7))
+SHIPPED = ROOT / "process_models"
+
+
+@pytest.fixture
+def run(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:
+    """`run("regions", "add", ...)` -> click Result, against `db_url`."""
+    monkeypatch.setenv("PERMITFLOW_DATABASE_URL", db_url)
+    built: list[EngineContext] = []
+    real = cli.engine_context
+
+    def tracked() -> EngineContext:
+        built.append(real())
+        return built[-1]
+
+    monkeypatch.setattr(cli, "engine_context", tracked)
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli.main, list(args))
+
+    yield invoke
+    for context in built:
+        context.session_factory.kw["bind"].dispose()
+
+
+@pytest.fixture
+def ctx(db_url: str) -> Iterator[EngineContext]:
+    context = build_context(db_url)
+    yield context
+    context.session_factory.kw["bind"].dispose()
+
+
+def ok(result: Result) -> list[str]:
+    assert result.exit_code == 0, (result.exit_code, result.output, result.exception)
+    assert "Traceback" not in result.output
+    return result.output.splitlines()
+
+
+def refused(result: Result, *needles: str) -> str:
+    """Exit 1, the message on the first line (problems as '  - ' bullets), no traceback."""
+    assert result.exit_code == 1, (result.exit_code, result.output, result.exception)
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = result.output.splitlines()
+    assert lines and lines[0].startswith("error: "), result.output
+    assert all(line.startswith("  - ") for line in lines[1:]), result.output
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in result.output, (needle, result.output)
+    return result.output
+
+
+# -- db, regions, users ----------------------------------------------------------------------
+
+
+def test_db_upgrade_creates_the_schema_and_is_idempotent(
+    run, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(2):
+        assert ok(run("db", "upgrade")) == ["database at head"]
+    fresh = f"sqlite:///{tmp_path / 'fresh' / 'new.db'}"
+    monkeypatch.setenv("PERMITFLOW_DATABASE_URL", fresh)
+    heads = []
+    for url in (fresh, fresh, db_url):
+        monkeypatch.setenv("PERMITFLOW_DATABASE_URL", url)
+        assert ok(run("db", "upgrade")) == ["database at head"]
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            assert {"regions", "applications", "events", "tasks"} <= set(inspect(conn).get_table_names())
+            heads.append(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
+        engine.dispose()
+    assert len(set(heads)) == 1
+
+
+def test_regions_add(run) -> None:
+    assert ok(run("regions", "add", "3273", "--name", "Kota Bandung")) == [
+        "region 3273 Kota Bandung (Asia/Jakarta)"]
+    assert ok(run("regions", "add", "5171", "--name", "Kota Denpasar", "--timezone", "Asia/Makassar")) == [
+        "region 5171 Kota Denpasar (Asia/Makassar)"]
+    refused(run("regions", "add", "3273", "--name", "Lagi"), "already exists")
+
+
+def test_users_add_prints_the_token_alone_on_the_last_line_and_it_works_over_http(
+    run, db_url: str, ctx: EngineContext
+) -> None:
+    ok(run("regions", "add", "3273", "--name", "Kota Bandung"))
+    lines = ok(run("users", "add", "--name", "Rina (analis)", "--role", "analyst", "--role",
+                   "supervisor", "--region", "3273"))
+    token = lines[-1]
+    assert re.fullmatch(r"pf_[A-Za-z0-9_-]{40,}", token), lines
+    assert all(token not in line for line in lines[:-1])
+    assert re.fullmatch(r"user \d+ Rina \(analis\) roles=analyst,supervisor region=3273", lines[0])
+    admin_token = ok(run("users", "add", "--name", "Admin", "--role", "admin"))[-1]
+    assert admin_token != token
+    with ctx.uow() as uow:  # stored hashed, never as given
+        hashes = uow.session.scalars(select(UserRecord.token_hash)).all()
+    assert token not in hashes and admin_token not in hashes and len(hashes) == 2
+
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True})
+    try:
+        client = app.test_client()
+        for value, path in ((token, "/api/v1/regions/3273/process-models"),
+                            (admin_token, "/api/v1/regions")):
+            response = client.get(path, headers={"Authorization": f"Bearer {value}"})
+            assert response.status_code == 200, response.json
+        assert client.get("/api/v1/regions", headers={"Authorization": f"Bearer {token}x"}).status_code == 401
+    finally:
+        app.extensions["permitflow"].session_factory.kw["bind"].dispose()
+
+
+# -- models ----------------------------------------------------------------------------------
+
+
+def test_models_import_twice_skips_unchanged_packages(run) -> None:
+    expected = sorted(f"{p.parent.name}/{p.name}" for p in SHIPPED.glob("*/*") if p.is_dir())
+    first = ok(run("models", "import", str(SHIPPED)))
+    assert sorted(line.split("@")[0] for line in first) == expected
+    assert all(line.endswith("@1 imported") for line in first), first
+    second = ok(run("models", "import", str(SHIPPED)))
+    assert [line.replace("unchanged", "imported") for line in second] == first
+    assert all(line.endswith("@1 unchanged") for line in second), second
+
+
+def test_models_import_refuses_a_bad_package_with_located_problems(run, tmp_path: Path) -> None:
+    bad = tmp_path / "3273" / "rusak"
+    bad.mkdir(parents=True)
+    shutil.copy(ROOT / "tests" / "fixtures" / "bpmn" / "bad" / "missing_sla.bpmn", bad / "model.bpmn")
+    output = refused(run("models", "import", str(tmp_path)), "element_id=task_a", "line=10")
+    assert "no SLA" in output
+    refused_usage = run("models", "import", str(tmp_path / "nowhere"))
+    assert refused_usage.exit_code == 2 and "does not exist" in refused_usage.output
+
+
+# -- worker ----------------------------------------------------------------------------------
+
+
+def test_worker_once_at_a_given_time_fires_timers_and_records_breaches_once(
+    run, ctx: EngineContext
+) -> None:
+    ok(run("regions", "add", "3273", "--name", "Kota Bandung"))
+    ctx.clock = Clock(datetime(2026, 3, 2, 10, 0, tzinfo=WIB))  # Monday 10:00
+    upload(ctx, "3273", TIMER_BPMN)
+    upload(ctx, "3273", tiny_bpmn(key="slow", steps=1, sla="PT2H"))
+    officer, _ = make_user(ctx, "front-office")
+    for key in ("escalation", "escalation", "slow"):
+        applications.start_application(ctx, officer, "3273", key, {}, {})
+    assert ok(run("worker", "--once", "--now", "2026-03-02T13:00:00+07:00")) == [
+        "timers fired: 0, steps breached: 1, applications breached: 0"]
+    assert ok(run("worker", "--now", "2026-03-02T14:00:00+07:00")) == [
+        "timers fired: 2, steps breached: 0, applications breached: 0"]
+    assert ok(run("worker", "--once", "--now", "2026-03-02T07:00:00Z")) == [
+        "timers fired: 0, steps breached: 0, applications breached: 0"]
+    # A month later: every application's process SLA has run out, each recorded once.
+    assert ok(run("worker", "--now", "2026-04-02T10:00:00+07:00")) == [
+        "timers fired: 0, steps breached: 2, applications breached: 3"]
+    assert ok(run("worker", "--now", "2026-04-03T10:00:00+07:00")) == [
+        "timers fired: 0, steps breached: 0, applications breached: 0"]
+    for bad in ("yesterday", "2026-03-02T10:00:00"):
+        result = run("worker", "--now", bad)
+        assert result.exit_code == 2 and "Invalid value" in result.output, result.output
+        assert "Traceback" not in result.output
+
+
+# -- calendar --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("region", "start", "sla", "due_at", "local"), [
+    # DESIGN §3: ready Mon 10:00 with P1D -> due Tue 16:00; Mon 15:00 with PT4H -> Tue 10:30.
+    ("3273", "2026-03-02T10:00:00+07:00", "P1D", "2026-03-03T09:00:00+00:00", "2026-03-03T16:00:00+07:00"),
+    ("3273", "2026-03-02T15:00:00+07:00", "PT4H", "2026-03-03T03:30:00+00:00", "2026-03-03T10:30:00+07:00"),
+    # Ready before opening: the clock starts at 07:30; given in UTC, answered in UTC and local.
+    ("3273", "2026-03-01T23:00:00Z", "PT4H", "2026-03-02T04:30:00+00:00", "2026-03-02T11:30:00+07:00"),
+    # README: Tue 17 March 2026, P1D, across Nyepi and Idul Fitri with cuti bersama -> 25 March.
+    ("3273", "2026-03-17T10:00:00+07:00", "P1D", "2026-03-25T09:00:00+00:00", "2026-03-25T16:00:00+07:00"),
+    # The same instant in Denpasar (WITA) is 11:00 local: due Tue 16:00 WITA.
+    ("5171", "2026-03-02T10:00:00+07:00", "P1D", "2026-03-03T08:00:00+00:00", "2026-03-03T16:00:00+08:00"),
+])
+def test_calendar_due(run, region: str, start: str, sla: str, due_at: str, local: str) -> None:
+    ok(run("regions", "add", region, "--name", f"Region {region}", "--timezone",
+           {"3273": "Asia/Jakarta", "5171": "Asia/Makassar"}[region]))
+    assert ok(run("calendar", "due", "--region", region, "--from", start, "--sla", sla)) == [
+        f"due_at: {due_at}", f"local:  {local}"]
+
+
+def test_calendar_due_refuses_bad_input(run) -> None:
+    ok(run("regions", "add", "3273", "--name", "Kota Bandung"))
+    refused(run("calendar", "due", "--region", "3273", "--from", "2026-03-02T10:00:00+07:00",
+                "--sla", "3 hari"), "not a working-time duration")
+    refused(run("calendar", "due", "--region", "9999", "--from", "2026-03-02T10:00:00+07:00",
+                "--sla", "P1D"), "9999")
+    naive = run("calendar", "due", "--region", "3273", "--from", "2026-03-02T10:00:00", "--sla", "P1D")
+    assert naive.exit_code == 2 and "offset" in naive.output and "Traceback" not in naive.output
+
+
+# -- audit -----------------------------------------------------------------------------------
+
+
+def test_audit_verify_passes_then_finds_a_tampered_event(run, ctx: EngineContext) -> None:
+    ok(run("regions", "add", "3273", "--name", "Kota Bandung"))
+    ok(run("regions", "add", "3510", "--name", "Kab. Banyuwangi"))
+    upload(ctx, "3273", tiny_bpmn())
+    officer, _ = make_user(ctx, "front-office")
+    applications.start_application(ctx, officer, "3273", "tiny", {"name": "Siti"}, {})
+    assert ok(run("audit", "verify")) == ["audit chains intact"]
+    with ctx.uow() as uow:
+        target = uow.session.scalars(select(EventRecord).where(
+            EventRecord.chain == "3273", EventRecord.action == "application.started")).one()
+        seq, event_id = target.seq, target.id
+        uow.session.execute(text("UPDATE events SET actor = 'user:1:someone else' WHERE id = :i"),
+                            {"i": event_id})
+        uow.commit()
+    result = run("audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[0].startswith(f"chain 3273: broken at event #{seq} (id {event_id})")
+    assert "Traceback" not in result.output
+    assert run("audit", "verify", "--region", "3273").exit_code == 1
+    assert ok(run("audit", "verify", "--region", "3510")) == ["audit chains intact"]
+
+
+# -- demo and bad input ----------------------------------------------------------------------
+
+
+def test_demo_runs_every_shipped_scenario(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PERMITFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'untouched.db'}")
+    result = CliRunner().invoke(cli.main, ["demo"])
+    lines = ok(result)
+    assert lines[-1] == "all scenarios passed"
+    scenarios = sorted(SHIPPED.glob("*/*/scenarios/*.json"))
+    assert sum(line.strip().startswith("=> ") for line in lines) == len(scenarios) > 0
+    assert not any("FAILED" in line for line in lines)
+    assert not (tmp_path / "untouched.db").exists()  # the demo never touches the real database
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (("regions", "add", "12x", "--name", "X"), "field=code"),
+    (("regions", "add", "3273", "--name", " ", "--timezone", "Europe/Berlin"), "field=timezone"),
+    (("users", "add", "--name", "U", "--role", "admin", "--role", ""), "invalid role ''"),
+    (("users", "add", "--name", "U", "--role", "Kepala Dinas", "--region", "3273"), "invalid role"),
+    (("users", "add", "--name", "U", "--role", "analyst"), "field=region"),
+    (("users", "add", "--name", "U", "--role", "analyst", "--region", "9999"), "9999"),
+    (("users", "add", "--name", " ", "--role", "analyst", "--region", "3273"), "needs a name"),
+])
+def test_bad_input_is_one_message_and_exit_1(run, args: tuple[str, ...], needle: str) -> None:
+    ok(run("regions", "add", "3273", "--name", "Kota Bandung"))
+    refused(run(*args), needle)
+
+
+def test_an_unmigrated_database_is_one_message_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PERMITFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    result = CliRunner().invoke(cli.main, ["regions", "add", "3273", "--name", "Kota Bandung"])
+    refused(result, "db upgrade")
