@@ -24,6 +24,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.workflow.clock import engine_time
+from engine.workflow.limits import MultiInstanceLimitError
 from engine.workflow.serialization import WorkflowCodec
 from engine.workflow.timers import TimerState, waiting_timers
 
@@ -178,7 +179,7 @@ class WorkflowRuntime:
                 # so a timer due now would otherwise wait for the next call to move on.
                 workflow.refresh_timers()
                 workflow.do_engine_steps(will_complete_task=_step_counter(workflow))
-        except (SpiffWorkflowException, EngineStepLimitError, RecursionError) as exc:
+        except (SpiffWorkflowException, EngineStepLimitError, MultiInstanceLimitError, RecursionError) as exc:
             error = _describe_error(exc)
         except Exception as exc:
             error = _describe_error(exc)

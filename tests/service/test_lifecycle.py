@@ -182,3 +182,29 @@ def test_unknown_model_and_unknown_ids_are_not_found(ctx: EngineContext, region:
         start(ctx, officer, "nope")
     with pytest.raises(errors.NotFoundError):
         tasks.get_task(ctx, officer, uuid.uuid4())
+
+
+MULTI_INSTANCE_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://permitflow.test">
+  <bpmn:process id="many" name="Banyak" isExecutable="true">
+    <bpmn:laneSet id="lanes"><bpmn:lane id="front-office"><bpmn:flowNodeRef>each</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"/>
+    <bpmn:userTask id="each" name="Periksa">
+      <bpmn:extensionElements><camunda:properties><camunda:property name="sla" value="P1D"/><camunda:property name="fee" value="0"/></camunda:properties></bpmn:extensionElements>
+      <bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>count</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="each"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="each" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def test_a_huge_multi_instance_count_fails_the_application_not_the_server(ctx: EngineContext, region: str) -> None:
+    upload(ctx, region, MULTI_INSTANCE_BPMN)
+    officer, _ = make_user(ctx, "front-office")
+    small = applications.start_application(ctx, officer, "3273", "many", {}, {"count": 3})
+    assert small.status == "running" and len(small.tasks) == 3
+    huge = applications.start_application(ctx, officer, "3273", "many", {}, {"count": 10**7})
+    assert huge.status == "error" and "instances" in huge.error["message"]
