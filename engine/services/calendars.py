@@ -107,9 +107,10 @@ def _parse_overrides(year: int, items: list[dict[str, Any]]) -> dict[date, Calen
     for i, item in enumerate(items):
         try:
             day = date.fromisoformat(str(item.get("day")))
-            override = CalendarOverride(
-                day, item.get("kind"), str(item.get("reason") or "").strip()
-            )  # type: ignore[arg-type]
+            kind = item.get("kind")
+            if kind not in ("closed", "open"):
+                raise ValueError("kind must be 'closed' or 'open'")
+            override = CalendarOverride(day, kind, str(item.get("reason") or "").strip())
             if day.year != year or not override.reason or day in wanted:
                 raise ValueError(f"needs a day in {year}, given once, and a reason")
             wanted[day] = override
@@ -145,8 +146,8 @@ def _apply_changes(
                 data={"before": {"day": day.isoformat(), "kind": row.kind}, "after": None},
             )
     for day, target in wanted.items():
-        row = current.get(day)
-        if row is None or row.removed_at is not None:
+        existing = current.get(day)
+        if existing is None or existing.removed_at is not None:
             uow.repos.regions.add(
                 CalendarOverrideRecord(
                     region_code=region,

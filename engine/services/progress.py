@@ -255,15 +255,13 @@ def _update_process_clock(
 ) -> None:
     """Pause the process SLA while the application waits on the applicant; resume after."""
     waiting_on_applicant = any(t.role in APPLICANT_ROLES for t in ready)
-    running = app.sla_running_since is not None
+    since = app.sla_running_since
     if app.status != "running" or waiting_on_applicant:
-        if running:
-            app.sla_used_minutes += max(
-                0, calendar.working_minutes_between(app.sla_running_since, now)
-            )
+        if since is not None:
+            app.sla_used_minutes += max(0, calendar.working_minutes_between(since, now))
             app.sla_running_since = None
             app.due_at = None if app.status == "running" else app.due_at
-    elif not running:
+    elif since is None:
         app.sla_running_since = now
         remaining = max(0, app.sla_budget_minutes - app.sla_used_minutes)
         app.due_at = calendar.add_working_minutes(now, remaining)

@@ -14,6 +14,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -22,6 +23,7 @@ from engine.persistence.tables import ApplicationRecord, TaskRecord, TimerRecord
 from engine.services.audit import record_event
 from engine.services.context import EngineContext
 from engine.services.progress import apply_outcome, load_spec, region_calendar
+from engine.unit_of_work import UnitOfWork
 
 log = logging.getLogger("permitflow.worker")
 
@@ -66,7 +68,7 @@ def _fire_due_timers(ctx: EngineContext, now: datetime, batch: int) -> int:
             return fired
 
 
-def _fire(ctx: EngineContext, uow, timer: TimerRecord, now: datetime) -> int:  # type: ignore[no-untyped-def]
+def _fire(ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime) -> int:
     app = uow.repos.applications.get(timer.application_id, for_update=True)
     if app is None or app.status != "running":
         timer.status = "cancelled"
@@ -89,7 +91,9 @@ def _fire(ctx: EngineContext, uow, timer: TimerRecord, now: datetime) -> int:  #
     return 1
 
 
-def _mark_breaches(ctx: EngineContext, now: datetime, batch: int, table, active, kind: str) -> int:  # type: ignore[no-untyped-def]
+def _mark_breaches(
+    ctx: EngineContext, now: datetime, batch: int, table: Any, active: Any, kind: str
+) -> int:
     with ctx.uow() as uow:
         assert uow.session is not None
         rows = uow.session.scalars(

@@ -33,7 +33,7 @@ class _EngineDateTime(datetime):
         )
 
 
-spiff_timer.datetime = _EngineDateTime  # type: ignore[misc]
+spiff_timer.datetime = _EngineDateTime
 
 
 @contextmanager

@@ -30,4 +30,4 @@ def _bounded_create_child(self: Any, my_task: Any, item: Any, key_or_index: Any 
     return _create_child(self, my_task, item, key_or_index)
 
 
-MultiInstanceTask.create_child = _bounded_create_child  # type: ignore[method-assign]
+MultiInstanceTask.create_child = _bounded_create_child
