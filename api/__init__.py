@@ -76,5 +76,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         catalog,
     ):
         api.register_blueprint(module.blp)
+    api.register_blueprint(process_models.services_blp)
     register_error_handlers(app)
     return app

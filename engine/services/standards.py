@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.domain.durations import parse_sla
 from engine.domain.errors import NotFoundError
-from engine.services.access import visible_model
+from engine.persistence.tables import ModelVersionRecord
+from engine.services.access import visible_model, visible_region
 from engine.services.context import EngineContext
 from engine.services.presenters import step_views
 
@@ -31,40 +31,46 @@ def service_standard(
         )
         if record is None:
             raise NotFoundError(f"version {version} of {key} not found in region {region}")
-        steps = step_views(record)
-        return {
-            "region": record.region_code,
-            "key": record.key,
-            "version": record.version,
-            "title": record.title,
-            "status": record.status,
-            "procedure": [
-                {
-                    "order": i + 1,
-                    "element_id": s.element_id,
-                    "name": s.name,
-                    "role": s.role,
-                    "sla": s.sla,
-                    "fee": s.fee,
-                }
-                for i, s in enumerate(steps)
-            ],
-            "totals": {
-                "fee": sum(s.fee for s in steps),
-                "legal_sla": record.process_sla,
-                "legal_sla_is_backstop": record.process_sla is None,
-                "step_sla_working_days": _sum_days(s.sla for s in steps),
-                "currency": "IDR",
-            },
-            "standard": record.standard or {},
-        }
+        return _standard(record)
 
 
-def _sum_days(slas: Any) -> int:
-    """Whole working days of the steps' day-based SLAs (hour-based ones excluded)."""
-    total = 0
-    for sla in slas:
-        if sla:
-            parsed = parse_sla(sla)
-            total += parsed.days if parsed.counts_days else 0
-    return total
+def region_services(ctx: EngineContext, region: str) -> list[dict[str, Any]]:
+    """Public: the current (newest published) service standard of every model of a region.
+
+    Raises: NotFoundError.
+    """
+    with ctx.uow() as uow:
+        visible_region(uow, None, region)
+        current = (uow.repos.models.newest_published(m.id) for m in uow.repos.models.list(region))
+        return [_standard(v) for v in current if v is not None]
+
+
+def _standard(record: ModelVersionRecord) -> dict[str, Any]:
+    """A version's procedure (from its BPMN), totals, and standard.json components."""
+    steps = step_views(record)
+    return {
+        "region": record.region_code,
+        "key": record.key,
+        "version": record.version,
+        "title": record.title,
+        "status": record.status,
+        "procedure": [
+            {
+                "order": i + 1,
+                "element_id": s.element_id,
+                "name": s.name,
+                "role": s.role,
+                "sla": s.sla,
+                "fee": s.fee,
+            }
+            for i, s in enumerate(steps)
+        ],
+        "totals": {
+            "fee": sum(s.fee for s in steps),
+            "legal_sla": record.process_sla,
+            "legal_sla_is_backstop": record.process_sla is None,
+            "currency": "IDR",
+        },
+        "standard": record.standard or {},
+    }
+

@@ -199,3 +199,12 @@ def test_openapi_document_describes_the_api(client: FlaskClient) -> None:
     ]:
         assert path in paths, path
     assert "bearerAuth" in spec["components"]["securitySchemes"]
+
+
+def test_a_regions_current_service_standards_are_public(client: FlaskClient, admin) -> None:
+    client.post("/api/v1/regions", json={"code": "3273", "name": "Kota Bandung"}, headers=admin)
+    upload(client, admin, tiny_bpmn(key="a", fee="5000"))
+    upload(client, admin, tiny_bpmn(key="a", fee="7000"))  # version 2 is current
+    services = client.get("/api/v1/regions/3273/services").json
+    assert [(s["key"], s["version"], s["totals"]["fee"]) for s in services] == [("a", 2, 14000)]
+    assert client.get("/api/v1/regions/0000/services").status_code == 404
