@@ -252,3 +252,7 @@ def models_retire(region: str, key: str, version: int) -> None:
 
     found = retire_version(engine_context(), SYSTEM, region, key, version)
     click.echo(f"{found.region}/{found.key}@{found.version} {found.status}")
+
+
+if __name__ == "__main__":
+    main()

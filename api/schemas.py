@@ -340,3 +340,8 @@ class CatalogPageSchema(Schema):
     since = fields.AwareDateTime()
     generated_at = fields.AwareDateTime()
     window_days = fields.Integer()
+
+
+class AssignSchema(Schema):
+    user_id = fields.Integer(required=True, strict=True)
+    reason = fields.String(validate=validate.Length(max=1000))

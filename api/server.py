@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from api import create_app
-from api.cli import engine_context
-from api.config import setting
-from api.worker_loop import start_background_worker
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -35,8 +34,20 @@ def run_server(host: str, port: int, *, workers: int, threads: int, with_worker:
         "accesslog": "-",
         "timeout": 60,
     }
-    if with_worker:
-        # One worker thread in the serving (arbiter) process; more workers can run as
-        # separate `permitflow worker` processes: they coordinate through the database.
-        start_background_worker(engine_context(), setting("WORKER_INTERVAL"))
-    _Gunicorn(options).run()
+    worker = _spawn_worker() if with_worker else None
+    try:
+        _Gunicorn(options).run()
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
+
+
+def _spawn_worker() -> subprocess.Popen[bytes]:
+    """`permitflow worker` as a child process beside the API.
+
+    A process, not a thread: gunicorn forks its workers from this process, and forking with
+    a running thread can leave locks held in the children. Workers coordinate through the
+    database only, so this one is simply the first of any number.
+    """
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker"])

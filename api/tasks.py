@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from api.auth import current_actor
 from api.schemas import (
     ApplicationSchema,
+    AssignSchema,
     TaskCompleteSchema,
     TaskDetailSchema,
     TaskListArgsSchema,
@@ -73,3 +74,14 @@ class Complete(MethodView):
     def post(self, body: dict[str, Any], task_id: uuid.UUID) -> Any:
         """Complete a task with form data (no prior claim needed)"""
         return tasks.complete_task(ctx(), current_actor(), task_id, body["data"])
+
+
+@blp.route("/<uuid:task_id>/assign")
+class Assign(MethodView):
+    @blp.arguments(AssignSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, body: dict[str, Any], task_id: uuid.UUID) -> Any:
+        """Hand a task to an officer holding its role (supervisor)"""
+        return tasks.assign_task(
+            ctx(), current_actor(), task_id, body["user_id"], body.get("reason")
+        )

@@ -1,4 +1,4 @@
-"""The worker loop, for `permitflow worker` and for `serve` (a thread beside the API)."""
+"""The worker loop of `permitflow worker` (which `permitflow serve` starts beside the API)."""
 
 from __future__ import annotations
 
@@ -23,11 +23,3 @@ def run_forever(ctx: EngineContext, interval: float, stop: threading.Event | Non
             log.exception("worker pass failed")
         stop.wait(interval)
 
-
-def start_background_worker(ctx: EngineContext, interval: float = 30.0) -> threading.Thread:
-    """Start the loop in a daemon thread (used by `permitflow serve`)."""
-    thread = threading.Thread(
-        target=run_forever, args=(ctx, interval), name="permitflow-worker", daemon=True
-    )
-    thread.start()
-    return thread

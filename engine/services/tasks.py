@@ -20,7 +20,7 @@ from engine.domain.errors import (
 from engine.domain.problems import Problem
 from engine.domain.views import ApplicationView, Page, TaskView
 from engine.persistence.tables import ApplicationRecord, ModelVersionRecord, TaskRecord
-from engine.services.access import visible_application, visible_task
+from engine.services.access import require_roles, visible_application, visible_task
 from engine.services.audit import record_event
 from engine.services.context import EngineContext
 from engine.services.payments import receipt_view
@@ -243,3 +243,49 @@ def _validate_form(
             f"the data does not satisfy the form {task.form}",
             [Problem(e.message, field=e.field or "/", element_id=task.element_id) for e in errors],
         )
+
+
+def assign_task(
+    ctx: EngineContext, actor: Actor, task_id: uuid.UUID, user_id: int, reason: str | None = None
+) -> TaskView:
+    """A supervisor (or admin) hands a ready task to an officer who holds its role.
+
+    Raises: PermissionDeniedError, NotFoundError, TaskNotReadyError, InvalidInputError.
+    """
+    require_roles(actor, ADMIN, SUPERVISOR, action="reassigning a task")
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        task = visible_task(uow, actor, task_id)
+        app = visible_application(uow, actor, task.application_id, for_update=True)
+        if task.state != "ready":
+            raise TaskNotReadyError(f"task {task_id} is {task.state}")
+        user = uow.repos.users.get(user_id)
+        assignee = user and Actor(user.id, user.name, user.region_code, frozenset(user.roles))
+        if assignee is None or not user.active or assignee.region_code != task.region_code:
+            raise InvalidInputError(
+                "no such officer in this region", [Problem("unknown", field="user_id")]
+            )
+        if not assignee.may_work_step(task.role, own_application=False):
+            raise InvalidInputError(
+                f"{assignee.name} does not hold the role {task.role!r}",
+                [Problem("lacks the step's role", field="user_id")],
+            )
+        before, task.claimed_by, task.claimed_at, app.updated_at = (
+            task.claimed_by,
+            user_id,
+            now,
+            now,
+        )
+        record_event(
+            uow,
+            actor=actor,
+            action="task.assigned",
+            subject=f"task:{task.id}",
+            at=now,
+            region_code=task.region_code,
+            application_id=app.id,
+            reason=reason,
+            data={"before": {"claimed_by": before}, "after": {"claimed_by": user_id}},
+        )
+        uow.commit()
+        return task_view(task, now, process_key=app.process_key)

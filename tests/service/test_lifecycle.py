@@ -208,3 +208,21 @@ def test_a_huge_multi_instance_count_fails_the_application_not_the_server(ctx: E
     assert small.status == "running" and len(small.tasks) == 3
     huge = applications.start_application(ctx, officer, "3273", "many", {}, {"count": 10**7})
     assert huge.status == "error" and "instances" in huge.error["message"]
+
+
+def test_a_supervisor_reassigns_a_task_to_an_officer_of_its_role(ctx: EngineContext, region: str) -> None:
+    upload(ctx, region, tiny_bpmn())
+    ani, _ = make_user(ctx, "front-office")
+    budi, _ = make_user(ctx, "front-office")
+    head, _ = make_user(ctx, "head-of-office")
+    supervisor, _ = make_user(ctx, "supervisor")
+    task = start(ctx, ani).tasks[0]
+    tasks.claim_task(ctx, ani, task.id)
+    with pytest.raises(errors.PermissionDeniedError):
+        tasks.assign_task(ctx, ani, task.id, budi.id)
+    with pytest.raises(errors.InvalidInputError):
+        tasks.assign_task(ctx, supervisor, task.id, head.id)  # lacks the role
+    assert tasks.assign_task(ctx, supervisor, task.id, budi.id, "Ani cuti").claimed_by == budi.id
+    with pytest.raises(errors.TaskClaimedError):
+        tasks.complete_task(ctx, ani, task.id, {})
+    assert tasks.complete_task(ctx, budi, task.id, {}).tasks[-1].element_id == "step_2"
