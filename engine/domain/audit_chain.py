@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -47,7 +47,8 @@ def hashed_fields(
     return {
         "chain": chain,
         "seq": seq,
-        "at": at.isoformat(timespec="microseconds"),
+        # In UTC, as stored: an event recorded at 10:00+07:00 reads back as 03:00+00:00.
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor": actor,
         "action": action,
         "subject": subject,

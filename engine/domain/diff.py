@@ -48,18 +48,18 @@ def ref_text(ref: dict[str, Any]) -> str:
 
 def diff_models(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Everything that differs from side `a` to side `b`, and b's lineage if it came from a."""
-    result = {
+    process = _changes(a, b, ("title", "process_sla"))
+    steps = _step_diff(a, b)
+    flows = _flow_diff(a.get("flows", []), b.get("flows", []))
+    return {
         "a": _summary(a),
         "b": _summary(b),
-        "process": _changes(a, b, ("title", "process_sla")),
-        "steps": _step_diff(a, b),
-        "flows": _flow_diff(a.get("flows", []), b.get("flows", [])),
+        "process": process,
+        "steps": steps,
+        "flows": flows,
         "lineage": _lineage(a, b),
+        "identical": not (process or any(steps.values()) or any(flows.values())),
     }
-    result["identical"] = not (
-        result["process"] or any(result["steps"].values()) or any(result["flows"].values())
-    )
-    return result
 
 
 def _summary(side: dict[str, Any]) -> dict[str, Any]:

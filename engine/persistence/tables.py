@@ -218,6 +218,7 @@ class TaskRecord(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), index=True)
     region_code: Mapped[str] = mapped_column(String(16))
+    process_key: Mapped[str] = mapped_column(String(64), default="")
     element_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(100))

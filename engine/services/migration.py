@@ -47,6 +47,7 @@ class _Versions:
     target_steps: dict[str, dict[str, Any]]
     source_forms: dict[str, Any]
     target_forms: dict[str, Any]
+    target_title: str
 
 
 def migrate_applications(
@@ -66,7 +67,8 @@ def migrate_applications(
     with ctx.uow() as uow:
         versions, ids = _read_versions(uow, actor, region, key, from_version, to_version)
     loaded = ctx.runtime.load_spec(versions.target_id, versions.target_spec)
-    migrated, refused = [], []
+    migrated: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
     for application_id in ids:
         entry = _migrate_one(ctx, actor, versions, loaded, application_id, dry_run)
         (refused if entry["reasons"] else migrated).append(entry)
@@ -92,7 +94,7 @@ def _versions(source: ModelVersionRecord, target: ModelVersionRecord) -> _Versio
     return _Versions(
         source.id, target.id, source.version, target.version, source.spec, target.spec,
         {s["element_id"]: s for s in source.steps}, {s["element_id"]: s for s in target.steps},
-        dict(source.forms), dict(target.forms),
+        dict(source.forms), dict(target.forms), target.title,
     )
 
 
@@ -105,15 +107,13 @@ def _migrate_one(
         app = uow.repos.applications.get(application_id, for_update=True)
         assert app is not None
         ready = [t for t in uow.repos.tasks.for_application(app.id) if t.state == "ready"]
+        reasons = [f"no longer running on version {versions.source_number}"]
+        if app.status == "running" and app.model_version_id == versions.source_id:
+            reasons = migration_problems(app.state, versions.source_spec, versions.target_spec)
+            reasons += [r for t in ready for r in _step_problems(t.element_id, versions)]
         entry = {"application_id": app.id, "tracking_code": app.tracking_code,
-                 "current_steps": [t.element_id for t in ready], "reasons": []}
-        if app.status != "running" or app.model_version_id != versions.source_id:
-            entry["reasons"] = [f"no longer running on version {versions.source_number}"]
-            return entry
-        entry["reasons"] = migration_problems(app.state, versions.source_spec,
-                                              versions.target_spec)
-        entry["reasons"] += [r for t in ready for r in _step_problems(t.element_id, versions)]
-        if entry["reasons"] or dry_run:
+                 "current_steps": [t.element_id for t in ready], "reasons": reasons}
+        if reasons or dry_run:
             return entry
         _move(uow, actor, app, versions, loaded, now)
         uow.commit()
@@ -143,7 +143,7 @@ def _move(
     """Restore onto the target and save; task rows, due times and fee items stay as they are."""
     app.state = migrate_state(app.state, loaded)
     app.model_version_id, app.version = versions.target_id, versions.target_number
-    app.updated_at = now
+    app.title, app.updated_at = versions.target_title, now
     record_event(
         uow, actor=actor, action="application.migrated", subject=f"application:{app.id}",
         at=now, region_code=app.region_code, application_id=app.id,

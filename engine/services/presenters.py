@@ -53,6 +53,7 @@ def task_view(
         completed_at=task.completed_at,
         completed_by=task.completed_by,
         region=task.region_code,
+        process_key=task.process_key,
         **extra,  # type: ignore[arg-type]
     )
 
@@ -93,7 +94,7 @@ def application_view(
         completed_at=app.completed_at,
         applicant=app.applicant,
         error=app.error,
-        tasks=[task_view(t, now, process_key=app.process_key) for t in tasks],
+        tasks=[task_view(t, now) for t in tasks],
         history=[event_view(e) for e in events],
         due_at=app.due_at,
         overdue=bool(app.breached_at)

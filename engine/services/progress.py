@@ -126,6 +126,7 @@ def _new_task(
         id=task_id,
         application_id=app.id,
         region_code=app.region_code,
+        process_key=app.process_key,
         element_id=element_id,
         name=declared.get("name") or name or element_id,
         role=declared.get("role", "unassigned"),

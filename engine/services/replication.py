@@ -45,7 +45,7 @@ def replicate_model(
     """Copy `source` ({region, key, version}, a published version of any region) into
     `region` as the next version of `key`, with `overrides` applied:
     `{steps: {<task id>: {sla, fee, role}}, roles: {<source role>: <target role>},
-    process: {sla, title}}`.
+    process: {sla, title}}`. A step's `role` names a role of the copy, after the mapping.
 
     Lineage: `{source, origin, source_sha256, by, at, overrides}` where `overrides` is
     exactly what was given and `origin` is the first ancestor (the source itself unless

@@ -81,7 +81,6 @@ def get_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
             task,
             ctx.clock(),
             region_calendar(uow, task.region_code),
-            process_key=app.process_key,
             form_schema=schema,
             data=task.data,
             fee_item=receipt_view(item, None) if item is not None else None,
@@ -110,7 +109,7 @@ def claim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView
                 data={"element_id": task.element_id},
             )
         uow.commit()
-        return task_view(task, now, process_key=app.process_key)
+        return task_view(task, now)
 
 
 def unclaim_task(
@@ -143,7 +142,7 @@ def unclaim_task(
                 data={"before": {"claimed_by": before}, "after": {"claimed_by": None}},
             )
         uow.commit()
-        return task_view(task, now, process_key=app.process_key)
+        return task_view(task, now)
 
 
 def complete_task(
@@ -288,4 +287,4 @@ def assign_task(
             data={"before": {"claimed_by": before}, "after": {"claimed_by": user_id}},
         )
         uow.commit()
-        return task_view(task, now, process_key=app.process_key)
+        return task_view(task, now)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 09:19:04.647861
+Create Date: 2026-11-28 09:38:24.498997
 """
 
 from alembic import op
@@ -176,6 +176,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('application_id', sa.Uuid(), nullable=False),
     sa.Column('region_code', sa.String(length=16), nullable=False),
+    sa.Column('process_key', sa.String(length=64), nullable=False),
     sa.Column('element_id', sa.String(length=200), nullable=False),
     sa.Column('name', sa.String(length=300), nullable=False),
     sa.Column('role', sa.String(length=100), nullable=False),

@@ -198,3 +198,32 @@ def test_migration_is_for_admins_and_analysts_onto_published_versions(
     versions.retire_version(ctx, SYSTEM, "3273", "tiny", 2)
     with pytest.raises(errors.ModelNotPublishedError):
         migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 2)
+
+
+def test_an_application_in_parallel_steps_moves_when_the_change_lies_ahead(
+    ctx: EngineContext,
+) -> None:
+    models.import_directory(ctx, SYSTEM, ROOT / "process_models")
+    officer, _ = make_user(ctx, "front-office")
+    reviewer, _ = make_user(ctx, "technical-team")
+    app = applications.start_application(ctx, officer, "3273", "pbg", {}, {})
+    steps = {s["task"]: s for s in load_scenario(PBG / "scenarios" / "happy_path.json")["steps"]}
+    for name in ("register_application", "check_completeness"):
+        ready = {t.element_id: t for t in applications.get_application(ctx, officer, app.id).tasks}
+        tasks.complete_task(ctx, officer, ready[name].id, steps[name]["data"])
+    v1 = models.get_version(ctx, SYSTEM, "3273", "pbg", 1)
+    forms = {name: json.dumps(schema).encode() for name, schema in v1.forms.items()}
+    v2 = (PBG / "model.bpmn").read_bytes().replace(b'value="2700000"', b'value="3000000"')
+    upload(ctx, "3273", v2.replace(b'name="Persetujuan Bangunan Gedung (PBG)"',
+                                   b'name="Persetujuan Bangunan Gedung"'), forms)
+    (moved,) = migration.migrate_applications(ctx, SYSTEM, "3273", "pbg", 1, 2)["migrated"]
+    assert sorted(moved["current_steps"]) == ["architecture_review", "structural_review"]
+    for name in ("architecture_review", "structural_review", "approve_technical_standard",
+                 "issue_skrd"):
+        actor = reviewer if name.endswith("review") else SYSTEM
+        ready = {t.element_id: t for t in applications.get_application(ctx, SYSTEM, app.id).tasks
+                 if t.state == "ready"}
+        view = tasks.complete_task(ctx, actor, ready[name].id, steps[name]["data"])
+    assert (view.version, view.title) == (2, "Persetujuan Bangunan Gedung")
+    (payment,) = [t for t in view.tasks if t.state == "ready"]
+    assert (payment.element_id, payment.fee) == ("pay_retribution", 3000000)
