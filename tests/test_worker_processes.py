@@ -65,12 +65,14 @@ def two_workers(db_url: str, now: str) -> list[tuple[int, int, int]]:
     return reports
 
 
-def events(ctx: EngineContext, action: str) -> Counter[str]:
-    """How often each subject has an event `action`."""
+def events(ctx: EngineContext, action: str) -> Counter[tuple[str, str]]:
+    """How often each (application, subject) has an event `action`."""
     with ctx.uow() as uow:
-        rows = uow.session.execute(select(EventRecord.subject, func.count()).where(
-            EventRecord.action == action).group_by(EventRecord.subject)).all()
-    return Counter({subject: n for subject, n in rows})
+        rows = uow.session.execute(
+            select(EventRecord.application_id, EventRecord.subject, func.count())
+            .where(EventRecord.action == action)
+            .group_by(EventRecord.application_id, EventRecord.subject)).all()
+    return Counter({(str(app_id), subject): n for app_id, subject, n in rows})
 
 
 def test_two_worker_processes_fire_each_timer_and_record_each_breach_once(

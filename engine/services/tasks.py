@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -96,18 +97,7 @@ def claim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView
     with ctx.uow() as uow:
         task, app = _workable(uow, actor, task_id)
         if task.claimed_by != actor.id:
-            task.claimed_by, task.claimed_at = actor.id, now
-            app.updated_at = now  # bumps the row version: a concurrent claim fails
-            record_event(
-                uow,
-                actor=actor,
-                action="task.claimed",
-                subject=f"task:{task.id}",
-                at=now,
-                region_code=task.region_code,
-                application_id=app.id,
-                data={"element_id": task.element_id},
-            )
+            _set_claim(uow, actor, task, app, actor.id, now, "task.claimed")
         uow.commit()
         return task_view(task, now)
 
@@ -128,19 +118,7 @@ def unclaim_task(
         if task.claimed_by not in (None, actor.id) and not actor.has_any(ADMIN, SUPERVISOR):
             raise PermissionDeniedError("only the holder or a supervisor may release this claim")
         if task.claimed_by is not None:
-            before = task.claimed_by
-            task.claimed_by, task.claimed_at, app.updated_at = None, None, now
-            record_event(
-                uow,
-                actor=actor,
-                action="task.unclaimed",
-                subject=f"task:{task.id}",
-                at=now,
-                region_code=task.region_code,
-                application_id=app.id,
-                reason=reason,
-                data={"before": {"claimed_by": before}, "after": {"claimed_by": None}},
-            )
+            _set_claim(uow, actor, task, app, None, now, "task.unclaimed", reason)
         uow.commit()
         return task_view(task, now)
 
@@ -269,22 +247,37 @@ def assign_task(
                 f"{assignee.name} does not hold the role {task.role!r}",
                 [Problem("lacks the step's role", field="user_id")],
             )
-        before, task.claimed_by, task.claimed_at, app.updated_at = (
-            task.claimed_by,
-            user_id,
-            now,
-            now,
-        )
-        record_event(
-            uow,
-            actor=actor,
-            action="task.assigned",
-            subject=f"task:{task.id}",
-            at=now,
-            region_code=task.region_code,
-            application_id=app.id,
-            reason=reason,
-            data={"before": {"claimed_by": before}, "after": {"claimed_by": user_id}},
-        )
+        _set_claim(uow, actor, task, app, user_id, now, "task.assigned", reason)
         uow.commit()
         return task_view(task, now)
+
+
+def _set_claim(
+    uow: UnitOfWork,
+    actor: Actor,
+    task: TaskRecord,
+    app: ApplicationRecord,
+    holder: int | None,
+    now: datetime,
+    action: str,
+    reason: str | None = None,
+) -> None:
+    """Change who holds a task, audited with the holder before and after."""
+    before = task.claimed_by
+    task.claimed_by, task.claimed_at = holder, (now if holder is not None else None)
+    app.updated_at = now  # bumps the application's row version: a concurrent change fails
+    record_event(
+        uow,
+        actor=actor,
+        action=action,
+        subject=f"task:{task.id}",
+        at=now,
+        region_code=task.region_code,
+        application_id=app.id,
+        reason=reason,
+        data={
+            "element_id": task.element_id,
+            "before": {"claimed_by": before},
+            "after": {"claimed_by": holder},
+        },
+    )
