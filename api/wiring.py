@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import partial
 
 from flask import Flask, current_app
 
+from engine.domain.calendar_holidays import national_days_off
 from engine.persistence.database import make_engine, make_session_factory
 from engine.services.context import EngineContext
 from engine.workflow.runtime import WorkflowRuntime
@@ -28,13 +30,21 @@ def build_context(
 
 
 def init_engine(app: Flask) -> None:
-    """Wire the engine into `app` from its configuration."""
+    """Wire the engine into `app` from its configuration (and warm the holiday tables)."""
     app.extensions["permitflow"] = build_context(
         app.config["DATABASE_URL"],
         cpu_seconds=float(app.config["SCRIPT_CPU_SECONDS"]),
         max_iterations=int(app.config["SCRIPT_MAX_ITERATIONS"]),
         cache_size=int(app.config["SPEC_CACHE_SIZE"]),
     )
+    warm_holidays()
+
+
+def warm_holidays() -> None:
+    """Build this year's and next year's holiday tables now, not on the first request."""
+    year = datetime.now(UTC).year
+    for y in (year, year + 1):
+        national_days_off(y)
 
 
 def ctx() -> EngineContext:

@@ -57,8 +57,8 @@ _APP_COLUMNS = ("id", "region_code", "model_version_id", "process_key", "version
                 "status", "tracking_code", "applicant", "state", "created_at", "updated_at",
                 "process_sla", "sla_backstop", "sla_budget_minutes", "sla_used_minutes",
                 "sla_running_since", "due_at", "row_version")
-_TASK_COLUMNS = ("id", "application_id", "region_code", "element_id", "name", "role", "state",
-                 "ready_at", "sla", "fee", "clock_started_at", "due_at")
+_TASK_COLUMNS = ("id", "application_id", "region_code", "process_key", "element_id", "name",
+                 "role", "state", "ready_at", "sla", "fee", "clock_started_at", "due_at")
 _UUIDS = {"id", "application_id"}
 _Chunk = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
 _TIMES = {"created_at", "updated_at", "sla_running_since", "due_at", "ready_at",
@@ -150,7 +150,7 @@ class BulkData:
             ready = self._stamp(self.now - timedelta(days=4, minutes=rng.randrange(1, 1440)))
         else:
             due_at, ready = rng.choice(self._future), rng.choice(self._past)
-        return (f"{rng.getrandbits(128):032x}", app_id, region, role[2], role[3], role[0],
+        return (f"{rng.getrandbits(128):032x}", app_id, region, "pbg", role[2], role[3], role[0],
                 "ready", ready, role[4], 0, ready, due_at)
 
     # -- PostgreSQL ----------------------------------------------------------------------------
@@ -164,8 +164,8 @@ class BulkData:
                 cursor.execute("set session_replication_role = replica")  # no FK triggers
                 dropped = _drop_secondary_indexes(cursor, ("applications", "tasks"))
                 for apps, tasks in chunks:
-                    _copy_rows(cursor, "applications", _APP_COLUMNS, apps)
-                    _copy_rows(cursor, "tasks", _TASK_COLUMNS, tasks)
+                    _copy_rows(cursor, ApplicationRecord, _APP_COLUMNS, apps)
+                    _copy_rows(cursor, TaskRecord, _TASK_COLUMNS, tasks)
                 for statement in dropped:
                     cursor.execute(statement)
                 cursor.execute("set session_replication_role = origin")
@@ -203,11 +203,32 @@ def _drop_secondary_indexes(cursor: Any, tables: tuple[str, ...]) -> list[str]:
     return [definition for _, definition in found]
 
 
-def _copy_rows(cursor: Any, table: str, columns: tuple[str, ...],
+def _copy_rows(cursor: Any, record: Any, columns: tuple[str, ...],
                rows: list[tuple[Any, ...]]) -> None:
-    statement = f"copy {table} ({', '.join(columns)}) from stdin"
+    names, suffix = _completed_columns(record.__table__, columns)
+    statement = f"copy {record.__tablename__} ({', '.join(names)}) from stdin"
     with cursor.copy(statement) as copy:
-        copy.write("".join("\t".join(map(str, row)) + "\n" for row in rows))
+        copy.write("".join("\t".join(map(str, row)) + suffix + "\n" for row in rows))
+
+
+def _completed_columns(table: Any, known: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """The generated columns plus every other NOT NULL column without a server default,
+    filled with its Python-side default (what the ORM would write), as a COPY suffix.
+
+    Raises: RuntimeError naming a NOT NULL column this loader cannot fill (the schema
+    grew one without a default: teach `_generate` about it).
+    """
+    extra, values = [], []
+    for column in table.columns:
+        if column.name in known or column.nullable or column.server_default is not None:
+            continue
+        default = column.default
+        if default is None or not getattr(default, "is_scalar", False):
+            raise RuntimeError(f"bench/bulk.py cannot fill {table.name}.{column.name} "
+                               "(NOT NULL, no default): add it to the generated columns")
+        extra.append(column.name)
+        values.append(str(default.arg))
+    return known + tuple(extra), "".join("\t" + value for value in values)
 
 
 def _chunks(rows: list[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:

@@ -12,6 +12,7 @@ class Sizes:
     """Repetitions and data volumes of one run."""
 
     step_instances: int  # instances walked per path (raw, adapter, service, HTTP) and model
+    step_warmup: int  # untimed instances first (spec cache, SQL compile cache, form schemas)
     throughput_seconds: float  # one measurement window
     throughput_repeats: int
     throughput_clients: tuple[int, ...]
@@ -28,6 +29,7 @@ class Sizes:
 
 FULL = Sizes(
     step_instances=25,
+    step_warmup=1,
     throughput_seconds=8.0,
     throughput_repeats=3,
     throughput_clients=(1, 4),
@@ -44,9 +46,10 @@ FULL = Sizes(
 
 SMOKE = Sizes(
     step_instances=1,
+    step_warmup=0,
     throughput_seconds=0.0,  # one lifecycle per client
     throughput_repeats=1,
-    throughput_clients=(1, 2),
+    throughput_clients=(1,),
     server_workers=1,
     server_threads=2,
     inbox_levels=(300,),

@@ -34,10 +34,8 @@ def _command() -> list[str]:
 class Server:
     """The API under gunicorn, without the background SLA worker (it would add noise)."""
 
-    def __init__(self, database_url: str, workers: int, threads: int, log: Path,
-                 log_level: str = "WARNING") -> None:
+    def __init__(self, database_url: str, workers: int, threads: int, log: Path) -> None:
         self.url, self.workers, self.threads, self.log = database_url, workers, threads, log
-        self.log_level = log_level
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -52,8 +50,7 @@ class Server:
         Raises: RuntimeError when the server exits or does not answer in time.
         """
         self.port = free_port()
-        env = dict(os.environ, PERMITFLOW_DATABASE_URL=self.url,
-                   PERMITFLOW_LOG_LEVEL=self.log_level)
+        env = dict(os.environ, PERMITFLOW_DATABASE_URL=self.url)
         command = [*_command(), "serve", "--host", HOST, "--port", str(self.port),
                    "--workers", str(self.workers), "--threads", str(self.threads), "--no-worker"]
         with self.log.open("ab") as log:

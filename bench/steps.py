@@ -42,8 +42,9 @@ class PerStep:
         self._specs = {s.key: compile_model(read_package_dir(s.bpmn.parent)).spec
                        for s in scenarios}
 
-    def measure(self, world: World, http: Transport, db: str, instances: int) -> None:
-        """Walk `instances` applications per model and path on database `db`."""
+    def measure(self, world: World, http: Transport, db: str, instances: int,
+                warmup: int = 1) -> None:
+        """Walk `warmup` untimed, then `instances` timed applications per model and path."""
         self.databases.append(db)
         runtime = world.ctx.runtime
         for scenario in self.scenarios:
@@ -51,7 +52,8 @@ class PerStep:
             watches = (samples.service.setdefault(db, Stopwatch()),
                        samples.http.setdefault(db, Stopwatch()))
             loaded = runtime.load_spec(("bench", scenario.key), self._specs[scenario.key])
-            self._instance(world, http, runtime, loaded, scenario, _Samples(), (None, None))
+            for _ in range(warmup):
+                self._instance(world, http, runtime, loaded, scenario, _Samples(), (None, None))
             for _ in range(instances):
                 self._instance(world, http, runtime, loaded, scenario, samples, watches)
 

@@ -42,6 +42,11 @@ class UnitOfWork:
         finally:
             self.session.close()
             self.session = None
+        if isinstance(exc, StaleDataError):  # an autoflush met a concurrent change
+            raise ConcurrentUpdateError(
+                "the application was changed by another request at the same time; "
+                "nothing was written, reload and try again"
+            ) from exc
 
     def commit(self) -> None:
         """Commit the use case's changes as one transaction.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -30,7 +30,7 @@ SHIPPED = ROOT / "process_models"
 
 
 @pytest.fixture
-def run(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:
+def run(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Result]]:
     """`run("regions", "add", ...)` -> click Result, against `db_url`."""
     monkeypatch.setenv("PERMITFLOW_DATABASE_URL", db_url)
     built: list[EngineContext] = []
@@ -181,6 +181,8 @@ def test_worker_once_at_a_given_time_fires_timers_and_records_breaches_once(
         "timers fired: 0, steps breached: 2, applications breached: 3"]
     assert ok(run("worker", "--now", "2026-04-03T10:00:00+07:00")) == [
         "timers fired: 0, steps breached: 0, applications breached: 0"]
+    # Events recorded at +07:00 times verify after reading back in UTC.
+    assert ok(run("audit", "verify")) == ["audit chains intact"]
     for bad in ("yesterday", "2026-03-02T10:00:00"):
         result = run("worker", "--now", bad)
         assert result.exit_code == 2 and "Invalid value" in result.output, result.output

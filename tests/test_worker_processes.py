@@ -33,7 +33,6 @@ from tests.factories import ROOT, TIMER_BPMN, Clock, make_region, make_user, tin
 
 WIB = timezone(timedelta(hours=7))
 MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=WIB)  # escalation timers (PT4H) due 14:00
-PERMITFLOW = str(Path(sys.executable).parent / "permitflow")
 TIMED_APPS = 20
 SLOW_APPS = 5
 REPORT = re.compile(r"timers fired: (\d+), steps breached: (\d+), applications breached: (\d+)")
@@ -50,18 +49,55 @@ def env_for(db_url: str) -> dict[str, str]:
     return {**os.environ, "PERMITFLOW_DATABASE_URL": db_url}
 
 
-def two_workers(db_url: str, now: str) -> list[tuple[int, int, int]]:
-    """Start two worker processes at once; each one's (timers, steps, applications)."""
-    procs = [subprocess.Popen([PERMITFLOW, "worker", "--now", now], cwd=ROOT, env=env_for(db_url),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
-    reports = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=180)
-        assert proc.returncode == 0, err
-        match = REPORT.fullmatch(out.strip())
-        assert match, out
-        reports.append(tuple(int(g) for g in match.groups()))
+def wait_for(predicate, what: str, seconds: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+# `permitflow worker ...` as the console script runs it (api.cli.main), held after its imports
+# until the test opens a gate, so both passes really overlap instead of one process doing
+# everything while the other is still importing.
+GATED_WORKER = """
+import sys, time
+from pathlib import Path
+from api.cli import main
+
+ready, gate = Path(sys.argv[1]), Path(sys.argv[2])
+ready.touch()
+while not gate.exists():
+    time.sleep(0.005)
+main(sys.argv[3:], prog_name="permitflow")
+"""
+
+
+def two_workers(db_url: str, now: str, tmp_path: Path) -> list[tuple[int, int, int]]:
+    """Two `permitflow worker --now` processes released at once; each one's
+    (timers fired, steps breached, applications breached)."""
+    gate = tmp_path / f"gate-{now}"
+    readies = [tmp_path / f"ready-{now}-{i}" for i in range(2)]
+    procs = [subprocess.Popen([sys.executable, "-c", GATED_WORKER, str(ready), str(gate),
+                               "worker", "--now", now],
+                              cwd=ROOT, env=env_for(db_url), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for ready in readies]
+    try:
+        wait_for(lambda: all(r.exists() for r in readies) or any(p.poll() is not None for p in procs),
+                 "both workers to start")
+        gate.touch()
+        reports = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=180)
+            assert proc.returncode == 0, err
+            match = REPORT.fullmatch(out.strip())
+            assert match, (out, err)
+            reports.append(tuple(int(g) for g in match.groups()))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     return reports
 
 
@@ -76,7 +112,7 @@ def events(ctx: EngineContext, action: str) -> Counter[tuple[str, str]]:
 
 
 def test_two_worker_processes_fire_each_timer_and_record_each_breach_once(
-    ctx: EngineContext, db_url: str
+    ctx: EngineContext, db_url: str, tmp_path: Path
 ) -> None:
     make_region(ctx, "3273")
     upload(ctx, "3273", TIMER_BPMN)
@@ -92,7 +128,7 @@ def test_two_worker_processes_fire_each_timer_and_record_each_breach_once(
 
     # Monday 15:00: every timer is due, no review step is late yet (due Tue 09:30), so the
     # outcome does not depend on how the two workers interleave.
-    reports = two_workers(db_url, "2026-03-02T15:00:00+07:00")
+    reports = two_workers(db_url, "2026-03-02T15:00:00+07:00", tmp_path)
     assert [sum(r[i] for r in reports) for i in range(3)] == [TIMED_APPS, SLOW_APPS, SLOW_APPS]
     fired = events(ctx, "timer.fired")
     assert sum(fired.values()) == TIMED_APPS and set(fired.values()) == {1}
@@ -109,9 +145,10 @@ def test_two_worker_processes_fire_each_timer_and_record_each_breach_once(
     breached = events(ctx, "sla.breached")
     assert sum(breached.values()) == 2 * SLOW_APPS and set(breached.values()) == {1}
 
-    assert two_workers(db_url, "2026-03-02T15:00:00+07:00") == [(0, 0, 0), (0, 0, 0)]
+    again = run_pass(ctx, datetime(2026, 3, 2, 15, 0, tzinfo=WIB))
+    assert (again.timers_fired, again.steps_breached, again.applications_breached) == (0, 0, 0)
     # A month on: every escalated step and every escalation application is late, once each.
-    reports = two_workers(db_url, "2026-04-02T10:00:00+07:00")
+    reports = two_workers(db_url, "2026-04-02T10:00:00+07:00", tmp_path)
     assert [sum(r[i] for r in reports) for i in range(3)] == [0, TIMED_APPS, TIMED_APPS]
     breached = events(ctx, "sla.breached")
     assert sum(breached.values()) == 2 * SLOW_APPS + 2 * TIMED_APPS and set(breached.values()) == {1}
@@ -151,13 +188,6 @@ worker.run_pass(build_context(os.environ["PERMITFLOW_DATABASE_URL"]), now)
 """
 
 
-def wait_for(predicate, what: str, seconds: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_a_worker_killed_mid_transaction_loses_nothing(
     ctx: EngineContext, db_url: str, tmp_path: Path
 ) -> None:
@@ -173,7 +203,7 @@ def test_a_worker_killed_mid_transaction_loses_nothing(
                             cwd=ROOT, env=env_for(db_url), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: marker.exists() and marker.read_text() or proc.poll() is not None,
+        wait_for(lambda: (marker.exists() and marker.read_text()) or proc.poll() is not None,
                  "the worker to stall")
         assert proc.poll() is None, proc.communicate()
         stalled = json.loads(marker.read_text())

@@ -89,7 +89,17 @@ class ModelRepository(_Repository):
         return self.session.scalars(query).first()
 
     def version_by_id(self, version_id: int) -> ModelVersionRecord | None:
-        return self.session.get(ModelVersionRecord, version_id)
+        """A version without its BPMN and spec loaded (read on access: a spec-cache miss)."""
+        query = (
+            select(ModelVersionRecord)
+            .where(ModelVersionRecord.id == version_id)
+            .options(
+                defer(ModelVersionRecord.spec),
+                defer(ModelVersionRecord.bpmn),
+                defer(ModelVersionRecord.standard),
+            )
+        )
+        return self.session.scalars(query).first()
 
     def versions(self, model_id: int) -> Sequence[ModelVersionRecord]:
         query = (
@@ -160,6 +170,16 @@ class ApplicationRepository(_Repository):
 class TaskRepository(_Repository):
     def get(self, task_id: uuid.UUID) -> TaskRecord | None:
         return self.session.get(TaskRecord, task_id)
+
+    def application_locked(self, task_id: uuid.UUID) -> ApplicationRecord | None:
+        """The task's application, its row locked until commit (one statement)."""
+        query = (
+            select(ApplicationRecord)
+            .join(TaskRecord, TaskRecord.application_id == ApplicationRecord.id)
+            .where(TaskRecord.id == task_id)
+            .with_for_update(of=ApplicationRecord)
+        )
+        return self.session.scalars(query).first()
 
     def for_application(self, application_id: uuid.UUID) -> Sequence[TaskRecord]:
         query = (

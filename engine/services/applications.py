@@ -92,8 +92,9 @@ def start_application(
         calendar = region_calendar(uow, region)
         start_process_clock(app, version, calendar, now)
         apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
+        view = application_view(app, uow.repos.tasks.for_application(app.id), now)
         uow.commit()
-        return application_view(app, uow.repos.tasks.for_application(app.id), now)
+        return view
 
 
 def _check_start_input(applicant: Any, data: Any) -> None:

@@ -12,7 +12,12 @@ from engine.domain.calendar import CalendarOverride, CalendarSettings, WorkingCa
 from engine.domain.durations import parse_sla
 from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
-from engine.persistence.tables import CalendarOverrideRecord, RegionRecord, TaskRecord
+from engine.persistence.tables import (
+    ApplicationRecord,
+    CalendarOverrideRecord,
+    RegionRecord,
+    TaskRecord,
+)
 from engine.services.access import require_roles, visible_region
 from engine.services.audit import record_event
 from engine.services.context import EngineContext
@@ -186,6 +191,25 @@ def _recompute_due(uow: UnitOfWork, calendar: WorkingCalendar, region: str, sinc
     for task in tasks:
         if task.sla:
             task.due_at = calendar.due(task.ready_at, task.sla)
+    # The process SLA runs on the same calendar (DESIGN §3): what is left of its budget of
+    # working minutes is laid out again from where the running clock last (re)started.
+    running = uow.session.scalars(
+        select(ApplicationRecord).where(
+            ApplicationRecord.region_code == region,
+            ApplicationRecord.status == "running",
+            ApplicationRecord.due_at >= start,
+            ApplicationRecord.breached_at.is_(None),
+            ApplicationRecord.sla_running_since.is_not(None),
+        )
+    )
+    for app in running:
+        resumed = app.sla_running_since
+        assert resumed is not None  # selected so
+        if app.process_sla and not app.sla_used_minutes and resumed == app.created_at:
+            app.due_at = calendar.due(app.created_at, app.process_sla)  # never paused: exact
+        else:
+            left = max(0, app.sla_budget_minutes - app.sla_used_minutes)
+            app.due_at = calendar.add_working_minutes(resumed, left)
 
 
 def due_time(ctx: EngineContext, region: str, start: datetime, sla: str) -> dict[str, Any]:

@@ -79,7 +79,8 @@ def apply_outcome(
     app.updated_at = now
     rows = {t.id: t for t in uow.repos.tasks.for_application(app.id)}
     created = _sync_tasks(uow, app, version, outcome, rows, now, calendar)
-    _sync_timers(uow, app, outcome, actor, now)
+    if version.timers or outcome.timers:  # most procedures have none: skip the query
+        _sync_timers(uow, app, outcome, actor, now)
     _update_status(uow, app, outcome, actor=actor, now=now, calendar=calendar)
     ready = [t for t in [*rows.values(), *created] if t.state == "ready"]
     _update_process_clock(app, ready, now, calendar)

@@ -14,6 +14,7 @@ from engine.domain.errors import (
     FeeUnpaidError,
     FormInvalidError,
     InvalidInputError,
+    NotFoundError,
     PermissionDeniedError,
     TaskClaimedError,
     TaskNotReadyError,
@@ -162,17 +163,20 @@ def complete_task(
             now=now,
             calendar=region_calendar(uow, app.region_code),
         )
+        view = application_view(app, uow.repos.tasks.for_application(app.id), now)
         uow.commit()
-        return application_view(app, uow.repos.tasks.for_application(app.id), now)
+        return view
 
 
 def _workable(
     uow: UnitOfWork, actor: Actor, task_id: uuid.UUID
 ) -> tuple[TaskRecord, ApplicationRecord]:
-    task = visible_task(uow, actor, task_id)
-    # Lock the application first: concurrent actions on it queue here (PostgreSQL).
-    app = visible_application(uow, actor, task.application_id, for_update=True)
-    uow.session.refresh(task)  # type: ignore[union-attr]  # re-read after the lock
+    # Lock the application first, then read the task: concurrent actions on one
+    # application queue on that lock and each sees what the one before it committed.
+    app = uow.repos.tasks.application_locked(task_id)
+    task = uow.repos.tasks.get(task_id) if app is not None else None
+    if app is None or task is None or not _sees(actor, app):
+        raise NotFoundError(f"task {task_id} not found")
     if not actor.may_work_step(task.role, own_application=app.created_by == actor.id):
         raise PermissionDeniedError(f"this step belongs to the role {task.role!r}")
     if task.state != "ready":
@@ -184,8 +188,16 @@ def _workable(
     return task, app
 
 
+def _sees(actor: Actor, app: ApplicationRecord) -> bool:
+    return actor.sees_region(app.region_code) and not (
+        actor.applicant_only and app.created_by != actor.id
+    )
+
+
 def _ensure_paid(uow: UnitOfWork, task: TaskRecord) -> None:
     """Raises: FeeUnpaidError while the step's fee item is open (DESIGN §4)."""
+    if task.fee <= 0:
+        return
     item = uow.repos.fees.for_task(task.id)
     if item is not None and item.status == "open":
         raise FeeUnpaidError(

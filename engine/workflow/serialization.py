@@ -83,7 +83,7 @@ class WorkflowCodec:
         subprocess_specs: dict[str, BpmnProcessSpec],
     ) -> BpmnWorkflow:
         """Rebuild a workflow from its saved state and its version's spec."""
-        dct = json.loads(json.dumps(data), cls=self._serializer.json_decoder_cls)
+        dct = self._working_copy(data)
         _unorder_tasks(dct)
         self._serializer.migrate(dct)
         dct.pop("spec_name", None)
@@ -91,6 +91,20 @@ class WorkflowCodec:
         dct["subprocess_specs"] = dict(subprocess_specs)
         workflow: BpmnWorkflow = self._serializer.from_dict(dct)
         return workflow
+
+    def _working_copy(self, data: dict[str, Any]) -> dict[str, Any]:
+        """What restoring may change, copied: the caller's state stays as it was.
+
+        SpiffWorkflow's restore pops keys of the top-level and sub-process dicts and builds
+        new containers for task data, so copying those two levels is enough for a state in
+        the current format; an older one goes through a full copy before migration.
+        """
+        if data.get(self._serializer.VERSION_KEY) != self._serializer.VERSION:
+            copied: dict[str, Any] = json.loads(json.dumps(data))
+            return copied
+        dct = dict(data)
+        dct["subprocesses"] = {k: dict(v) for k, v in data.get("subprocesses", {}).items()}
+        return dct
 
 
 # SpiffWorkflow restores tasks in the order of the `tasks` mapping and stores each task's

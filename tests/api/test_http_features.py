@@ -6,6 +6,7 @@ calendars and the SLA report, each through the Flask test client as a client wou
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import uuid
@@ -384,7 +385,7 @@ def test_the_audit_log_is_hash_chained_and_ordered(
         "application.started", "payment.recorded", "task.claimed", "task.completed"]
     seqs = [e["seq"] for e in events]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
-    for earlier, later in zip(events, events[1:], strict=False):
+    for earlier, later in itertools.pairwise(events):
         assert re.fullmatch(r"[0-9a-f]{64}", later["hash"]) and later["hash"] != earlier["hash"]
         if later["seq"] == earlier["seq"] + 1:
             assert later["prev_hash"] == earlier["hash"]

@@ -46,7 +46,7 @@ def race(attempt: Callable[[int], Any], threads: int = THREADS) -> list[Outcome]
         barrier.wait()
         try:
             outcomes[i].value = attempt(i)
-        except BaseException as exc:  # noqa: BLE001 - every outcome is inspected below
+        except BaseException as exc:  # every outcome is inspected below
             outcomes[i].error, outcomes[i].trace = exc, traceback.format_exc()
 
     pool = [threading.Thread(target=run, args=(i,), name=f"racer-{i}") for i in range(threads)]
@@ -177,8 +177,8 @@ def test_two_fee_items_paid_at_once_with_one_reference_record_one(
     for round_no in range(ROUNDS):
         items = [open_item(ctx, fee_model, region) for _ in range(2)]
         reference = f"BJB-TWIN-{round_no:03d}"
-        outcomes = race(lambda i, r=reference: payments.record_payment(
-            ctx, fee_model, items[i % 2][0], items[i % 2][1], FEE, r, "teller"))
+        outcomes = race(lambda i, r=reference, pair=items: payments.record_payment(
+            ctx, fee_model, pair[i % 2][0], pair[i % 2][1], FEE, r, "teller"))
         one_winner(outcomes, errors.ConflictError)
         (payment,) = payments_with(ctx, reference)
         with ctx.uow() as uow:
