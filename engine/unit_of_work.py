@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.domain.errors import ConcurrentUpdateError
+from engine.persistence.audit_log import PendingEvent, append_events
 from engine.persistence.repositories import Repositories
 
 
@@ -28,7 +29,12 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         self.repos = Repositories(self.session)
+        self._events: list[PendingEvent] = []
         return self
+
+    def queue_event(self, event: PendingEvent) -> None:
+        """An audit event to append, with this transaction's changes, at commit."""
+        self._events.append(event)
 
     def __exit__(
         self,
@@ -55,6 +61,9 @@ class UnitOfWork:
         """
         assert self.session is not None
         try:
+            self.session.flush()  # the use case's own writes first, then the short chain lock
+            append_events(self.session, self._events)
+            self._events = []
             self.session.commit()
         except StaleDataError:
             self.session.rollback()

@@ -9,19 +9,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from engine.domain.actors import Actor
 from engine.domain.audit_chain import (
-    GENESIS,
     ChainBreak,
     StoredEvent,
     chain_of,
-    event_hash,
     hashed_fields,
     verify_chain,
 )
 from engine.domain.views import EventView
+from engine.persistence.audit_log import PendingEvent
 from engine.persistence.tables import ChainHeadRecord, EventRecord
 from engine.services.context import EngineContext
 from engine.unit_of_work import UnitOfWork
@@ -38,61 +36,27 @@ def record_event(
     application_id: uuid.UUID | None = None,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
-) -> EventRecord:
-    """Append one event (actor, action, subject, time, reason, before/after data) to its chain."""
-    chain = chain_of(region_code)
-    head = _locked_head(uow, chain)
-    fields = hashed_fields(
-        chain=chain,
-        seq=head.seq + 1,
-        at=at,
-        actor=actor.label,
-        action=action,
-        subject=subject,
-        application_id=str(application_id) if application_id else None,
-        reason=reason,
-        data=_jsonable(data or {}),
+) -> None:
+    """Queue one event (actor, action, subject, time, reason, before/after data); the unit
+    of work chains and writes it in the same transaction, at commit."""
+    uow.queue_event(
+        PendingEvent(
+            region_code=region_code,
+            application_id=application_id,
+            actor=actor.label,
+            action=action,
+            subject=subject,
+            at=at,
+            reason=reason,
+            data=_jsonable(data or {}),
+        )
     )
-    digest = event_hash(head.hash, fields)
-    event = EventRecord(
-        region_code=region_code,
-        application_id=application_id,
-        actor=actor.label,
-        action=action,
-        subject=subject,
-        at=at,
-        reason=reason,
-        data=fields["data"],
-        chain=chain,
-        seq=head.seq + 1,
-        prev_hash=head.hash,
-        hash=digest,
-    )
-    head.seq, head.hash = head.seq + 1, digest
-    uow.repos.events.add(event)
-    return event
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     """Exactly what the JSON column will give back, so the hash verifies after a round trip."""
     result: dict[str, Any] = json.loads(json.dumps(data, default=str))
     return result
-
-
-def _locked_head(uow: UnitOfWork, chain: str) -> ChainHeadRecord:
-    """The chain's head row, locked until commit: appends to one chain are serialized."""
-    session = uow.session
-    assert session is not None
-    query = select(ChainHeadRecord).where(ChainHeadRecord.chain == chain).with_for_update()
-    head = session.scalars(query).first()
-    if head is None:
-        try:
-            with session.begin_nested():
-                session.add(ChainHeadRecord(chain=chain, seq=0, hash=GENESIS))
-        except IntegrityError:  # another transaction created it first
-            pass
-        head = session.scalars(query.execution_options(populate_existing=True)).one()
-    return head
 
 
 def verify_audit(ctx: EngineContext, region: str | None = None) -> list[ChainBreak]:

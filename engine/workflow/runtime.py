@@ -179,7 +179,12 @@ class WorkflowRuntime:
                 # so a timer due now would otherwise wait for the next call to move on.
                 workflow.refresh_timers()
                 workflow.do_engine_steps(will_complete_task=_step_counter(workflow))
-        except (SpiffWorkflowException, EngineStepLimitError, MultiInstanceLimitError, RecursionError) as exc:
+        except (
+            SpiffWorkflowException,
+            EngineStepLimitError,
+            MultiInstanceLimitError,
+            RecursionError,
+        ) as exc:
             error = _describe_error(exc)
         except Exception as exc:
             error = _describe_error(exc)
