@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import Select, func, or_, select, union_all
+from sqlalchemy.orm import Session, aliased, defer
 
 from engine.persistence.tables import (
     ApplicationRecord,
@@ -184,6 +184,7 @@ class TaskRepository(_Repository):
     def for_application(self, application_id: uuid.UUID) -> Sequence[TaskRecord]:
         query = (
             select(TaskRecord)
+            .options(defer(TaskRecord.data))
             .where(TaskRecord.application_id == application_id)
             .order_by(TaskRecord.ready_at, TaskRecord.element_id)
         )
@@ -197,27 +198,56 @@ class TaskRepository(_Repository):
         )
         return self.session.scalars(query).all()
 
-    def inbox(
+    def inbox_page(
         self,
         region_code: str | None,
         roles: Iterable[str] | None,
         *,
+        limit: int,
+        offset: int,
         claimed_by: int | None = None,
         application_ids: Select[Any] | None = None,
         overdue_at: datetime | None = None,
-    ) -> Select[Any]:
-        query = select(TaskRecord).where(TaskRecord.state == "ready")
+    ) -> tuple[list[TaskRecord], int]:
+        """Ready tasks, soonest due first (then oldest), and how many there are.
+
+        With several roles, each role's tasks come from their own index range and the
+        ranges are merged (UNION ALL of per-role LIMITs): the database never sorts all of a
+        large inbox to return one page.
+        """
+        base = select(TaskRecord).where(TaskRecord.state == "ready")
         if overdue_at is not None:
-            query = query.where(TaskRecord.due_at < overdue_at)
+            base = base.where(TaskRecord.due_at < overdue_at)
         if region_code is not None:
-            query = query.where(TaskRecord.region_code == region_code)
-        if roles is not None:
-            query = query.where(TaskRecord.role.in_(sorted(roles)))
+            base = base.where(TaskRecord.region_code == region_code)
         if claimed_by is not None:
-            query = query.where(TaskRecord.claimed_by == claimed_by)
+            base = base.where(TaskRecord.claimed_by == claimed_by)
         if application_ids is not None:
-            query = query.where(TaskRecord.application_id.in_(application_ids))
-        return query.order_by(TaskRecord.ready_at, TaskRecord.id)
+            base = base.where(TaskRecord.application_id.in_(application_ids))
+        role_list = None if roles is None else sorted(roles)
+        counted = base if role_list is None else base.where(TaskRecord.role.in_(role_list))
+        total = self.session.scalar(select(func.count()).select_from(counted.subquery()))
+        if not role_list or len(role_list) == 1:
+            items = self.session.scalars(
+                counted.order_by(*_inbox_order(TaskRecord)).limit(limit).offset(offset)
+            ).all()
+            return list(items), int(total or 0)
+        branches = [
+            select(
+                base.where(TaskRecord.role == role)
+                .order_by(*_inbox_order(TaskRecord))
+                .limit(limit + offset)
+                .subquery()
+            )
+            for role in role_list
+        ]
+        merged = aliased(TaskRecord, union_all(*branches).subquery())
+        query = select(merged).order_by(*_inbox_order(merged)).limit(limit).offset(offset)
+        return list(self.session.scalars(query).all()), int(total or 0)
+
+
+def _inbox_order(task: Any) -> tuple[Any, ...]:
+    return (task.due_at.asc().nulls_last(), task.ready_at, task.id)
 
 
 class FeeRepository(_Repository):

@@ -202,9 +202,9 @@ class ApplicationRecord(Base):
 class TaskRecord(Base):
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_inbox", "region_code", "state", "role", "ready_at"),
+        Index("ix_tasks_inbox", "region_code", "state", "role", "due_at", "ready_at", "id"),
         Index("ix_tasks_claimed", "region_code", "state", "claimed_by"),
-        Index("ix_tasks_region_due", "region_code", "state", "due_at"),
+        Index("ix_tasks_region_due", "region_code", "state", "due_at", "ready_at", "id"),
         Index("ix_tasks_completed", "region_code", "completed_at"),
         # The worker's work list: ready steps past due and not yet marked overdue.
         Index(

@@ -54,14 +54,15 @@ def inbox(
         own_apps = None
         if actor.applicant_only:
             own_apps = select(ApplicationRecord.id).where(ApplicationRecord.created_by == actor.id)
-        query = uow.repos.tasks.inbox(
+        tasks, total = uow.repos.tasks.inbox_page(
             region,
             roles,
+            limit=limit,
+            offset=offset,
             claimed_by=actor.id if assigned_to_me else None,
             application_ids=own_apps,
             overdue_at=now if overdue else None,
         )
-        tasks, total = uow.repos.tasks.page(query, limit, offset)
         calendars = {code: region_calendar(uow, code) for code in {t.region_code for t in tasks}}
         items = [task_view(t, now, calendars[t.region_code]) for t in tasks]
         return Page(items, total, limit, offset)

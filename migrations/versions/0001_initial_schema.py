@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 09:38:24.498997
+Create Date: 2026-11-28 10:03:27.158952
 """
 
 from alembic import op
@@ -201,8 +201,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tasks_application_id'), ['application_id'], unique=False)
         batch_op.create_index('ix_tasks_claimed', ['region_code', 'state', 'claimed_by'], unique=False)
         batch_op.create_index('ix_tasks_completed', ['region_code', 'completed_at'], unique=False)
-        batch_op.create_index('ix_tasks_inbox', ['region_code', 'state', 'role', 'ready_at'], unique=False)
-        batch_op.create_index('ix_tasks_region_due', ['region_code', 'state', 'due_at'], unique=False)
+        batch_op.create_index('ix_tasks_inbox', ['region_code', 'state', 'role', 'due_at', 'ready_at', 'id'], unique=False)
+        batch_op.create_index('ix_tasks_region_due', ['region_code', 'state', 'due_at', 'ready_at', 'id'], unique=False)
         batch_op.create_index('ix_tasks_sla_due', ['due_at'], unique=False, postgresql_where=sa.text("state = 'ready' AND breached_at IS NULL"), sqlite_where=sa.text("state = 'ready' AND breached_at IS NULL"))
 
     op.create_table('timers',

@@ -127,3 +127,20 @@ def test_the_process_clock_pauses_while_the_applicant_fixes_documents(
     # 120 were used before the pause, so 1770 remain from Wed 09:00:
     # Wed 420 + Thu 510 + Fri 510 = 1440, then 330 more from Mon 07:30 -> Mon 13:00.
     assert app.due_at == datetime(2026, 3, 9, 13, 0, tzinfo=WIB)
+
+
+def test_the_inbox_merges_roles_in_due_order_across_pages(ctx: EngineContext, clock: Clock) -> None:
+    upload(ctx, "3273", tiny_bpmn(key="counter", steps=1, sla="P3D", role="front-office"))
+    upload(ctx, "3273", tiny_bpmn(key="fixes", steps=1, sla="P1D", role="applicant"))
+    officer, _ = make_user(ctx, "front-office")
+    expected = []
+    for hour in range(6):  # alternate roles; due times interleave across them
+        key = "counter" if hour % 2 else "fixes"
+        app = applications.start_application(ctx, officer, "3273", key, {}, {})
+        expected.append((app.tasks[0].due_at, app.tasks[0].ready_at, app.tasks[0].id))
+        clock.advance(hours=1)
+    expected.sort()
+    pages = [tasks.inbox(ctx, officer, limit=2, offset=o) for o in (0, 2, 4)]
+    assert [p.total for p in pages] == [6, 6, 6]
+    assert [t.id for p in pages for t in p.items] == [e[2] for e in expected]
+    assert [t.role for t in pages[0].items] == ["applicant", "applicant"]  # P1D comes due first
