@@ -119,6 +119,8 @@ class WorkingCalendar:
         self._zone = ZoneInfo(settings.timezone)
         self._working_days = frozenset(settings.working_days)
         self._overrides = {override.day: override for override in settings.overrides}
+        self._day_minutes = _minutes(settings.closes) - _minutes(settings.opens)
+        self._prefix: dict[int, list[int]] = {}  # year -> working days before each day of year
 
     # -- days ---------------------------------------------------------------------------------
 
@@ -220,16 +222,50 @@ class WorkingCalendar:
         local_start, local_end = self._local(start), self._local(end)
         if local_end < local_start:
             return -self.working_minutes_between(end, start)
-        worked = timedelta()
-        day = local_start.date()
-        while day <= local_end.date():
-            if self.is_working_day(day):
-                span = min(local_end, self._closing(day)) - max(local_start, self._opening(day))
-                worked += max(span, timedelta())
-            day += _ONE_DAY
+        first, last = local_start.date(), local_end.date()
+        worked = self._worked_on(first, local_start, local_end)
+        if last > first:
+            worked += self._worked_on(last, local_start, local_end)
+            # Whole days strictly between: counted from per-year prefix sums, not day by day.
+            worked += timedelta(minutes=self._day_minutes) * self._working_days_between(
+                first + _ONE_DAY, last
+            )
         return worked // _ONE_MINUTE
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _worked_on(self, day: date, start: datetime, end: datetime) -> timedelta:
+        """Office time of `day` that lies between `start` and `end` (local times)."""
+        if not self.is_working_day(day):
+            return timedelta()
+        span = min(end, self._closing(day)) - max(start, self._opening(day))
+        return max(span, timedelta())
+
+    def _working_days_between(self, first: date, stop: date) -> int:
+        """Working days in [first, stop)."""
+        if stop <= first:
+            return 0
+        if first.year == stop.year:
+            return self._working_days_before(stop) - self._working_days_before(first)
+        total = self._working_days_in(first.year) - self._working_days_before(first)
+        total += sum(self._working_days_in(y) for y in range(first.year + 1, stop.year))
+        return total + self._working_days_before(stop)
+
+    def _working_days_in(self, year: int) -> int:
+        last = date(year, 12, 31)
+        return self._working_days_before(last) + self.is_working_day(last)
+
+    def _working_days_before(self, day: date) -> int:
+        """Working days from 1 January of `day`'s year up to, not including, `day`."""
+        prefix = self._prefix.get(day.year)
+        if prefix is None:
+            prefix, count, current = [], 0, date(day.year, 1, 1)
+            while current.year == day.year:
+                prefix.append(count)
+                count += self.is_working_day(current)
+                current += _ONE_DAY
+            self._prefix[day.year] = prefix
+        return prefix[day.timetuple().tm_yday - 1]
 
     def _local(self, moment: datetime) -> datetime:
         """`moment` on the region's wall clock.
@@ -252,3 +288,7 @@ class WorkingCalendar:
         while not self.is_working_day(day):
             day += _ONE_DAY
         return day
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute

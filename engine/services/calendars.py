@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -33,8 +34,13 @@ def calendar_for(uow: UnitOfWork, region: RegionRecord) -> WorkingCalendar:
             CalendarOverrideRecord.removed_at.is_(None),
         )
     )
-    overrides = tuple(CalendarOverride(r.day, r.kind, r.reason) for r in rows)  # type: ignore[arg-type]
-    return WorkingCalendar(
+    overrides = tuple(
+        sorted(
+            (CalendarOverride(r.day, r.kind, r.reason) for r in rows),  # type: ignore[arg-type]
+            key=lambda o: o.day,
+        )
+    )
+    return _calendar(
         CalendarSettings(
             timezone=region.timezone,
             working_days=frozenset(region.working_days),
@@ -43,6 +49,12 @@ def calendar_for(uow: UnitOfWork, region: RegionRecord) -> WorkingCalendar:
             overrides=overrides,
         )
     )
+
+
+@lru_cache(maxsize=256)
+def _calendar(settings: CalendarSettings) -> WorkingCalendar:
+    """One calendar per distinct settings: its per-year tables are built once per process."""
+    return WorkingCalendar(settings)
 
 
 def get_calendar(ctx: EngineContext, actor: Actor | None, region: str, year: int) -> dict[str, Any]:

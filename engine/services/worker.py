@@ -94,6 +94,18 @@ def _fire(ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime
 def _mark_breaches(
     ctx: EngineContext, now: datetime, batch: int, table: Any, active: Any, kind: str
 ) -> int:
+    """Mark everything overdue at `now`, `batch` rows per transaction, until none is left."""
+    total = 0
+    while True:
+        marked = _mark_batch(ctx, now, batch, table, active, kind)
+        total += marked
+        if marked < batch:
+            return total
+
+
+def _mark_batch(
+    ctx: EngineContext, now: datetime, batch: int, table: Any, active: Any, kind: str
+) -> int:
     with ctx.uow() as uow:
         assert uow.session is not None
         rows = uow.session.scalars(

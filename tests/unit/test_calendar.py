@@ -7,7 +7,7 @@ the region's zone; UTC values follow from WIB = UTC+7, WITA = UTC+8, WIT = UTC+9
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -399,3 +399,33 @@ def test_invalid_override_refused():
         CalendarOverride(date(2026, 7, 7), "half-day", "x")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="must be a date"):
         CalendarOverride(datetime(2026, 7, 7), "closed", "x")
+
+
+def test_working_minutes_match_a_day_by_day_count_on_random_spans() -> None:
+    """The prefix-sum path against the plain definition, across years, overrides and zones."""
+    import random
+
+    calendar = WorkingCalendar(CalendarSettings(timezone="Asia/Makassar", overrides=(
+        CalendarOverride(date(2026, 3, 21), "open", "hari kerja pengganti"),
+        CalendarOverride(date(2026, 6, 2), "closed", "banjir"),
+    )))
+
+    def by_day(start: datetime, end: datetime) -> int:
+        local_start, local_end = start.astimezone(calendar.tz), end.astimezone(calendar.tz)
+        if local_end < local_start:
+            return -by_day(end, start)
+        worked, day = timedelta(), local_start.date()
+        while day <= local_end.date():
+            if calendar.is_working_day(day):
+                opens = datetime.combine(day, calendar.settings.opens, tzinfo=calendar.tz)
+                closes = datetime.combine(day, calendar.settings.closes, tzinfo=calendar.tz)
+                worked += max(min(local_end, closes) - max(local_start, opens), timedelta())
+            day += timedelta(days=1)
+        return worked // timedelta(minutes=1)
+
+    rng = random.Random(20261128)
+    base = datetime(2025, 6, 1, tzinfo=UTC)
+    for _ in range(500):
+        start = base + timedelta(minutes=rng.randrange(3 * 365 * 24 * 60))
+        end = start + timedelta(minutes=rng.randrange(-800 * 24 * 60, 800 * 24 * 60))
+        assert calendar.working_minutes_between(start, end) == by_day(start, end), (start, end)
