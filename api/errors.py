@@ -50,8 +50,12 @@ ERROR_TABLE: dict[type[e.EngineError], tuple[int, str, str, str]] = {
     ),
     e.AlreadyExistsError: (409, "already-exists", "Sudah ada", "Already exists"),
     e.ConflictError: (409, "conflict", "Konflik", "Conflict"),
-    e.StorageUnavailableError: (503, "storage-unavailable", "Layanan basis data tidak tersedia",
-                                "Storage unavailable"),
+    e.StorageUnavailableError: (
+        503,
+        "storage-unavailable",
+        "Layanan basis data tidak tersedia",
+        "Storage unavailable",
+    ),
     e.EngineError: (400, "bad-request", "Permintaan ditolak", "Request refused"),
 }
 
@@ -71,7 +75,7 @@ HTTP_TITLES = {
 
 
 def preferred_language() -> str:
-    """"id" or "en", whichever Accept-Language ranks first by primary subtag; "id" by default.
+    """ "id" or "en", whichever Accept-Language ranks first by primary subtag; "id" by default.
 
     werkzeug's best_match wants exact tags, so "id-ID, en;q=0.5" would pick English.
     """
@@ -144,7 +148,8 @@ def _webargs_errors(data: Any) -> list[dict[str, Any]]:
     def walk(node: Any, path: list[str]) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                walk(value, [*path, str(key)])
+                # marshmallow files errors about the whole body under "_schema"
+                walk(value, path if key == "_schema" else [*path, str(key)])
         elif isinstance(node, list) and all(isinstance(m, str) for m in node):
             out.extend({"field": "/" + "/".join(path), "message": m} for m in node)
         elif isinstance(node, list):
@@ -178,8 +183,12 @@ def require_json_bodies() -> Response | None:
     if request.endpoint in NON_JSON_ENDPOINTS or request.mimetype in JSON_TYPES:
         return None
     type_, title_id, title_en = HTTP_TITLES[415]
-    return problem(415, type_, (title_id, title_en),
-                   f"send the body as application/json, not {request.mimetype or 'untyped data'}")
+    return problem(
+        415,
+        type_,
+        (title_id, title_en),
+        f"send the body as application/json, not {request.mimetype or 'untyped data'}",
+    )
 
 
 def register_error_handlers(app: Flask) -> None:

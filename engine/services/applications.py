@@ -21,9 +21,15 @@ from engine.persistence.tables import ApplicationRecord, TimerRecord
 from engine.services.access import require_roles, visible_application, visible_model
 from engine.services.audit import record_event
 from engine.services.context import EngineContext
-from engine.services.payments import receipt_view
+from engine.services.payments import fee_views
 from engine.services.presenters import application_view
-from engine.services.progress import apply_outcome, load_spec, region_calendar, start_process_clock
+from engine.services.progress import (
+    apply_outcome,
+    load_spec,
+    progress_view,
+    region_calendar,
+    start_process_clock,
+)
 from engine.unit_of_work import UnitOfWork
 
 # Crockford base32 without I, L, O, U: readable aloud, no look-alikes.
@@ -92,7 +98,7 @@ def start_application(
         calendar = region_calendar(uow, region)
         start_process_clock(app, version, calendar, now)
         apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
-        view = application_view(app, uow.repos.tasks.for_application(app.id), now)
+        view = progress_view(uow, app, now)
         uow.commit()
         return view
 
@@ -116,8 +122,7 @@ def get_application(ctx: EngineContext, actor: Actor, application_id: uuid.UUID)
     """
     with ctx.uow() as uow:
         app = visible_application(uow, actor, application_id)
-        payments = {p.fee_item_id: p for p in uow.repos.fees.payments(app.id)}
-        fees = [receipt_view(i, payments.get(i.id)) for i in uow.repos.fees.for_application(app.id)]
+        fees = fee_views(uow, app.id)
         return application_view(
             app,
             uow.repos.tasks.for_application(app.id),

@@ -179,5 +179,12 @@ def fee_items(ctx: EngineContext, actor: Actor, application_id: uuid.UUID) -> li
     """
     with ctx.uow() as uow:
         app = visible_application(uow, actor, application_id)
-        payments = {p.fee_item_id: p for p in uow.repos.fees.payments(app.id)}
-        return [receipt_view(i, payments.get(i.id)) for i in uow.repos.fees.for_application(app.id)]
+        return fee_views(uow, app.id)
+
+
+def fee_views(uow: UnitOfWork, application_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The application's fee items, each with its payment and receipt."""
+    payments = {p.fee_item_id: p for p in uow.repos.fees.payments(application_id)}
+    return [
+        receipt_view(i, payments.get(i.id)) for i in uow.repos.fees.for_application(application_id)
+    ]

@@ -81,6 +81,7 @@ def application_view(
     events: Iterable[EventRecord] = (),
     fees: Iterable[dict[str, object]] = (),
 ) -> ApplicationView:
+    task_views = [task_view(t, now) for t in tasks]
     return ApplicationView(
         id=app.id,
         tracking_code=app.tracking_code,
@@ -94,11 +95,14 @@ def application_view(
         completed_at=app.completed_at,
         applicant=app.applicant,
         error=app.error,
-        tasks=[task_view(t, now) for t in tasks],
+        tasks=task_views,
         history=[event_view(e) for e in events],
         due_at=app.due_at,
+        # Overdue as the listing's `overdue=true` filter means it: the process deadline
+        # passed, or one of its current steps is late.
         overdue=bool(app.breached_at)
-        or bool(app.due_at and app.status == "running" and app.due_at < now),
+        or bool(app.due_at and app.status == "running" and app.due_at < now)
+        or any(t.overdue for t in task_views if t.state == "ready"),
         process_sla=app.process_sla,
         sla_backstop=app.sla_backstop,
         sla_paused=app.status == "running" and app.sla_running_since is None,

@@ -16,6 +16,7 @@ from engine.domain.actors import Actor
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.errors import NotFoundError
+from engine.domain.views import ApplicationView
 from engine.persistence.tables import (
     ApplicationRecord,
     FeeItemRecord,
@@ -26,6 +27,7 @@ from engine.persistence.tables import (
 from engine.services.audit import record_event
 from engine.services.calendars import calendar_for
 from engine.services.context import EngineContext
+from engine.services.presenters import application_view
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import LoadedSpec, Outcome
 
@@ -267,3 +269,12 @@ def _update_process_clock(
         app.sla_running_since = now
         remaining = max(0, app.sla_budget_minutes - app.sla_used_minutes)
         app.due_at = calendar.add_working_minutes(now, remaining)
+
+
+def progress_view(uow: UnitOfWork, app: ApplicationRecord, now: datetime) -> ApplicationView:
+    """The application as a step leaves it: tasks, and fee items when it charges any."""
+    from engine.services.payments import fee_views  # payments builds on this module
+
+    rows = uow.repos.tasks.for_application(app.id)
+    fees = fee_views(uow, app.id) if any(t.fee for t in rows) else []
+    return application_view(app, rows, now, fees=fees)

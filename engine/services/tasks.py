@@ -26,8 +26,8 @@ from engine.services.access import require_roles, visible_application, visible_t
 from engine.services.audit import record_event
 from engine.services.context import EngineContext
 from engine.services.payments import receipt_view
-from engine.services.presenters import application_view, task_view
-from engine.services.progress import apply_outcome, load_spec, region_calendar
+from engine.services.presenters import task_view
+from engine.services.progress import apply_outcome, load_spec, progress_view, region_calendar
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import StepNotReadyError
 
@@ -164,7 +164,7 @@ def complete_task(
             now=now,
             calendar=region_calendar(uow, app.region_code),
         )
-        view = application_view(app, uow.repos.tasks.for_application(app.id), now)
+        view = progress_view(uow, app, now)
         uow.commit()
         return view
 

@@ -44,6 +44,7 @@ def test_a_step_with_a_fee_cannot_be_completed_until_paid_exactly(
     officer, app = paying_app
     item = fee_item(ctx, officer, app)
     assert item["amount"] == FEE and item["status"] == "open"
+    assert [f["fee_item"] for f in app.fees] == [item["fee_item"]]  # the start answer shows it
     with pytest.raises(errors.FeeUnpaidError):
         tasks.complete_task(ctx, officer, app.tasks[0].id, {})
     for wrong in (FEE + 1, FEE - 1, float(FEE), -FEE, 0, True, str(FEE)):

@@ -184,7 +184,7 @@ def test_unknown_model_and_unknown_ids_are_not_found(ctx: EngineContext, region:
         tasks.get_task(ctx, officer, uuid.uuid4())
 
 
-MULTI_INSTANCE_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+MULTI_INSTANCE_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://permitflow.test">
   <bpmn:process id="many" name="Banyak" isExecutable="true">
@@ -198,7 +198,7 @@ MULTI_INSTANCE_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="each"/>
     <bpmn:sequenceFlow id="f2" sourceRef="each" targetRef="end"/>
   </bpmn:process>
-</bpmn:definitions>""".encode()
+</bpmn:definitions>"""
 
 
 def test_a_huge_multi_instance_count_fails_the_application_not_the_server(ctx: EngineContext, region: str) -> None:
