@@ -54,11 +54,17 @@ def _translate_error(context: Any) -> EngineError | None:
     text = str(orig).lower()
     if state in _CONFLICT_STATES or "database is locked" in text:
         return ConcurrentUpdateError(f"the database refused a concurrent change ({orig}); retry")
-    if (state in _UNAVAILABLE_STATES or state.startswith("08") or "no such table" in text
-            or context.is_disconnect or "connection refused" in text):
+    if (
+        state in _UNAVAILABLE_STATES
+        or state.startswith("08")
+        or "no such table" in text
+        or context.is_disconnect
+        or "connection refused" in text
+    ):
         return StorageUnavailableError(
             "the database is unreachable or not migrated (run `permitflow db upgrade`): "
-            + str(orig).splitlines()[0][:200])
+            + str(orig).splitlines()[0][:200]
+        )
     return None
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, union_all
+from sqlalchemy import Select, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, defer
 
 from engine.persistence.tables import (
@@ -27,7 +29,9 @@ from engine.persistence.tables import (
 )
 
 
-class _Repository:
+class BaseRepository:
+    """A repository over one session (the unit of work's)."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -42,7 +46,7 @@ class _Repository:
         return items, int(total or 0)
 
 
-class RegionRepository(_Repository):
+class RegionRepository(BaseRepository):
     def get(self, code: str) -> RegionRecord | None:
         return self.session.get(RegionRecord, code)
 
@@ -50,7 +54,7 @@ class RegionRepository(_Repository):
         return self.session.scalars(select(RegionRecord).order_by(RegionRecord.code)).all()
 
 
-class UserRepository(_Repository):
+class UserRepository(BaseRepository):
     def by_token_hash(self, token_hash: str) -> UserRecord | None:
         query = select(UserRecord).where(UserRecord.token_hash == token_hash)
         return self.session.scalars(query).first()
@@ -59,7 +63,7 @@ class UserRepository(_Repository):
         return self.session.get(UserRecord, user_id)
 
 
-class ModelRepository(_Repository):
+class ModelRepository(BaseRepository):
     def get(
         self, region_code: str, key: str, *, for_update: bool = False
     ) -> ProcessModelRecord | None:
@@ -122,7 +126,7 @@ class ModelRepository(_Repository):
         return self.session.scalars(query).first()
 
 
-class ApplicationRepository(_Repository):
+class ApplicationRepository(BaseRepository):
     def get(
         self, application_id: uuid.UUID, *, for_update: bool = False
     ) -> ApplicationRecord | None:
@@ -167,7 +171,7 @@ class ApplicationRepository(_Repository):
         return query.order_by(ApplicationRecord.created_at.desc(), ApplicationRecord.id)
 
 
-class TaskRepository(_Repository):
+class TaskRepository(BaseRepository):
     def get(self, task_id: uuid.UUID) -> TaskRecord | None:
         return self.session.get(TaskRecord, task_id)
 
@@ -206,51 +210,87 @@ class TaskRepository(_Repository):
         limit: int,
         offset: int,
         claimed_by: int | None = None,
-        application_ids: Select[Any] | None = None,
+        owner: int | None = None,
         overdue_at: datetime | None = None,
     ) -> tuple[list[TaskRecord], int]:
         """Ready tasks, soonest due first (then oldest), and how many there are.
 
         With several roles, each role's tasks come from their own index range and the
         ranges are merged (UNION ALL of per-role LIMITs): the database never sorts all of a
-        large inbox to return one page.
+        large inbox to return one page. `owner` keeps an applicant to their own applications.
         """
-        base = select(TaskRecord).where(TaskRecord.state == "ready")
-        if overdue_at is not None:
-            base = base.where(TaskRecord.due_at < overdue_at)
-        if region_code is not None:
-            base = base.where(TaskRecord.region_code == region_code)
-        if claimed_by is not None:
-            base = base.where(TaskRecord.claimed_by == claimed_by)
-        if application_ids is not None:
-            base = base.where(TaskRecord.application_id.in_(application_ids))
-        role_list = None if roles is None else sorted(roles)
-        counted = base if role_list is None else base.where(TaskRecord.role.in_(role_list))
-        total = self.session.scalar(select(func.count()).select_from(counted.subquery()))
-        if not role_list or len(role_list) == 1:
-            items = self.session.scalars(
-                counted.order_by(*_inbox_order(TaskRecord)).limit(limit).offset(offset)
-            ).all()
-            return list(items), int(total or 0)
+        shape = _InboxShape(
+            None if roles is None else tuple(sorted(roles)),
+            region_code is not None,
+            claimed_by is not None,
+            owner is not None,
+            overdue_at is not None,
+        )
+        page, count = _inbox_statements(shape)
+        params = {
+            "region": region_code,
+            "claimed_by": claimed_by,
+            "owner": owner,
+            "overdue_at": overdue_at,
+            "lim": limit,
+            "off": offset,
+            "upto": limit + offset,
+        }
+        total = self.session.scalar(count, params)
+        return list(self.session.scalars(page, params).all()), int(total or 0)
+
+
+@dataclass(frozen=True)
+class _InboxShape:
+    roles: tuple[str, ...] | None
+    region: bool
+    claimed: bool
+    owned: bool
+    overdue: bool
+
+
+@lru_cache(maxsize=128)
+def _inbox_statements(shape: _InboxShape) -> tuple[Select[Any], Select[Any]]:
+    """(page, count) statements of one inbox shape, values left as bound parameters.
+
+    Built once per shape: constructing the per-role union costs SQLAlchemy more than the
+    database takes to run it.
+    """
+    base = select(TaskRecord).where(TaskRecord.state == "ready")
+    if shape.overdue:
+        base = base.where(TaskRecord.due_at < bindparam("overdue_at"))
+    if shape.region:
+        base = base.where(TaskRecord.region_code == bindparam("region"))
+    if shape.claimed:
+        base = base.where(TaskRecord.claimed_by == bindparam("claimed_by"))
+    if shape.owned:
+        own = select(ApplicationRecord.id).where(ApplicationRecord.created_by == bindparam("owner"))
+        base = base.where(TaskRecord.application_id.in_(own))
+    roles = shape.roles
+    counted = base if roles is None else base.where(TaskRecord.role.in_(roles))
+    count = select(func.count()).select_from(counted.subquery())
+    if roles is None or len(roles) < 2:
+        page = counted.order_by(*_inbox_order(TaskRecord))
+    else:
         branches = [
             select(
                 base.where(TaskRecord.role == role)
                 .order_by(*_inbox_order(TaskRecord))
-                .limit(limit + offset)
+                .limit(bindparam("upto"))
                 .subquery()
             )
-            for role in role_list
+            for role in roles
         ]
         merged = aliased(TaskRecord, union_all(*branches).subquery())
-        query = select(merged).order_by(*_inbox_order(merged)).limit(limit).offset(offset)
-        return list(self.session.scalars(query).all()), int(total or 0)
+        page = select(merged).order_by(*_inbox_order(merged))
+    return page.limit(bindparam("lim")).offset(bindparam("off")), count
 
 
 def _inbox_order(task: Any) -> tuple[Any, ...]:
     return (task.due_at.asc().nulls_last(), task.ready_at, task.id)
 
 
-class FeeRepository(_Repository):
+class FeeRepository(BaseRepository):
     def for_task(self, task_id: uuid.UUID) -> FeeItemRecord | None:
         return self.session.scalars(
             select(FeeItemRecord).where(FeeItemRecord.task_id == task_id)
@@ -278,7 +318,7 @@ class FeeRepository(_Repository):
         return self.session.scalars(query.order_by(PaymentRecord.id)).all()
 
 
-class EventRepository(_Repository):
+class EventRepository(BaseRepository):
     def for_application(self, application_id: uuid.UUID) -> Sequence[EventRecord]:
         query = (
             select(EventRecord)
@@ -299,115 +339,3 @@ class Repositories:
         self.tasks = TaskRepository(session)
         self.events = EventRepository(session)
         self.fees = FeeRepository(session)
-
-
-class VersionQueries(_Repository):
-    """Model versions across regions: replication sources, migration candidates, catalog rows.
-
-    Not part of `Repositories`; services that need it build it over `uow.session`.
-    """
-
-    def running_on(self, version_id: int) -> Sequence[uuid.UUID]:
-        """Ids of the running applications on one model version, oldest first."""
-        query = (
-            select(ApplicationRecord.id)
-            .where(
-                ApplicationRecord.model_version_id == version_id,
-                ApplicationRecord.status == "running",
-            )
-            .order_by(ApplicationRecord.created_at, ApplicationRecord.id)
-        )
-        return self.session.scalars(query).all()
-
-    def newest_published_all(
-        self, *, region_code: str | None = None, text: str | None = None
-    ) -> Sequence[Any]:
-        """(version, region) of each model's newest published version, blobs deferred."""
-        newest = (
-            select(
-                ModelVersionRecord.model_id,
-                func.max(ModelVersionRecord.version).label("version"),
-            )
-            .where(ModelVersionRecord.status == "published")
-            .group_by(ModelVersionRecord.model_id)
-            .subquery()
-        )
-        query = (
-            select(ModelVersionRecord, RegionRecord)
-            .join(
-                newest,
-                (ModelVersionRecord.model_id == newest.c.model_id)
-                & (ModelVersionRecord.version == newest.c.version),
-            )
-            .join(RegionRecord, RegionRecord.code == ModelVersionRecord.region_code)
-            .options(
-                defer(ModelVersionRecord.spec),
-                defer(ModelVersionRecord.bpmn),
-                defer(ModelVersionRecord.forms),
-                defer(ModelVersionRecord.standard),
-            )
-            .order_by(ModelVersionRecord.region_code, ModelVersionRecord.key)
-        )
-        if region_code is not None:
-            query = query.where(ModelVersionRecord.region_code == region_code)
-        if text:
-            needle = text.lower()
-            query = query.where(
-                or_(
-                    func.lower(ModelVersionRecord.key).contains(needle, autoescape=True),
-                    func.lower(ModelVersionRecord.title).contains(needle, autoescape=True),
-                )
-            )
-        return self.session.execute(query).all()
-
-    def replication_counts(self) -> dict[tuple[str, str], int]:
-        """(source region, source key) -> number of distinct other (region, key) copying it."""
-        pairs = (
-            select(
-                ModelVersionRecord.source_region,
-                ModelVersionRecord.source_key,
-                ModelVersionRecord.region_code,
-                ModelVersionRecord.key,
-            )
-            .where(ModelVersionRecord.source_region.is_not(None))
-            .distinct()
-            .subquery()
-        )
-        query = (
-            select(pairs.c.source_region, pairs.c.source_key, func.count())
-            .where(
-                (pairs.c.region_code != pairs.c.source_region) | (pairs.c.key != pairs.c.source_key)
-            )
-            .group_by(pairs.c.source_region, pairs.c.source_key)
-        )
-        return {(r, k): int(n) for r, k, n in self.session.execute(query)}
-
-    def application_figures(self, since: datetime, now: datetime) -> Sequence[Any]:
-        """Per (region, process key): started and finished since `since`, finished within
-        the process SLA budget, and running ones over their SLA now."""
-        app = ApplicationRecord
-        finished = (app.status == "completed") & (app.completed_at >= since)
-        overdue = (app.status == "running") & (
-            app.breached_at.is_not(None) | (app.sla_running_since.is_not(None) & (app.due_at < now))
-        )
-        query = (
-            select(
-                app.region_code,
-                app.process_key,
-                func.count().filter(app.created_at >= since),
-                func.count().filter(finished),
-                func.count().filter(finished & (app.sla_used_minutes <= app.sla_budget_minutes)),
-                func.count().filter(overdue),
-            )
-            .where(or_(app.created_at >= since, app.completed_at >= since, app.status == "running"))
-            .group_by(app.region_code, app.process_key)
-        )
-        return self.session.execute(query).all()
-
-    def cycle_minutes(self, since: datetime) -> Sequence[Any]:
-        """(region, process key, cycle minutes) of every application finished since `since`."""
-        app = ApplicationRecord
-        query = select(app.region_code, app.process_key, app.cycle_minutes).where(
-            app.status == "completed", app.completed_at >= since, app.cycle_minutes.is_not(None)
-        )
-        return self.session.execute(query).all()

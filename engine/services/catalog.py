@@ -30,8 +30,8 @@ from typing import Any
 from engine.domain.durations import parse_sla
 from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
-from engine.persistence.repositories import VersionQueries
 from engine.persistence.tables import ModelVersionRecord, RegionRecord
+from engine.persistence.version_queries import VersionQueries
 from engine.services.context import EngineContext
 from engine.services.reports import percentile
 

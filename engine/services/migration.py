@@ -20,8 +20,8 @@ from typing import Any
 from engine.domain.actors import ADMIN, ANALYST, Actor
 from engine.domain.errors import InvalidInputError, ModelNotPublishedError
 from engine.domain.problems import Problem
-from engine.persistence.repositories import VersionQueries
 from engine.persistence.tables import ApplicationRecord, ModelVersionRecord
+from engine.persistence.version_queries import VersionQueries
 from engine.services.access import require_roles
 from engine.services.audit import record_event
 from engine.services.context import EngineContext

@@ -6,8 +6,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.domain.actors import ADMIN, SUPERVISOR, Actor
 from engine.domain.errors import (
     ApplicationNotRunningError,
@@ -51,16 +49,13 @@ def inbox(
     region = None if actor.is_admin else actor.region_code
     now = ctx.clock()
     with ctx.uow() as uow:
-        own_apps = None
-        if actor.applicant_only:
-            own_apps = select(ApplicationRecord.id).where(ApplicationRecord.created_by == actor.id)
         tasks, total = uow.repos.tasks.inbox_page(
             region,
             roles,
             limit=limit,
             offset=offset,
             claimed_by=actor.id if assigned_to_me else None,
-            application_ids=own_apps,
+            owner=actor.id if actor.applicant_only else None,
             overdue_at=now if overdue else None,
         )
         calendars = {code: region_calendar(uow, code) for code in {t.region_code for t in tasks}}

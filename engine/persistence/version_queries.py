@@ -1,0 +1,127 @@
+"""Queries across regions and versions: replication sources, migration candidates and the
+catalog's figures. Read-only; services that need them build them over `uow.session`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import defer
+
+from engine.persistence.repositories import BaseRepository
+from engine.persistence.tables import ApplicationRecord, ModelVersionRecord, RegionRecord
+
+
+class VersionQueries(BaseRepository):
+    """Model versions across regions: replication sources, migration candidates, catalog rows.
+
+    Not part of `Repositories`; services that need it build it over `uow.session`.
+    """
+
+    def running_on(self, version_id: int) -> Sequence[uuid.UUID]:
+        """Ids of the running applications on one model version, oldest first."""
+        query = (
+            select(ApplicationRecord.id)
+            .where(
+                ApplicationRecord.model_version_id == version_id,
+                ApplicationRecord.status == "running",
+            )
+            .order_by(ApplicationRecord.created_at, ApplicationRecord.id)
+        )
+        return self.session.scalars(query).all()
+
+    def newest_published_all(
+        self, *, region_code: str | None = None, text: str | None = None
+    ) -> Sequence[Any]:
+        """(version, region) of each model's newest published version, blobs deferred."""
+        newest = (
+            select(
+                ModelVersionRecord.model_id,
+                func.max(ModelVersionRecord.version).label("version"),
+            )
+            .where(ModelVersionRecord.status == "published")
+            .group_by(ModelVersionRecord.model_id)
+            .subquery()
+        )
+        query = (
+            select(ModelVersionRecord, RegionRecord)
+            .join(
+                newest,
+                (ModelVersionRecord.model_id == newest.c.model_id)
+                & (ModelVersionRecord.version == newest.c.version),
+            )
+            .join(RegionRecord, RegionRecord.code == ModelVersionRecord.region_code)
+            .options(
+                defer(ModelVersionRecord.spec),
+                defer(ModelVersionRecord.bpmn),
+                defer(ModelVersionRecord.forms),
+                defer(ModelVersionRecord.standard),
+            )
+            .order_by(ModelVersionRecord.region_code, ModelVersionRecord.key)
+        )
+        if region_code is not None:
+            query = query.where(ModelVersionRecord.region_code == region_code)
+        if text:
+            needle = text.lower()
+            query = query.where(
+                or_(
+                    func.lower(ModelVersionRecord.key).contains(needle, autoescape=True),
+                    func.lower(ModelVersionRecord.title).contains(needle, autoescape=True),
+                )
+            )
+        return self.session.execute(query).all()
+
+    def replication_counts(self) -> dict[tuple[str, str], int]:
+        """(source region, source key) -> number of distinct other (region, key) copying it."""
+        pairs = (
+            select(
+                ModelVersionRecord.source_region,
+                ModelVersionRecord.source_key,
+                ModelVersionRecord.region_code,
+                ModelVersionRecord.key,
+            )
+            .where(ModelVersionRecord.source_region.is_not(None))
+            .distinct()
+            .subquery()
+        )
+        query = (
+            select(pairs.c.source_region, pairs.c.source_key, func.count())
+            .where(
+                (pairs.c.region_code != pairs.c.source_region) | (pairs.c.key != pairs.c.source_key)
+            )
+            .group_by(pairs.c.source_region, pairs.c.source_key)
+        )
+        return {(r, k): int(n) for r, k, n in self.session.execute(query)}
+
+    def application_figures(self, since: datetime, now: datetime) -> Sequence[Any]:
+        """Per (region, process key): started and finished since `since`, finished within
+        the process SLA budget, and running ones over their SLA now."""
+        app = ApplicationRecord
+        finished = (app.status == "completed") & (app.completed_at >= since)
+        overdue = (app.status == "running") & (
+            app.breached_at.is_not(None) | (app.sla_running_since.is_not(None) & (app.due_at < now))
+        )
+        query = (
+            select(
+                app.region_code,
+                app.process_key,
+                func.count().filter(app.created_at >= since),
+                func.count().filter(finished),
+                func.count().filter(finished & (app.sla_used_minutes <= app.sla_budget_minutes)),
+                func.count().filter(overdue),
+            )
+            .where(or_(app.created_at >= since, app.completed_at >= since, app.status == "running"))
+            .group_by(app.region_code, app.process_key)
+        )
+        return self.session.execute(query).all()
+
+    def cycle_minutes(self, since: datetime) -> Sequence[Any]:
+        """(region, process key, cycle minutes) of every application finished since `since`."""
+        app = ApplicationRecord
+        query = select(app.region_code, app.process_key, app.cycle_minutes).where(
+            app.status == "completed", app.completed_at >= since, app.cycle_minutes.is_not(None)
+        )
+        return self.session.execute(query).all()
