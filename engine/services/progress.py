@@ -149,7 +149,7 @@ def _open_fee_item(
     """A step with a fee opens an item of exactly the declared amount (DESIGN §4)."""
     if task.fee <= 0:
         return
-    uow.repos.tasks.add(
+    uow.repos.fees.add(
         FeeItemRecord(
             id=uuid.uuid4(),
             application_id=app.id,
@@ -180,7 +180,7 @@ def _sync_timers(
     for timer in waiting.values():
         row = rows.get(timer.task_id)
         if row is None:
-            uow.repos.tasks.add(
+            uow.session.add(
                 TimerRecord(
                     id=timer.task_id,
                     application_id=app.id,

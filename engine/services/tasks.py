@@ -245,11 +245,11 @@ def assign_task(
         if task.state != "ready":
             raise TaskNotReadyError(f"task {task_id} is {task.state}")
         user = uow.repos.users.get(user_id)
-        assignee = user and Actor(user.id, user.name, user.region_code, frozenset(user.roles))
-        if assignee is None or not user.active or assignee.region_code != task.region_code:
+        if user is None or not user.active or user.region_code != task.region_code:
             raise InvalidInputError(
                 "no such officer in this region", [Problem("unknown", field="user_id")]
             )
+        assignee = Actor(user.id, user.name, user.region_code, frozenset(user.roles))
         if not assignee.may_work_step(task.role, own_application=False):
             raise InvalidInputError(
                 f"{assignee.name} does not hold the role {task.role!r}",
