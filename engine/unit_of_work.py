@@ -10,7 +10,6 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -49,10 +48,7 @@ class UnitOfWork:
             self.session.close()
             self.session = None
         if isinstance(exc, StaleDataError):  # an autoflush met a concurrent change
-            raise ConcurrentUpdateError(
-                "the application was changed by another request at the same time; "
-                "nothing was written, reload and try again"
-            ) from exc
+            raise _concurrent_change() from exc
 
     def commit(self) -> None:
         """Commit the use case's changes as one transaction.
@@ -67,10 +63,7 @@ class UnitOfWork:
             self.session.commit()
         except StaleDataError:
             self.session.rollback()
-            raise ConcurrentUpdateError(
-                "the application was changed by another request at the same time; "
-                "nothing was written, reload and try again"
-            ) from None
+            raise _concurrent_change() from None
 
     def flush(self) -> None:
         """Send pending changes (to get generated ids) without committing.
@@ -81,6 +74,13 @@ class UnitOfWork:
         try:
             self.session.flush()
         except StaleDataError:
-            raise ConcurrentUpdateError("the application was changed concurrently") from None
-        except OperationalError as exc:  # SQLite: "database is locked" past busy_timeout
-            raise ConcurrentUpdateError(f"the database is busy: {exc.orig}") from None
+            raise _concurrent_change() from None
+
+
+def _concurrent_change() -> ConcurrentUpdateError:
+    # Lock conflicts the database reports ("database is locked", deadlocks) are translated
+    # where the engine is made (engine/persistence/database.py); this is the ORM's own check.
+    return ConcurrentUpdateError(
+        "the application was changed by another request at the same time; "
+        "nothing was written, reload and try again"
+    )
