@@ -38,8 +38,11 @@ class IsoJSONProvider(DefaultJSONProvider):
     """Times leave as ISO-8601 with offset (DESIGN §3), not Flask's RFC 822 default.
 
     Schema-less responses (tracking, calendar, reports) and `fields.Dict` values hand
-    raw datetimes to `jsonify`; this is where they become text.
+    raw datetimes to `jsonify`; this is where they become text. Keys keep the order the
+    schemas and services give them (Flask 3 sorts them unless told not to).
     """
+
+    sort_keys = False
 
     @staticmethod
     def default(o: Any) -> Any:
