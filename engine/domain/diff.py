@@ -86,7 +86,8 @@ def _step_diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, list[dict[str,
         "removed": [_step_brief(old[i]) for i in _ordered(old) if i not in new],
         "renamed": [
             {"element_id": i, "a": old[i]["name"], "b": new[i]["name"]}
-            for i in both if old[i]["name"] != new[i]["name"]
+            for i in both
+            if old[i]["name"] != new[i]["name"]
         ],
         "changed": [c for i in both if (c := _step_changes(i, old[i], new[i], a, b))],
     }
@@ -101,8 +102,11 @@ def _step_brief(step: dict[str, Any]) -> dict[str, Any]:
 
 
 def _step_changes(
-    element_id: str, old: dict[str, Any], new: dict[str, Any],
-    a: dict[str, Any], b: dict[str, Any],
+    element_id: str,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    a: dict[str, Any],
+    b: dict[str, Any],
 ) -> dict[str, Any] | None:
     changes = _changes(old, new, STEP_FIELDS)
     schema_a = (a.get("forms") or {}).get(old.get("form") or "")
@@ -156,8 +160,10 @@ def render_text(diff: dict[str, Any]) -> str:
     lines += _lineage_lines(diff["lineage"], diff["b"])
     if diff["identical"]:
         return "\n".join([*lines, "no differences"]) + "\n"
-    lines += _section("process", [f"  ~ {f}: {_show(c['a'])} -> {_show(c['b'])}"
-                                  for f, c in diff["process"].items()])
+    lines += _section(
+        "process",
+        [f"  ~ {f}: {_show(c['a'])} -> {_show(c['b'])}" for f, c in diff["process"].items()],
+    )
     lines += _section("steps", _step_lines(diff["steps"]))
     lines += _section("flows", _flow_lines(diff["flows"]))
     return "\n".join(lines) + "\n"
@@ -166,8 +172,10 @@ def render_text(diff: dict[str, Any]) -> str:
 def _lineage_lines(lineage: dict[str, Any] | None, b: dict[str, Any]) -> list[str]:
     if not lineage:
         return []
-    lines = [f"lineage: {ref_text(b)} replicated from {ref_text(lineage['source'])}"
-             f" by {lineage.get('by', '?')} at {lineage.get('at', '?')}"]
+    lines = [
+        f"lineage: {ref_text(b)} replicated from {ref_text(lineage['source'])}"
+        f" by {lineage.get('by', '?')} at {lineage.get('at', '?')}"
+    ]
     overrides = lineage.get("overrides")
     if overrides:
         lines.append(f"  overrides: {json.dumps(overrides, sort_keys=True, ensure_ascii=False)}")
@@ -179,8 +187,10 @@ def _section(title: str, lines: list[str]) -> list[str]:
 
 
 def _step_lines(steps: dict[str, list[dict[str, Any]]]) -> list[str]:
-    lines = [f"  + {s['element_id']} {s['name']!r} (role {s['role']}, sla {s['sla']}, "
-             f"fee {s['fee']})" for s in steps["added"]]
+    lines = [
+        f"  + {s['element_id']} {s['name']!r} (role {s['role']}, sla {s['sla']}, fee {s['fee']})"
+        for s in steps["added"]
+    ]
     lines += [f"  - {s['element_id']} {s['name']!r}" for s in steps["removed"]]
     lines += [f"  ~ {s['element_id']}: name {s['a']!r} -> {s['b']!r}" for s in steps["renamed"]]
     for step in steps["changed"]:

@@ -21,18 +21,38 @@ SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN, "camunda": CAMUNDA, "zeebe": ZEEBE, "spiffworkflow": SPIFF}
 
 STEP_KINDS = ("userTask", "manualTask", "task")
-ACTIVITIES = frozenset({
-    *STEP_KINDS, "scriptTask", "serviceTask", "sendTask", "receiveTask", "businessRuleTask",
-    "subProcess", "transaction", "adHocSubProcess", "callActivity",
-})
-GATEWAYS = frozenset({
-    "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway",
-    "complexGateway",
-})
-EVENTS = frozenset({
-    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
-    "boundaryEvent",
-})
+ACTIVITIES = frozenset(
+    {
+        *STEP_KINDS,
+        "scriptTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "businessRuleTask",
+        "subProcess",
+        "transaction",
+        "adHocSubProcess",
+        "callActivity",
+    }
+)
+GATEWAYS = frozenset(
+    {
+        "exclusiveGateway",
+        "inclusiveGateway",
+        "parallelGateway",
+        "eventBasedGateway",
+        "complexGateway",
+    }
+)
+EVENTS = frozenset(
+    {
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+    }
+)
 FLOW_NODES = ACTIVITIES | GATEWAYS | EVENTS
 # Containers whose direct children form one sequence-flow graph.
 SCOPES = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
@@ -48,7 +68,7 @@ def kind(element: etree._Element) -> str | None:
     tag = element.tag
     if not isinstance(tag, str) or not tag.startswith(f"{{{BPMN}}}"):
         return None
-    return tag[len(BPMN) + 2:]
+    return tag[len(BPMN) + 2 :]
 
 
 def children(element: etree._Element, *kinds: str) -> list[etree._Element]:
@@ -72,16 +92,27 @@ class ModelScan:
     by_id: dict[str, etree._Element] = field(default_factory=dict)
 
     def add(
-        self, message: str, element: etree._Element | None = None, *,
-        line: int | None = None, element_id: str | None = None, field: str | None = None,
+        self,
+        message: str,
+        element: etree._Element | None = None,
+        *,
+        line: int | None = None,
+        element_id: str | None = None,
+        field: str | None = None,
     ) -> None:
         """Record a problem located at `element` (its id and source line) unless told otherwise."""
         if element is not None:
             element_id = element_id or element.get("id")
             line = line or element.sourceline
-        self.problems.append(Problem(
-            message, element_id=element_id, line=line, field=field, file=self.filename,
-        ))
+        self.problems.append(
+            Problem(
+                message,
+                element_id=element_id,
+                line=line,
+                field=field,
+                file=self.filename,
+            )
+        )
 
     def flow_nodes(self) -> Iterator[etree._Element]:
         """Every flow node of the chosen process, nested sub-processes included."""

@@ -60,9 +60,15 @@ def compile_model(package: ModelPackage) -> CompiledModel:
     if problems or declared.spec is None:
         raise _invalid(package.bpmn_name, problems)
     return CompiledModel(
-        key=declared.key, title=declared.title, process_sla=declared.process_sla,
-        steps=tuple(declared.steps), timers=tuple(declared.timers), forms=forms,
-        standard=standard, bpmn=package.bpmn, spec=declared.spec,
+        key=declared.key,
+        title=declared.title,
+        process_sla=declared.process_sla,
+        steps=tuple(declared.steps),
+        timers=tuple(declared.timers),
+        forms=forms,
+        standard=standard,
+        bpmn=package.bpmn,
+        spec=declared.spec,
     )
 
 
@@ -82,8 +88,10 @@ def _compile_bpmn(
         # A bug of ours must not become a stack trace for the analyst; it is logged in full.
         _log.exception("model check failed on %s", filename)
         found = scan.problems if scan is not None else []
-        message = (f"the model could not be checked completely ({type(exc).__name__}); "
-                   "please report this file to the administrators")
+        message = (
+            f"the model could not be checked completely ({type(exc).__name__}); "
+            "please report this file to the administrators"
+        )
         return _Declared(), [*found, Problem(message, file=filename)]
 
 
@@ -117,8 +125,12 @@ def _process_sla(scan: ModelScan) -> str | None:
     try:
         return canonical_sla(declared.value)
     except ValueError as exc:
-        scan.add(f"the process SLA: {exc}", declared.element,
-                 element_id=scan.process.get("id"), field="sla")
+        scan.add(
+            f"the process SLA: {exc}",
+            declared.element,
+            element_id=scan.process.get("id"),
+            field="sla",
+        )
         return None
 
 
@@ -133,15 +145,23 @@ def _build(
 def _invalid(filename: str, problems: list[Problem]) -> ModelInvalidError:
     if not problems:  # cannot happen; never raise an empty rejection
         problems = [Problem("the model could not be compiled", file=filename)]
-    problems = sorted(problems, key=lambda p: (
-        p.file not in (None, filename), p.file or "", p.line or 0, p.element_id or "",
-        p.message,
-    ))
+    problems = sorted(
+        problems,
+        key=lambda p: (
+            p.file not in (None, filename),
+            p.file or "",
+            p.line or 0,
+            p.element_id or "",
+            p.message,
+        ),
+    )
     count = len(problems)
     if count > MAX_REPORTED:
         rest = count - MAX_REPORTED
-        problems = [*problems[:MAX_REPORTED],
-                    Problem(f"... and {rest} more problems", file=filename)]
+        problems = [
+            *problems[:MAX_REPORTED],
+            Problem(f"... and {rest} more problems", file=filename),
+        ]
     files = sorted({p.file or filename for p in problems})
     where = files[0] if len(files) == 1 else f"{filename} and its files"
     noun = "problem" if count == 1 else "problems"

@@ -37,24 +37,33 @@ def _check_conditional_split(scan: ModelScan, gateway: etree._Element, flows: li
     default = gateway.get("default")
     flow_ids = {f.get("id") for f in flows}
     if default and default not in flow_ids:
-        scan.add(f"{scan.label(gateway)} names default={default!r}, which is not one of its "
-                 "outgoing flows", gateway, field="default")
+        scan.add(
+            f"{scan.label(gateway)} names default={default!r}, which is not one of its "
+            "outgoing flows",
+            gateway,
+            field="default",
+        )
     if len(flows) < 2:
         return  # a merging gateway: SpiffWorkflow takes its one flow as the default
     for flow in flows:
         if flow.get("id") != default and not _condition(flow).strip():
-            scan.add(f"sequence flow {flow.get('id')!r} leaves {scan.label(gateway)} without a "
-                     "condition and is not its default flow: give it a condition (a Python "
-                     "expression, e.g. approved == True) or make it the default", flow)
+            scan.add(
+                f"sequence flow {flow.get('id')!r} leaves {scan.label(gateway)} without a "
+                "condition and is not its default flow: give it a condition (a Python "
+                "expression, e.g. approved == True) or make it the default",
+                flow,
+            )
 
 
 def _check_unconditional(scan: ModelScan, source: etree._Element, flows: list) -> None:
     for flow in flows:
         if _condition(flow).strip():
-            scan.add(f"sequence flow {flow.get('id')!r} has a condition, but conditions are "
-                     f"only evaluated on flows leaving an exclusive or inclusive gateway; "
-                     f"{scan.label(source)} ignores it: put an exclusive gateway before it",
-                     flow)
+            scan.add(
+                f"sequence flow {flow.get('id')!r} has a condition, but conditions are "
+                f"only evaluated on flows leaving an exclusive or inclusive gateway; "
+                f"{scan.label(source)} ignores it: put an exclusive gateway before it",
+                flow,
+            )
 
 
 def _condition(flow: etree._Element) -> str:
@@ -64,11 +73,17 @@ def _condition(flow: etree._Element) -> str:
 def check_unsupported(scan: ModelScan) -> None:
     """Constructs the engine cannot run, each refused with what to draw instead."""
     for gateway in scan.elements("complexGateway"):
-        scan.add(f"{scan.label(gateway)}: complex gateways are not supported; use exclusive, "
-                 "inclusive or parallel gateways", gateway)
+        scan.add(
+            f"{scan.label(gateway)}: complex gateways are not supported; use exclusive, "
+            "inclusive or parallel gateways",
+            gateway,
+        )
     for call in scan.elements("callActivity"):
-        scan.add(f"{scan.label(call)}: call activities are not supported, a model package "
-                 "holds one process; draw an embedded sub-process instead", call)
+        scan.add(
+            f"{scan.label(call)}: call activities are not supported, a model package "
+            "holds one process; draw an embedded sub-process instead",
+            call,
+        )
     for container in scan.elements("subProcess", "transaction"):
         _check_subprocess(scan, container)
     _check_data_stores(scan)
@@ -80,27 +95,40 @@ def _check_data_stores(scan: ModelScan) -> None:
     # A data store drawn for documentation is harmless; SpiffWorkflow fails on any data
     # association to one ("Cannot resolve dataOutputAssociation") and on bpmn:dataStore.
     for store in scan.root.iter(q("dataStore")):
-        scan.add(f"{scan.label(store)}: data stores are not supported by the workflow "
-                 "engine; remove it", store)
+        scan.add(
+            f"{scan.label(store)}: data stores are not supported by the workflow engine; remove it",
+            store,
+        )
     stores = {e.get("id") for e in scan.elements("dataStoreReference")}
-    for ref in scan.root.xpath("//bpmn:dataInputAssociation/bpmn:sourceRef"
-                               " | //bpmn:dataOutputAssociation/bpmn:targetRef", namespaces=NS):
+    for ref in scan.root.xpath(
+        "//bpmn:dataInputAssociation/bpmn:sourceRef | //bpmn:dataOutputAssociation/bpmn:targetRef",
+        namespaces=NS,
+    ):
         if text_of(ref).strip() in stores:
             activity = ref.getparent().getparent()
-            scan.add(f"{scan.label(activity)} reads or writes the data store "
-                     f"{text_of(ref).strip()!r}; data stores are not supported by the workflow "
-                     "engine: keep the data in task data or a data object", ref,
-                     element_id=activity.get("id"))
+            scan.add(
+                f"{scan.label(activity)} reads or writes the data store "
+                f"{text_of(ref).strip()!r}; data stores are not supported by the workflow "
+                "engine: keep the data in task data or a data object",
+                ref,
+                element_id=activity.get("id"),
+            )
 
 
 def _check_subprocess(scan: ModelScan, container: etree._Element) -> None:
     starts, ends = children(container, "startEvent"), children(container, "endEvent")
     if not starts and not ends:
-        scan.add(f"{scan.label(container)} is empty: draw its steps between one start event "
-                 "and an end event, or use a task instead", container)
+        scan.add(
+            f"{scan.label(container)} is empty: draw its steps between one start event "
+            "and an end event, or use a task instead",
+            container,
+        )
     elif len(starts) != 1:
-        scan.add(f"{scan.label(container)} has {len(starts)} start events; a sub-process "
-                 "needs exactly one", container)
+        scan.add(
+            f"{scan.label(container)} has {len(starts)} start events; a sub-process "
+            "needs exactly one",
+            container,
+        )
     elif not ends:
         scan.add(f"{scan.label(container)} has no end event", container)
 
@@ -112,8 +140,12 @@ def _check_event_refs(scan: ModelScan) -> None:
             target = scan.by_id.get(ref or "")
             if ref and (target is None or kind(target) != target_kind):
                 event = definition.getparent()
-                scan.add(f"{scan.label(event)} refers to {attribute}={ref!r}, but the file "
-                         f"defines no bpmn:{target_kind} with that id", event, field=attribute)
+                scan.add(
+                    f"{scan.label(event)} refers to {attribute}={ref!r}, but the file "
+                    f"defines no bpmn:{target_kind} with that id",
+                    event,
+                    field=attribute,
+                )
 
 
 def _check_cancel_activity(scan: ModelScan) -> None:
@@ -121,5 +153,8 @@ def _check_cancel_activity(scan: ModelScan) -> None:
     for event in scan.elements("boundaryEvent"):
         value = event.get("cancelActivity")
         if value is not None and value not in ("true", "false"):
-            scan.add(f"{scan.label(event)} has cancelActivity={value!r}; write true or false",
-                     event, field="cancelActivity")
+            scan.add(
+                f"{scan.label(event)} has cancelActivity={value!r}; write true or false",
+                event,
+                field="cancelActivity",
+            )

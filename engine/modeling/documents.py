@@ -22,8 +22,10 @@ def read_forms(
         path = f"forms/{name}"
         schema, found = _json_object(files[name], path, "a form")
         if schema is not None:
-            found += [Problem(f"{path} is not a valid JSON Schema: {message}", file=path)
-                      for message in _schema_messages(schema_problems, schema)]
+            found += [
+                Problem(f"{path} is not a valid JSON Schema: {message}", file=path)
+                for message in _schema_messages(schema_problems, schema)
+            ]
         if schema is not None and not found:
             forms[name] = schema
         problems += found
@@ -44,21 +46,26 @@ def read_standard(data: bytes | None) -> tuple[dict[str, Any] | None, list[Probl
     return _json_object(data, "standard.json", "the service standard")
 
 
-def _json_object(
-    data: bytes, path: str, what: str
-) -> tuple[dict[str, Any] | None, list[Problem]]:
+def _json_object(data: bytes, path: str, what: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     if len(data) > MAX_JSON_BYTES:
-        return None, [Problem(f"{path} is {len(data):,} bytes; the limit is "
-                              f"{MAX_JSON_BYTES:,}", file=path)]
+        return None, [
+            Problem(f"{path} is {len(data):,} bytes; the limit is {MAX_JSON_BYTES:,}", file=path)
+        ]
     try:
         value = json.loads(data)  # bytes: json detects UTF-8/16/32 itself
     except json.JSONDecodeError as exc:
-        return None, [Problem(f"{path} is not valid JSON: {exc.msg} (column {exc.colno})",
-                              line=exc.lineno, file=path)]
+        return None, [
+            Problem(
+                f"{path} is not valid JSON: {exc.msg} (column {exc.colno})",
+                line=exc.lineno,
+                file=path,
+            )
+        ]
     except (UnicodeDecodeError, RecursionError, ValueError) as exc:
         return None, [Problem(f"{path} cannot be read as JSON: {exc}", file=path)]
     if not isinstance(value, dict):
         found = type(value).__name__
-        return None, [Problem(f"{path} must hold a JSON object for {what}, not a {found}",
-                              file=path)]
+        return None, [
+            Problem(f"{path} must hold a JSON object for {what}, not a {found}", file=path)
+        ]
     return value, []

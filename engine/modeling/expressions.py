@@ -37,8 +37,15 @@ _PYTHON_FORMATS = (None, "", "python", "python3", "text/x-python")
 
 
 def code_problems(
-    scan: ModelScan, owner: etree._Element, holder: etree._Element, text: str, *,
-    mode: str, what: str, check_code: CheckCode, hint: str = "",
+    scan: ModelScan,
+    owner: etree._Element,
+    holder: etree._Element,
+    text: str,
+    *,
+    mode: str,
+    what: str,
+    check_code: CheckCode,
+    hint: str = "",
 ) -> bool:
     """Check `text` (held by `holder`, belonging to `owner`) and report what is wrong.
 
@@ -77,15 +84,25 @@ def _condition(
     translated = juel_to_python(text)
     if translated is not None:
         if not is_simple(translated) or check_code(translated, mode="eval"):
-            scan.add(f"conditions are Python expressions: the JUEL condition {text!r} of "
-                     f"sequence flow {flow.get('id')!r} has no simple Python equivalent; "
-                     "write it in Python, e.g. complete == True and amount > 100", flow,
-                     line=holder.sourceline)
+            scan.add(
+                f"conditions are Python expressions: the JUEL condition {text!r} of "
+                f"sequence flow {flow.get('id')!r} has no simple Python equivalent; "
+                "write it in Python, e.g. complete == True and amount > 100",
+                flow,
+                line=holder.sourceline,
+            )
             return None
         return translated
     skipped = raw[: len(raw) - len(raw.lstrip())].count("\n")
-    ok = code_problems(scan, flow, holder, text, mode="eval", what="the condition",
-                       check_code=_shifted(check_code, skipped))
+    ok = code_problems(
+        scan,
+        flow,
+        holder,
+        text,
+        mode="eval",
+        what="the condition",
+        check_code=_shifted(check_code, skipped),
+    )
     return text if ok and text != raw else None
 
 
@@ -95,8 +112,11 @@ def _shifted(check_code: CheckCode, lines: int) -> CheckCode:
         return check_code
 
     def check(text: str, *, mode: str) -> list[str]:
-        return [_LINE.sub(lambda m: f"line {int(m[1]) + lines}: {m[2]}", message)
-                for message in check_code(text, mode=mode)]
+        return [
+            _LINE.sub(lambda m: f"line {int(m[1]) + lines}: {m[2]}", message)
+            for message in check_code(text, mode=mode)
+        ]
+
     return check
 
 
@@ -107,23 +127,42 @@ def check_scripts(scan: ModelScan, check_code: CheckCode) -> None:
     for activity in scan.flow_nodes():
         for what, xpath in _EXEC_XPATHS.items():
             for holder in activity.xpath(xpath, namespaces=NS):
-                code_problems(scan, activity, holder, text_of(holder), mode="exec",
-                              what=f"the {what}", check_code=check_code)
+                code_problems(
+                    scan,
+                    activity,
+                    holder,
+                    text_of(holder),
+                    mode="exec",
+                    what=f"the {what}",
+                    check_code=check_code,
+                )
 
 
 def _script_task(scan: ModelScan, task: etree._Element, check_code: CheckCode) -> None:
     script_format = task.get("scriptFormat")
     if (script_format or "").lower() not in _PYTHON_FORMATS:
-        scan.add(f"{scan.label(task)} is written in {script_format!r}; scripts are Python "
-                 "(leave scriptFormat empty or write python)", task, field="scriptFormat")
+        scan.add(
+            f"{scan.label(task)} is written in {script_format!r}; scripts are Python "
+            "(leave scriptFormat empty or write python)",
+            task,
+            field="scriptFormat",
+        )
         return
     scripts = children(task, "script")
     if not scripts or not text_of(scripts[0]).strip():
-        scan.add(f"{scan.label(task)} has no script: write the Python it runs, or use a "
-                 "plain task", task)
+        scan.add(
+            f"{scan.label(task)} has no script: write the Python it runs, or use a plain task", task
+        )
         return
-    code_problems(scan, task, scripts[0], text_of(scripts[0]), mode="exec",
-                  what="the script", check_code=check_code)
+    code_problems(
+        scan,
+        task,
+        scripts[0],
+        text_of(scripts[0]),
+        mode="exec",
+        what="the script",
+        check_code=check_code,
+    )
 
 
 def check_other_expressions(scan: ModelScan, check_code: CheckCode) -> None:
@@ -135,12 +174,16 @@ def check_other_expressions(scan: ModelScan, check_code: CheckCode) -> None:
 
 
 def _expression(
-    scan: ModelScan, node: etree._Element, holder: etree._Element, what: str,
+    scan: ModelScan,
+    node: etree._Element,
+    holder: etree._Element,
+    what: str,
     check_code: CheckCode,
 ) -> None:
     text = text_of(holder)
     if not text.strip():
         scan.add(f"the {what} of {scan.label(node)} is empty", node, line=holder.sourceline)
     else:  # checked as written: SpiffWorkflow evaluates exactly this text
-        code_problems(scan, node, holder, text, mode="eval", what=f"the {what}",
-                      check_code=check_code)
+        code_problems(
+            scan, node, holder, text, mode="eval", what=f"the {what}", check_code=check_code
+        )

@@ -37,14 +37,21 @@ def read_properties(scan: ModelScan, owner: etree._Element) -> dict[str, Declare
         name, value = prop.get("name"), prop.get("value")
         if not name or value is None:
             # SpiffWorkflow itself fails with a KeyError on such a property.
-            scan.add(f"a property of {scan.label(owner)} lacks name= or value=", prop,
-                     element_id=owner.get("id"))
+            scan.add(
+                f"a property of {scan.label(owner)} lacks name= or value=",
+                prop,
+                element_id=owner.get("id"),
+            )
             continue
         earlier = found.get(name)
         if earlier is not None and earlier.value != value:
-            scan.add(f"{scan.label(owner)} sets the property {name!r} twice, to "
-                     f"{earlier.value!r} and {value!r}; keep one", prop,
-                     element_id=owner.get("id"), field=name)
+            scan.add(
+                f"{scan.label(owner)} sets the property {name!r} twice, to "
+                f"{earlier.value!r} and {value!r}; keep one",
+                prop,
+                element_id=owner.get("id"),
+                field=name,
+            )
         found[name] = Declared(value, prop)
     return found
 
@@ -59,9 +66,13 @@ def candidate_group(scan: ModelScan, task: etree._Element) -> Declared | None:
     if declared is None or not declared.value.strip():
         return None
     if declared.value.lstrip().startswith("="):
-        scan.add(f"{scan.label(task)} gives candidate groups as an expression "
-                 f"({declared.value!r}); write plain group names, e.g. front-office",
-                 declared.element, element_id=task.get("id"), field="candidateGroups")
+        scan.add(
+            f"{scan.label(task)} gives candidate groups as an expression "
+            f"({declared.value!r}); write plain group names, e.g. front-office",
+            declared.element,
+            element_id=task.get("id"),
+            field="candidateGroups",
+        )
         return None
     first = declared.value.split(",")[0].strip().lower()
     return Declared(first, declared.element) if first else None

@@ -56,8 +56,11 @@ def _add_flow(scan: ModelScan, scope: Scope, flow: etree._Element) -> None:
             resolved = False
         elif ref not in scope.nodes:
             where = _where(scan.by_id.get(ref))
-            scan.add(f"sequence flow {flow.get('id')!r} has {attribute}={ref!r}, which {where}; "
-                     "connect it to a task, event or gateway of the same process", flow)
+            scan.add(
+                f"sequence flow {flow.get('id')!r} has {attribute}={ref!r}, which {where}; "
+                "connect it to a task, event or gateway of the same process",
+                flow,
+            )
             resolved = False
     if resolved:
         for attribute, mapping in ends.items():
@@ -80,8 +83,9 @@ def check_connections(scan: ModelScan, scopes: list[Scope]) -> None:
         for node_id, node in scope.nodes.items():
             if _outside_flow(node):
                 continue
-            _check_node(scan, node, scope.incoming.get(node_id, []),
-                        scope.outgoing.get(node_id, []))
+            _check_node(
+                scan, node, scope.incoming.get(node_id, []), scope.outgoing.get(node_id, [])
+            )
 
 
 def _outside_flow(node: etree._Element) -> bool:
@@ -95,12 +99,18 @@ def _check_node(scan: ModelScan, node: etree._Element, incoming: list, outgoing:
     if not incoming and node_kind not in _NO_INCOMING_OK:
         scan.add(f"{label} is dangling: no sequence flow leads to it", node)
     if not outgoing and node_kind != "endEvent":
-        scan.add(f"{label} is dangling: no sequence flow leaves it; connect it to the next "
-                 "step or to an end event", node)
+        scan.add(
+            f"{label} is dangling: no sequence flow leaves it; connect it to the next "
+            "step or to an end event",
+            node,
+        )
     if len(outgoing) > 1 and node_kind not in GATEWAYS and node_kind != "startEvent":
-        scan.add(f"{label} has {len(outgoing)} outgoing flows; draw a gateway instead: a "
-                 "parallel gateway to take all paths, an exclusive gateway with conditions "
-                 "to take one", node)
+        scan.add(
+            f"{label} has {len(outgoing)} outgoing flows; draw a gateway instead: a "
+            "parallel gateway to take all paths, an exclusive gateway with conditions "
+            "to take one",
+            node,
+        )
 
 
 def check_boundaries(scan: ModelScan, scopes: list[Scope]) -> None:
@@ -111,12 +121,19 @@ def check_boundaries(scan: ModelScan, scopes: list[Scope]) -> None:
                 continue
             host = scope.nodes.get(node.get("attachedToRef") or "")
             if host is None or kind(host) in GATEWAYS or kind(host) in ("startEvent", "endEvent"):
-                scan.add(f"boundary event {node.get('id')!r} is attached to "
-                         f"{node.get('attachedToRef')!r}, which is not a task or sub-process "
-                         "of the same process", node, field="attachedToRef")
+                scan.add(
+                    f"boundary event {node.get('id')!r} is attached to "
+                    f"{node.get('attachedToRef')!r}, which is not a task or sub-process "
+                    "of the same process",
+                    node,
+                    field="attachedToRef",
+                )
             if not any((kind(c) or "").endswith("EventDefinition") for c in node):
-                scan.add(f"boundary event {node.get('id')!r} has no trigger: make it a timer, "
-                         "message, signal, error or escalation event", node)
+                scan.add(
+                    f"boundary event {node.get('id')!r} has no trigger: make it a timer, "
+                    "message, signal, error or escalation event",
+                    node,
+                )
 
 
 def walk_order(scan: ModelScan, scopes: list[Scope]) -> dict[str, int]:
@@ -131,9 +148,11 @@ def walk_order(scan: ModelScan, scopes: list[Scope]) -> dict[str, int]:
     order, depth = _bfs(starts, _edges(scopes))
     _report_unreachable(scan, scopes, order)
     if depth > MAX_PATH:
-        scan.add(f"the process has a path of {depth} tasks, events and gateways in a row; the "
-                 f"workflow engine runs at most {MAX_PATH}: split it into sub-processes",
-                 scan.process)
+        scan.add(
+            f"the process has a path of {depth} tasks, events and gateways in a row; the "
+            f"workflow engine runs at most {MAX_PATH}: split it into sub-processes",
+            scan.process,
+        )
     return order
 
 

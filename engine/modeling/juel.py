@@ -43,8 +43,18 @@ def juel_to_python(text: str) -> str | None:
 # and/or/not, arithmetic. No attribute access or calls: `${a.b}` and `${x.size()}` mean
 # Java beans and methods, which task data (plain dicts) does not have.
 _SIMPLE_NODES = (
-    ast.Expression, ast.Name, ast.Load, ast.Constant, ast.Compare, ast.BoolOp, ast.UnaryOp,
-    ast.BinOp, ast.cmpop, ast.boolop, ast.unaryop, ast.operator,
+    ast.Expression,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Compare,
+    ast.BoolOp,
+    ast.UnaryOp,
+    ast.BinOp,
+    ast.cmpop,
+    ast.boolop,
+    ast.unaryop,
+    ast.operator,
 )
 
 

@@ -50,8 +50,12 @@ def check_overrides(scan: ModelScan, given: Any) -> tuple[Overrides, list[Proble
         return result, [Problem("overrides must be an object", field="/overrides")]
     for name in given:
         if name not in _SECTIONS:
-            problems.append(Problem(f"unknown override {name!r}; use steps, roles or process",
-                                    field=f"/overrides/{name}"))
+            problems.append(
+                Problem(
+                    f"unknown override {name!r}; use steps, roles or process",
+                    field=f"/overrides/{name}",
+                )
+            )
     result.steps = _steps(scan, _section(given, "steps", problems), problems)
     result.roles = _roles(scan, _section(given, "roles", problems), problems)
     result.process = _process(_section(given, "process", problems), problems)
@@ -73,11 +77,21 @@ def _steps(scan: ModelScan, given: Mapping[str, Any], problems: list[Problem]) -
         where = f"/overrides/steps/{step_id}"
         if step_id not in known:
             have = ", ".join(sorted(i for i in known if i))
-            problems.append(Problem(f"the source model has no step {step_id!r} (its steps: {have})",
-                                    element_id=str(step_id), field=where))
+            problems.append(
+                Problem(
+                    f"the source model has no step {step_id!r} (its steps: {have})",
+                    element_id=str(step_id),
+                    field=where,
+                )
+            )
         elif not isinstance(values, Mapping):
-            problems.append(Problem("a step override must be an object with sla, fee or role",
-                                    element_id=step_id, field=where))
+            problems.append(
+                Problem(
+                    "a step override must be an object with sla, fee or role",
+                    element_id=step_id,
+                    field=where,
+                )
+            )
         else:
             result[step_id] = _step(step_id, values, where, problems)
     return result
@@ -89,8 +103,9 @@ def _step(step_id: str, values: Mapping[str, Any], where: str, problems: list[Pr
         try:
             checked[name] = _STEP_CHECKS[name](value) if name in _STEP_CHECKS else _unknown(name)
         except ValueError as exc:
-            problems.append(Problem(f"step {step_id!r}: {exc}", element_id=step_id,
-                                    field=f"{where}/{name}"))
+            problems.append(
+                Problem(f"step {step_id!r}: {exc}", element_id=step_id, field=f"{where}/{name}")
+            )
     return checked
 
 
@@ -144,8 +159,13 @@ def _roles(scan: ModelScan, given: Mapping[str, Any], problems: list[Problem]) -
     for source, target in given.items():
         where = f"/overrides/roles/{source}"
         if source not in known:
-            problems.append(Problem(f"the source model has no role {source!r} (its roles: "
-                                    f"{', '.join(sorted(known))})", field=where))
+            problems.append(
+                Problem(
+                    f"the source model has no role {source!r} (its roles: "
+                    f"{', '.join(sorted(known))})",
+                    field=where,
+                )
+            )
             continue
         try:
             result[source] = normal_role(target)

@@ -39,8 +39,10 @@ def read_package_dir(path: Path) -> ModelPackage:
     forms = {p.name: p.read_bytes() for p in sorted(forms_dir.glob("*.json")) if p.is_file()}
     standard = path / "standard.json"
     return ModelPackage(
-        bpmn=(path / bpmn_path).read_bytes(), forms=forms,
-        standard=standard.read_bytes() if standard.is_file() else None, bpmn_name=bpmn_path,
+        bpmn=(path / bpmn_path).read_bytes(),
+        forms=forms,
+        standard=standard.read_bytes() if standard.is_file() else None,
+        bpmn_name=bpmn_path,
     )
 
 
@@ -73,24 +75,37 @@ def read_package_zip(data: bytes) -> ModelPackage:
             return _read_archive(archive)
     except ModelInvalidError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
-            NotImplementedError, RuntimeError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
         raise _refused(f"the upload is not a readable zip file: {exc}") from None
 
 
 def _read_archive(archive: zipfile.ZipFile) -> ModelPackage:
-    entries = [i for i in archive.infolist()
-               if not i.is_dir() and not i.filename.startswith(_IGNORED_PREFIXES)]
+    entries = [
+        i
+        for i in archive.infolist()
+        if not i.is_dir() and not i.filename.startswith(_IGNORED_PREFIXES)
+    ]
     _check_entries(entries)
     names = _strip_top_folder([i.filename for i in entries])
     by_name = dict(zip(names, entries, strict=True))
-    bpmn_name = _choose_bpmn([n for n in names if "/" not in n and n.endswith(".bpmn")],
-                             "the zip")
-    forms = {PurePosixPath(n).name: _read(archive, i, MAX_JSON_BYTES)
-             for n, i in by_name.items() if _is_form(n)}
+    bpmn_name = _choose_bpmn([n for n in names if "/" not in n and n.endswith(".bpmn")], "the zip")
+    forms = {
+        PurePosixPath(n).name: _read(archive, i, MAX_JSON_BYTES)
+        for n, i in by_name.items()
+        if _is_form(n)
+    }
     standard = by_name.get("standard.json")
     return ModelPackage(
-        bpmn=_read(archive, by_name[bpmn_name], MAX_BPMN_BYTES), forms=forms,
+        bpmn=_read(archive, by_name[bpmn_name], MAX_BPMN_BYTES),
+        forms=forms,
         standard=_read(archive, standard, MAX_JSON_BYTES) if standard else None,
         bpmn_name=bpmn_name,
     )
@@ -118,15 +133,19 @@ def _entry_problems(info: zipfile.ZipInfo) -> list[str]:
     name = info.filename
     path = PurePosixPath(name)
     if name.startswith(("/", "\\")) or "\\" in name or ":" in name or ".." in path.parts:
-        return [f"the zip entry {name!r} is not a plain relative path (no absolute paths, "
-                "drive letters, backslashes or '..')"]
+        return [
+            f"the zip entry {name!r} is not a plain relative path (no absolute paths, "
+            "drive letters, backslashes or '..')"
+        ]
     if info.flag_bits & 0x1:
         return [f"the zip entry {name!r} is encrypted"]
     if info.file_size > _RATIO_FREE_BYTES and info.file_size > MAX_RATIO * max(
         info.compress_size, 1
     ):
-        return [f"the zip entry {name!r} is compressed more than {MAX_RATIO}:1; refused as a "
-                "possible zip bomb"]
+        return [
+            f"the zip entry {name!r} is compressed more than {MAX_RATIO}:1; refused as a "
+            "possible zip bomb"
+        ]
     return []
 
 
@@ -135,7 +154,7 @@ def _strip_top_folder(names: list[str]) -> list[str]:
     tops = {PurePosixPath(n).parts[0] for n in names}
     if len(tops) == 1 and all("/" in n for n in names):
         prefix = tops.pop() + "/"
-        return [n[len(prefix):] for n in names]
+        return [n[len(prefix) :] for n in names]
     return names
 
 

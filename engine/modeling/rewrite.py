@@ -107,18 +107,29 @@ def _rename_process(scan: ModelScan, key: str, problems: list[Problem]) -> None:
     if key == old:
         return
     if not KEY_PATTERN.match(key or ""):
-        problems.append(Problem(f"the key {key!r} must start with a letter and hold only "
-                                "letters, digits, '-' and '_' (at most 64)", field="key"))
+        problems.append(
+            Problem(
+                f"the key {key!r} must start with a letter and hold only "
+                "letters, digits, '-' and '_' (at most 64)",
+                field="key",
+            )
+        )
     elif key in _ids(scan.root):
-        problems.append(Problem(f"the key {key!r} is already the id of another element of "
-                                "the source model", element_id=key, field="key"))
+        problems.append(
+            Problem(
+                f"the key {key!r} is already the id of another element of the source model",
+                element_id=key,
+                field="key",
+            )
+        )
     else:
         _rename_references(scan.root, {str(old): key}, ("processRef", "bpmnElement"))
         process.set("id", key)
 
 
-def _rename_references(root: etree._Element, renames: dict[str, str],
-                       attributes: Iterable[str]) -> None:
+def _rename_references(
+    root: etree._Element, renames: dict[str, str], attributes: Iterable[str]
+) -> None:
     """One pass, so that swapped names (a->b, b->a) do not collide half-way."""
     for element in root.iter(etree.Element):
         for attribute in attributes:
@@ -132,16 +143,24 @@ def _map_roles(scan: ModelScan, roles: dict[str, str], problems: list[Problem]) 
         return
     assert scan.process is not None
     lanes = list(scan.process.iter(q("lane")))
-    renames = {str(lane.get("id")): roles[str(lane.get("id")).lower()]
-               for lane in lanes if str(lane.get("id")).lower() in roles}
+    renames = {
+        str(lane.get("id")): roles[str(lane.get("id")).lower()]
+        for lane in lanes
+        if str(lane.get("id")).lower() in roles
+    }
     final = [renames.get(str(lane.get("id")), str(lane.get("id"))) for lane in lanes]
     others = _ids(scan.root) - {str(lane.get("id")) for lane in lanes}
     for old, new in renames.items():
         if final.count(new) > 1 or new in others:
-            problems.append(Problem(
-                f"mapping the role {old.lower()!r} to {new!r} gives the lane {old!r} an id that "
-                "another lane or element already has; map each role to a distinct new role",
-                element_id=old, field=f"/overrides/roles/{old.lower()}"))
+            problems.append(
+                Problem(
+                    f"mapping the role {old.lower()!r} to {new!r} gives the lane {old!r} "
+                    "an id that another lane or element already has; "
+                    "map each role to a distinct new role",
+                    element_id=old,
+                    field=f"/overrides/roles/{old.lower()}",
+                )
+            )
     if problems:
         return
     for lane in lanes:
@@ -155,15 +174,18 @@ def _map_roles(scan: ModelScan, roles: dict[str, str], problems: list[Problem]) 
 
 def _group_holders(scan: ModelScan) -> list[etree._Element]:
     assert scan.process is not None
-    return [e for e in scan.process.iter(etree.Element)
-            if e.get(_CANDIDATES) is not None
-            or (e.tag == _ZEEBE_ASSIGNMENT and e.get("candidateGroups") is not None)]
+    return [
+        e
+        for e in scan.process.iter(etree.Element)
+        if e.get(_CANDIDATES) is not None
+        or (e.tag == _ZEEBE_ASSIGNMENT and e.get("candidateGroups") is not None)
+    ]
 
 
-def _assign_role(scan: ModelScan, task: etree._Element, role: str,
-                 problems: list[Problem]) -> None:
-    zeebe = task.xpath("bpmn:extensionElements/zeebe:assignmentDefinition[@candidateGroups]",
-                       namespaces=NS)
+def _assign_role(scan: ModelScan, task: etree._Element, role: str, problems: list[Problem]) -> None:
+    zeebe = task.xpath(
+        "bpmn:extensionElements/zeebe:assignmentDefinition[@candidateGroups]", namespaces=NS
+    )
     if zeebe:
         zeebe[0].set("candidateGroups", role)
         return
@@ -182,17 +204,27 @@ def _assign_role(scan: ModelScan, task: etree._Element, role: str,
 
 def _lane_of(scan: ModelScan, role: str) -> etree._Element | None:
     assert scan.process is not None
-    return next((lane for lane in scan.process.iter(q("lane"))
-                 if str(lane.get("id")).lower() == role), None)
+    return next(
+        (lane for lane in scan.process.iter(q("lane")) if str(lane.get("id")).lower() == role), None
+    )
 
 
-def _new_lane(scan: ModelScan, beside: etree._Element, role: str, task: etree._Element,
-              problems: list[Problem]) -> etree._Element | None:
+def _new_lane(
+    scan: ModelScan,
+    beside: etree._Element,
+    role: str,
+    task: etree._Element,
+    problems: list[Problem],
+) -> etree._Element | None:
     if role in _ids(scan.root):
-        problems.append(Problem(
-            f"step {task.get('id')!r} cannot move to a new lane {role!r}: another element "
-            "already has that id", element_id=task.get("id"),
-            field=f"/overrides/steps/{task.get('id')}/role"))
+        problems.append(
+            Problem(
+                f"step {task.get('id')!r} cannot move to a new lane {role!r}: another element "
+                "already has that id",
+                element_id=task.get("id"),
+                field=f"/overrides/steps/{task.get('id')}/role",
+            )
+        )
         return None
     lane_set = beside.getparent()
     assert lane_set is not None

@@ -46,7 +46,9 @@ def lane_index(root: etree._Element) -> dict[str, etree._Element]:
 
 
 def _read_step(
-    scan: ModelScan, task: etree._Element, lanes: dict[str, etree._Element],
+    scan: ModelScan,
+    task: etree._Element,
+    lanes: dict[str, etree._Element],
     forms: frozenset[str],
 ) -> StepDefinition | None:
     before = len(scan.problems)
@@ -59,8 +61,15 @@ def _read_step(
         return None
     step_kind: StepKind = kind(task)  # type: ignore[assignment]  # one of STEP_KINDS
     return StepDefinition(
-        element_id=task.get("id"), name=(task.get("name") or "").strip() or task.get("id"),
-        kind=step_kind, role=role, sla=sla, fee=fee, form=form, order=0, line=task.sourceline,
+        element_id=task.get("id"),
+        name=(task.get("name") or "").strip() or task.get("id"),
+        kind=step_kind,
+        role=role,
+        sla=sla,
+        fee=fee,
+        form=form,
+        order=0,
+        line=task.sourceline,
     )
 
 
@@ -75,34 +84,54 @@ def _role(scan: ModelScan, task: etree._Element, lanes: dict[str, etree._Element
         lane = lanes.get(holder.get("id") or "")
         if lane is not None and lane.get("id"):
             return str(lane.get("id")).lower()
-    scan.add(f"step {task.get('id')!r} is in no lane and has no candidate groups: put it in "
-             "the lane of the role that does it", task, field="role")
+    scan.add(
+        f"step {task.get('id')!r} is in no lane and has no candidate groups: put it in "
+        "the lane of the role that does it",
+        task,
+        field="role",
+    )
     return None
 
 
 def _sla(scan: ModelScan, task: etree._Element, declared: Declared | None) -> str | None:
     if declared is None:
-        scan.add(f"step {task.get('id')!r} has no SLA: {_HOW_TO.format('sla', 'P3D')} "
-                 "(P3D = 3 working days, PT4H = 4 working hours)", task, field="sla")
+        scan.add(
+            f"step {task.get('id')!r} has no SLA: {_HOW_TO.format('sla', 'P3D')} "
+            "(P3D = 3 working days, PT4H = 4 working hours)",
+            task,
+            field="sla",
+        )
         return None
     try:
         return canonical_sla(declared.value)
     except ValueError as exc:
-        scan.add(f"step {task.get('id')!r}: {exc}", declared.element,
-                 element_id=task.get("id"), field="sla")
+        scan.add(
+            f"step {task.get('id')!r}: {exc}",
+            declared.element,
+            element_id=task.get("id"),
+            field="sla",
+        )
         return None
 
 
 def _fee(scan: ModelScan, task: etree._Element, declared: Declared | None) -> int | None:
     if declared is None:
-        scan.add(f"step {task.get('id')!r} has no fee: {_HOW_TO.format('fee', '0')} "
-                 "(whole rupiah, 0 for no fee)", task, field="fee")
+        scan.add(
+            f"step {task.get('id')!r} has no fee: {_HOW_TO.format('fee', '0')} "
+            "(whole rupiah, 0 for no fee)",
+            task,
+            field="fee",
+        )
         return None
     try:
         return parse_fee(declared.value)
     except ValueError as exc:
-        scan.add(f"step {task.get('id')!r}: {exc}", declared.element,
-                 element_id=task.get("id"), field="fee")
+        scan.add(
+            f"step {task.get('id')!r}: {exc}",
+            declared.element,
+            element_id=task.get("id"),
+            field="fee",
+        )
         return None
 
 
@@ -114,7 +143,11 @@ def _form(
     name = form_file_name(declared.value, forms)
     if name not in forms:
         have = ", ".join(sorted(forms)) or "no forms"
-        scan.add(f"step {task.get('id')!r} uses the form {name!r}, which is not in the "
-                 f"package's forms/ (it has: {have})", declared.element,
-                 element_id=task.get("id"), field="form")
+        scan.add(
+            f"step {task.get('id')!r} uses the form {name!r}, which is not in the "
+            f"package's forms/ (it has: {have})",
+            declared.element,
+            element_id=task.get("id"),
+            field="form",
+        )
     return name

@@ -40,8 +40,11 @@ def choose_process(scan: ModelScan) -> None:
         scan.add("the process has no tasks or events: draw the procedure first", processes[0])
     else:
         ids = ", ".join(repr(p.get("id")) for p in candidates)
-        scan.add(f"the file holds {len(candidates)} runnable processes ({ids}); mark exactly "
-                 'one isExecutable="true" and leave the other pools empty', candidates[1])
+        scan.add(
+            f"the file holds {len(candidates)} runnable processes ({ids}); mark exactly "
+            'one isExecutable="true" and leave the other pools empty',
+            candidates[1],
+        )
 
 
 def _has_flow_nodes(process: etree._Element) -> bool:
@@ -54,13 +57,19 @@ def key_and_title(scan: ModelScan) -> tuple[str, str]:
     assert process is not None
     key = process.get("id") or ""
     if not KEY_PATTERN.match(key):
-        scan.add(f"the process id {key!r} is the model key and must start with a letter and "
-                 "hold only letters, digits, '-' and '_' (at most 64), e.g. 'sip-dokter'",
-                 process, field="id")
+        scan.add(
+            f"the process id {key!r} is the model key and must start with a letter and "
+            "hold only letters, digits, '-' and '_' (at most 64), e.g. 'sip-dokter'",
+            process,
+            field="id",
+        )
     title = (process.get("name") or _pool_name(scan, key)).strip()
     if not title:
-        scan.add("the process has no name: give the process (or its pool) the title shown "
-                 "to citizens", process, field="name")
+        scan.add(
+            "the process has no name: give the process (or its pool) the title shown to citizens",
+            process,
+            field="name",
+        )
     return key, title
 
 
@@ -78,12 +87,18 @@ def index_ids(scan: ModelScan) -> None:
         if element_id is None:
             continue
         if not _XML_ID.match(element_id):
-            scan.add(f"the id {element_id!r} is not a valid XML id: start with a letter or "
-                     "'_' and use only letters, digits, '_', '-' and '.'", element)
+            scan.add(
+                f"the id {element_id!r} is not a valid XML id: start with a letter or "
+                "'_' and use only letters, digits, '_', '-' and '.'",
+                element,
+            )
         first = scan.by_id.setdefault(element_id, element)
         if first is not element:
-            scan.add(f"the id {element_id!r} is used twice: line {first.sourceline} and "
-                     f"line {element.sourceline}; every id must be unique", element)
+            scan.add(
+                f"the id {element_id!r} is used twice: line {first.sourceline} and "
+                f"line {element.sourceline}; every id must be unique",
+                element,
+            )
 
 
 def check_ids(scan: ModelScan) -> None:
@@ -96,16 +111,21 @@ def check_ids(scan: ModelScan) -> None:
         if not element_id:
             scan.add(f"a {kind(element)} has no id", element)
         elif element_id in RESERVED_IDS or element_id.endswith(RESERVED_SUFFIXES):
-            scan.add(f"the id {element_id!r} of {scan.label(element)} is reserved by the "
-                     "workflow engine for a task of its own; give the element another id",
-                     element)
+            scan.add(
+                f"the id {element_id!r} of {scan.label(element)} is reserved by the "
+                "workflow engine for a task of its own; give the element another id",
+                element,
+            )
 
 
 def check_size(scan: ModelScan) -> bool:
     """Refuse models past MAX_FLOW_NODES. Returns whether the model is small enough."""
     count = sum(1 for _ in scan.flow_nodes())
     if count > MAX_FLOW_NODES:
-        scan.add(f"the process has {count} tasks, events and gateways; the limit is "
-                 f"{MAX_FLOW_NODES}: split the procedure", scan.process)
+        scan.add(
+            f"the process has {count} tasks, events and gateways; the limit is "
+            f"{MAX_FLOW_NODES}: split the procedure",
+            scan.process,
+        )
         return False
     return True

@@ -24,8 +24,11 @@ from engine.domain.definitions import TimerDefinition, TimerKind
 from engine.modeling.bpmn import ModelScan, children, kind, text_of
 from engine.modeling.expressions import CheckCode, code_problems
 
-_KINDS: dict[str, TimerKind] = {"timeDate": "date", "timeDuration": "duration",
-                                "timeCycle": "cycle"}
+_KINDS: dict[str, TimerKind] = {
+    "timeDate": "date",
+    "timeDuration": "duration",
+    "timeCycle": "cycle",
+}
 _ISO_LIKE = re.compile(r"^(R\d*/|PT?\d|\d{4}-\d\d)")
 _DURATION = re.compile(
     r"^P(?:(?P<Y>\d+)Y)?(?:(?P<M>\d+)M)?(?:(?P<W>\d+)W)?(?:(?P<D>\d+)D)?"
@@ -47,8 +50,11 @@ def read_timers(
     for event in scan.flow_nodes():
         definitions = children(event, "timerEventDefinition")
         if len(definitions) > 1:
-            scan.add(f"{scan.label(event)} holds {len(definitions)} timer definitions; "
-                     "use one per event", event)
+            scan.add(
+                f"{scan.label(event)} holds {len(definitions)} timer definitions; "
+                "use one per event",
+                event,
+            )
         elif definitions:
             found = _read_timer(scan, event, definitions[0], check_code)
             if found is not None:
@@ -64,8 +70,11 @@ def _read_timer(
     holders = [c for k in _KINDS for c in children(definition, k)]
     text = text_of(holders[0]).strip() if holders else ""
     if not text:
-        scan.add(f"{scan.label(event)} has an empty timer: give a duration (PT4H), a date "
-                 "(2027-01-31T09:00:00+07:00) or a cycle (R3/PT1H)", event)
+        scan.add(
+            f"{scan.label(event)} has an empty timer: give a duration (PT4H), a date "
+            "(2027-01-31T09:00:00+07:00) or a cycle (R3/PT1H)",
+            event,
+        )
         return None
     timer_kind = _KINDS[kind(holders[0]) or "timeDuration"]
     checked = _timer_value(scan, event, holders[0], text, timer_kind, check_code)
@@ -74,8 +83,11 @@ def _read_timer(
     value, constant = checked
     interrupting = kind(event) != "boundaryEvent" or event.get("cancelActivity") != "false"
     definition_value = TimerDefinition(
-        element_id=event.get("id"), kind=timer_kind, expression=value,
-        attached_to=event.get("attachedToRef"), interrupting=interrupting,
+        element_id=event.get("id"),
+        kind=timer_kind,
+        expression=value,
+        attached_to=event.get("attachedToRef"),
+        interrupting=interrupting,
         line=event.sourceline,
     )
     # A constant becomes a quoted string literal: SpiffWorkflow evaluates timer text as Python.
@@ -83,16 +95,30 @@ def _read_timer(
 
 
 def _timer_value(
-    scan: ModelScan, event: etree._Element, holder: etree._Element, text: str,
-    timer_kind: TimerKind, check_code: CheckCode,
+    scan: ModelScan,
+    event: etree._Element,
+    holder: etree._Element,
+    text: str,
+    timer_kind: TimerKind,
+    check_code: CheckCode,
 ) -> tuple[str, bool] | None:
     """(ISO text, True) for a constant timer, (expression, False) otherwise; None if bad."""
     constant = text if _ISO_LIKE.match(text) else None
     if constant is None:
-        hint = ("; write ISO-8601 text (PT4H, R3/PT1H, 2027-01-31T09:00:00+07:00) or a "
-                "Python expression that gives such text")
-        if not code_problems(scan, event, holder, text, mode="eval", what="the timer",
-                             check_code=check_code, hint=hint):
+        hint = (
+            "; write ISO-8601 text (PT4H, R3/PT1H, 2027-01-31T09:00:00+07:00) or a "
+            "Python expression that gives such text"
+        )
+        if not code_problems(
+            scan,
+            event,
+            holder,
+            text,
+            mode="eval",
+            what="the timer",
+            check_code=check_code,
+            hint=hint,
+        ):
             return None
         constant = _string_literal(text)
         if constant is None:
@@ -130,8 +156,7 @@ def _is_duration(text: str) -> bool:
 
 
 def _not_iso(text: str, timer_kind: TimerKind) -> str:
-    return (f"{text!r} is not an ISO-8601 {timer_kind}; write it like "
-            f"{_EXAMPLES[timer_kind]}")
+    return f"{text!r} is not an ISO-8601 {timer_kind}; write it like {_EXAMPLES[timer_kind]}"
 
 
 def _date_problem(text: str) -> str | None:
@@ -140,8 +165,10 @@ def _date_problem(text: str) -> str | None:
     except ValueError:
         return _not_iso(text, "date")
     if moment.tzinfo is None:
-        return (f"the date {text!r} has no UTC offset and would be read in the server's "
-                "time zone: give the offset, e.g. 2027-01-31T09:00:00+07:00")
+        return (
+            f"the date {text!r} has no UTC offset and would be read in the server's "
+            "time zone: give the offset, e.g. 2027-01-31T09:00:00+07:00"
+        )
     return None
 
 

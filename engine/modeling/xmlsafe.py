@@ -16,15 +16,24 @@ from engine.modeling.bpmn import BPMN
 MAX_BPMN_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 100
 NO_DTD = "DTDs and entities are not allowed in a BPMN upload"
-_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"),
-                "<!DOCTYPE".encode("utf-16-be"))
+_DTD_MARKERS = (
+    b"<!DOCTYPE",
+    b"<!ENTITY",
+    "<!DOCTYPE".encode("utf-16-le"),
+    "<!DOCTYPE".encode("utf-16-be"),
+)
 
 
 def _parser() -> etree.XMLParser:
     # A new parser per call: lxml parsers are not thread-safe.
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_comments=False, remove_pis=False,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=False,
+        remove_pis=False,
     )
 
 
@@ -34,6 +43,7 @@ def parse_bpmn(data: bytes, filename: str) -> tuple[etree._Element | None, list[
     Bytes go to lxml unchanged so that the XML declaration decides the encoding
     (UTF-8, UTF-16 with BOM, ISO-8859-1, ...). Returns (root, []) or (None, problems).
     """
+
     def problem(message: str, line: int | None = None) -> tuple[None, list[Problem]]:
         return None, [Problem(message, line=line, file=filename)]
 
@@ -77,8 +87,10 @@ def _check_shape(
         return None, [Problem(message, line=too_deep.sourceline, file=filename)]
     if root.tag != f"{{{BPMN}}}definitions":
         found = etree.QName(root).text if isinstance(root.tag, str) else "?"
-        message = (f"this is not a BPMN 2.0 file: the root element is {found}, expected "
-                   f"definitions in the namespace {BPMN}")
+        message = (
+            f"this is not a BPMN 2.0 file: the root element is {found}, expected "
+            f"definitions in the namespace {BPMN}"
+        )
         return None, [Problem(message, line=root.sourceline, file=filename)]
     return root, []
 

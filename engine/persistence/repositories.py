@@ -122,6 +122,7 @@ class ModelRepository(BaseRepository):
             )
             .order_by(ModelVersionRecord.version.desc())
             .limit(1)
+            .options(defer(ModelVersionRecord.spec), defer(ModelVersionRecord.bpmn))
         )
         return self.session.scalars(query).first()
 

@@ -59,12 +59,12 @@ def start_application(
     now = ctx.clock()
     with ctx.uow() as uow:
         model = visible_model(uow, actor, region, process_key)
-        version = uow.repos.models.newest_published(model.id)
-        if version is None:
+        published = uow.repos.models.newest_published(model.id)
+        if published is None:
             raise ModelNotPublishedError(
                 f"{process_key} has no published version in region {region}"
             )
-        version, loaded = load_spec(ctx, uow, version.id)
+        version, loaded = load_spec(ctx, uow, published.id)
         outcome = ctx.runtime.start(loaded, data, now)
         app = ApplicationRecord(
             id=uuid.uuid4(),
@@ -97,8 +97,8 @@ def start_application(
         )
         calendar = region_calendar(uow, region)
         start_process_clock(app, version, calendar, now)
-        apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
-        view = progress_view(uow, app, now)
+        rows = apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
+        view = progress_view(uow, app, rows, now)
         uow.commit()
         return view
 

@@ -36,15 +36,30 @@ from engine.services.context import EngineContext
 from engine.services.reports import percentile
 
 WINDOW_DAYS = 90
-FIGURES = ("started", "finished", "median_days", "p90_days", "on_time_rate",
-           "overdue_running")
-SORT_KEYS = frozenset({"title", "key", "region", "version", "steps", "total_fee",
-                       "legal_sla_days", "replications", *FIGURES})
+FIGURES = ("started", "finished", "median_days", "p90_days", "on_time_rate", "overdue_running")
+SORT_KEYS = frozenset(
+    {
+        "title",
+        "key",
+        "region",
+        "version",
+        "steps",
+        "total_fee",
+        "legal_sla_days",
+        "replications",
+        *FIGURES,
+    }
+)
 
 
 def catalog(
-    ctx: EngineContext, *, text: str | None = None, region: str | None = None,
-    sort: str | None = None, limit: int = 50, offset: int = 0,
+    ctx: EngineContext,
+    *,
+    text: str | None = None,
+    region: str | None = None,
+    sort: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> dict[str, Any]:
     """Public: one row per model, filtered by `text` (key or title) and `region`, sorted by
     any figure (`-` first for descending; rows without the figure come last), paged.
@@ -62,8 +77,15 @@ def catalog(
         figures = _figures(queries, since, now)
         items = [_item(v, r, copies, figures) for v, r in rows]
     items = _sorted(items, key, descending)
-    return {"items": items[offset:offset + limit], "total": len(items), "limit": limit,
-            "offset": offset, "since": since, "generated_at": now, "window_days": WINDOW_DAYS}
+    return {
+        "items": items[offset : offset + limit],
+        "total": len(items),
+        "limit": limit,
+        "offset": offset,
+        "since": since,
+        "generated_at": now,
+        "window_days": WINDOW_DAYS,
+    }
 
 
 def _sort_key(sort: str | None) -> tuple[str, bool]:
@@ -72,25 +94,35 @@ def _sort_key(sort: str | None) -> tuple[str, bool]:
     descending = sort.startswith("-")
     key = sort.lstrip("-")
     if key not in SORT_KEYS:
-        raise InvalidInputError(f"cannot sort by {key!r}", [Problem(
-            f"sort by one of: {', '.join(sorted(SORT_KEYS))} (prefix - for descending)",
-            field="sort")])
+        raise InvalidInputError(
+            f"cannot sort by {key!r}",
+            [
+                Problem(
+                    f"sort by one of: {', '.join(sorted(SORT_KEYS))} (prefix - for descending)",
+                    field="sort",
+                )
+            ],
+        )
     return key, descending
 
 
 def _figures(queries: VersionQueries, since: datetime, now: datetime) -> dict[tuple, dict]:
     figures: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
-    for region, key, started, finished, on_time, overdue in queries.application_figures(
-            since, now):
-        figures[(region, key)].update(started=started, finished=finished, on_time=on_time,
-                                      overdue_running=overdue)
+    for region, key, started, finished, on_time, overdue in queries.application_figures(since, now):
+        figures[(region, key)].update(
+            started=started, finished=finished, on_time=on_time, overdue_running=overdue
+        )
     for region, key, minutes in queries.cycle_minutes(since):
         figures[(region, key)].setdefault("cycles", []).append(minutes)
     return figures
 
 
-def _item(version: ModelVersionRecord, region: RegionRecord, copies: dict[tuple, int],
-          figures: dict[tuple, dict]) -> dict[str, Any]:
+def _item(
+    version: ModelVersionRecord,
+    region: RegionRecord,
+    copies: dict[tuple, int],
+    figures: dict[tuple, dict],
+) -> dict[str, Any]:
     steps = version.steps
     per_day = working_minutes_per_day(region)
     measured = _measured(figures.get((version.region_code, version.key), {}), per_day)

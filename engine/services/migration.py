@@ -51,8 +51,14 @@ class _Versions:
 
 
 def migrate_applications(
-    ctx: EngineContext, actor: Actor, region: str, key: str,
-    from_version: int, to_version: int, *, dry_run: bool = False,
+    ctx: EngineContext,
+    actor: Actor,
+    region: str,
+    key: str,
+    from_version: int,
+    to_version: int,
+    *,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """Move every running application on `from_version` that can move to `to_version`
     (a published version of the same model); report each refused one with its reasons.
@@ -62,8 +68,10 @@ def migrate_applications(
     """
     require_roles(actor, ADMIN, ANALYST, action="migrating applications")
     if from_version == to_version:
-        raise InvalidInputError("migrate to another version", [
-            Problem("from_version and to_version are the same", field="to_version")])
+        raise InvalidInputError(
+            "migrate to another version",
+            [Problem("from_version and to_version are the same", field="to_version")],
+        )
     with ctx.uow() as uow:
         versions, ids = _read_versions(uow, actor, region, key, from_version, to_version)
     loaded = ctx.runtime.load_spec(versions.target_id, versions.target_spec)
@@ -72,9 +80,15 @@ def migrate_applications(
     for application_id in ids:
         entry = _migrate_one(ctx, actor, versions, loaded, application_id, dry_run)
         (refused if entry["reasons"] else migrated).append(entry)
-    return {"region": region, "key": key, "from_version": from_version,
-            "to_version": to_version, "dry_run": dry_run, "migrated": migrated,
-            "refused": refused}
+    return {
+        "region": region,
+        "key": key,
+        "from_version": from_version,
+        "to_version": to_version,
+        "dry_run": dry_run,
+        "migrated": migrated,
+        "refused": refused,
+    }
 
 
 def _read_versions(
@@ -83,8 +97,10 @@ def _read_versions(
     source = find_version(uow, actor, region, key, number_a, with_blobs=True)
     target = find_version(uow, actor, region, key, number_b, with_blobs=True)
     if target.status != PUBLISHED:
-        raise ModelNotPublishedError(f"version {number_b} of {key} is {target.status}; "
-                                     "applications move only onto a published version")
+        raise ModelNotPublishedError(
+            f"version {number_b} of {key} is {target.status}; "
+            "applications move only onto a published version"
+        )
     assert uow.session is not None
     ids = list(VersionQueries(uow.session).running_on(source.id))
     return _versions(source, target), ids
@@ -92,15 +108,27 @@ def _read_versions(
 
 def _versions(source: ModelVersionRecord, target: ModelVersionRecord) -> _Versions:
     return _Versions(
-        source.id, target.id, source.version, target.version, source.spec, target.spec,
-        {s["element_id"]: s for s in source.steps}, {s["element_id"]: s for s in target.steps},
-        dict(source.forms), dict(target.forms), target.title,
+        source.id,
+        target.id,
+        source.version,
+        target.version,
+        source.spec,
+        target.spec,
+        {s["element_id"]: s for s in source.steps},
+        {s["element_id"]: s for s in target.steps},
+        dict(source.forms),
+        dict(target.forms),
+        target.title,
     )
 
 
 def _migrate_one(
-    ctx: EngineContext, actor: Actor, versions: _Versions, loaded: LoadedSpec,
-    application_id: uuid.UUID, dry_run: bool,
+    ctx: EngineContext,
+    actor: Actor,
+    versions: _Versions,
+    loaded: LoadedSpec,
+    application_id: uuid.UUID,
+    dry_run: bool,
 ) -> dict[str, Any]:
     now = ctx.clock()
     with ctx.uow() as uow:
@@ -111,8 +139,12 @@ def _migrate_one(
         if app.status == "running" and app.model_version_id == versions.source_id:
             reasons = migration_problems(app.state, versions.source_spec, versions.target_spec)
             reasons += [r for t in ready for r in _step_problems(t.element_id, versions)]
-        entry = {"application_id": app.id, "tracking_code": app.tracking_code,
-                 "current_steps": [t.element_id for t in ready], "reasons": reasons}
+        entry = {
+            "application_id": app.id,
+            "tracking_code": app.tracking_code,
+            "current_steps": [t.element_id for t in ready],
+            "reasons": reasons,
+        }
         if reasons or dry_run:
             return entry
         _move(uow, actor, app, versions, loaded, now)
@@ -124,29 +156,44 @@ def _step_problems(element_id: str, versions: _Versions) -> list[str]:
     old = versions.source_steps.get(element_id)
     new = versions.target_steps.get(element_id)
     if old is None or new is None:
-        return [f"the ready step {element_id!r} is not a step of version "
-                f"{versions.target_number}"]
-    reasons = [f"the ready step {element_id!r} has {field} {old.get(field)!r} here and "
-               f"{new.get(field)!r} in version {versions.target_number}"
-               for field in _DECLARED if old.get(field) != new.get(field)]
+        return [f"the ready step {element_id!r} is not a step of version {versions.target_number}"]
+    reasons = [
+        f"the ready step {element_id!r} has {field} {old.get(field)!r} here and "
+        f"{new.get(field)!r} in version {versions.target_number}"
+        for field in _DECLARED
+        if old.get(field) != new.get(field)
+    ]
     form = old.get("form")
     if form and versions.source_forms.get(form) != versions.target_forms.get(form):
-        reasons.append(f"the form {form!r} of the ready step {element_id!r} differs in "
-                       f"version {versions.target_number}")
+        reasons.append(
+            f"the form {form!r} of the ready step {element_id!r} differs in "
+            f"version {versions.target_number}"
+        )
     return reasons
 
 
 def _move(
-    uow: UnitOfWork, actor: Actor, app: ApplicationRecord, versions: _Versions,
-    loaded: LoadedSpec, now: Any,
+    uow: UnitOfWork,
+    actor: Actor,
+    app: ApplicationRecord,
+    versions: _Versions,
+    loaded: LoadedSpec,
+    now: Any,
 ) -> None:
     """Restore onto the target and save; task rows, due times and fee items stay as they are."""
     app.state = migrate_state(app.state, loaded)
     app.model_version_id, app.version = versions.target_id, versions.target_number
     app.title, app.updated_at = versions.target_title, now
     record_event(
-        uow, actor=actor, action="application.migrated", subject=f"application:{app.id}",
-        at=now, region_code=app.region_code, application_id=app.id,
-        data={"before": {"version": versions.source_number},
-              "after": {"version": versions.target_number}},
+        uow,
+        actor=actor,
+        action="application.migrated",
+        subject=f"application:{app.id}",
+        at=now,
+        region_code=app.region_code,
+        application_id=app.id,
+        data={
+            "before": {"version": versions.source_number},
+            "after": {"version": versions.target_number},
+        },
     )

@@ -7,6 +7,7 @@ saved state, the task rows, the fee items and the audit trail describe the same 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,6 @@ from engine.domain.views import ApplicationView
 from engine.persistence.tables import (
     ApplicationRecord,
     FeeItemRecord,
-    ModelVersionRecord,
     TaskRecord,
     TimerRecord,
 )
@@ -35,17 +35,49 @@ from engine.workflow.runtime import LoadedSpec, Outcome
 LEGAL_BACKSTOP_SLA = "P5D"
 
 
+@dataclass(frozen=True, slots=True)
+class VersionFacts:
+    """What running an application needs from its model version (versions never change)."""
+
+    id: int
+    version: int
+    title: str
+    process_sla: str | None
+    steps: list[dict[str, Any]]
+    forms: dict[str, Any]
+    timers: list[Any]
+
+
 def load_spec(
     ctx: EngineContext, uow: UnitOfWork, version_id: int
-) -> tuple[ModelVersionRecord, LoadedSpec]:
-    """The model version and its restored spec (the spec column is read only on a cache miss).
+) -> tuple[VersionFacts, LoadedSpec]:
+    """A model version's facts and restored spec, read from the database once per process.
 
     Raises: NotFoundError.
     """
-    version = uow.repos.models.version_by_id(version_id)
-    if version is None:
-        raise NotFoundError(f"model version {version_id} not found")
-    return version, ctx.runtime.load_spec(version.id, lambda: version.spec)
+    facts = ctx.versions.get(version_id)
+    if facts is None:
+        record = uow.repos.models.version_by_id(version_id)
+        if record is None:
+            raise NotFoundError(f"model version {version_id} not found")
+        facts = VersionFacts(
+            record.id,
+            record.version,
+            record.title,
+            record.process_sla,
+            record.steps,
+            record.forms,
+            record.timers,
+        )
+        ctx.versions.put(version_id, facts)
+        return facts, ctx.runtime.load_spec(record.id, lambda: record.spec)
+    return facts, ctx.runtime.load_spec(version_id, lambda: _spec_of(uow, version_id))
+
+
+def _spec_of(uow: UnitOfWork, version_id: int) -> dict[str, Any]:
+    record = uow.repos.models.version_by_id(version_id)
+    assert record is not None  # its facts were cached, and versions are never deleted
+    return record.spec
 
 
 def region_calendar(uow: UnitOfWork, region_code: str) -> WorkingCalendar:
@@ -56,7 +88,7 @@ def region_calendar(uow: UnitOfWork, region_code: str) -> WorkingCalendar:
 
 
 def start_process_clock(
-    app: ApplicationRecord, version: ModelVersionRecord, calendar: WorkingCalendar, now: datetime
+    app: ApplicationRecord, version: VersionFacts, calendar: WorkingCalendar, now: datetime
 ) -> None:
     """Set the process SLA budget at the start (the legal backstop when the model has none)."""
     app.process_sla = version.process_sla or LEGAL_BACKSTOP_SLA
@@ -69,14 +101,14 @@ def start_process_clock(
 def apply_outcome(
     uow: UnitOfWork,
     app: ApplicationRecord,
-    version: ModelVersionRecord,
+    version: VersionFacts,
     outcome: Outcome,
     *,
     actor: Actor,
     now: datetime,
     calendar: WorkingCalendar,
 ) -> list[TaskRecord]:
-    """Save the workflow state and sync everything indexed from it; return new ready tasks."""
+    """Save the workflow state and sync everything indexed from it; return all task rows."""
     app.state = outcome.state
     app.updated_at = now
     rows = {t.id: t for t in uow.repos.tasks.for_application(app.id)}
@@ -84,15 +116,15 @@ def apply_outcome(
     if version.timers or outcome.timers:  # most procedures have none: skip the query
         _sync_timers(uow, app, outcome, actor, now)
     _update_status(uow, app, outcome, actor=actor, now=now, calendar=calendar)
-    ready = [t for t in [*rows.values(), *created] if t.state == "ready"]
-    _update_process_clock(app, ready, now, calendar)
-    return created
+    every = [*rows.values(), *created]
+    _update_process_clock(app, [t for t in every if t.state == "ready"], now, calendar)
+    return sorted(every, key=lambda t: (t.ready_at, t.element_id))
 
 
 def _sync_tasks(
     uow: UnitOfWork,
     app: ApplicationRecord,
-    version: ModelVersionRecord,
+    version: VersionFacts,
     outcome: Outcome,
     rows: dict[uuid.UUID, TaskRecord],
     now: datetime,
@@ -271,10 +303,12 @@ def _update_process_clock(
         app.due_at = calendar.add_working_minutes(now, remaining)
 
 
-def progress_view(uow: UnitOfWork, app: ApplicationRecord, now: datetime) -> ApplicationView:
-    """The application as a step leaves it: tasks, and fee items when it charges any."""
+def progress_view(
+    uow: UnitOfWork, app: ApplicationRecord, rows: list[TaskRecord], now: datetime
+) -> ApplicationView:
+    """The application as a step leaves it (`rows`: from apply_outcome): tasks, and fee items
+    when it charges any."""
     from engine.services.payments import fee_views  # payments builds on this module
 
-    rows = uow.repos.tasks.for_application(app.id)
     fees = fee_views(uow, app.id) if any(t.fee for t in rows) else []
     return application_view(app, rows, now, fees=fees)

@@ -39,8 +39,12 @@ class _Source:
 
 
 def replicate_model(
-    ctx: EngineContext, actor: Actor, region: str, key: str,
-    source: dict[str, Any], overrides: dict[str, Any] | None = None,
+    ctx: EngineContext,
+    actor: Actor,
+    region: str,
+    key: str,
+    source: dict[str, Any],
+    overrides: dict[str, Any] | None = None,
 ) -> ModelVersionView:
     """Copy `source` ({region, key, version}, a published version of any region) into
     `region` as the next version of `key`, with `overrides` applied:
@@ -59,21 +63,39 @@ def replicate_model(
     ref = _source_ref(source)
     with ctx.uow() as uow:
         visible_region(uow, actor, region)
-        found = _read_source(find_version(uow, None, ref["region"], ref["key"], ref["version"],
-                                          with_blobs=True))
+        found = _read_source(
+            find_version(uow, None, ref["region"], ref["key"], ref["version"], with_blobs=True)
+        )
     bpmn = rewrite_model(found.package.bpmn, key=key, overrides=overrides)
-    compiled = compile_model(ModelPackage(  # CPU work outside the transaction
-        bpmn=bpmn, forms=found.package.forms, standard=found.package.standard,
-        bpmn_name=f"{ref['region']}-{ref['key']}-{ref['version']}-replica.bpmn"))
+    compiled = compile_model(
+        ModelPackage(  # CPU work outside the transaction
+            bpmn=bpmn,
+            forms=found.package.forms,
+            standard=found.package.standard,
+            bpmn_name=f"{ref['region']}-{ref['key']}-{ref['version']}-replica.bpmn",
+        )
+    )
     now = ctx.clock()
-    lineage = {"source": found.ref, "origin": found.origin, "source_sha256": found.sha256,
-               "by": actor.label, "at": now.isoformat(), "overrides": overrides or {}}
+    lineage = {
+        "source": found.ref,
+        "origin": found.origin,
+        "source_sha256": found.sha256,
+        "by": actor.label,
+        "at": now.isoformat(),
+        "overrides": overrides or {},
+    }
     with ctx.uow() as uow:
         visible_region(uow, actor, region)
         version = _store_version(uow, ctx, actor, region, compiled, lineage=lineage)
-        record_event(uow, actor=actor, action="model.replicated",
-                     subject=f"model:{region}/{key}@{version.version}", at=now,
-                     region_code=region, data={"version": version.version, **lineage})
+        record_event(
+            uow,
+            actor=actor,
+            action="model.replicated",
+            subject=f"model:{region}/{key}@{version.version}",
+            at=now,
+            region_code=region,
+            data={"version": version.version, **lineage},
+        )
         uow.commit()
         return version_view(version)
 
@@ -88,8 +110,9 @@ def _source_ref(source: Any) -> dict[str, Any]:
             problems.append(Problem(f"source.{name} is required text", field=f"/source/{name}"))
     number = source.get("version")
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        problems.append(Problem("source.version must be a version number (1, 2, ...)",
-                                field="/source/version"))
+        problems.append(
+            Problem("source.version must be a version number (1, 2, ...)", field="/source/version")
+        )
     if problems:
         raise InvalidInputError("the source of a replication is a model version", problems)
     return {"region": source["region"], "key": source["key"], "version": number}
@@ -100,11 +123,21 @@ def _read_source(version: ModelVersionRecord) -> _Source:
     if version.status != PUBLISHED:
         raise ModelNotPublishedError(
             f"{ref['region']}/{ref['key']}@{ref['version']} is {version.status}; only published "
-            "versions are replicated")
-    forms = {name: json.dumps(schema, ensure_ascii=False).encode() for name, schema in
-             version.forms.items()}
-    standard = (json.dumps(version.standard, ensure_ascii=False).encode()
-                if version.standard is not None else None)
+            "versions are replicated"
+        )
+    forms = {
+        name: json.dumps(schema, ensure_ascii=False).encode()
+        for name, schema in version.forms.items()
+    }
+    standard = (
+        json.dumps(version.standard, ensure_ascii=False).encode()
+        if version.standard is not None
+        else None
+    )
     origin = (version.lineage or {}).get("origin") or ref
-    return _Source(ref, ModelPackage(bpmn=version.bpmn, forms=forms, standard=standard),
-                   origin, version.bpmn_sha256)
+    return _Source(
+        ref,
+        ModelPackage(bpmn=version.bpmn, forms=forms, standard=standard),
+        origin,
+        version.bpmn_sha256,
+    )

@@ -73,4 +73,3 @@ def _standard(record: ModelVersionRecord) -> dict[str, Any]:
         },
         "standard": record.standard or {},
     }
-

@@ -19,13 +19,19 @@ from engine.domain.errors import (
 )
 from engine.domain.problems import Problem
 from engine.domain.views import ApplicationView, Page, TaskView
-from engine.persistence.tables import ApplicationRecord, ModelVersionRecord, TaskRecord
+from engine.persistence.tables import ApplicationRecord, TaskRecord
 from engine.services.access import require_roles, visible_application, visible_task
 from engine.services.audit import record_event
 from engine.services.context import EngineContext
 from engine.services.payments import receipt_view
 from engine.services.presenters import task_view
-from engine.services.progress import apply_outcome, load_spec, progress_view, region_calendar
+from engine.services.progress import (
+    VersionFacts,
+    apply_outcome,
+    load_spec,
+    progress_view,
+    region_calendar,
+)
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import StepNotReadyError
 
@@ -150,7 +156,7 @@ def complete_task(
             application_id=app.id,
             data={"element_id": task.element_id, "data": data},
         )
-        apply_outcome(
+        rows = apply_outcome(
             uow,
             app,
             version,
@@ -159,7 +165,7 @@ def complete_task(
             now=now,
             calendar=region_calendar(uow, app.region_code),
         )
-        view = progress_view(uow, app, now)
+        view = progress_view(uow, app, rows, now)
         uow.commit()
         return view
 
@@ -217,7 +223,7 @@ def _task_data(data: Any) -> dict[str, Any]:
 
 
 def _validate_form(
-    ctx: EngineContext, version: ModelVersionRecord, task: TaskRecord, data: dict[str, Any]
+    ctx: EngineContext, version: VersionFacts, task: TaskRecord, data: dict[str, Any]
 ) -> None:
     schema = version.forms.get(task.form) if task.form else None
     if schema is None:

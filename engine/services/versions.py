@@ -57,18 +57,27 @@ def _set_status(
         if before != status:  # setting the status it has is a no-op, and not an event
             version.status = status
             record_event(
-                uow, actor=actor, action=f"model.{status}",
-                subject=f"model:{region}/{key}@{number}", at=now, region_code=region,
-                data={"version": number, "before": {"status": before},
-                      "after": {"status": status}},
+                uow,
+                actor=actor,
+                action=f"model.{status}",
+                subject=f"model:{region}/{key}@{number}",
+                at=now,
+                region_code=region,
+                data={"version": number, "before": {"status": before}, "after": {"status": status}},
             )
         uow.commit()
         return version_view(version)
 
 
 def find_version(
-    uow: UnitOfWork, actor: Actor | None, region: str, key: str, number: int,
-    *, lock: bool = False, with_blobs: bool = False,
+    uow: UnitOfWork,
+    actor: Actor | None,
+    region: str,
+    key: str,
+    number: int,
+    *,
+    lock: bool = False,
+    with_blobs: bool = False,
 ) -> ModelVersionRecord:
     """Version `number` of `region/key` as `actor` may see it (None: any region).
 
@@ -94,8 +103,10 @@ def diff_versions(ctx: EngineContext, actor: Actor, a: str, b: str) -> dict[str,
     """
     refs = parse_ref(a, "a"), parse_ref(b, "b")
     with ctx.uow() as uow:
-        sides = [_side(find_version(uow, None, r["region"], r["key"], r["version"],
-                                    with_blobs=True)) for r in refs]
+        sides = [
+            _side(find_version(uow, None, r["region"], r["key"], r["version"], with_blobs=True))
+            for r in refs
+        ]
     return diff_models(*sides)
 
 

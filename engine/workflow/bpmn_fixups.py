@@ -17,8 +17,11 @@ _TIMER_TEXTS = ("timeDate", "timeDuration", "timeCycle")  # SpiffWorkflow's look
 
 
 def spiff_copy(
-    root: etree._Element, process_id: str, *,
-    conditions: Mapping[str, str], timers: Mapping[str, str],
+    root: etree._Element,
+    process_id: str,
+    *,
+    conditions: Mapping[str, str],
+    timers: Mapping[str, str],
 ) -> etree._Element:
     """A copy of `root` fixed up for SpiffWorkflow (source lines are kept).
 

@@ -39,8 +39,9 @@ from engine.workflow.runtime import LoadedSpec
 from engine.workflow.serialization import WorkflowCodec
 
 # What a spec may change without changing how a current task behaves.
-_COSMETIC = frozenset({"bpmn_name", "documentation", "lane", "description", "extensions",
-                       "lookahead"})
+_COSMETIC = frozenset(
+    {"bpmn_name", "documentation", "lane", "description", "extensions", "lookahead"}
+)
 _CURRENT = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _PARALLEL = "ParallelGateway"  # an inclusive join waits only for branches still possible
 _ORDERED = "ordered_tasks"
@@ -66,15 +67,20 @@ def _scopes(
 ) -> Iterator[tuple[str, list[dict[str, Any]], dict[str, Any], dict[str, Any]]]:
     """(label, tasks, source task specs, target task specs) of the process and each
     running sub-process."""
-    yield ("the process", _tasks(state), source["process"]["task_specs"],
-           target["process"]["task_specs"])
+    yield (
+        "the process",
+        _tasks(state),
+        source["process"]["task_specs"],
+        target["process"]["task_specs"],
+    )
     for sub in state.get("subprocesses", {}).values():
         name = sub.get("spec")
         old = source.get("subprocesses", {}).get(name)
         new = target.get("subprocesses", {}).get(name)
         if old is None or new is None:
-            problems.append(f"the sub-process {name!r} is running and the target version does "
-                            "not have it")
+            problems.append(
+                f"the sub-process {name!r} is running and the target version does not have it"
+            )
             continue
         yield f"the sub-process {name!r}", _tasks(sub), old["task_specs"], new["task_specs"]
 
@@ -89,10 +95,18 @@ def _foreseen(tasks: list[dict[str, Any]], known: set[str]) -> set[str]:
     """Ids of the tasks that are dropped and predicted again: foreseen tasks after a current
     task, and predictions of specs the target lacks, each with its subtree."""
     by_id = {task["id"]: task for task in tasks}
-    roots = [c for t in tasks if t["state"] & _CURRENT for c in t["children"]
-             if c in by_id and _foreseen_state(by_id[c])]
-    roots += [t["id"] for t in tasks
-              if t["state"] & TaskState.PREDICTED_MASK and t["task_spec"] not in known]
+    roots = [
+        c
+        for t in tasks
+        if t["state"] & _CURRENT
+        for c in t["children"]
+        if c in by_id and _foreseen_state(by_id[c])
+    ]
+    roots += [
+        t["id"]
+        for t in tasks
+        if t["state"] & TaskState.PREDICTED_MASK and t["task_spec"] not in known
+    ]
     dropped: set[str] = set()
     while roots:
         task_id = roots.pop()
@@ -108,23 +122,34 @@ def _foreseen_state(task: dict[str, Any]) -> bool:
 
 
 def _task_problems(
-    label: str, task: dict[str, Any], by_id: dict[str, dict[str, Any]],
-    old: dict[str, Any], new: dict[str, Any],
+    label: str,
+    task: dict[str, Any],
+    by_id: dict[str, dict[str, Any]],
+    old: dict[str, Any],
+    new: dict[str, Any],
 ) -> list[str]:
     name, state = task["task_spec"], task["state"]
     if name not in new:
         return [f"the {_state(state)} task {name!r} of {label} is not in the target version"]
     if state & _CURRENT:
         change = spec_change(old.get(name), new[name])
-        return [f"{name!r} is {_state(state)} and changed in the target version: {change}"
-                ] if change else []
+        return (
+            [f"{name!r} is {_state(state)} and changed in the target version: {change}"]
+            if change
+            else []
+        )
     if state & TaskState.DEFINITE_MASK:
         outputs = set(new[name]["outputs"])
         for child in (by_id.get(c) for c in task["children"]):
-            if child and child["state"] & TaskState.DEFINITE_MASK and (
-                    child["task_spec"] not in outputs):
-                return [f"{name!r} is followed by {child['task_spec']!r} in this application, "
-                        "and no longer in the target version"]
+            if (
+                child
+                and child["state"] & TaskState.DEFINITE_MASK
+                and (child["task_spec"] not in outputs)
+            ):
+                return [
+                    f"{name!r} is followed by {child['task_spec']!r} in this application, "
+                    "and no longer in the target version"
+                ]
     return []
 
 
@@ -159,14 +184,19 @@ def _join_problems(
     problems = []
     for name, spec in new.items():
         before = old.get(name)
-        if spec["typename"] != _PARALLEL or name not in reach or (
-                before is not None and sorted(before["inputs"]) == sorted(spec["inputs"])):
+        if (
+            spec["typename"] != _PARALLEL
+            or name not in reach
+            or (before is not None and sorted(before["inputs"]) == sorted(spec["inputs"]))
+        ):
             continue
         never = sorted(i for i in spec["inputs"] if i not in reach and i not in done)
         if never:
-            problems.append(f"the join {name!r} of {label} waits in the target version for "
-                            f"{', '.join(map(repr, never))}, which this application will not "
-                            "run: it has passed the split")
+            problems.append(
+                f"the join {name!r} of {label} waits in the target version for "
+                f"{', '.join(map(repr, never))}, which this application will not "
+                "run: it has passed the split"
+            )
     return problems
 
 

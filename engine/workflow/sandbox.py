@@ -87,8 +87,9 @@ _LINE = re.compile(r"line (\d+):")
 _MAX_MESSAGE_ARG = 1_000
 
 
-def check_code(source: str, *, mode: Literal["eval", "exec"],
-               limits: ScriptLimits = _DEFAULT_LIMITS) -> list[str]:
+def check_code(
+    source: str, *, mode: Literal["eval", "exec"], limits: ScriptLimits = _DEFAULT_LIMITS
+) -> list[str]:
     """Static check at model upload: syntax errors and forbidden constructs or names.
 
     Returns plain messages, empty when the code is fine; a message starts with the line
@@ -128,19 +129,25 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         """
         if len(source) > self.limits.max_source_chars:
             raise ScriptLimitExceededError(
-                f"the code is longer than {self.limits.max_source_chars} characters")
+                f"the code is longer than {self.limits.max_source_chars} characters"
+            )
         result = compile_source(source, mode)
         if result.syntax_error is not None:
             err = result.syntax_error
             raise SyntaxError(err.msg, (FILENAME, err.lineno, err.offset, err.text))
         if result.code is None:
             found = _LINE.match(result.problems[0])
-            raise ScriptForbiddenError("; ".join(result.problems),
-                                       lineno=int(found.group(1)) if found else None)
+            raise ScriptForbiddenError(
+                "; ".join(result.problems), lineno=int(found.group(1)) if found else None
+            )
         return result
 
-    def evaluate(self, expression: str, context: dict[str, Any],
-                 external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(
+        self,
+        expression: str,
+        context: dict[str, Any],
+        external_context: dict[str, Any] | None = None,
+    ) -> Any:
         """The value of `expression` with the task data (and `external_context`) as names.
 
         Raises:
@@ -153,8 +160,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         check_result(result, self.limits.max_collection_size, storable=False)
         return result
 
-    def execute(self, script: str, context: dict[str, Any],
-                external_context: dict[str, Any] | None = None) -> bool:
+    def execute(
+        self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+    ) -> bool:
         """Run `script` in the task data; its assignments stay there.
 
         Raises:
@@ -172,8 +180,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         finally:
             _drop_non_data(context, external_context)
         for name, value in context.items():
-            check_result(value, self.limits.max_collection_size, storable=True,
-                         name=f"task data {name!r}")
+            check_result(
+                value, self.limits.max_collection_size, storable=True, name=f"task data {name!r}"
+            )
         return True
 
     def _run(self, compiled: Compiled, scope: dict[str, Any]) -> Any:
@@ -183,7 +192,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         budget = Budget(self.limits)
         runtime = self._runtime
         scope["__builtins__"] = (
-            runtime.for_budget(budget) if compiled.needs_budget else runtime.builtins)
+            runtime.for_budget(budget) if compiled.needs_budget else runtime.builtins
+        )
         previous = activate(budget)
         try:
             result = _evaluate(compiled, scope)
@@ -247,8 +257,11 @@ def _bounded(arg: Any) -> Any:
 
 def _script_line(exc: BaseException) -> int | None:
     """The innermost line of the script in `exc`'s traceback, if any."""
-    lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__)
-             if frame.filename == FILENAME]
+    lines = [
+        frame.lineno
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if frame.filename == FILENAME
+    ]
     return lines[-1] if lines else None
 
 
@@ -283,8 +296,9 @@ class SandboxedScriptEngine(PythonScriptEngine):
         """
         self.environment.compiled(expression, "exec")
 
-    def evaluate(self, task: Any, expression: str,
-                 external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(
+        self, task: Any, expression: str, external_context: dict[str, Any] | None = None
+    ) -> Any:
         """Evaluate `expression` against `task`'s data.
 
         Raises:
@@ -297,12 +311,14 @@ class SandboxedScriptEngine(PythonScriptEngine):
             raise
         except Exception as exc:
             error = WorkflowTaskException(
-                f"Error evaluating expression '{expression}'", task=task, exception=exc)
+                f"Error evaluating expression '{expression}'", task=task, exception=exc
+            )
             error.add_note(_detail(exc))
             raise error from exc
 
-    def execute(self, task: Any, script: str,
-                external_context: dict[str, Any] | None = None) -> bool:
+    def execute(
+        self, task: Any, script: str, external_context: dict[str, Any] | None = None
+    ) -> bool:
         """Run `script` in `task`'s data.
 
         Raises:
@@ -324,8 +340,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
         """
         raise WorkflowTaskException("service tasks are not supported", task=task)
 
-    def create_task_exec_exception(self, task: Any, script: str,
-                                   err: Exception) -> Exception:
+    def create_task_exec_exception(self, task: Any, script: str, err: Exception) -> Exception:
         """SpiffWorkflow's script error, robust to non-text exception arguments."""
         line_number, error_line = self.get_error_line_number_and_content(script, err)
         if isinstance(err, SpiffWorkflowException):
@@ -333,11 +348,11 @@ class SandboxedScriptEngine(PythonScriptEngine):
             err.error_line = error_line
             err.add_note(f"Python script error on line {line_number}: '{error_line}'")
             return err
-        return WorkflowTaskException(_detail(err), task=task, exception=err,
-                                     line_number=line_number, error_line=error_line)
+        return WorkflowTaskException(
+            _detail(err), task=task, exception=err, line_number=line_number, error_line=error_line
+        )
 
-    def get_error_line_number_and_content(self, script: str,
-                                          err: BaseException) -> tuple[int, str]:
+    def get_error_line_number_and_content(self, script: str, err: BaseException) -> tuple[int, str]:
         """The script line an error came from (0 and "" when unknown)."""
         if isinstance(err, SyntaxError):
             line_number = err.lineno or 0

@@ -36,7 +36,8 @@ _FLAT = frozenset({int, bool, float, complex, type(None), date, time, datetime, 
 # format-spec mini-language: [[fill]align][sign][z][#][0][width][grouping][.precision][type]
 _SPEC = re.compile(
     r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.(?P<precision>\d+))?[bcdeEfFgGnosxX%]?",
-    re.DOTALL)
+    re.DOTALL,
+)
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?")
 _Args = tuple[Any, ...]
 _Kwargs = dict[str, Any]
@@ -82,8 +83,11 @@ class SizeGuards:
             ScriptLimitExceededError: `size` is over the bound.
         """
         if size > self.max_size:
-            fail(ScriptLimitExceededError(
-                f"{what} would be larger than {self.max_size} characters or items"))
+            fail(
+                ScriptLimitExceededError(
+                    f"{what} would be larger than {self.max_size} characters or items"
+                )
+            )
 
     def check_footprint(self, value: object, what: str) -> None:
         """Refuse rendering or repeating `value` when its footprint is over the bound.
@@ -142,8 +146,11 @@ class SizeGuards:
         if mod is None and b > 1 and abs(a) > 1 and (a.bit_length() - 1) * b > MAX_INT_BITS:
             fail(ScriptLimitExceededError(f"the power would exceed {MAX_INT_BITS} bits"))
         if isinstance(mod, int) and max(b.bit_length(), mod.bit_length()) > MAX_MODPOW_BITS:
-            fail(ScriptLimitExceededError(
-                f"pow() with a modulus takes numbers of at most {MAX_MODPOW_BITS} bits"))
+            fail(
+                ScriptLimitExceededError(
+                    f"pow() with a modulus takes numbers of at most {MAX_MODPOW_BITS} bits"
+                )
+            )
         return pow(a, b, mod)
 
     def lshift(self, a: Any, b: Any, op: Callable[[Any, Any], Any] = operator.lshift) -> Any:
@@ -224,8 +231,11 @@ class SizeGuards:
 
     def _check_strftime(self, pattern: object) -> None:
         if isinstance(pattern, str) and len(pattern) > MAX_STRFTIME_CHARS:
-            fail(ScriptLimitExceededError(
-                f"a date format may have at most {MAX_STRFTIME_CHARS} characters"))
+            fail(
+                ScriptLimitExceededError(
+                    f"a date format may have at most {MAX_STRFTIME_CHARS} characters"
+                )
+            )
 
     def text(self, *args: Any, **kwargs: Any) -> str:
         """`str(x)`, with `x` sized first when it is a container.

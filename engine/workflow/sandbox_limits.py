@@ -69,8 +69,16 @@ class ScriptLimitExceededError(ScriptError):
 class Budget:
     """Counts one run's iterations and CPU time; remembers the first refusal."""
 
-    __slots__ = ("_deadline", "_max_allocated", "_max_iterations", "_seconds", "_steps",
-                 "allocated", "error", "iterations")
+    __slots__ = (
+        "_deadline",
+        "_max_allocated",
+        "_max_iterations",
+        "_seconds",
+        "_steps",
+        "allocated",
+        "error",
+        "iterations",
+    )
 
     def __init__(self, limits: ScriptLimits) -> None:
         self._max_iterations = limits.max_iterations
@@ -91,8 +99,11 @@ class Budget:
         """
         self.iterations += 1
         if self.iterations > self._max_iterations:
-            self.refuse(ScriptLimitExceededError(
-                f"more than {self._max_iterations} loop iterations or calls"))
+            self.refuse(
+                ScriptLimitExceededError(
+                    f"more than {self._max_iterations} loop iterations or calls"
+                )
+            )
         self.step()
 
     def step(self) -> None:
@@ -107,8 +118,7 @@ class Budget:
             if self._deadline is None:
                 self._deadline = now + self._seconds
             elif now > self._deadline:
-                self.refuse(ScriptLimitExceededError(
-                    f"more than {self._seconds:g} s of CPU time"))
+                self.refuse(ScriptLimitExceededError(f"more than {self._seconds:g} s of CPU time"))
         if self.error is not None:
             # A script that caught a refusal must not carry on with real work.
             raise self.error
@@ -121,8 +131,11 @@ class Budget:
         """
         self.allocated += size
         if self.allocated > self._max_allocated:
-            self.refuse(ScriptLimitExceededError(
-                f"the run created more than {self._max_allocated} items and characters"))
+            self.refuse(
+                ScriptLimitExceededError(
+                    f"the run created more than {self._max_allocated} items and characters"
+                )
+            )
 
     def getiter(self, iterable: Iterable[T]) -> Iterator[T]:
         """`iter()` that counts every item against the iteration bound."""

@@ -38,27 +38,78 @@ Mode = Literal["eval", "exec"]
 FILENAME = "<permitflow model script>"
 
 # Names that are escape hatches or I/O; refused wherever they appear.
-FORBIDDEN_NAMES = frozenset({
-    "open", "eval", "exec", "compile", "getattr", "setattr", "delattr", "hasattr",
-    "globals", "locals", "vars", "dir", "input", "breakpoint", "help", "exit", "quit",
-    "memoryview", "bytearray", "super", "object", "classmethod", "staticmethod", "property",
-})
+FORBIDDEN_NAMES = frozenset(
+    {
+        "open",
+        "eval",
+        "exec",
+        "compile",
+        "getattr",
+        "setattr",
+        "delattr",
+        "hasattr",
+        "globals",
+        "locals",
+        "vars",
+        "dir",
+        "input",
+        "breakpoint",
+        "help",
+        "exit",
+        "quit",
+        "memoryview",
+        "bytearray",
+        "super",
+        "object",
+        "classmethod",
+        "staticmethod",
+        "property",
+    }
+)
 # `type` is a common form-field name, so only calling it (the `type(...)` tricks) is refused.
 FORBIDDEN_CALLS = frozenset({"type"})
 # Attributes refused on any object, besides `_*` and frame internals.
-FORBIDDEN_ATTRIBUTES = frozenset({
-    "format", "format_map",  # "{0.__class__}".format(x) reads attributes; f-strings are safe
-    "mro", "translate", "maketrans", "to_bytes", "from_bytes",
-})
-GUARD_NAMES = frozenset({
-    "_getattr_", "_getitem_", "_getiter_", "_iter_unpack_sequence_", "_unpack_sequence_",
-    "_write_", "_inplacevar_", "_tick_", "_step_", "_add_", "_mul_", "_pow_", "_lshift_",
-    "_mod_", "_format_", "_fstring_", "_call_", "_sized_", "_reraise_",
-})
+FORBIDDEN_ATTRIBUTES = frozenset(
+    {
+        "format",
+        "format_map",  # "{0.__class__}".format(x) reads attributes; f-strings are safe
+        "mro",
+        "translate",
+        "maketrans",
+        "to_bytes",
+        "from_bytes",
+    }
+)
+GUARD_NAMES = frozenset(
+    {
+        "_getattr_",
+        "_getitem_",
+        "_getiter_",
+        "_iter_unpack_sequence_",
+        "_unpack_sequence_",
+        "_write_",
+        "_inplacevar_",
+        "_tick_",
+        "_step_",
+        "_add_",
+        "_mul_",
+        "_pow_",
+        "_lshift_",
+        "_mod_",
+        "_format_",
+        "_fstring_",
+        "_call_",
+        "_sized_",
+        "_reraise_",
+    }
+)
 # Guards that need the run's budget; code that uses none of them runs without one.
 BUDGET_NAMES = frozenset({"_getiter_", "_iter_unpack_sequence_", "_tick_", "_step_"})
 _BINOP_GUARDS = {
-    ast.Add: "_add_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_",
+    ast.Add: "_add_",
+    ast.Mult: "_mul_",
+    ast.Pow: "_pow_",
+    ast.LShift: "_lshift_",
     ast.Mod: "_mod_",
 }
 
@@ -140,8 +191,10 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def visit_Dict(self, node: ast.Dict) -> ast.AST:  # noqa: N802 (ast API)
         """`{**d}` becomes `{**_sized_(d)}`: the copy counts against the run's allocations."""
         node = self.node_contents_visit(node)
-        node.values = [_call("_sized_", [value], value) if key is None else value
-                       for key, value in zip(node.keys, node.values, strict=True)]
+        node.values = [
+            _call("_sized_", [value], value) if key is None else value
+            for key, value in zip(node.keys, node.values, strict=True)
+        ]
         return node
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:  # noqa: N802 (ast API)
@@ -153,8 +206,11 @@ class SandboxPolicy(RestrictingNodeTransformer):
         parts: list[ast.expr] = []
         for value in node.values:
             if isinstance(value, ast.FormattedValue):
-                spec = (self.visit(value.format_spec) if value.format_spec is not None
-                        else ast.Constant(""))
+                spec = (
+                    self.visit(value.format_spec)
+                    if value.format_spec is not None
+                    else ast.Constant("")
+                )
                 field = [self.visit(value.value), ast.Constant(value.conversion), spec]
                 parts.append(_call("_format_", field, value))
             else:
@@ -195,7 +251,8 @@ class SandboxPolicy(RestrictingNodeTransformer):
         result = super().visit_Lambda(node)
         assert isinstance(result, ast.Lambda)
         result.body = ast.copy_location(
-            ast.BoolOp(ast.Or(), [_call("_tick_", [], result), result.body]), result.body)
+            ast.BoolOp(ast.Or(), [_call("_tick_", [], result), result.body]), result.body
+        )
         return result
 
     def node_contents_visit(self, node):

@@ -40,17 +40,72 @@ from engine.workflow.sandbox_limits import (
 )
 from engine.workflow.sandbox_policy import FILENAME, FORBIDDEN_ATTRIBUTES
 
-_FUNCTIONS = ("len", "min", "max", "abs", "sorted", "reversed", "enumerate", "zip", "any",
-              "all", "divmod", "chr", "ord")
-_CLASSES = (bool, float, list, dict, set, frozenset, tuple, datetime, date, time, timedelta,
-            timezone)
-_EXCEPTIONS = (Exception, ArithmeticError, AssertionError, AttributeError, IndexError,
-               KeyError, LookupError, NameError, OverflowError, RuntimeError, TypeError,
-               ValueError, ZeroDivisionError)
+_FUNCTIONS = (
+    "len",
+    "min",
+    "max",
+    "abs",
+    "sorted",
+    "reversed",
+    "enumerate",
+    "zip",
+    "any",
+    "all",
+    "divmod",
+    "chr",
+    "ord",
+)
+_CLASSES = (
+    bool,
+    float,
+    list,
+    dict,
+    set,
+    frozenset,
+    tuple,
+    datetime,
+    date,
+    time,
+    timedelta,
+    timezone,
+)
+_EXCEPTIONS = (
+    Exception,
+    ArithmeticError,
+    AssertionError,
+    AttributeError,
+    IndexError,
+    KeyError,
+    LookupError,
+    NameError,
+    OverflowError,
+    RuntimeError,
+    TypeError,
+    ValueError,
+    ZeroDivisionError,
+)
 _RECEIVERS: tuple[type, ...] = (
-    str, bytes, int, float, complex, list, tuple, dict, set, frozenset, range, date, time,
-    timedelta, timezone, BaseException, type(None), type({}.keys()), type({}.values()),
-    type({}.items()))
+    str,
+    bytes,
+    int,
+    float,
+    complex,
+    list,
+    tuple,
+    dict,
+    set,
+    frozenset,
+    range,
+    date,
+    time,
+    timedelta,
+    timezone,
+    BaseException,
+    type(None),
+    type({}.keys()),
+    type({}.values()),
+    type({}.items()),
+)
 MAX_ROUND_DIGITS = 10_000  # round(1, -10**6) computes 10**(10**6)
 # What SpiffWorkflow's serializer (SPIFF_CONFIG registry + JSON) can store in task data.
 STORABLE = (str, int, float, type(None), datetime, timedelta, UUID)
@@ -106,22 +161,42 @@ class Runtime:
         names: dict[str, Any] = {name: getattr(builtins, name) for name in _FUNCTIONS}
         names.update((cls.__name__, cls) for cls in (*_CLASSES, *_EXCEPTIONS))
         names.update(
-            str=self.str_type, int=self.int_type, range=self.checked_range,
-            round=self.checked_round, sum=self.checked_sum, pow=sized.power,
-            isinstance=self.checked_isinstance)
+            str=self.str_type,
+            int=self.int_type,
+            range=self.checked_range,
+            round=self.checked_round,
+            sum=self.checked_sum,
+            pow=sized.power,
+            isinstance=self.checked_isinstance,
+        )
         names.update(  # the guards the policy's rewriting calls
-            _getattr_=self.guarded_getattr, _write_=self.guarded_write, _call_=self.call,
-            _inplacevar_=self.inplacevar, _getitem_=_getitem, _unpack_sequence_=_unpack_sequence,
-            _add_=sized.add, _mul_=sized.mul, _pow_=sized.power, _lshift_=sized.lshift,
-            _mod_=sized.mod, _format_=sized.format_field, _fstring_=sized.fstring,
-            _sized_=sized.sized, _reraise_=_reraise)
+            _getattr_=self.guarded_getattr,
+            _write_=self.guarded_write,
+            _call_=self.call,
+            _inplacevar_=self.inplacevar,
+            _getitem_=_getitem,
+            _unpack_sequence_=_unpack_sequence,
+            _add_=sized.add,
+            _mul_=sized.mul,
+            _pow_=sized.power,
+            _lshift_=sized.lshift,
+            _mod_=sized.mod,
+            _format_=sized.format_field,
+            _fstring_=sized.fstring,
+            _sized_=sized.sized,
+            _reraise_=_reraise,
+        )
         return names
 
     def for_budget(self, budget: Budget) -> dict[str, Any]:
         """The builtins of one run whose code counts iterations and steps."""
         names = dict(self.builtins)
-        names.update(_tick_=budget.tick, _step_=budget.step, _getiter_=budget.getiter,
-                     _iter_unpack_sequence_=partial(_iter_unpack_sequence, budget))
+        names.update(
+            _tick_=budget.tick,
+            _step_=budget.step,
+            _getiter_=budget.getiter,
+            _iter_unpack_sequence_=partial(_iter_unpack_sequence, budget),
+        )
         return names
 
     def call(self, function: Any, /, *args: Any, **kwargs: Any) -> Any:
@@ -145,7 +220,8 @@ class Runtime:
         elif kind in _BOUND_NATIVE:  # 'a'.upper, datetime.now, but not os.system
             owner = function.__self__
             allowed = isinstance(owner, _RECEIVERS) or (
-                isinstance(owner, type) and owner in self.classes)
+                isinstance(owner, type) and owner in self.classes
+            )
         elif kind in _UNBOUND_NATIVE:  # str.lower
             allowed = issubclass(function.__objclass__, _RECEIVERS)
         else:
@@ -208,8 +284,12 @@ class Runtime:
         Raises:
             ScriptForbiddenError: the attribute or the object is not accessible.
         """
-        if not isinstance(name, str) or name.startswith("_") or name in INSPECT_ATTRIBUTES \
-                or name in FORBIDDEN_ATTRIBUTES:
+        if (
+            not isinstance(name, str)
+            or name.startswith("_")
+            or name in INSPECT_ATTRIBUTES
+            or name in FORBIDDEN_ATTRIBUTES
+        ):
             fail(ScriptForbiddenError(f"attribute {name!r} is not allowed"))
         if isinstance(obj, type):
             if obj not in self.classes:
@@ -217,8 +297,11 @@ class Runtime:
             if name in SIZED_METHODS:
                 fail(ScriptForbiddenError(f"call .{name}() on a value, not on its type"))
         elif not isinstance(obj, _RECEIVERS):
-            fail(ScriptForbiddenError(
-                f"attributes of {type(obj).__name__} objects are not available"))
+            fail(
+                ScriptForbiddenError(
+                    f"attributes of {type(obj).__name__} objects are not available"
+                )
+            )
         return self.sized.method(obj, name, getattr(obj, name))
 
     def guarded_write(self, obj: Any) -> Any:
@@ -293,11 +376,18 @@ class _ListWriter:
 
 def _inplace_operators(sized: SizeGuards) -> dict[str, Callable[[Any, Any], Any]]:
     return {
-        "+=": partial(sized.add, op=operator.iadd), "*=": partial(sized.mul, op=operator.imul),
-        "**=": sized.power, "<<=": partial(sized.lshift, op=operator.ilshift),
-        "%=": partial(sized.mod, op=operator.imod), "|=": partial(_union, sized),
-        "-=": operator.isub, "/=": operator.itruediv, "//=": operator.ifloordiv,
-        ">>=": operator.irshift, "&=": operator.iand, "^=": operator.ixor,
+        "+=": partial(sized.add, op=operator.iadd),
+        "*=": partial(sized.mul, op=operator.imul),
+        "**=": sized.power,
+        "<<=": partial(sized.lshift, op=operator.ilshift),
+        "%=": partial(sized.mod, op=operator.imod),
+        "|=": partial(_union, sized),
+        "-=": operator.isub,
+        "/=": operator.itruediv,
+        "//=": operator.ifloordiv,
+        ">>=": operator.irshift,
+        "&=": operator.iand,
+        "^=": operator.ixor,
     }
 
 
@@ -316,8 +406,9 @@ def _unpack_sequence(iterable: Any, spec: dict[str, Any], _getiter: Any) -> list
     return items
 
 
-def _iter_unpack_sequence(budget: Budget, iterable: Any, spec: dict[str, Any],
-                          _getiter: Any) -> Iterator[list[Any]]:
+def _iter_unpack_sequence(
+    budget: Budget, iterable: Any, spec: dict[str, Any], _getiter: Any
+) -> Iterator[list[Any]]:
     for item in budget.getiter(iterable):
         yield guarded_unpack_sequence(item, spec, iter)
 
@@ -351,7 +442,9 @@ def check_result(value: Any, limit: int, *, storable: bool, name: str = "the res
             stack.extend(item.keys())
             stack.extend(item.values())
         elif not isinstance(item, leaves) or isinstance(item, (str, bytes)):
-            raise ScriptError(f"{name} holds a {kind.__name__} value, which task data "
-                              "cannot store (use text, numbers, lists and dicts)")
+            raise ScriptError(
+                f"{name} holds a {kind.__name__} value, which task data "
+                "cannot store (use text, numbers, lists and dicts)"
+            )
         if total > limit:
             raise ScriptLimitExceededError(f"{name} is larger than {limit} items and characters")

@@ -82,8 +82,10 @@ def _problem(tree: etree._Element, exc: Exception, filename: str) -> Problem:
         found = tree.xpath("//*[@id=$i]", i=element_id)
         line = found[0].sourceline if found else None
     if isinstance(exc, RecursionError) or "RecursionError" in str(exc):
-        message = ("the process is too long or too deeply nested for the workflow engine "
-                   "to read; split it into sub-processes")
+        message = (
+            "the process is too long or too deeply nested for the workflow engine "
+            "to read; split it into sub-processes"
+        )
     else:
         message = f"the workflow engine cannot build the model: {_describe(exc)}"
     return Problem(message, element_id=element_id, line=line, file=filename)
@@ -118,10 +120,14 @@ def schema_problems(tree: etree._Element, *, filename: str = "model.bpmn") -> li
         if _SKIPPED_XSD.search(entry.message):
             continue
         element = lines.get(entry.line)
-        problems.append(Problem(
-            f"the file does not follow the BPMN 2.0 schema: {_plain(entry.message)}",
-            element_id=_nearest_id(element), line=entry.line or None, file=filename,
-        ))
+        problems.append(
+            Problem(
+                f"the file does not follow the BPMN 2.0 schema: {_plain(entry.message)}",
+                element_id=_nearest_id(element),
+                line=entry.line or None,
+                file=filename,
+            )
+        )
     return problems
 
 
