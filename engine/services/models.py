@@ -33,12 +33,12 @@ def upload_model(
     compiled = compile_model(package)  # CPU work outside the transaction
     with ctx.uow() as uow:
         visible_region(uow, actor, region)
-        version = _store_version(uow, ctx, actor, region, compiled)
+        version = store_version(uow, ctx, actor, region, compiled)
         uow.commit()
         return version_view(version)
 
 
-def _store_version(
+def store_version(
     uow: UnitOfWork,
     ctx: EngineContext,
     actor: Actor,
@@ -46,6 +46,8 @@ def _store_version(
     compiled: CompiledModel,
     lineage: dict[str, Any] | None = None,
 ) -> ModelVersionRecord:
+    """Store `compiled` as the next version of its key in `region` (inside the caller's
+    transaction), with `lineage` when it is a replica; audited as `model.uploaded`."""
     now = ctx.clock()
     model = uow.repos.models.get(region, compiled.key, for_update=True)
     if model is None:
@@ -151,7 +153,7 @@ def _import_one(
             latest = uow.repos.models.version(model.id, model.latest_version, with_blobs=False)
             if latest is not None and latest.bpmn_sha256 == package_digest(compiled):
                 return region, compiled.key, latest.version, False
-        version = _store_version(uow, ctx, actor, region, compiled)
+        version = store_version(uow, ctx, actor, region, compiled)
         uow.commit()
         return region, compiled.key, version.version, True
 

@@ -23,7 +23,7 @@ from engine.persistence.tables import ModelVersionRecord
 from engine.services.access import require_roles, visible_region
 from engine.services.audit import record_event
 from engine.services.context import EngineContext
-from engine.services.models import _store_version
+from engine.services.models import store_version
 from engine.services.presenters import version_view
 from engine.services.versions import PUBLISHED, find_version
 
@@ -86,7 +86,7 @@ def replicate_model(
     }
     with ctx.uow() as uow:
         visible_region(uow, actor, region)
-        version = _store_version(uow, ctx, actor, region, compiled, lineage=lineage)
+        version = store_version(uow, ctx, actor, region, compiled, lineage=lineage)
         record_event(
             uow,
             actor=actor,
