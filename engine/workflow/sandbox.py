@@ -71,7 +71,8 @@ from engine.workflow.sandbox_limits import (
     deactivate,
 )
 from engine.workflow.sandbox_policy import FILENAME, GUARD_NAMES, Compiled, compile_source
-from engine.workflow.sandbox_runtime import Runtime, check_result
+from engine.workflow.sandbox_results import check_result
+from engine.workflow.sandbox_runtime import Runtime
 
 __all__ = [
     "SandboxedScriptEngine",

@@ -13,7 +13,7 @@ import builtins
 import operator
 import sys
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import timedelta
 from functools import partial
 from types import (
     BuiltinFunctionType,
@@ -24,11 +24,16 @@ from types import (
     WrapperDescriptorType,
 )
 from typing import Any
-from uuid import UUID
 
 from RestrictedPython.Guards import guarded_unpack_sequence
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
+from engine.workflow.sandbox_builtins import (
+    RECEIVERS,
+    SAFE_CLASSES,
+    SAFE_EXCEPTIONS,
+    SAFE_FUNCTIONS,
+)
 from engine.workflow.sandbox_guards import MAX_INT_BITS, SIZED_METHODS, SizeGuards
 from engine.workflow.sandbox_limits import (
     Budget,
@@ -40,80 +45,7 @@ from engine.workflow.sandbox_limits import (
 )
 from engine.workflow.sandbox_policy import FILENAME, FORBIDDEN_ATTRIBUTES
 
-_FUNCTIONS = (
-    "len",
-    "min",
-    "max",
-    "abs",
-    "sorted",
-    "reversed",
-    "enumerate",
-    "zip",
-    "any",
-    "all",
-    "divmod",
-    "chr",
-    "ord",
-)
-_CLASSES = (
-    bool,
-    float,
-    list,
-    dict,
-    set,
-    frozenset,
-    tuple,
-    datetime,
-    date,
-    time,
-    timedelta,
-    timezone,
-)
-_EXCEPTIONS = (
-    Exception,
-    ArithmeticError,
-    AssertionError,
-    AttributeError,
-    IndexError,
-    KeyError,
-    LookupError,
-    NameError,
-    OverflowError,
-    RuntimeError,
-    TypeError,
-    ValueError,
-    ZeroDivisionError,
-)
-_RECEIVERS: tuple[type, ...] = (
-    str,
-    bytes,
-    int,
-    float,
-    complex,
-    list,
-    tuple,
-    dict,
-    set,
-    frozenset,
-    range,
-    date,
-    time,
-    timedelta,
-    timezone,
-    BaseException,
-    type(None),
-    type({}.keys()),
-    type({}.values()),
-    type({}.items()),
-)
 MAX_ROUND_DIGITS = 10_000  # round(1, -10**6) computes 10**(10**6)
-# What SpiffWorkflow's serializer (SPIFF_CONFIG registry + JSON) can store in task data.
-STORABLE = (str, int, float, type(None), datetime, timedelta, UUID)
-# What an expression may hand back to SpiffWorkflow (a condition, a collection, a timer text).
-RETURNABLE = (*STORABLE, date, time, bytes, range)
-# Exact types that end a walk at once (text is counted, so it is not among them).
-_FLAT_STORABLE = frozenset({int, bool, float, type(None), datetime, timedelta, UUID})
-_FLAT_RETURNABLE = _FLAT_STORABLE | {date, time, range}
 
 
 class _CheckedType(type):
@@ -152,14 +84,14 @@ class Runtime:
         self._inplace = _inplace_operators(self.sized)
         self.str_type = _checked_type(str, staticmethod(self.sized.text))
         self.int_type = _checked_type(int, staticmethod(_checked_int))
-        self.classes = frozenset({*_CLASSES, *_EXCEPTIONS, self.str_type, self.int_type})
+        self.classes = frozenset({*SAFE_CLASSES, *SAFE_EXCEPTIONS, self.str_type, self.int_type})
         self.builtins = self._builtins()
         self._builtin_ids = frozenset(id(value) for value in self.builtins.values())
 
     def _builtins(self) -> dict[str, Any]:
         sized = self.sized
-        names: dict[str, Any] = {name: getattr(builtins, name) for name in _FUNCTIONS}
-        names.update((cls.__name__, cls) for cls in (*_CLASSES, *_EXCEPTIONS))
+        names: dict[str, Any] = {name: getattr(builtins, name) for name in SAFE_FUNCTIONS}
+        names.update((cls.__name__, cls) for cls in (*SAFE_CLASSES, *SAFE_EXCEPTIONS))
         names.update(
             str=self.str_type,
             int=self.int_type,
@@ -219,11 +151,11 @@ class Runtime:
             allowed = function.__code__.co_filename in _OWN_CODE
         elif kind in _BOUND_NATIVE:  # 'a'.upper, datetime.now, but not os.system
             owner = function.__self__
-            allowed = isinstance(owner, _RECEIVERS) or (
+            allowed = isinstance(owner, RECEIVERS) or (
                 isinstance(owner, type) and owner in self.classes
             )
         elif kind in _UNBOUND_NATIVE:  # str.lower
-            allowed = issubclass(function.__objclass__, _RECEIVERS)
+            allowed = issubclass(function.__objclass__, RECEIVERS)
         else:
             allowed = isinstance(function, type) and function in self.classes
         if not allowed:
@@ -296,7 +228,7 @@ class Runtime:
                 fail(ScriptForbiddenError(f"attributes of {obj.__name__} are not available"))
             if name in SIZED_METHODS:
                 fail(ScriptForbiddenError(f"call .{name}() on a value, not on its type"))
-        elif not isinstance(obj, _RECEIVERS):
+        elif not isinstance(obj, RECEIVERS):
             fail(
                 ScriptForbiddenError(
                     f"attributes of {type(obj).__name__} objects are not available"
@@ -411,40 +343,3 @@ def _iter_unpack_sequence(
 ) -> Iterator[list[Any]]:
     for item in budget.getiter(iterable):
         yield guarded_unpack_sequence(item, spec, iter)
-
-
-def check_result(value: Any, limit: int, *, storable: bool, name: str = "the result") -> None:
-    """Refuse a value that task data cannot hold (or SpiffWorkflow should not be handed).
-
-    One walk without recursion: shared references count each time they occur, so a
-    structure built by self-nesting, or a cycle, ends the walk at `limit`.
-
-    Raises:
-        ScriptError: a function, generator, module or other foreign value.
-        ScriptLimitExceededError: more than `limit` items and characters.
-    """
-    leaves = STORABLE if storable else RETURNABLE
-    flat = _FLAT_STORABLE if storable else _FLAT_RETURNABLE
-    total, stack = 0, [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind in flat:
-            continue
-        if kind is str or kind is bytes:
-            total += len(item)
-        elif kind is list or kind is tuple or (not storable and kind in (set, frozenset)):
-            total += len(item)
-            if not flat.issuperset(map(type, item)):  # a list of plain numbers needs no walk
-                stack.extend(item)
-        elif isinstance(item, dict):
-            total += 2 * len(item)
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif not isinstance(item, leaves) or isinstance(item, (str, bytes)):
-            raise ScriptError(
-                f"{name} holds a {kind.__name__} value, which task data "
-                "cannot store (use text, numbers, lists and dicts)"
-            )
-        if total > limit:
-            raise ScriptLimitExceededError(f"{name} is larger than {limit} items and characters")
