@@ -141,9 +141,14 @@ def _sync_tasks(
             _open_fee_item(uow, app, row, now)
             created.append(row)
         elif row is not None and row.state == "ready" and step.state != "ready":
-            row.state, row.completed_at = step.state, now
-            row.work_minutes = max(0, calendar.working_minutes_between(row.ready_at, now))
+            finish_task(row, step.state, now, calendar)
     return created
+
+
+def finish_task(task: TaskRecord, state: str, now: datetime, calendar: WorkingCalendar) -> None:
+    """A step leaves the ready state: when, and how many working minutes it took."""
+    task.state, task.completed_at = state, now
+    task.work_minutes = max(0, calendar.working_minutes_between(task.ready_at, now))
 
 
 def _new_task(

@@ -28,6 +28,7 @@ from engine.services.presenters import task_view
 from engine.services.progress import (
     VersionFacts,
     apply_outcome,
+    finish_task,
     load_spec,
     progress_view,
     region_calendar,
@@ -145,7 +146,10 @@ def complete_task(
             outcome = ctx.runtime.complete(loaded, app.state, task.id, data, now)
         except StepNotReadyError:
             raise TaskNotReadyError(f"task {task_id} is no longer ready") from None
-        task.completed_by, task.data = actor.id, data  # state and times: apply_outcome
+        calendar = region_calendar(uow, app.region_code)
+        # Finished here, before the sync, so the row is written once with all of it.
+        finish_task(task, "completed", now, calendar)
+        task.completed_by, task.data = actor.id, data
         record_event(
             uow,
             actor=actor,
@@ -163,7 +167,7 @@ def complete_task(
             outcome,
             actor=actor,
             now=now,
-            calendar=region_calendar(uow, app.region_code),
+            calendar=calendar,
         )
         view = progress_view(uow, app, rows, now)
         uow.commit()
