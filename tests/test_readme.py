@@ -77,4 +77,8 @@ def test_the_readme_walkthrough_works_verbatim(server: tuple[int, dict[str, str]
     assert "is not a valid NIK" in out
     assert "\ncompleted\n" in out
     assert "audit chains intact" in out
-    assert "Siti" not in out.split("/track/")[-1] if "/track/" in out else True
+    code = re.search(r"tracking code (PF-[0-9A-Z-]+)", out)
+    assert code is not None, out[-2000:]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/track/{code[1]}", timeout=5) as answer:
+        public = answer.read().decode()
+    assert code[1] in public and "Siti" not in public  # the applicant's name stays private

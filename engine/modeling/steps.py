@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from typing import TypeVar
 
 from lxml import etree
 
@@ -11,6 +12,8 @@ from engine.domain.definitions import StepDefinition, StepKind
 from engine.modeling.bpmn import ACTIVITIES, STEP_KINDS, ModelScan, children, kind, q, text_of
 from engine.modeling.extensions import Declared, candidate_group, form_key, read_properties
 from engine.modeling.values import canonical_sla, form_file_name, parse_fee
+
+T = TypeVar("T")
 
 _HOW_TO = 'add <camunda:property name="{0}" value="{1}"/> under the task\'s extension properties'
 
@@ -94,43 +97,43 @@ def _role(scan: ModelScan, task: etree._Element, lanes: dict[str, etree._Element
 
 
 def _sla(scan: ModelScan, task: etree._Element, declared: Declared | None) -> str | None:
-    if declared is None:
-        scan.add(
-            f"step {task.get('id')!r} has no SLA: {_HOW_TO.format('sla', 'P3D')} "
-            "(P3D = 3 working days, PT4H = 4 working hours)",
-            task,
-            field="sla",
-        )
-        return None
-    try:
-        return canonical_sla(declared.value)
-    except ValueError as exc:
-        scan.add(
-            f"step {task.get('id')!r}: {exc}",
-            declared.element,
-            element_id=task.get("id"),
-            field="sla",
-        )
-        return None
+    hint = "(P3D = 3 working days, PT4H = 4 working hours)"
+    return _required(scan, task, declared, ("sla", "SLA"), "P3D", hint, canonical_sla)
 
 
 def _fee(scan: ModelScan, task: etree._Element, declared: Declared | None) -> int | None:
+    hint = "(whole rupiah, 0 for no fee)"
+    return _required(scan, task, declared, ("fee", "fee"), "0", hint, parse_fee)
+
+
+def _required(
+    scan: ModelScan,
+    task: etree._Element,
+    declared: Declared | None,
+    names: tuple[str, str],
+    example: str,
+    hint: str,
+    parse: Callable[[str], T],
+) -> T | None:
+    """A property every step must declare, parsed; a problem when missing or malformed.
+
+    `names` is the property's name and how a message calls it."""
+    name, label = names
     if declared is None:
         scan.add(
-            f"step {task.get('id')!r} has no fee: {_HOW_TO.format('fee', '0')} "
-            "(whole rupiah, 0 for no fee)",
+            f"step {task.get('id')!r} has no {label}: {_HOW_TO.format(name, example)} {hint}",
             task,
-            field="fee",
+            field=name,
         )
         return None
     try:
-        return parse_fee(declared.value)
+        return parse(declared.value)
     except ValueError as exc:
         scan.add(
             f"step {task.get('id')!r}: {exc}",
             declared.element,
             element_id=task.get("id"),
-            field="fee",
+            field=name,
         )
         return None
 

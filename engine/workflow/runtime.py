@@ -64,7 +64,6 @@ class Outcome:
     steps: list[StepState]
     completed: bool
     error: dict[str, Any] | None = None
-    data: dict[str, Any] = field(default_factory=dict)
     timers: list[TimerState] = field(default_factory=list)
 
 
@@ -193,7 +192,6 @@ class WorkflowRuntime:
             steps=list(_human_steps(workflow)),
             completed=error is None and workflow.is_completed(),
             error=error,
-            data=_final_data(workflow),
             timers=waiting_timers(workflow),
         )
 
@@ -222,13 +220,6 @@ def _human_steps(workflow: BpmnWorkflow) -> Iterable[StepState]:
         if name is not None:
             spec = task.task_spec
             yield StepState(task.id, spec.bpmn_id or spec.name, spec.bpmn_name or "", name)
-
-
-def _final_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    if workflow.is_completed():
-        end = workflow.get_next_task(spec_name="End", state=TaskState.COMPLETED)
-        return dict(end.data) if end is not None else dict(workflow.data)
-    return {}
 
 
 def _describe_error(exc: BaseException) -> dict[str, Any]:
