@@ -50,6 +50,11 @@ class RegionRepository(BaseRepository):
     def get(self, code: str) -> RegionRecord | None:
         return self.session.get(RegionRecord, code)
 
+    def calendar_revision(self, code: str) -> int:
+        """The region's calendar revision (0 for a region that does not exist)."""
+        query = select(RegionRecord.calendar_revision).where(RegionRecord.code == code)
+        return self.session.scalar(query) or 0
+
     def list(self) -> Sequence[RegionRecord]:
         return self.session.scalars(select(RegionRecord).order_by(RegionRecord.code)).all()
 
@@ -176,15 +181,18 @@ class TaskRepository(BaseRepository):
     def get(self, task_id: uuid.UUID) -> TaskRecord | None:
         return self.session.get(TaskRecord, task_id)
 
-    def application_locked(self, task_id: uuid.UUID) -> ApplicationRecord | None:
-        """The task's application, its row locked until commit (one statement)."""
+    def application_locked(self, task_id: uuid.UUID) -> tuple[ApplicationRecord, int] | None:
+        """The task's application, its row locked until commit, and its region's calendar
+        revision (one statement)."""
         query = (
-            select(ApplicationRecord)
+            select(ApplicationRecord, RegionRecord.calendar_revision)
             .join(TaskRecord, TaskRecord.application_id == ApplicationRecord.id)
+            .join(RegionRecord, RegionRecord.code == ApplicationRecord.region_code)
             .where(TaskRecord.id == task_id)
             .with_for_update(of=ApplicationRecord)
         )
-        return self.session.scalars(query).first()
+        row = self.session.execute(query).first()
+        return (row[0], row[1]) if row is not None else None
 
     def for_application(self, application_id: uuid.UUID) -> Sequence[TaskRecord]:
         query = (
@@ -309,14 +317,22 @@ class FeeRepository(BaseRepository):
         )
         return self.session.scalars(query).all()
 
+    def with_payments(
+        self, application_id: uuid.UUID
+    ) -> list[tuple[FeeItemRecord, PaymentRecord | None]]:
+        """The application's fee items, each with its payment if paid (one statement)."""
+        query = (
+            select(FeeItemRecord, PaymentRecord)
+            .outerjoin(PaymentRecord, PaymentRecord.fee_item_id == FeeItemRecord.id)
+            .where(FeeItemRecord.application_id == application_id)
+            .order_by(FeeItemRecord.created_at, FeeItemRecord.element_id)
+        )
+        return [(item, payment) for item, payment in self.session.execute(query)]
+
     def payment_by_reference(self, reference: str) -> PaymentRecord | None:
         return self.session.scalars(
             select(PaymentRecord).where(PaymentRecord.reference == reference)
         ).first()
-
-    def payments(self, application_id: uuid.UUID) -> Sequence[PaymentRecord]:
-        query = select(PaymentRecord).where(PaymentRecord.application_id == application_id)
-        return self.session.scalars(query.order_by(PaymentRecord.id)).all()
 
 
 class EventRepository(BaseRepository):

@@ -29,7 +29,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
@@ -75,6 +75,9 @@ class RegionRecord(Base):
     opens: Mapped[str] = mapped_column(String(5), default="07:30")
     closes: Mapped[str] = mapped_column(String(5), default="16:00")
     created_at: Mapped[datetime]
+    # Bumped by every change to the region's calendar overrides: processes cache a region's
+    # calendar under (code, revision) and read only this number on the hot path.
+    calendar_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CalendarOverrideRecord(Base):
@@ -238,6 +241,10 @@ class TaskRecord(Base):
     # Working minutes from ready to done, fixed at completion (reports read this).
     work_minutes: Mapped[int | None] = mapped_column(Integer)
 
+    # Never loaded (lazy="raise"): declared so one flush inserts an application before its
+    # task rows, without a flush in between (the unit of work orders mappers only by these).
+    application: Mapped[ApplicationRecord] = relationship(lazy="raise")
+
 
 class EventRecord(Base):
     """One audit event; `hash` chains it to the previous event of its region's chain."""
@@ -317,6 +324,9 @@ class FeeItemRecord(Base):
     receipt_no: Mapped[str | None] = mapped_column(String(64), unique=True)
     cancelled_at: Mapped[datetime | None]
     cancelled_reason: Mapped[str | None] = mapped_column(Text)
+
+    # Flush ordering only (see TaskRecord.application): the task row is inserted first.
+    task: Mapped[TaskRecord] = relationship(lazy="raise")
 
 
 class PaymentRecord(Base):

@@ -20,6 +20,7 @@ from engine.domain.views import ApplicationView, Page
 from engine.persistence.tables import ApplicationRecord, TimerRecord
 from engine.services.access import require_roles, visible_application, visible_model
 from engine.services.audit import record_event
+from engine.services.calendars import region_calendar
 from engine.services.context import EngineContext
 from engine.services.payments import fee_views
 from engine.services.presenters import application_view
@@ -27,7 +28,6 @@ from engine.services.progress import (
     apply_outcome,
     load_spec,
     progress_view,
-    region_calendar,
     start_process_clock,
 )
 from engine.unit_of_work import UnitOfWork
@@ -84,7 +84,6 @@ def start_application(
             completed_at=None,
         )
         uow.repos.applications.add(app)
-        uow.flush()
         record_event(
             uow,
             actor=actor,
@@ -95,7 +94,7 @@ def start_application(
             application_id=app.id,
             data={"process_key": process_key, "version": version.version},
         )
-        calendar = region_calendar(uow, region)
+        calendar = region_calendar(ctx, uow, region)
         start_process_clock(app, version, calendar, now)
         rows = apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
         view = progress_view(uow, app, rows, now)

@@ -51,6 +51,28 @@ def calendar_for(uow: UnitOfWork, region: RegionRecord) -> WorkingCalendar:
     )
 
 
+def region_calendar(
+    ctx: EngineContext, uow: UnitOfWork, code: str, revision: int | None = None
+) -> WorkingCalendar:
+    """The calendar of a region known to exist, cached per process under its revision.
+
+    `revision` is the region's `calendar_revision` when the caller read it already (the
+    step's lock query does); otherwise it is read here, one integer.
+    """
+    if revision is None:
+        revision = uow.repos.regions.calendar_revision(code)
+    key = (code, revision)
+    calendar: WorkingCalendar | None = ctx.calendars.get(key)
+    if calendar is None:
+        region = uow.repos.regions.get(code)
+        assert region is not None
+        # Read after the revision: a change committed in between makes this calendar newer
+        # than its key, never older, and the next reader sees the new revision anyway.
+        calendar = calendar_for(uow, region)
+        ctx.calendars.put(key, calendar)
+    return calendar
+
+
 @lru_cache(maxsize=256)
 def _calendar(settings: CalendarSettings) -> WorkingCalendar:
     """One calendar per distinct settings: its per-year tables are built once per process."""
@@ -114,6 +136,8 @@ def set_overrides(
         }
         changed = _apply_changes(uow, actor, region, current, wanted, now)
         if changed:
+            # An SQL increment: two concurrent changes get two revisions, never one.
+            record.calendar_revision = RegionRecord.calendar_revision + 1
             _recompute_due(uow, calendar_for(uow, record), region, min(changed))
         uow.commit()
     return get_calendar(ctx, actor, region, year)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from threading import Lock
@@ -21,22 +21,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class VersionCache:
-    """A bounded, thread-safe map of model version id -> immutable facts about it."""
+class BoundedCache:
+    """A bounded, thread-safe LRU map for values that never change under their key.
+
+    Keys must name an immutable thing: a model version id, a region's calendar revision.
+    """
 
     def __init__(self, size: int = 512) -> None:
-        self._items: OrderedDict[int, Any] = OrderedDict()
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._size = size
         self._lock = Lock()
 
-    def get(self, key: int) -> Any:
+    def get(self, key: Hashable) -> Any:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: int, value: Any) -> None:
+    def put(self, key: Hashable, value: Any) -> None:
         with self._lock:
             self._items[key] = value
             while len(self._items) > self._size:
@@ -51,7 +54,9 @@ class EngineContext:
     runtime: WorkflowRuntime
     forms: FormValidator = field(default_factory=FormValidator)
     clock: Callable[[], datetime] = utcnow
-    versions: VersionCache = field(default_factory=VersionCache)
+    # Per process and per database (tests run several databases in one process).
+    versions: BoundedCache = field(default_factory=BoundedCache)  # version id -> VersionFacts
+    calendars: BoundedCache = field(default_factory=BoundedCache)  # (region, revision) -> cal.
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one per use case)."""

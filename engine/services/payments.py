@@ -184,7 +184,4 @@ def fee_items(ctx: EngineContext, actor: Actor, application_id: uuid.UUID) -> li
 
 def fee_views(uow: UnitOfWork, application_id: uuid.UUID) -> list[dict[str, Any]]:
     """The application's fee items, each with its payment and receipt."""
-    payments = {p.fee_item_id: p for p in uow.repos.fees.payments(application_id)}
-    return [
-        receipt_view(i, payments.get(i.id)) for i in uow.repos.fees.for_application(application_id)
-    ]
+    return [receipt_view(i, p) for i, p in uow.repos.fees.with_payments(application_id)]

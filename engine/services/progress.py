@@ -7,6 +7,7 @@ saved state, the task rows, the fee items and the audit trail describe the same 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,6 @@ from engine.persistence.tables import (
     TimerRecord,
 )
 from engine.services.audit import record_event
-from engine.services.calendars import calendar_for
 from engine.services.context import EngineContext
 from engine.services.presenters import application_view
 from engine.unit_of_work import UnitOfWork
@@ -80,13 +80,6 @@ def _spec_of(uow: UnitOfWork, version_id: int) -> dict[str, Any]:
     return record.spec
 
 
-def region_calendar(uow: UnitOfWork, region_code: str) -> WorkingCalendar:
-    """The calendar of a region known to exist."""
-    region = uow.repos.regions.get(region_code)
-    assert region is not None
-    return calendar_for(uow, region)
-
-
 def start_process_clock(
     app: ApplicationRecord, version: VersionFacts, calendar: WorkingCalendar, now: datetime
 ) -> None:
@@ -107,16 +100,24 @@ def apply_outcome(
     actor: Actor,
     now: datetime,
     calendar: WorkingCalendar,
+    rows: Sequence[TaskRecord] | None = None,
 ) -> list[TaskRecord]:
-    """Save the workflow state and sync everything indexed from it; return all task rows."""
+    """Save the workflow state and sync everything indexed from it; return all task rows.
+
+    `rows`: the application's task rows when the caller has read them already.
+    Nothing is flushed here: the unit of work writes it all at commit (tasks before the
+    fee items that reference them: the flush orders inserts by foreign key).
+    """
     app.state = outcome.state
     app.updated_at = now
-    rows = {t.id: t for t in uow.repos.tasks.for_application(app.id)}
-    created = _sync_tasks(uow, app, version, outcome, rows, now, calendar)
+    if rows is None:
+        rows = uow.repos.tasks.for_application(app.id)
+    by_id = {t.id: t for t in rows}
+    created = _sync_tasks(uow, app, version, outcome, by_id, now, calendar)
     if version.timers or outcome.timers:  # most procedures have none: skip the query
         _sync_timers(uow, app, outcome, actor, now)
     _update_status(uow, app, outcome, actor=actor, now=now, calendar=calendar)
-    every = [*rows.values(), *created]
+    every = [*by_id.values(), *created]
     _update_process_clock(app, [t for t in every if t.state == "ready"], now, calendar)
     return sorted(every, key=lambda t: (t.ready_at, t.element_id))
 
@@ -137,7 +138,6 @@ def _sync_tasks(
         if row is None and step.state == "ready":
             row = _new_task(app, step.task_id, step.element_id, step.name, steps, now, calendar)
             uow.repos.tasks.add(row)
-            uow.flush()  # fee items reference the task row
             _open_fee_item(uow, app, row, now)
             created.append(row)
         elif row is not None and row.state == "ready" and step.state != "ready":

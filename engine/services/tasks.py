@@ -22,6 +22,7 @@ from engine.domain.views import ApplicationView, Page, TaskView
 from engine.persistence.tables import ApplicationRecord, TaskRecord
 from engine.services.access import require_roles, visible_application, visible_task
 from engine.services.audit import record_event
+from engine.services.calendars import region_calendar
 from engine.services.context import EngineContext
 from engine.services.payments import receipt_view
 from engine.services.presenters import task_view
@@ -31,7 +32,6 @@ from engine.services.progress import (
     finish_task,
     load_spec,
     progress_view,
-    region_calendar,
 )
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import StepNotReadyError
@@ -65,7 +65,8 @@ def inbox(
             owner=actor.id if actor.applicant_only else None,
             overdue_at=now if overdue else None,
         )
-        calendars = {code: region_calendar(uow, code) for code in {t.region_code for t in tasks}}
+        codes = {t.region_code for t in tasks}
+        calendars = {code: region_calendar(ctx, uow, code) for code in codes}
         items = [task_view(t, now, calendars[t.region_code]) for t in tasks]
         return Page(items, total, limit, offset)
 
@@ -85,7 +86,7 @@ def get_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
         return task_view(
             task,
             ctx.clock(),
-            region_calendar(uow, task.region_code),
+            region_calendar(ctx, uow, task.region_code),
             form_schema=schema,
             data=task.data,
             fee_item=receipt_view(item, None) if item is not None else None,
@@ -138,7 +139,13 @@ def complete_task(
     data = _task_data(data)
     now = ctx.clock()
     with ctx.uow() as uow:
-        task, app = _workable(uow, actor, task_id)
+        # Two reads: the locked application (with its calendar's revision), then all its
+        # task rows, which the sync below updates and the answer lists.
+        app, revision = _locked(uow, actor, task_id)
+        rows = uow.repos.tasks.for_application(app.id)
+        task = next((t for t in rows if t.id == task_id), None)
+        _check_workable(actor, app, task, task_id)
+        assert task is not None  # checked
         version, loaded = load_spec(ctx, uow, app.model_version_id)
         _validate_form(ctx, version, task, data)
         _ensure_paid(uow, task)
@@ -146,7 +153,7 @@ def complete_task(
             outcome = ctx.runtime.complete(loaded, app.state, task.id, data, now)
         except StepNotReadyError:
             raise TaskNotReadyError(f"task {task_id} is no longer ready") from None
-        calendar = region_calendar(uow, app.region_code)
+        calendar = region_calendar(ctx, uow, app.region_code, revision)
         # Finished here, before the sync, so the row is written once with all of it.
         finish_task(task, "completed", now, calendar)
         task.completed_by, task.data = actor.id, data
@@ -168,6 +175,7 @@ def complete_task(
             actor=actor,
             now=now,
             calendar=calendar,
+            rows=rows,
         )
         view = progress_view(uow, app, rows, now)
         uow.commit()
@@ -177,11 +185,30 @@ def complete_task(
 def _workable(
     uow: UnitOfWork, actor: Actor, task_id: uuid.UUID
 ) -> tuple[TaskRecord, ApplicationRecord]:
-    # Lock the application first, then read the task: concurrent actions on one
-    # application queue on that lock and each sees what the one before it committed.
-    app = uow.repos.tasks.application_locked(task_id)
-    task = uow.repos.tasks.get(task_id) if app is not None else None
-    if app is None or task is None or not _sees(actor, app):
+    app, _ = _locked(uow, actor, task_id)
+    task = uow.repos.tasks.get(task_id)
+    _check_workable(actor, app, task, task_id)
+    assert task is not None  # checked
+    return task, app
+
+
+def _locked(uow: UnitOfWork, actor: Actor, task_id: uuid.UUID) -> tuple[ApplicationRecord, int]:
+    """The task's application, locked, and its region's calendar revision.
+
+    Lock the application first, then read the task: concurrent actions on one application
+    queue on that lock and each sees what the one before it committed.
+    Raises: NotFoundError (also for an application the actor may not see).
+    """
+    locked = uow.repos.tasks.application_locked(task_id)
+    if locked is None or not _sees(actor, locked[0]):
+        raise NotFoundError(f"task {task_id} not found")
+    return locked
+
+
+def _check_workable(
+    actor: Actor, app: ApplicationRecord, task: TaskRecord | None, task_id: uuid.UUID
+) -> None:
+    if task is None:
         raise NotFoundError(f"task {task_id} not found")
     if not actor.may_work_step(task.role, own_application=app.created_by == actor.id):
         raise PermissionDeniedError(f"this step belongs to the role {task.role!r}")
@@ -191,7 +218,6 @@ def _workable(
         raise ApplicationNotRunningError(f"application {app.id} is {app.status}")
     if task.claimed_by not in (None, actor.id):
         raise TaskClaimedError(f"task {task_id} is claimed by another officer")
-    return task, app
 
 
 def _sees(actor: Actor, app: ApplicationRecord) -> bool:

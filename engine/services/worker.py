@@ -21,8 +21,9 @@ from sqlalchemy import select
 from engine.domain.actors import SYSTEM
 from engine.persistence.tables import ApplicationRecord, TaskRecord, TimerRecord
 from engine.services.audit import record_event
+from engine.services.calendars import region_calendar
 from engine.services.context import EngineContext
-from engine.services.progress import apply_outcome, load_spec, region_calendar
+from engine.services.progress import apply_outcome, load_spec
 from engine.unit_of_work import UnitOfWork
 
 log = logging.getLogger("permitflow.worker")
@@ -82,7 +83,7 @@ def _fire(ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime
         outcome,
         actor=SYSTEM,
         now=now,
-        calendar=region_calendar(uow, app.region_code),
+        calendar=region_calendar(ctx, uow, app.region_code),
     )
     if timer.status == "waiting" and timer.due_at <= now:
         # The engine did not consume it (its task is gone); never retry it forever.

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from api.wiring import build_context
 from engine.domain import errors
 from engine.persistence.tables import EventRecord
 from engine.services import applications, calendars, tasks
@@ -61,6 +62,29 @@ def test_a_closed_day_moves_running_due_times_and_removing_it_moves_them_back(
             EventRecord.subject == "calendar:3273").order_by(EventRecord.seq)).all()
     assert [tuple(t) for t in trail] == [("calendar.override_added", "Banjir Citarum"),
                                         ("calendar.override_removed", "Banjir Citarum")]
+
+
+def test_a_calendar_change_reaches_another_process_at_its_next_step(
+    ctx: EngineContext, region: str, db_url: str
+) -> None:
+    # Processes cache a region's calendar under its revision: a change made through one
+    # process must reach the due times another process computes next, with no restart.
+    upload(ctx, region, tiny_bpmn(key="days", steps=2, sla="P3D"))
+    officer, _ = make_user(ctx, "front-office")
+    supervisor, _ = make_user(ctx, "supervisor")
+    other = build_context(db_url)
+    other.clock = ctx.clock
+    try:
+        first = applications.start_application(other, officer, region, "days", {}, {})
+        assert first.tasks[0].due_at == datetime(2026, 3, 5, 16, 0, tzinfo=WIB)  # cached there
+        calendars.set_overrides(ctx, supervisor, region, 2026, FLOOD)  # through this one
+        second = tasks.complete_task(other, officer, first.tasks[0].id, {})
+        step_2 = next(t for t in second.tasks if t.element_id == "step_2")
+        assert step_2.due_at == datetime(2026, 3, 6, 16, 0, tzinfo=WIB)  # Wed 4th is closed
+        page = tasks.inbox(other, officer)
+        assert [t.due_at for t in page.items] == [step_2.due_at]
+    finally:
+        other.session_factory.kw["bind"].dispose()
 
 
 def test_a_closed_day_moves_the_process_deadline_too(ctx: EngineContext, region: str) -> None:

@@ -12,8 +12,8 @@ import pytest
 from engine.domain import errors
 from engine.domain.actors import SYSTEM
 from engine.services import applications, catalog, payments, replication, tasks, versions
+from engine.services.calendars import region_calendar
 from engine.services.context import EngineContext
-from engine.services.progress import region_calendar
 from tests.factories import Clock, make_region, make_user, tiny_bpmn, upload
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -62,7 +62,7 @@ def run(ctx: EngineContext, clock: Clock, officer, supervisor, start, end):
 def expected_figures(ctx: EngineContext) -> dict:
     """The figures, computed here from the runs above and the region's calendar."""
     with ctx.uow() as uow:
-        calendar = region_calendar(uow, "3273")
+        calendar = region_calendar(ctx, uow, "3273")
     since = NOW.timestamp() - 90 * 86400
     finished = [(s, e) for s, e in RUNS if isinstance(e, datetime) and e.timestamp() >= since]
     days = sorted(calendar.working_minutes_between(s, e) / 510 for s, e in finished)

@@ -19,8 +19,8 @@ from engine.modeling import compile_model
 from engine.modeling.rewrite import rewrite_model
 from engine.persistence.tables import EventRecord, FeeItemRecord, TaskRecord
 from engine.services import applications, models, payments, replication, tasks, versions
+from engine.services.calendars import region_calendar
 from engine.services.context import EngineContext
-from engine.services.progress import region_calendar
 from engine.services.scenarios import load_scenario, run_scenario
 from tests.factories import APPLICANT_LOOP_BPMN, ROOT, make_region, make_user, tiny_bpmn, upload
 
@@ -183,7 +183,7 @@ def test_a_replicated_procedure_runs_in_the_target_region_with_its_overrides(
     assert (done["pay_retribution"].fee, done["pay_retribution"].sla) == (1500000, "P14D")
     assert done["check_completeness"].sla == "P2D" and done["verify_payment"].role == "cashier"
     with ctx.uow() as uow:
-        calendar = region_calendar(uow, "3510")
+        calendar = region_calendar(ctx, uow, "3510")
     for task in done.values():
         assert task.due_at == calendar.due(task.ready_at, task.sla)
     assert [(f[1], f[2]) for f in fee_rows(ctx, result.application.id)] == [

@@ -1,0 +1,80 @@
+"""What one step costs the database, counted (statement counts are exact; times are not).
+
+`make bench` times the steps; this test pins the number of statements, so a change that
+adds a query to every step fails here, on both databases, instead of slowing production
+quietly. The budget is the README's: lock the application (with its calendar revision),
+read its task rows, write the application and the task rows, append the audit event to
+the region's chain (lock, advance, insert) — plus one read for the step's own fee, one
+insert for fee items the step opens, and one read for the fee list where there are any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, event
+
+from engine.domain.actors import SYSTEM
+from engine.services import models, payments, scenarios, tasks
+from engine.services.context import EngineContext
+
+SHIPPED = Path(__file__).resolve().parents[2] / "process_models"
+PBG = SHIPPED / "3273" / "pbg"
+BASE_BUDGET = 8  # lock, task rows, UPDATE application, UPDATE task, INSERT next, chain x3
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, _params, _context, _many) -> None:
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE is ours, not a query
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budget(
+    ctx: EngineContext, monkeypatch
+) -> None:
+    models.import_directory(ctx, SYSTEM, SHIPPED)
+    engine: Engine = ctx.session_factory.kw["bind"]
+    counted: list[tuple[str, int, int]] = []  # (element, statements, budget)
+    complete = tasks.complete_task
+
+    def counted_complete(ctx_, actor, task_id, data):
+        with ctx.uow() as uow:
+            task = uow.repos.tasks.get(task_id)
+            assert task is not None
+            element, own_fee, app_id = task.element_id, task.fee > 0, task.application_id
+            before = len(uow.repos.fees.with_payments(app_id))
+        with counting(engine) as statements:
+            view = complete(ctx_, actor, task_id, data)
+        with ctx.uow() as uow:
+            opened = len(uow.repos.fees.with_payments(app_id)) - before
+        # Fee items opened now are one INSERT; the fee list is read where there are any.
+        budget = BASE_BUDGET + own_fee + (opened > 0) + (before + opened > 0)
+        counted.append((element, len(statements), budget))
+        return view
+
+    monkeypatch.setattr(tasks, "complete_task", counted_complete)
+    references = iter(range(1, 100))
+
+    def pay(_actor, app, task) -> None:
+        for item in payments.fee_items(ctx, SYSTEM, app.id):
+            if item["element_id"] == task.element_id and item["status"] == "open":
+                payments.record_payment(ctx, SYSTEM, app.id, item["fee_item"], item["amount"],
+                                        f"COST-{next(references):04d}")
+
+    scenario = scenarios.load_scenario(PBG / "scenarios" / "happy_path.json")
+    result = scenarios.run_scenario(ctx, "3273", "pbg", scenario, pay=pay)
+    assert result.passed, result.failures
+    assert len(counted) == len(scenario["steps"])
+    over = [(element, n, budget) for element, n, budget in counted if n > budget]
+    assert not over, f"steps over their statement budget (element, statements, budget): {over}"
