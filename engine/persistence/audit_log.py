@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,11 +36,20 @@ class PendingEvent:
 
 
 def append_events(session: Session, pending: Sequence[PendingEvent]) -> None:
-    """Place `pending` (in order) at the ends of their chains, inside the open transaction."""
+    """Place `pending` (in order) at the ends of their chains, inside the open transaction.
+
+    Plain SQL statements, not ORM objects: events are written once and never changed, so
+    the unit of work has nothing to track; a chain costs a locked read of its head, one
+    (multi-row) insert and one update, whatever the number of events.
+    """
+    if not pending:
+        return
+    conn = session.connection()
     for chain in sorted({chain_of(e.region_code) for e in pending}):
-        head = _locked_head(session, chain)
+        seq, head = _locked_head(session, chain)
+        rows = []
         for event in (e for e in pending if chain_of(e.region_code) == chain):
-            seq = head.seq + 1
+            seq += 1
             fields = hashed_fields(
                 chain=chain,
                 seq=seq,
@@ -52,35 +61,48 @@ def append_events(session: Session, pending: Sequence[PendingEvent]) -> None:
                 data=event.data,
                 application_id=str(event.application_id) if event.application_id else None,
             )
-            digest = event_hash(head.hash, fields)
-            session.add(
-                EventRecord(
-                    region_code=event.region_code,
-                    application_id=event.application_id,
-                    actor=event.actor,
-                    action=event.action,
-                    subject=event.subject,
-                    at=event.at,
-                    reason=event.reason,
-                    data=event.data,
-                    chain=chain,
-                    seq=seq,
-                    prev_hash=head.hash,
-                    hash=digest,
-                )
+            digest = event_hash(head, fields)
+            rows.append(
+                {
+                    "region_code": event.region_code,
+                    "application_id": event.application_id,
+                    "actor": event.actor,
+                    "action": event.action,
+                    "subject": event.subject,
+                    "at": event.at,
+                    "reason": event.reason,
+                    "data": event.data,
+                    "chain": chain,
+                    "seq": seq,
+                    "prev_hash": head,
+                    "hash": digest,
+                }
             )
-            head.seq, head.hash = seq, digest
+            head = digest
+        conn.execute(insert(_EVENTS), rows)
+        conn.execute(
+            update(_HEADS).where(_HEADS.c.chain == chain).values(seq=seq, hash=head)
+        )
 
 
-def _locked_head(session: Session, chain: str) -> ChainHeadRecord:
-    """The chain's head row, locked until commit."""
-    query = select(ChainHeadRecord).where(ChainHeadRecord.chain == chain).with_for_update()
-    head = session.scalars(query).first()
-    if head is None:
+_EVENTS: Table = EventRecord.__table__  # type: ignore[assignment]
+_HEADS: Table = ChainHeadRecord.__table__  # type: ignore[assignment]
+_HEAD_LOCKED = (
+    select(_HEADS.c.seq, _HEADS.c.hash)
+    .where(_HEADS.c.chain == bindparam("chain"))
+    .with_for_update()
+)
+
+
+def _locked_head(session: Session, chain: str) -> tuple[int, str]:
+    """The chain's head (sequence number and hash), its row locked until commit."""
+    conn = session.connection()
+    row = conn.execute(_HEAD_LOCKED, {"chain": chain}).first()
+    if row is None:
         try:
-            with session.begin_nested():
-                session.add(ChainHeadRecord(chain=chain, seq=0, hash=GENESIS))
+            with session.begin_nested():  # a savepoint: losing the race rolls back only this
+                conn.execute(insert(_HEADS).values(chain=chain, seq=0, hash=GENESIS))
         except IntegrityError:  # another transaction created it first
             pass
-        head = session.scalars(query.execution_options(populate_existing=True)).one()
-    return head
+        row = conn.execute(_HEAD_LOCKED, {"chain": chain}).one()
+    return row.seq, row.hash
