@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,14 +20,24 @@ from engine.persistence.repositories import Repositories
 
 
 class UnitOfWork:
-    """A session-per-use-case transaction with the repositories bound to it."""
+    """A session-per-use-case transaction with the repositories bound to it.
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    With `read_bind` (see `ReadOnlyWork`), the session reads through that bind and the
+    unit of work refuses to commit: read-only use cases cost no transaction round trips.
+    """
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], read_bind: Engine | None = None
+    ) -> None:
         self._session_factory = session_factory
+        self._read_bind = read_bind
         self.session: Session | None = None
 
     def __enter__(self) -> Self:
-        self.session = self._session_factory()
+        if self._read_bind is None:
+            self.session = self._session_factory()
+        else:
+            self.session = self._session_factory(bind=self._read_bind, autoflush=False)
         self.repos = Repositories(self.session)
         self._events: list[PendingEvent] = []
         return self
@@ -42,6 +53,9 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self.session is not None
+        changed = self._read_bind is not None and exc is None and bool(
+            self.session.new or self.session.dirty or self.session.deleted
+        )
         try:
             self.session.rollback()
         finally:
@@ -49,6 +63,8 @@ class UnitOfWork:
             self.session = None
         if isinstance(exc, StaleDataError):  # an autoflush met a concurrent change
             raise _concurrent_change() from exc
+        if changed:
+            raise RuntimeError("a read-only unit of work changed records (nothing was written)")
 
     def commit(self) -> None:
         """Commit the use case's changes as one transaction.
@@ -56,6 +72,8 @@ class UnitOfWork:
         Raises: ConcurrentUpdateError when another transaction changed the same rows.
         """
         assert self.session is not None
+        if self._read_bind is not None:
+            raise RuntimeError("a read-only unit of work cannot commit")
         try:
             self.session.flush()  # the use case's own writes first, then the short chain lock
             append_events(self.session, self._events)

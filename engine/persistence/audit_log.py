@@ -40,7 +40,8 @@ def append_events(session: Session, pending: Sequence[PendingEvent]) -> None:
 
     Plain SQL statements, not ORM objects: events are written once and never changed, so
     the unit of work has nothing to track; a chain costs a locked read of its head, one
-    (multi-row) insert and one update, whatever the number of events.
+    (multi-row) insert and one update, whatever the number of events (on PostgreSQL the
+    insert and the update are one statement).
     """
     if not pending:
         return
@@ -79,10 +80,13 @@ def append_events(session: Session, pending: Sequence[PendingEvent]) -> None:
                 }
             )
             head = digest
-        conn.execute(insert(_EVENTS), rows)
-        conn.execute(
-            update(_HEADS).where(_HEADS.c.chain == chain).values(seq=seq, hash=head)
-        )
+        advance = update(_HEADS).where(_HEADS.c.chain == chain).values(seq=seq, hash=head)
+        if conn.dialect.name == "postgresql":
+            # One round trip: the insert rides along as a data-modifying CTE.
+            conn.execute(advance.add_cte(insert(_EVENTS).values(rows).cte("appended")))
+        else:
+            conn.execute(insert(_EVENTS), rows)
+            conn.execute(advance)
 
 
 _EVENTS: Table = EventRecord.__table__  # type: ignore[assignment]

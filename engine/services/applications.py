@@ -119,7 +119,7 @@ def get_application(ctx: EngineContext, actor: Actor, application_id: uuid.UUID)
 
     Raises: NotFoundError.
     """
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         app = visible_application(uow, actor, application_id)
         fees = fee_views(uow, app.id)
         return application_view(
@@ -150,7 +150,7 @@ def list_applications(
     if region is not None and not actor.sees_region(region):
         return Page([], 0, limit, offset)
     now = ctx.clock()
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         query = uow.repos.applications.listing(
             region_code,
             status=status,

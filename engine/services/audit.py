@@ -62,7 +62,7 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 def verify_audit(ctx: EngineContext, region: str | None = None) -> list[ChainBreak]:
     """Walk every chain (or one region's) and report the first break of each broken one."""
     breaks = []
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         session = uow.session
         assert session is not None
         heads = {h.chain: (h.seq, h.hash) for h in session.scalars(select(ChainHeadRecord))}
@@ -119,6 +119,6 @@ def application_events(
     from engine.services.access import visible_application
     from engine.services.presenters import event_view
 
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         visible_application(uow, actor, application_id)
         return [event_view(e) for e in uow.repos.events.for_application(application_id)]

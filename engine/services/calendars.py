@@ -84,7 +84,7 @@ def get_calendar(ctx: EngineContext, actor: Actor | None, region: str, year: int
 
     Raises: NotFoundError.
     """
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         record = visible_region(uow, actor, region)
         calendar = calendar_for(uow, record)
         overrides = [o for o in calendar.settings.overrides if o.day.year == year]
@@ -261,7 +261,7 @@ def due_time(ctx: EngineContext, region: str, start: datetime, sla: str) -> dict
         raise InvalidInputError(
             "give the start with its offset", [Problem("naive time", field="from")]
         )
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         calendar = calendar_for(uow, visible_region(uow, None, region))
     due = calendar.due(start, duration)
     return {

@@ -69,7 +69,7 @@ def catalog(
     key, descending = _sort_key(sort)
     now = ctx.clock()
     since = now - timedelta(days=WINDOW_DAYS)
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         assert uow.session is not None
         queries = VersionQueries(uow.session)
         rows = queries.newest_published_all(region_code=region, text=(text or "").strip())

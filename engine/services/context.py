@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.persistence.database import read_only_bind
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import WorkflowRuntime
 from forms import FormValidator
@@ -58,6 +59,14 @@ class EngineContext:
     versions: BoundedCache = field(default_factory=BoundedCache)  # version id -> VersionFacts
     calendars: BoundedCache = field(default_factory=BoundedCache)  # (region, revision) -> cal.
 
+    def __post_init__(self) -> None:
+        self._read_bind = read_only_bind(self.session_factory.kw["bind"])
+
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one per use case)."""
         return UnitOfWork(self.session_factory)
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work for a use case that only reads: no transaction to open or close
+        on PostgreSQL, no write lock on SQLite; committing it is an error."""
+        return UnitOfWork(self.session_factory, self._read_bind)

@@ -130,7 +130,7 @@ def import_directory(
 def _ensure_region(ctx: EngineContext, actor: Actor, region_dir: Path) -> None:
     from engine.services.regions import create_region
 
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         if uow.repos.regions.get(region_dir.name) is not None:
             return
     meta_file = region_dir / "region.json"
@@ -163,7 +163,7 @@ def list_models(ctx: EngineContext, actor: Actor, region: str) -> list[ModelSumm
 
     Raises: NotFoundError.
     """
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         visible_region(uow, actor, region)
         return [model_summary(m) for m in uow.repos.models.list(region)]
 
@@ -175,7 +175,7 @@ def list_versions(
 
     Raises: NotFoundError.
     """
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         model = visible_model(uow, actor, region, key)
         return [version_view(v) for v in uow.repos.models.versions(model.id)]
 
@@ -193,7 +193,7 @@ def get_version(
 
     Raises: NotFoundError.
     """
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         model = visible_model(uow, actor, region, key)
         record = uow.repos.models.version(model.id, version)
         if record is None:

@@ -177,7 +177,7 @@ def fee_items(ctx: EngineContext, actor: Actor, application_id: uuid.UUID) -> li
 
     Raises: NotFoundError.
     """
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         app = visible_application(uow, actor, application_id)
         return fee_views(uow, app.id)
 

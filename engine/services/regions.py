@@ -74,7 +74,7 @@ def _check_region(code: str, name: str, timezone: str) -> None:
 
 def list_regions(ctx: EngineContext) -> list[RegionView]:
     """Every region (public facts: code, name, time zone)."""
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         return [region_view(r) for r in uow.repos.regions.list()]
 
 
@@ -131,7 +131,7 @@ def authenticate(ctx: EngineContext, token: str | None) -> Actor:
     """
     if not token:
         raise AuthenticationError("send 'Authorization: Bearer <token>'")
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         user = uow.repos.users.by_token_hash(hash_token(token))
         if user is None or not user.active:
             raise AuthenticationError("the token is not valid")

@@ -46,7 +46,7 @@ def sla_report(
         )
     region = region if actor.is_admin else actor.region_code
     now = ctx.clock()
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         assert uow.session is not None
         done = uow.session.execute(_completed_query(since, until, region, process_key)).all()
         overdue = uow.session.execute(_overdue_query(now, region, process_key)).all()

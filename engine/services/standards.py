@@ -22,7 +22,7 @@ def service_standard(
 
     `version=None` means the newest published version. Raises: NotFoundError.
     """
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         model = visible_model(uow, None, region, key)
         record = (
             uow.repos.models.version(model.id, version, with_blobs=False)
@@ -39,7 +39,7 @@ def region_services(ctx: EngineContext, region: str) -> list[dict[str, Any]]:
 
     Raises: NotFoundError.
     """
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         visible_region(uow, None, region)
         current = (uow.repos.models.newest_published(m.id) for m in uow.repos.models.list(region))
         return [_standard(v) for v in current if v is not None]

@@ -55,7 +55,7 @@ def inbox(
         roles = {role} if roles is None or role in roles else set()
     region = None if actor.is_admin else actor.region_code
     now = ctx.clock()
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         tasks, total = uow.repos.tasks.inbox_page(
             region,
             roles,
@@ -76,7 +76,7 @@ def get_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
 
     Raises: NotFoundError.
     """
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         task = visible_task(uow, actor, task_id)
         app = uow.repos.applications.get(task.application_id)
         assert app is not None

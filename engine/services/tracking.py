@@ -28,7 +28,7 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
     if not _CODE.match(code):
         raise NotFoundError("no application has this tracking code")
     now = ctx.clock()
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         assert uow.session is not None
         app = uow.session.scalars(
             select(ApplicationRecord).where(ApplicationRecord.tracking_code == code)

@@ -102,7 +102,7 @@ def diff_versions(ctx: EngineContext, actor: Actor, a: str, b: str) -> dict[str,
     Raises: InvalidInputError (a malformed reference), NotFoundError.
     """
     refs = parse_ref(a, "a"), parse_ref(b, "b")
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         sides = [
             _side(find_version(uow, None, r["region"], r["key"], r["version"], with_blobs=True))
             for r in refs
