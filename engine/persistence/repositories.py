@@ -177,6 +177,23 @@ class ApplicationRepository(BaseRepository):
         return query.order_by(ApplicationRecord.created_at.desc(), ApplicationRecord.id)
 
 
+# Every step runs these two: built once (constructing a statement costs more than the
+# database takes to answer this one).
+_APPLICATION_LOCKED = (
+    select(ApplicationRecord, RegionRecord.calendar_revision)
+    .join(TaskRecord, TaskRecord.application_id == ApplicationRecord.id)
+    .join(RegionRecord, RegionRecord.code == ApplicationRecord.region_code)
+    .where(TaskRecord.id == bindparam("task_id"))
+    .with_for_update(of=ApplicationRecord)
+)
+_TASKS_OF = (
+    select(TaskRecord)
+    .options(defer(TaskRecord.data))
+    .where(TaskRecord.application_id == bindparam("application_id"))
+    .order_by(TaskRecord.ready_at, TaskRecord.element_id)
+)
+
+
 class TaskRepository(BaseRepository):
     def get(self, task_id: uuid.UUID) -> TaskRecord | None:
         return self.session.get(TaskRecord, task_id)
@@ -184,24 +201,11 @@ class TaskRepository(BaseRepository):
     def application_locked(self, task_id: uuid.UUID) -> tuple[ApplicationRecord, int] | None:
         """The task's application, its row locked until commit, and its region's calendar
         revision (one statement)."""
-        query = (
-            select(ApplicationRecord, RegionRecord.calendar_revision)
-            .join(TaskRecord, TaskRecord.application_id == ApplicationRecord.id)
-            .join(RegionRecord, RegionRecord.code == ApplicationRecord.region_code)
-            .where(TaskRecord.id == task_id)
-            .with_for_update(of=ApplicationRecord)
-        )
-        row = self.session.execute(query).first()
+        row = self.session.execute(_APPLICATION_LOCKED, {"task_id": task_id}).first()
         return (row[0], row[1]) if row is not None else None
 
     def for_application(self, application_id: uuid.UUID) -> Sequence[TaskRecord]:
-        query = (
-            select(TaskRecord)
-            .options(defer(TaskRecord.data))
-            .where(TaskRecord.application_id == application_id)
-            .order_by(TaskRecord.ready_at, TaskRecord.element_id)
-        )
-        return self.session.scalars(query).all()
+        return self.session.scalars(_TASKS_OF, {"application_id": application_id}).all()
 
     def for_applications(self, ids: Iterable[uuid.UUID]) -> Sequence[TaskRecord]:
         query = (
