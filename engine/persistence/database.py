@@ -73,7 +73,7 @@ def _translate_error(context: Any) -> EngineError | None:
 
 # A connection back in the pool for longer than this is checked before use (HikariCP's
 # `aliveBypassWindowMs` has the same default). SQLAlchemy's `pool_pre_ping` checks on every
-# checkout: a round trip per transaction, two per HTTP request, ~4 % of a PostgreSQL step.
+# checkout: a round trip per transaction, two per HTTP request.
 PING_IDLE_SECONDS = 0.5
 
 

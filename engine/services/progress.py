@@ -106,7 +106,7 @@ def apply_outcome(
 
     `rows`: the application's task rows when the caller has read them already.
     Nothing is flushed here: the unit of work writes it all at commit (tasks before the
-    fee items that reference them: the flush orders inserts by foreign key).
+    fee items that reference them: relationships declared on the records order the inserts).
     """
     app.state = outcome.state
     app.updated_at = now
