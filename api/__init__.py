@@ -13,6 +13,7 @@ from flask_smorest import Api
 
 from api import (
     applications,
+    audit,
     calendars,
     catalog,
     fees,
@@ -77,6 +78,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         tracking,
         replication,
         catalog,
+        audit,
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(process_models.services_blp)

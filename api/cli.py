@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -204,11 +205,18 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 @click.option("--region", default=None)
-def audit_verify(region: str | None) -> None:
+@click.option(
+    "--published",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    help="JSON lines from `audit heads` kept outside the database: each must still match.",
+)
+def audit_verify(region: str | None, published: Any) -> None:
     """Walk the hash chains; report the first broken link of each (exit 1 if any)."""
-    from engine.services.audit import verify_audit
+    from engine.services.audit import read_published, verify_audit
 
-    breaks = verify_audit(engine_context(), region)
+    heads = read_published(published.read()) if published is not None else []
+    breaks = verify_audit(engine_context(), region, heads)
     for found in breaks:
         click.echo(
             f"chain {found.chain}: broken at event #{found.seq} (id {found.event_id}): "
@@ -216,7 +224,33 @@ def audit_verify(region: str | None) -> None:
         )
     if breaks:
         sys.exit(1)
-    click.echo("audit chains intact")
+    suffix = f", {len(heads)} published head(s) matched" if heads else ""
+    click.echo(f"audit chains intact{suffix}")
+
+
+@audit_group.command("heads")
+@click.option(
+    "--append-to",
+    type=click.File("a", encoding="utf-8"),
+    default=None,
+    help="also append the lines to this file (e.g. a daily job's record)",
+)
+def audit_heads(append_to: Any) -> None:
+    """Print each chain's head as a JSON line, to publish outside the database.
+
+    Kept elsewhere (a notice board, another region, an auditor), these lines let
+    `audit verify --published FILE` detect a chain rewritten with its hashes recomputed.
+    """
+    from engine.services.audit import published_heads
+
+    for head in published_heads(engine_context()):
+        line = json.dumps(
+            {"chain": head.chain, "seq": head.seq, "hash": head.hash,
+             "published_at": head.published_at}
+        )
+        click.echo(line)
+        if append_to is not None:
+            append_to.write(line + "\n")
 
 
 @models_group.command("diff")

@@ -113,6 +113,13 @@ class EventSchema(Schema):
     hash = fields.String()
 
 
+class PublishedHeadSchema(Schema):
+    chain = fields.String()
+    seq = fields.Integer()
+    hash = fields.String()
+    published_at = fields.String()
+
+
 class ApplicationSchema(Schema):
     id = fields.UUID()
     tracking_code = fields.String()

@@ -7,6 +7,7 @@ after each test (a real CLI process just exits).
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -243,6 +244,31 @@ def test_audit_verify_passes_then_finds_a_tampered_event(run, ctx: EngineContext
     assert "Traceback" not in result.output
     assert run("audit", "verify", "--region", "3273").exit_code == 1
     assert ok(run("audit", "verify", "--region", "3510")) == ["audit chains intact"]
+
+
+def test_audit_heads_are_published_and_checked_later(run, ctx: EngineContext,
+                                                     tmp_path: Path) -> None:
+    ok(run("regions", "add", "3273", "--name", "Kota Bandung"))
+    upload(ctx, "3273", tiny_bpmn())
+    officer, _ = make_user(ctx, "front-office")
+    applications.start_application(ctx, officer, "3273", "tiny", {"name": "Siti"}, {})
+    record = tmp_path / "heads.jsonl"
+    lines = ok(run("audit", "heads", "--append-to", str(record)))
+    assert record.read_text("utf-8").splitlines() == lines
+    assert [json.loads(line)["chain"] for line in lines] == ["3273"]
+    assert ok(run("audit", "verify", "--published", str(record))) == [
+        "audit chains intact, 1 published head(s) matched"]
+    with ctx.uow() as uow:  # the chain is cut below the published head, head rewound
+        uow.session.execute(text("DELETE FROM events WHERE chain = '3273' AND seq > 1"))
+        uow.session.execute(text("UPDATE audit_chain_heads SET seq = 1, hash = (SELECT hash FROM "
+                                 "events WHERE chain = '3273' AND seq = 1) WHERE chain = '3273'"))
+        uow.commit()
+    assert ok(run("audit", "verify")) == ["audit chains intact"]
+    result = run("audit", "verify", "--published", str(record))
+    assert result.exit_code == 1 and "chain 3273: broken at event #" in result.output
+    record.write_text("not a head\n", "utf-8")
+    result = run("audit", "verify", "--published", str(record))
+    assert result.exit_code == 1 and "line=1" in result.output and "Traceback" not in result.output
 
 
 # -- demo and bad input ----------------------------------------------------------------------

@@ -79,10 +79,33 @@ class StoredEvent:
     fields: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class PublishedHead:
+    """A chain head as it was published outside the database (`permitflow audit heads`).
+
+    Anyone with write access to the database could rewrite a chain and recompute every
+    hash after the change, head included: the chain would verify. A head published earlier
+    (a daily notice, another region's records, an auditor's file) pins the chain up to its
+    event; a rewrite of anything before it no longer matches.
+    """
+
+    chain: str
+    seq: int
+    hash: str
+    published_at: str = ""
+
+
 def verify_chain(
-    chain: str, events: Iterable[StoredEvent], head: tuple[int, str] | None
+    chain: str,
+    events: Iterable[StoredEvent],
+    head: tuple[int, str] | None,
+    published: Iterable[PublishedHead] = (),
 ) -> ChainBreak | None:
-    """The first break in `events` (ordered by seq), or None when the chain is intact."""
+    """The first break in `events` (ordered by seq), or None when the chain is intact.
+
+    `published`: heads of this chain published earlier; each must still be in the chain.
+    """
+    pinned = {p.seq: p for p in published if p.chain == chain}
     prev_hash, expected_seq = GENESIS, 1
     for event in events:
         if event.seq != expected_seq:
@@ -96,7 +119,24 @@ def verify_chain(
             return ChainBreak(chain, event.seq, event.id, "does not link to the previous event")
         if event_hash(prev_hash, event.fields) != event.hash:
             return ChainBreak(chain, event.seq, event.id, "content does not match its hash")
+        mark = pinned.pop(event.seq, None)
+        if mark is not None and mark.hash != event.hash:
+            return ChainBreak(
+                chain,
+                event.seq,
+                event.id,
+                f"differs from the head published{_when(mark)}: the chain was rewritten",
+            )
         prev_hash, expected_seq = event.hash, expected_seq + 1
+    if pinned:
+        mark = pinned[min(pinned)]
+        return ChainBreak(
+            chain,
+            mark.seq,
+            None,
+            f"event #{mark.seq} was published{_when(mark)} but the log ends at "
+            f"#{expected_seq - 1}",
+        )
     if head is not None and head != (expected_seq - 1, prev_hash):
         return ChainBreak(
             chain,
@@ -105,3 +145,7 @@ def verify_chain(
             f"the chain head says #{head[0]} but the log ends at #{expected_seq - 1}",
         )
     return None
+
+
+def _when(mark: PublishedHead) -> str:
+    return f" on {mark.published_at}" if mark.published_at else ""

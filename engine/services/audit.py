@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,11 +13,14 @@ from sqlalchemy import select
 from engine.domain.actors import Actor
 from engine.domain.audit_chain import (
     ChainBreak,
+    PublishedHead,
     StoredEvent,
     chain_of,
     hashed_fields,
     verify_chain,
 )
+from engine.domain.errors import InvalidInputError
+from engine.domain.problems import Problem
 from engine.domain.views import EventView
 from engine.persistence.audit_log import PendingEvent
 from engine.persistence.tables import ChainHeadRecord, EventRecord
@@ -59,21 +62,64 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def verify_audit(ctx: EngineContext, region: str | None = None) -> list[ChainBreak]:
-    """Walk every chain (or one region's) and report the first break of each broken one."""
+def verify_audit(
+    ctx: EngineContext, region: str | None = None, published: Iterable[PublishedHead] = ()
+) -> list[ChainBreak]:
+    """Walk every chain (or one region's) and report the first break of each broken one.
+
+    `published`: heads published earlier (`published_heads`); each must still be in its
+    chain, which catches a chain rewritten with every hash recomputed.
+    """
+    published = list(published)
     breaks = []
     with ctx.reader() as uow:
         session = uow.session
         assert session is not None
         heads = {h.chain: (h.seq, h.hash) for h in session.scalars(select(ChainHeadRecord))}
         chains = set(heads) | set(session.scalars(select(EventRecord.chain).distinct()))
+        chains |= {p.chain for p in published}
         for chain in sorted(chains):
             if region is not None and chain != chain_of(region):
                 continue
-            found = verify_chain(chain, _stored(uow, chain), heads.get(chain))
+            found = verify_chain(chain, _stored(uow, chain), heads.get(chain), published)
             if found is not None:
                 breaks.append(found)
     return breaks
+
+
+def published_heads(ctx: EngineContext) -> list[PublishedHead]:
+    """Every chain's head now, to be published outside the database (public: hashes and
+    counts only, no content)."""
+    at = ctx.clock().astimezone(UTC).isoformat(timespec="seconds")
+    with ctx.reader() as uow:
+        assert uow.session is not None
+        heads = uow.session.scalars(select(ChainHeadRecord).order_by(ChainHeadRecord.chain))
+        return [PublishedHead(h.chain, h.seq, h.hash, at) for h in heads]
+
+
+def read_published(text: str) -> list[PublishedHead]:
+    """Published heads from JSON lines as `permitflow audit heads` writes them.
+
+    Raises: InvalidInputError naming every bad line.
+    """
+    heads, problems = [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            head = PublishedHead(
+                str(item["chain"]), int(item["seq"]), str(item["hash"]),
+                str(item.get("published_at", "")),
+            )
+            if head.seq < 0 or len(head.hash) != 64:
+                raise ValueError("seq must be ≥ 0 and hash 64 hex digits")
+            heads.append(head)
+        except (ValueError, TypeError, KeyError) as exc:
+            problems.append(Problem(f"not a published head: {exc}", line=number))
+    if problems:
+        raise InvalidInputError("the published heads cannot be read", problems)
+    return heads
 
 
 def _stored(uow: UnitOfWork, chain: str, page: int = 1000) -> Iterator[StoredEvent]:

@@ -395,6 +395,18 @@ def test_the_audit_log_is_hash_chained_and_ordered(
     assert payment["actor"].startswith(f"user:{staff.ids['cashier']}:")
 
 
+def test_the_chain_heads_are_public_and_match_the_last_event(
+    client: FlaskClient, staff: Staff, paying: dict[str, Any]
+) -> None:
+    heads = client.get("/api/v1/audit/heads")  # no token: meant to be copied anywhere
+    assert heads.status_code == 200
+    (bandung,) = [h for h in heads.json if h["chain"] == "3273"]
+    assert set(bandung) == {"chain", "seq", "hash", "published_at"}
+    events = client.get(f"/api/v1/applications/{paying['id']}/audit",
+                        headers=staff.h("officer")).json
+    assert (bandung["seq"], bandung["hash"]) == (events[-1]["seq"], events[-1]["hash"])
+
+
 def test_a_supervisor_cancels_with_a_reason_and_fee_items_stay_marked(
     client: FlaskClient, staff: Staff, paying: dict[str, Any]
 ) -> None:

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select, text
 
 from engine.domain import errors
+from engine.domain.audit_chain import GENESIS, PublishedHead, event_hash, hashed_fields
 from engine.persistence.tables import EventRecord
 from engine.services import applications, payments, tasks, tracking
-from engine.services.audit import verify_audit
+from engine.services.audit import published_heads, read_published, verify_audit
 from engine.services.context import EngineContext
 from tests.factories import make_region, make_user, tiny_bpmn, upload
 
@@ -137,6 +138,65 @@ def test_the_audit_chain_detects_edits_deletions_and_insertions(
         h="0" * 64,
     )
     assert broken[0].seq == last + 1
+
+
+def test_a_rewritten_chain_is_caught_by_a_head_published_before(
+    ctx: EngineContext, paying_app
+) -> None:
+    # Someone with write access edits a payment's event and recomputes every later hash and
+    # the head: the chain verifies on its own. The head published earlier does not match.
+    officer, app = paying_app
+    payments.record_payment(ctx, officer, app.id, fee_item(ctx, officer, app)["fee_item"], FEE,
+                            "BJB-0010")
+    published = published_heads(ctx)
+    assert {h.chain for h in published} >= {"3273"}
+    assert verify_audit(ctx, published=published) == []
+    forge_chain(ctx, "3273", "payment.recorded", {"amount": 0})
+    assert verify_audit(ctx) == []  # a consistent rewrite: invisible from inside
+    (broken,) = verify_audit(ctx, published=published)
+    head = next(h for h in published if h.chain == "3273")
+    assert (broken.chain, broken.seq) == ("3273", head.seq) and "rewritten" in broken.reason
+    with ctx.uow() as uow:  # the forger also cuts the chain below the published head
+        uow.session.execute(text("DELETE FROM events WHERE chain = '3273' AND seq = :s"),
+                            {"s": head.seq})
+        uow.session.execute(text("UPDATE audit_chain_heads SET seq = :s, hash = "
+                                 "(SELECT hash FROM events WHERE chain = '3273' AND seq = :s) "
+                                 "WHERE chain = '3273'"), {"s": head.seq - 1})
+        uow.commit()
+    assert verify_audit(ctx) == []
+    (broken,) = verify_audit(ctx, "3273", published)
+    assert broken.seq == head.seq and f"log ends at #{head.seq - 1}" in broken.reason
+
+
+def forge_chain(ctx: EngineContext, chain: str, action: str, data: dict) -> None:
+    """Edit the first `action` event's data and recompute every hash after it and the head."""
+    with ctx.uow() as uow:
+        rows = uow.session.scalars(
+            select(EventRecord).where(EventRecord.chain == chain).order_by(EventRecord.seq)
+        ).all()
+        prev, editing = GENESIS, False
+        for row in rows:
+            if row.action == action and not editing:
+                row.data, editing = data, True
+            fields = hashed_fields(chain=row.chain, seq=row.seq, at=row.at, actor=row.actor,
+                                   action=row.action, subject=row.subject, reason=row.reason,
+                                   data=row.data, application_id=str(row.application_id)
+                                   if row.application_id else None)
+            row.prev_hash, row.hash = prev, event_hash(prev, fields)
+            prev = row.hash
+        assert editing
+        uow.session.execute(text("UPDATE audit_chain_heads SET hash = :h WHERE chain = :c"),
+                            {"h": prev, "c": chain})
+        uow.commit()
+
+
+def test_published_heads_are_read_with_every_bad_line_named() -> None:
+    good = json.dumps({"chain": "3273", "seq": 4, "hash": "a" * 64, "published_at": "x"})
+    assert read_published(good + "\n\n") == [PublishedHead("3273", 4, "a" * 64, "x")]
+    with pytest.raises(errors.InvalidInputError) as caught:
+        read_published("\n".join([good, "not json", json.dumps({"chain": "3273", "seq": 1}),
+                                   json.dumps({"chain": "3273", "seq": -1, "hash": "a" * 64})]))
+    assert [p.line for p in caught.value.problems] == [2, 3, 4]
 
 
 def test_tracking_shows_progress_and_no_personal_data(ctx: EngineContext, paying_app) -> None:
