@@ -137,6 +137,17 @@ def read_only_bind(engine: Engine) -> Engine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
+def snapshot_bind(engine: Engine) -> Engine:
+    """The engine for reads that must see one moment across many statements (same pool).
+
+    PostgreSQL: a read-only REPEATABLE READ transaction. SQLite: the deferred read
+    transaction of `read_only_bind`, which in WAL mode is already one snapshot.
+    """
+    if engine.dialect.name == "sqlite":
+        return read_only_bind(engine)
+    return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values after commit (views are built after it)."""
     return sessionmaker(engine, expire_on_commit=False)

@@ -72,7 +72,7 @@ def verify_audit(
     """
     published = list(published)
     breaks = []
-    with ctx.reader() as uow:
+    with ctx.snapshot() as uow:  # heads and events of one moment, while chains grow
         session = uow.session
         assert session is not None
         heads = {h.chain: (h.seq, h.hash) for h in session.scalars(select(ChainHeadRecord))}

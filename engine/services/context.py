@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.persistence.database import read_only_bind
+from engine.persistence.database import read_only_bind, snapshot_bind
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import WorkflowRuntime
 from forms import FormValidator
@@ -61,6 +61,7 @@ class EngineContext:
 
     def __post_init__(self) -> None:
         self._read_bind = read_only_bind(self.session_factory.kw["bind"])
+        self._snapshot_bind = snapshot_bind(self.session_factory.kw["bind"])
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one per use case)."""
@@ -70,3 +71,8 @@ class EngineContext:
         """A unit of work for a use case that only reads: no transaction to open or close
         on PostgreSQL, no write lock on SQLite; committing it is an error."""
         return UnitOfWork(self.session_factory, self._read_bind)
+
+    def snapshot(self) -> UnitOfWork:
+        """Like `reader`, but every statement sees the same moment (verifying a chain while
+        it grows must not mistake a new event for one the head does not know)."""
+        return UnitOfWork(self.session_factory, self._snapshot_bind)

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from engine.domain import errors
 from engine.domain.audit_chain import GENESIS, PublishedHead, event_hash, hashed_fields
 from engine.persistence.tables import EventRecord
-from engine.services import applications, payments, tasks, tracking
+from engine.services import applications, audit, payments, tasks, tracking
 from engine.services.audit import published_heads, read_published, verify_audit
 from engine.services.context import EngineContext
 from tests.factories import make_region, make_user, tiny_bpmn, upload
@@ -166,6 +166,25 @@ def test_a_rewritten_chain_is_caught_by_a_head_published_before(
     assert verify_audit(ctx) == []
     (broken,) = verify_audit(ctx, "3273", published)
     assert broken.seq == head.seq and f"log ends at #{head.seq - 1}" in broken.reason
+
+
+def test_verifying_while_the_chain_grows_reports_no_false_break(
+    ctx: EngineContext, paying_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The heads are read first, the events after: an event committed in between must not
+    # look like an event its head does not know (the check reads one snapshot).
+    officer, app = paying_app
+    real = audit.verify_chain
+    appended = []
+
+    def append_meanwhile(chain, events, head, published=()):
+        if not appended:
+            appended.append(tasks.claim_task(ctx, officer, app.tasks[0].id))  # commits an event
+        return real(chain, events, head, published)
+
+    monkeypatch.setattr(audit, "verify_chain", append_meanwhile)
+    assert verify_audit(ctx) == []
+    assert appended and verify_audit(ctx) == []
 
 
 def forge_chain(ctx: EngineContext, chain: str, action: str, data: dict) -> None:
