@@ -5,8 +5,9 @@ conditional event and SpiffArena pre/post script goes through the sandbox's stat
 (`engine.workflow.sandbox.check_code`) at upload, so no syntax error or forbidden
 construct (imports, dunder access, I/O) survives to run time.
 
-Camunda Modeler writes JUEL conditions (`${approved}`); simple ones are translated to
-Python for SpiffWorkflow (see `juel.py`). Returns the Python text SpiffWorkflow must see
+Camunda Modeler writes JUEL conditions (`${approved}`, Camunda 7) or FEEL ones
+(`=approved`, Camunda 8); simple ones are translated to Python for SpiffWorkflow (see
+`juel.py`, `feel.py`). Returns the Python text SpiffWorkflow must see
 for each sequence flow whose condition text changes.
 """
 
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 from lxml import etree
 
 from engine.modeling.bpmn import NS, ModelScan, children, text_of
+from engine.modeling.feel import feel_to_python
 from engine.modeling.juel import is_simple, juel_to_python
 
 CheckCode = Callable[..., Sequence[str]]
@@ -81,11 +83,13 @@ def _condition(
     text = raw.strip()
     if not text:
         return None  # an empty condition is "no condition": the gateway checks judge it
-    translated = juel_to_python(text)
+    dialect, translated = "JUEL", juel_to_python(text)
+    if translated is None:
+        dialect, translated = "FEEL", feel_to_python(text)
     if translated is not None:
         if not is_simple(translated) or check_code(translated, mode="eval"):
             scan.add(
-                f"conditions are Python expressions: the JUEL condition {text!r} of "
+                f"conditions are Python expressions: the {dialect} condition {text!r} of "
                 f"sequence flow {flow.get('id')!r} has no simple Python equivalent; "
                 "write it in Python, e.g. complete == True and amount > 100",
                 flow,

@@ -1,9 +1,10 @@
-"""Conditions and scripts: JUEL translation, sandbox check, absolute line numbers."""
+"""Conditions and scripts: JUEL and FEEL translation, sandbox check, absolute line numbers."""
 
 from __future__ import annotations
 
 import pytest
 
+from engine.modeling.feel import feel_to_python
 from engine.modeling.juel import juel_to_python
 
 from .support import compile_bytes, complete, line_of, minimal, problems_of, ready_steps, start
@@ -30,6 +31,23 @@ def test_other_text_is_not_juel(text):
     assert juel_to_python(text) is None
 
 
+@pytest.mark.parametrize(("feel", "python"), [
+    ("=approved", "approved"),
+    ("= approved = true", "approved == True"),
+    ("=amount > 1000000 and not(rejected)", "amount > 1000000 and not(rejected)"),
+    ("=status != \"=\" or note = null", "status != \"=\" or note == None"),
+    ("=a >= 1 and b <= 2", "a >= 1 and b <= 2"),
+    ('=kind = "a = b"', 'kind == "a = b"'),
+])
+def test_simple_feel_is_translated(feel, python):
+    assert feel_to_python(feel) == python
+
+
+@pytest.mark.parametrize("text", ["approved", "${x}", "== x", "x = 1"])
+def test_other_text_is_not_feel(text):
+    assert feel_to_python(text) is None
+
+
 def _gateway(condition: str) -> bytes:
     gateway = ('<bpmn:exclusiveGateway id="gw" default="f_else"/>'
                '<bpmn:sequenceFlow id="f_if" sourceRef="gw" targetRef="end">'
@@ -46,6 +64,23 @@ def test_translated_juel_runs():
     assert ready_steps(workflow) == ["task_a"]
     complete(workflow, "task_a", amount=500, rejected=False)
     assert workflow.is_completed()
+
+
+def test_translated_feel_runs():
+    workflow = start(compile_bytes(_gateway("= amount &gt; 100 and not(rejected)")))
+    complete(workflow, "task_a", amount=500, rejected=True)
+    assert ready_steps(workflow) == ["task_a"]
+    complete(workflow, "task_a", amount=500, rejected=False)
+    assert workflow.is_completed()
+
+
+@pytest.mark.parametrize("condition", ["=applicant.age &gt; 17", "=count(items) &gt; 1",
+                                       "=x in [1, 2]", "=status = 'ok'", "=if a then b else c"])
+def test_untranslatable_feel_asks_for_python(condition):
+    [problem] = problems_of(_gateway(condition))
+    assert problem.element_id == "f_if"
+    assert "the FEEL condition" in problem.message
+    assert "conditions are Python expressions" in problem.message
 
 
 def test_python_condition_with_surrounding_blank_lines_runs():

@@ -97,7 +97,7 @@ def test_zeebe_model_reads_zeebe_properties_groups_and_forms():
     workflow = start(model)
     assert ready_steps(workflow) == ["register"]
     complete(workflow, "register")
-    complete(workflow, "verify_str", approved=True)
+    complete(workflow, "verify_str", approved=True)  # the FEEL condition `=approved = true`
     assert ready_steps(workflow) == ["issue_permit"]
 
 
