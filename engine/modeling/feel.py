@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from engine.modeling.juel import rewrite_outside_strings
+
 _STRING = re.compile(r'("(?:[^"\\]|\\.)*")')  # FEEL strings are double-quoted only
 _REWRITES = (
     (re.compile(r"(?<![!<>=])=(?!=)"), " == "),
@@ -29,15 +31,6 @@ def feel_to_python(text: str) -> str | None:
     text = text.strip()
     if not text.startswith("=") or text.startswith("=="):
         return None
-    parts = _STRING.split(text[1:])
-    return "".join(
-        part if index % 2 else _rewrite(part) for index, part in enumerate(parts)
-    ).strip()
-
-
-def _rewrite(code: str) -> str:
-    if "'" in code:  # not a FEEL string: leave the text to fail the check
-        return code
-    for pattern, replacement in _REWRITES:
-        code = pattern.sub(replacement, code)
-    return re.sub(r"\s+", " ", code)
+    if "'" in _STRING.sub("", text):  # FEEL has no single-quoted strings: left to fail
+        return text[1:].strip()
+    return rewrite_outside_strings(text[1:], _STRING, _REWRITES)

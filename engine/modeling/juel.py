@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 
 _JUEL = re.compile(r"^\$\{(?P<body>[^{}]*)\}$", re.DOTALL)
 _STRING = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
@@ -32,11 +33,7 @@ def juel_to_python(text: str) -> str | None:
     match = _JUEL.match(text.strip())
     if match is None:
         return None
-    # re.split with a capturing group alternates code, string, code, string, ...
-    parts = _STRING.split(match["body"])
-    return "".join(
-        part if index % 2 else _rewrite(part) for index, part in enumerate(parts)
-    ).strip()
+    return rewrite_outside_strings(match["body"], _STRING, _REWRITES)
 
 
 # What a "simple" condition may contain once translated: names, constants, comparisons,
@@ -67,7 +64,18 @@ def is_simple(python: str) -> bool:
     return all(isinstance(node, _SIMPLE_NODES) for node in ast.walk(tree))
 
 
-def _rewrite(code: str) -> str:
-    for pattern, replacement in _REWRITES:
+def rewrite_outside_strings(
+    text: str, strings: re.Pattern[str], rewrites: Sequence[tuple[re.Pattern[str], str]]
+) -> str:
+    """`text` with `rewrites` applied to its code, never inside its string literals."""
+    # re.split with a capturing group alternates code, string, code, string, ...
+    parts = strings.split(text)
+    return "".join(
+        part if index % 2 else _rewrite(part, rewrites) for index, part in enumerate(parts)
+    ).strip()
+
+
+def _rewrite(code: str, rewrites: Sequence[tuple[re.Pattern[str], str]]) -> str:
+    for pattern, replacement in rewrites:
         code = pattern.sub(replacement, code)
     return re.sub(r"\s+", " ", code)
