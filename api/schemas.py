@@ -91,6 +91,7 @@ class TaskSchema(Schema):
     region = fields.String()
     process_key = fields.String()
     working_hours_left = fields.Float(allow_none=True)
+    input = fields.Dict(allow_none=True)
 
 
 class TaskDetailSchema(TaskSchema):

@@ -93,6 +93,22 @@ class TimerDefinition:
 
 
 @dataclass(frozen=True, slots=True)
+class InstanceCollection:
+    """A multi-instance activity that runs once per element of a task-data collection.
+
+    `collection` is the task-data list (or mapping) to fan out over and `item` the variable
+    each instance sees its element in; `output`/`output_item`, when given, gather each
+    instance's `output_item` back into the list `output`.
+    """
+
+    element_id: str
+    collection: str
+    item: str
+    output: str | None = None
+    output_item: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledModel:
     """A validated model, ready to store as a version and to run.
 

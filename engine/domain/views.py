@@ -47,6 +47,8 @@ class TaskView:
     data: dict[str, Any] | None = None
     working_hours_left: float | None = None
     fee_item: dict[str, Any] | None = None
+    # The collection element this instance of a fanned-out step works on, by variable.
+    input: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

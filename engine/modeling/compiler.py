@@ -13,10 +13,16 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.domain.definitions import CompiledModel, ModelPackage, StepDefinition, TimerDefinition
+from engine.domain.definitions import (
+    CompiledModel,
+    InstanceCollection,
+    ModelPackage,
+    StepDefinition,
+    TimerDefinition,
+)
 from engine.domain.errors import ModelInvalidError
 from engine.domain.problems import Problem
-from engine.modeling import constructs, expressions, graph, structure
+from engine.modeling import constructs, expressions, graph, multiinstance, structure
 from engine.modeling.bpmn import ModelScan
 from engine.modeling.documents import read_forms, read_standard
 from engine.modeling.extensions import read_properties
@@ -113,8 +119,9 @@ def _check(scan: ModelScan, declared: _Declared, forms: frozenset[str]) -> None:
     conditions = expressions.check_conditions(scan, check_code)
     expressions.check_scripts(scan, check_code)
     expressions.check_other_expressions(scan, check_code)
+    collections = multiinstance.read_collections(scan)
     if not scan.problems:
-        _build(scan, declared, conditions, timer_texts)
+        _build(scan, declared, conditions, timer_texts, collections)
 
 
 def _process_sla(scan: ModelScan) -> str | None:
@@ -135,9 +142,15 @@ def _process_sla(scan: ModelScan) -> str | None:
 
 
 def _build(
-    scan: ModelScan, declared: _Declared, conditions: dict[str, str], timers: dict[str, str]
+    scan: ModelScan,
+    declared: _Declared,
+    conditions: dict[str, str],
+    timers: dict[str, str],
+    collections: list[InstanceCollection],
 ) -> None:
-    tree = spiff_copy(scan.root, declared.key, conditions=conditions, timers=timers)
+    tree = spiff_copy(
+        scan.root, declared.key, conditions=conditions, timers=timers, collections=collections
+    )
     declared.spec, problems = build_spec(tree, declared.key, filename=scan.filename)
     scan.problems += problems
 

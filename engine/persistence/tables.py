@@ -235,6 +235,8 @@ class TaskRecord(Base):
     sla: Mapped[str | None] = mapped_column(String(32))
     fee: Mapped[int] = mapped_column(BigInteger, default=0)
     data: Mapped[dict[str, Any] | None]
+    # For an instance of a multi-instance step over a collection: its element.
+    input: Mapped[dict[str, Any] | None]
     clock_started_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]
     breached_at: Mapped[datetime | None]

@@ -54,6 +54,7 @@ def task_view(
         completed_by=task.completed_by,
         region=task.region_code,
         process_key=task.process_key,
+        input=task.input,
         **extra,  # type: ignore[arg-type]
     )
 

@@ -29,7 +29,7 @@ from engine.services.audit import record_event
 from engine.services.context import EngineContext
 from engine.services.presenters import application_view
 from engine.unit_of_work import UnitOfWork
-from engine.workflow.runtime import LoadedSpec, Outcome
+from engine.workflow.runtime import LoadedSpec, Outcome, StepState
 
 # UU 30/2014 art. 53 (as amended): without a set deadline a decision is due in 5 working days.
 LEGAL_BACKSTOP_SLA = "P5D"
@@ -136,7 +136,7 @@ def _sync_tasks(
     for step in outcome.steps:
         row = rows.get(step.task_id)
         if row is None and step.state == "ready":
-            row = _new_task(app, step.task_id, step.element_id, step.name, steps, now, calendar)
+            row = _new_task(app, step, steps, now, calendar)
             uow.repos.tasks.add(row)
             _open_fee_item(uow, app, row, now)
             created.append(row)
@@ -153,22 +153,21 @@ def finish_task(task: TaskRecord, state: str, now: datetime, calendar: WorkingCa
 
 def _new_task(
     app: ApplicationRecord,
-    task_id: uuid.UUID,
-    element_id: str,
-    name: str,
+    step: StepState,
     steps: dict[str, dict[str, Any]],
     now: datetime,
     calendar: WorkingCalendar,
 ) -> TaskRecord:
+    element_id = step.element_id
     declared = steps.get(element_id, {})
     sla = declared.get("sla")
     return TaskRecord(
-        id=task_id,
+        id=step.task_id,
         application_id=app.id,
         region_code=app.region_code,
         process_key=app.process_key,
         element_id=element_id,
-        name=declared.get("name") or name or element_id,
+        name=declared.get("name") or step.name or element_id,
         role=declared.get("role", "unassigned"),
         state="ready",
         ready_at=now,
@@ -177,6 +176,7 @@ def _new_task(
         fee=int(declared.get("fee", 0)),
         clock_started_at=calendar.clock_start(now),
         due_at=calendar.due(now, sla) if sla else None,
+        input=step.item,
     )
 
 

@@ -8,9 +8,11 @@ are what the model version stores and serves. `engine.modeling` decides the text
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from lxml import etree
+
+from engine.domain.definitions import InstanceCollection
 
 _BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 _TIMER_TEXTS = ("timeDate", "timeDuration", "timeCycle")  # SpiffWorkflow's lookup order
@@ -22,11 +24,14 @@ def spiff_copy(
     *,
     conditions: Mapping[str, str],
     timers: Mapping[str, str],
+    collections: Iterable[InstanceCollection] = (),
 ) -> etree._Element:
     """A copy of `root` fixed up for SpiffWorkflow (source lines are kept).
 
     `conditions`: sequence-flow id -> Python condition (e.g. translated from JUEL).
     `timers`: event id -> Python timer text (plain ISO-8601 comes quoted: `"PT4H"`).
+    `collections`: multi-instance activities that fan out over task data (Camunda's own
+    attributes, read by `engine.modeling.multiinstance`).
     """
     tree = copy.deepcopy(root)
     by_id = {e.get("id"): e for e in tree.iter(etree.Element) if e.get("id")}
@@ -37,8 +42,30 @@ def spiff_copy(
         _first(by_id[flow_id], "conditionExpression").text = text
     for event_id, text in timers.items():
         _timer_text(by_id[event_id]).text = text
+    for collection in collections:
+        _fan_out(_first(by_id[collection.element_id], "multiInstanceLoopCharacteristics"),
+                 collection)
     _name_timers_by_id(tree)
     return tree
+
+
+def _fan_out(loop: etree._Element, collection: InstanceCollection) -> None:
+    # SpiffWorkflow reads the standard's data references; the variable names double as the
+    # data items' ids, which is where it takes the name to set (checked unique upstream).
+    # Placed before any completion condition, in the schema's order.
+    made = [etree.Element(_BPMN + "loopDataInputRef")]
+    made[0].text = collection.collection
+    if collection.output is not None:
+        made.append(etree.Element(_BPMN + "loopDataOutputRef"))
+        made[-1].text = collection.output
+    made.append(etree.Element(_BPMN + "inputDataItem", id=collection.item, name=collection.item))
+    if collection.output_item is not None:
+        item = collection.output_item
+        made.append(etree.Element(_BPMN + "outputDataItem", id=item, name=item))
+    after = [c for c in loop if etree.QName(c).localname == "extensionElements"]
+    at = loop.index(after[-1]) + 1 if after else 0
+    for offset, element in enumerate(made):
+        loop.insert(at + offset, element)
 
 
 def _first(element: etree._Element, local: str) -> etree._Element:

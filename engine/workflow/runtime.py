@@ -54,6 +54,8 @@ class StepState:
     element_id: str
     name: str
     state: StepStateName
+    # An instance of a step that fans out over a collection: its element, by variable name.
+    item: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +221,19 @@ def _human_steps(workflow: BpmnWorkflow) -> Iterable[StepState]:
         name = _STATE_NAMES.get(task.state)
         if name is not None:
             spec = task.task_spec
-            yield StepState(task.id, spec.bpmn_id or spec.name, spec.bpmn_name or "", name)
+            yield StepState(
+                task.id, spec.bpmn_id or spec.name, spec.bpmn_name or "", name, _item(task)
+            )
+
+
+def _item(task: Any) -> dict[str, Any] | None:
+    """The collection element a multi-instance child works on (SpiffWorkflow sets it in the
+    child's data under the input item's id), or None for any other task."""
+    parent = task.parent
+    spec = getattr(parent.task_spec, "input_item", None) if parent is not None else None
+    if spec is None or spec.bpmn_id not in task.data:
+        return None
+    return {spec.bpmn_id: task.data[spec.bpmn_id]}
 
 
 def _describe_error(exc: BaseException) -> dict[str, Any]:

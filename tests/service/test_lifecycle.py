@@ -226,3 +226,32 @@ def test_a_supervisor_reassigns_a_task_to_an_officer_of_its_role(ctx: EngineCont
     with pytest.raises(errors.TaskClaimedError):
         tasks.complete_task(ctx, ani, task.id, {})
     assert tasks.complete_task(ctx, budi, task.id, {}).tasks[-1].element_id == "step_2"
+
+
+def test_a_step_over_a_collection_gives_each_officer_the_element_to_work_on(
+    ctx: EngineContext, region: str
+) -> None:
+    # Camunda 7's camunda:collection: one review per uploaded document, in the inbox with
+    # the document it is about; the review data of each lands on its own task row.
+    bpmn = tiny_bpmn(key="berkas", steps=1).replace(
+        b'<bpmn:userTask id="step_1" name="Langkah 1">',
+        b'<bpmn:userTask id="step_1" name="Periksa dokumen">',
+    ).replace(
+        b"</camunda:properties></bpmn:extensionElements></bpmn:userTask>",
+        b"</camunda:properties></bpmn:extensionElements><bpmn:multiInstanceLoopCharacteristics"
+        b' camunda:collection="${documents}" camunda:elementVariable="document"/>'
+        b"</bpmn:userTask>",
+    )
+    upload(ctx, region, bpmn)
+    officer, _ = make_user(ctx, "front-office")
+    documents = [{"kind": "KTP", "file": "doc-1"}, {"kind": "NPWP", "file": "doc-2"}]
+    app = applications.start_application(ctx, officer, region, "berkas", {},
+                                         {"documents": documents})
+    page = tasks.inbox(ctx, officer)
+    assert sorted((t.name, t.input["document"]["kind"]) for t in page.items) == [
+        ("Periksa dokumen", "KTP"), ("Periksa dokumen", "NPWP")]
+    for task in page.items:
+        app = tasks.complete_task(ctx, officer, task.id, {"valid": task.input["document"]["kind"]
+                                                          == "KTP"})
+    assert app.status == "completed"
+    assert {t.input["document"]["file"] for t in app.tasks} == {"doc-1", "doc-2"}
