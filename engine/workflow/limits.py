@@ -1,9 +1,16 @@
-"""Bounds SpiffWorkflow does not have: how many instances a multi-instance step may create.
+"""What SpiffWorkflow 3.2.0's multi-instance activities lack: a bound, and instance scope.
 
 A parallel multi-instance activity creates all its children inside one engine step, from
 a cardinality or a collection that task data decides; a count of 10**7 would allocate
 until the process dies. We cap the children a single activity may have; passing the cap
 fails that application (an incident), never the server.
+
+Camunda keeps an instance's element variable (and output element) local to the instance
+and builds the output collection anew each time the step starts. SpiffWorkflow merges
+each instance's whole data back into the process, so the variable leaks; the next step
+that fans out with the same name, or the same step reached again by a loop back, then
+fails ("input item already exists"), and a non-empty output collection is refused. Both
+are patched below to Camunda's behaviour.
 """
 
 from __future__ import annotations
@@ -31,3 +38,28 @@ def _bounded_create_child(self: Any, my_task: Any, item: Any, key_or_index: Any 
 
 
 MultiInstanceTask.create_child = _bounded_create_child
+
+
+_merge_child = MultiInstanceTask.merge_child
+
+
+def _scoped_merge_child(self: Any, workflow: Any, child: Any) -> None:
+    _merge_child(self, workflow, child)
+    for item in (self.input_item, self.output_item):
+        if item is not None:
+            child.parent.data.pop(item.bpmn_id, None)
+
+
+_init_output = MultiInstanceTask.init_data_output_with_input_data
+
+
+def _fresh_output(self: Any, my_task: Any, input_data: Any) -> None:
+    if self.data_output is not None and self.data_output.exists(my_task):
+        output = self.data_output.get(my_task)
+        if output is not input_data and isinstance(output, list):
+            self.data_output.set(my_task, [])
+    _init_output(self, my_task, input_data)
+
+
+MultiInstanceTask.merge_child = _scoped_merge_child
+MultiInstanceTask.init_data_output_with_input_data = _fresh_output

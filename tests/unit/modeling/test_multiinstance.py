@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from engine.workflow.runtime import WorkflowRuntime
 from engine.workflow.serialization import WorkflowCodec
+from tests.factories import tiny_bpmn
 
 from .support import compile_bytes, line_of, minimal, problems_of
 
@@ -91,3 +95,29 @@ def test_a_collection_and_a_cardinality_together_are_refused() -> None:
             "</bpmn:multiInstanceLoopCharacteristics>")
     [problem] = problems_of(fanned(loop))
     assert problem.element_id == "task_a" and "twice" in problem.message
+
+
+def test_the_element_variable_stays_in_its_instance_so_the_next_fan_out_can_reuse_it() -> None:
+    # Camunda's scope: `document` is local to each instance. SpiffWorkflow 3.2.0 would merge
+    # it into the process and refuse the second step ("input item already exists").
+    loop = CAMUNDA_8.replace("verdicts", "hasil")
+    bpmn = tiny_bpmn(key="dua", steps=2).replace(
+        b"</camunda:properties></bpmn:extensionElements></bpmn:userTask>",
+        b"</camunda:properties></bpmn:extensionElements>" + loop.encode() + b"</bpmn:userTask>",
+    ).replace(b'xmlns:camunda=', ZEEBE_NS.encode())
+    runtime = WorkflowRuntime()
+    loaded = runtime.load_spec("dua", compile_bytes(bpmn, forms={}).spec)
+    now = datetime.now(UTC)
+    outcome = runtime.start(loaded, {"documents": ["KTP", "NPWP"]}, now)
+    for step in ("step_1", "step_2"):
+        ready = [s for s in outcome.steps if s.state == "ready"]
+        assert [(s.element_id, s.item) for s in ready] == [
+            (step, {"document": "KTP"}), (step, {"document": "NPWP"})]
+        for s in ready:
+            outcome = runtime.complete(loaded, outcome.state, s.task_id,
+                                       {"verdict": f"{step} ok"}, now)
+        assert outcome.error is None
+    assert outcome.completed
+    # The output collection is built anew each time: the second step's replaced the first's.
+    assert outcome.state["data"]["hasil"] == ["step_2 ok", "step_2 ok"]
+    assert "document" not in outcome.state["data"]
