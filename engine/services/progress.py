@@ -133,9 +133,12 @@ def _sync_tasks(
 ) -> list[TaskRecord]:
     steps = {s["element_id"]: s for s in version.steps}
     created = []
+    # A call that failed may have left steps half-made (the instances a multi-instance step
+    # made before its cap stopped it): the application is in error, nobody can work them.
+    opens = outcome.error is None
     for step in outcome.steps:
         row = rows.get(step.task_id)
-        if row is None and step.state == "ready":
+        if row is None and step.state == "ready" and opens:
             row = _new_task(app, step, steps, now, calendar)
             uow.repos.tasks.add(row)
             _open_fee_item(uow, app, row, now)

@@ -208,6 +208,10 @@ def test_a_huge_multi_instance_count_fails_the_application_not_the_server(ctx: E
     assert small.status == "running" and len(small.tasks) == 3
     huge = applications.start_application(ctx, officer, "3273", "many", {}, {"count": 10**7})
     assert huge.status == "error" and "instances" in huge.error["message"]
+    # The 1,000 instances made before the stop are not steps anyone can work: no task rows,
+    # nothing in the inbox but the small application's three.
+    assert huge.tasks == []
+    assert {t.application_id for t in tasks.inbox(ctx, officer).items} == {small.id}
 
 
 def test_a_supervisor_reassigns_a_task_to_an_officer_of_its_role(ctx: EngineContext, region: str) -> None:
