@@ -42,6 +42,12 @@ ERROR_TABLE: dict[type[e.EngineError], tuple[int, str, str, str]] = {
         "Permohonan tidak berjalan",
         "Application is not running",
     ),
+    e.ApplicationNotInErrorError: (
+        409,
+        "application-not-in-error",
+        "Permohonan tidak sedang berhenti karena galat",
+        "Application is not stopped by an error",
+    ),
     e.ModelNotPublishedError: (
         409,
         "model-not-published",

@@ -1,4 +1,4 @@
-"""Fees, payments, cancellation and the audit log of one application."""
+"""Fees, payments, cancellation, retry after an error, and the audit log of one application."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import current_actor
-from api.schemas import ApplicationSchema, CancelSchema, EventSchema, FeeItemSchema, PaymentSchema
+from api.schemas import (
+    ApplicationSchema,
+    CancelSchema,
+    EventSchema,
+    FeeItemSchema,
+    PaymentSchema,
+    RetrySchema,
+)
 from api.wiring import ctx
 from engine.services import applications, audit, payments
 
@@ -17,7 +24,7 @@ blp = Blueprint(
     "fees",
     __name__,
     url_prefix="/api/v1/applications/<uuid:application_id>",
-    description="Fees, payments, cancellation and audit of an application",
+    description="Fees, payments, cancellation, retry and audit of an application",
 )
 
 
@@ -54,6 +61,18 @@ class Cancel(MethodView):
         """Cancel an application (admin, supervisor), with a reason"""
         return applications.cancel_application(
             ctx(), current_actor(), application_id, body["reason"]
+        )
+
+
+@blp.route("/retry")
+class Retry(MethodView):
+    @blp.arguments(RetrySchema)
+    @blp.response(200, ApplicationSchema)
+    def post(self, body: dict[str, Any], application_id: uuid.UUID) -> Any:
+        """Run an application stopped by an error again (admin, supervisor), setting data
+        first, with a reason"""
+        return applications.retry_application(
+            ctx(), current_actor(), application_id, body["data"], body["reason"]
         )
 
 

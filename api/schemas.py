@@ -222,6 +222,11 @@ class CancelSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
+class RetrySchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    data = fields.Dict(load_default=dict)
+
+
 class CalendarArgsSchema(Schema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
 

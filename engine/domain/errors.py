@@ -75,5 +75,9 @@ class ApplicationNotRunningError(ConflictError):
     """The application is completed, cancelled or in error."""
 
 
+class ApplicationNotInErrorError(ConflictError):
+    """Only an application stopped by an error can be retried."""
+
+
 class ModelNotPublishedError(ConflictError):
     """The process model has no version that accepts new applications."""

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from engine.domain.actors import ADMIN, SUPERVISOR, Actor
 from engine.domain.errors import (
+    ApplicationNotInErrorError,
     ApplicationNotRunningError,
     InvalidInputError,
     ModelNotPublishedError,
@@ -201,6 +202,57 @@ def cancel_application(
         )
         uow.commit()
         return application_view(app, uow.repos.tasks.for_application(app.id), now)
+
+
+def retry_application(
+    ctx: EngineContext,
+    actor: Actor,
+    application_id: uuid.UUID,
+    data: dict[str, Any],
+    reason: str,
+) -> ApplicationView:
+    """Run an application stopped by an error again (admin, supervisor), with the reason,
+    setting `data` first: the failed step runs anew (e.g. with a missing value supplied,
+    or a count brought under the multi-instance cap). If it fails again, the application
+    stays in error with the new error; both attempts are in the audit log.
+
+    Raises: PermissionDeniedError, NotFoundError, InvalidInputError,
+    ApplicationNotInErrorError.
+    """
+    require_roles(actor, ADMIN, SUPERVISOR, action="retrying an application")
+    problems = []
+    if not (reason or "").strip():
+        problems.append(Problem("required", field="reason"))
+    if not isinstance(data, dict):
+        problems.append(Problem("must be an object", field="data"))
+    elif len(repr(data)) > MAX_START_DATA_BYTES:
+        problems.append(Problem("too large", field="data"))
+    if problems:
+        raise InvalidInputError("the retry cannot be done", problems)
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        app = visible_application(uow, actor, application_id, for_update=True)
+        if app.status != "error":
+            raise ApplicationNotInErrorError(f"application {app.id} is {app.status}")
+        version, loaded = load_spec(ctx, uow, app.model_version_id)
+        outcome = ctx.runtime.retry(loaded, app.state, data, now)
+        failed, app.status, app.error = app.error, "running", None
+        record_event(
+            uow,
+            actor=actor,
+            action="application.retried",
+            subject=f"application:{app.id}",
+            at=now,
+            region_code=app.region_code,
+            application_id=app.id,
+            reason=reason,
+            data={"error": failed, "data": data},
+        )
+        calendar = region_calendar(ctx, uow, app.region_code)
+        rows = apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
+        view = progress_view(uow, app, rows, now)
+        uow.commit()
+        return view
 
 
 def _cancel_open_items(

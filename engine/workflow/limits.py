@@ -25,6 +25,10 @@ MAX_INSTANCES = 1_000
 class MultiInstanceLimitError(Exception):
     """A multi-instance activity asked for more instances than allowed."""
 
+    def __init__(self, message: str, task: Any) -> None:
+        super().__init__(message)
+        self.task = task  # where it stopped, as SpiffWorkflow's own task errors carry it
+
 
 _create_child = MultiInstanceTask.create_child
 
@@ -32,7 +36,8 @@ _create_child = MultiInstanceTask.create_child
 def _bounded_create_child(self: Any, my_task: Any, item: Any, key_or_index: Any = None) -> Any:
     if len(my_task.children) >= MAX_INSTANCES:
         raise MultiInstanceLimitError(
-            f"{self.bpmn_id} asked for more than {MAX_INSTANCES} instances; split the work"
+            f"{self.bpmn_id} asked for more than {MAX_INSTANCES} instances; split the work",
+            my_task,
         )
     return _create_child(self, my_task, item, key_or_index)
 

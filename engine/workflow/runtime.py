@@ -150,6 +150,30 @@ class WorkflowRuntime:
             task.run()
         return self._advance(workflow, now)
 
+    def retry(
+        self, loaded: LoadedSpec, state: dict[str, Any], data: dict[str, Any], now: datetime
+    ) -> Outcome:
+        """Run a workflow that stopped on an error again, with `data` set first.
+
+        Each task that failed (SpiffWorkflow's ERROR state) is reset, its descendants
+        dropped (the instances a capped multi-instance step made, say), and runs again with
+        `data` set; when none failed (the engine's step limit stopped a loop), `data` goes to
+        the automatic tasks that were about to run. Then the engine runs on.
+        """
+        workflow = self.restore(loaded, state)
+        failed = [t for t in _all_tasks(workflow) if t.state == TaskState.ERROR]
+        for task in failed:
+            # A reset task takes its data from its parent again (SpiffWorkflow's inherit
+            # overwrites keys given to the reset itself), so the new values go there: as if
+            # they had been set just before the step that failed.
+            task.parent.data.update(copy.deepcopy(data))
+            workflow.reset_from_task_id(task.id)
+        if not failed:
+            for task in _all_tasks(workflow):
+                if task.state == TaskState.READY and not task.task_spec.manual:
+                    task.data.update(copy.deepcopy(data))
+        return self._advance(workflow, now)
+
     def advance(self, loaded: LoadedSpec, state: dict[str, Any], now: datetime) -> Outcome:
         """Run the engine at time `now`: fires the timers due by then (the worker's call)."""
         return self._advance(self.restore(loaded, state), now)
@@ -187,8 +211,10 @@ class WorkflowRuntime:
             RecursionError,
         ) as exc:
             error = _describe_error(exc)
+            _mark_failed(exc)
         except Exception as exc:
             error = _describe_error(exc)
+            _mark_failed(exc)
         return Outcome(
             state=self._codec.state_to_dict(workflow),
             steps=list(_human_steps(workflow)),
@@ -213,6 +239,13 @@ def _step_counter(workflow: BpmnWorkflow) -> Callable[[Any], None]:
     return count_step
 
 
+def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    tasks = list(workflow.get_tasks())
+    for subprocess in workflow.subprocesses.values():
+        tasks.extend(subprocess.get_tasks())
+    return tasks
+
+
 def _human_steps(workflow: BpmnWorkflow) -> Iterable[StepState]:
     tasks = list(workflow.get_tasks(manual=True))
     for subprocess in workflow.subprocesses.values():
@@ -234,6 +267,16 @@ def _item(task: Any) -> dict[str, Any] | None:
     if spec is None or spec.bpmn_id not in task.data:
         return None
     return {spec.bpmn_id: task.data[spec.bpmn_id]}
+
+
+def _mark_failed(exc: BaseException) -> None:
+    """Leave the task an error stopped at in ERROR, as SpiffWorkflow does for a failing
+    script, so the saved state says where to retry from (`WorkflowRuntime.retry`)."""
+    task = getattr(exc, "task", None)
+    if task is not None and hasattr(task, "has_state") and not task.has_state(
+        TaskState.FINISHED_MASK
+    ):
+        task._set_state(TaskState.ERROR)
 
 
 def _describe_error(exc: BaseException) -> dict[str, Any]:

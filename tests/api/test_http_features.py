@@ -407,6 +407,28 @@ def test_the_chain_heads_are_public_and_match_the_last_event(
     assert (bandung["seq"], bandung["hash"]) == (events[-1]["seq"], events[-1]["hash"])
 
 
+def test_a_supervisor_retries_an_application_stopped_by_an_error(
+    client: FlaskClient, ctx: EngineContext, staff: Staff
+) -> None:
+    upload(ctx, "3273", tiny_bpmn(key="hitung", steps=1, script="total = amount * 2"))
+    app = start(client, staff.h("officer"), "hitung")
+    url = f"/api/v1/applications/{app['id']}/retry"
+    running = client.post(url, headers=staff.h("supervisor"), json={"reason": "coba"})
+    assert running.status_code == 409 and running.json["type"] == "application-not-in-error"
+    assert running.mimetype == "application/problem+json"
+    task = app["tasks"][0]
+    failed = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=staff.h("officer"),
+                         json={"data": {}}).json
+    assert failed["status"] == "error"
+    refused = client.post(url, headers=staff.h("officer"), json={"reason": "x"})
+    assert refused.status_code == 403
+    missing = client.post(url, headers=staff.h("supervisor"), json={"data": {"amount": 2}})
+    assert missing.status_code == 422 and "reason" in str(missing.json)
+    done = client.post(url, headers=staff.h("supervisor"),
+                       json={"reason": "luas dilengkapi", "data": {"amount": 2}})
+    assert done.status_code == 200 and done.json["status"] == "completed", done.json
+
+
 def test_a_supervisor_cancels_with_a_reason_and_fee_items_stay_marked(
     client: FlaskClient, staff: Staff, paying: dict[str, Any]
 ) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from engine.domain import errors
 from engine.persistence.tables import EventRecord, TaskRecord
 from engine.services import applications, tasks
+from engine.services.audit import verify_audit
 from engine.services.context import EngineContext
 from tests.factories import make_region, make_user, tiny_bpmn, upload
 
@@ -129,6 +130,34 @@ def test_a_failing_script_puts_the_application_in_error_and_keeps_the_step(
     assert applications.list_applications(ctx, officer, status="error").total == 1
 
 
+def test_an_application_in_error_is_retried_with_the_missing_value(
+    ctx: EngineContext, region: str
+) -> None:
+    upload(ctx, region, tiny_bpmn(steps=2, script="total = amount * 2"))
+    officer, _ = make_user(ctx, "front-office")
+    supervisor, _ = make_user(ctx, "supervisor")
+    app = start(ctx, officer)
+    with pytest.raises(errors.ApplicationNotInErrorError):  # running: nothing to retry
+        applications.retry_application(ctx, supervisor, app.id, {}, "coba lagi")
+    for step in ("step_1", "step_2"):
+        task = next(t for t in app.tasks if t.state == "ready" and t.element_id == step)
+        app = tasks.complete_task(ctx, officer, task.id, {})
+    assert app.status == "error" and "amount" in app.error["message"]
+    with pytest.raises(errors.PermissionDeniedError):
+        applications.retry_application(ctx, officer, app.id, {"amount": 1}, "petugas")
+    with pytest.raises(errors.InvalidInputError):
+        applications.retry_application(ctx, supervisor, app.id, {"amount": 1}, "  ")
+    again = applications.retry_application(ctx, supervisor, app.id, {}, "coba lagi")
+    assert again.status == "error" and "amount" in again.error["message"]  # same cause
+    fixed = applications.retry_application(ctx, supervisor, app.id, {"amount": 21},
+                                           "nilai luas bangunan dilengkapi")
+    assert fixed.status == "completed" and fixed.error is None
+    history = [e.action for e in applications.get_application(ctx, supervisor, app.id).history]
+    assert history[-5:] == ["application.error", "application.retried", "application.error",
+                            "application.retried", "application.completed"]
+    assert verify_audit(ctx) == []
+
+
 def test_a_runaway_script_is_stopped_and_isolated(ctx: EngineContext, region: str) -> None:
     upload(
         ctx, region, tiny_bpmn(key="runaway", steps=1, script="x = 0\nwhile x >= 0:\n    x = x + 1")
@@ -212,6 +241,11 @@ def test_a_huge_multi_instance_count_fails_the_application_not_the_server(ctx: E
     # nothing in the inbox but the small application's three.
     assert huge.tasks == []
     assert {t.application_id for t in tasks.inbox(ctx, officer).items} == {small.id}
+    supervisor, _ = make_user(ctx, "supervisor")
+    # Retried with a count under the cap: the instances made before are dropped, two run.
+    retried = applications.retry_application(ctx, supervisor, huge.id, {"count": 2},
+                                             "jumlah diperbaiki")
+    assert retried.status == "running" and len(retried.tasks) == 2
 
 
 def test_a_supervisor_reassigns_a_task_to_an_officer_of_its_role(ctx: EngineContext, region: str) -> None:
