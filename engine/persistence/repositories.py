@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, defer
 
+from engine.domain.definitions import OPEN_STATUSES
 from engine.persistence.tables import (
     ApplicationRecord,
     EventRecord,
@@ -167,7 +168,7 @@ class ApplicationRepository(BaseRepository):
                 TaskRecord.state == "ready", TaskRecord.due_at < overdue_at
             )
             query = query.where(
-                ApplicationRecord.status == "running",
+                ApplicationRecord.status.in_(OPEN_STATUSES),
                 or_(
                     ApplicationRecord.due_at < overdue_at,
                     ApplicationRecord.breached_at.is_not(None),

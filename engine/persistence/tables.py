@@ -158,12 +158,12 @@ class ApplicationRecord(Base):
         Index("ix_applications_region_status", "region_code", "status", "created_at"),
         Index("ix_applications_region_key", "region_code", "process_key", "created_at"),
         Index("ix_applications_finished", "region_code", "process_key", "completed_at"),
-        # The worker's work list: running applications past due and not yet marked.
+        # The worker's work list: open applications past due and not yet marked.
         Index(
             "ix_applications_sla_due",
             "due_at",
-            postgresql_where=text("status = 'running' AND breached_at IS NULL"),
-            sqlite_where=text("status = 'running' AND breached_at IS NULL"),
+            postgresql_where=text("status IN ('running', 'error') AND breached_at IS NULL"),
+            sqlite_where=text("status IN ('running', 'error') AND breached_at IS NULL"),
         ),
     )
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import defer
 
+from engine.domain.definitions import OPEN_STATUSES
 from engine.persistence.repositories import BaseRepository
 from engine.persistence.tables import ApplicationRecord, ModelVersionRecord, RegionRecord
 
@@ -101,7 +102,7 @@ class VersionQueries(BaseRepository):
         the process SLA budget, and running ones over their SLA now."""
         app = ApplicationRecord
         finished = (app.status == "completed") & (app.completed_at >= since)
-        overdue = (app.status == "running") & (
+        overdue = app.status.in_(OPEN_STATUSES) & (
             app.breached_at.is_not(None) | (app.sla_running_since.is_not(None) & (app.due_at < now))
         )
         query = (
@@ -113,7 +114,10 @@ class VersionQueries(BaseRepository):
                 func.count().filter(finished & (app.sla_used_minutes <= app.sla_budget_minutes)),
                 func.count().filter(overdue),
             )
-            .where(or_(app.created_at >= since, app.completed_at >= since, app.status == "running"))
+            .where(
+                or_(app.created_at >= since, app.completed_at >= since,
+                    app.status.in_(OPEN_STATUSES))
+            )
             .group_by(app.region_code, app.process_key)
         )
         return self.session.execute(query).all()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engine.domain.actors import ADMIN, SUPERVISOR, Actor
 from engine.domain.calendar import CalendarOverride, CalendarSettings, WorkingCalendar
+from engine.domain.definitions import OPEN_STATUSES
 from engine.domain.durations import parse_sla
 from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
@@ -232,7 +233,7 @@ def _recompute_due(uow: UnitOfWork, calendar: WorkingCalendar, region: str, sinc
     running = uow.session.scalars(
         select(ApplicationRecord).where(
             ApplicationRecord.region_code == region,
-            ApplicationRecord.status == "running",
+            ApplicationRecord.status.in_(OPEN_STATUSES),
             ApplicationRecord.due_at >= start,
             ApplicationRecord.breached_at.is_(None),
             ApplicationRecord.sla_running_since.is_not(None),

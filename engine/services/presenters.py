@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from engine.domain.calendar import WorkingCalendar
+from engine.domain.definitions import OPEN_STATUSES
 from engine.domain.views import (
     ApplicationView,
     EventView,
@@ -102,11 +103,11 @@ def application_view(
         # Overdue as the listing's `overdue=true` filter means it: the process deadline
         # passed, or one of its current steps is late.
         overdue=bool(app.breached_at)
-        or bool(app.due_at and app.status == "running" and app.due_at < now)
+        or bool(app.due_at and app.status in OPEN_STATUSES and app.due_at < now)
         or any(t.overdue for t in task_views if t.state == "ready"),
         process_sla=app.process_sla,
         sla_backstop=app.sla_backstop,
-        sla_paused=app.status == "running" and app.sla_running_since is None,
+        sla_paused=app.status in OPEN_STATUSES and app.sla_running_since is None,
         cancelled_reason=app.cancelled_reason,
         fees=list(fees),
     )

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from engine.domain.actors import Actor
 from engine.domain.calendar import WorkingCalendar
-from engine.domain.definitions import APPLICANT_ROLES
+from engine.domain.definitions import APPLICANT_ROLES, OPEN_STATUSES
 from engine.domain.errors import NotFoundError
 from engine.domain.views import ApplicationView
 from engine.persistence.tables import (
@@ -297,14 +297,16 @@ def _update_status(
 def _update_process_clock(
     app: ApplicationRecord, ready: list[TaskRecord], now: datetime, calendar: WorkingCalendar
 ) -> None:
-    """Pause the process SLA while the application waits on the applicant; resume after."""
+    """Pause the process SLA while the application waits on the applicant; resume after;
+    stop it when the application is finished. An error does not pause it (OPEN_STATUSES)."""
     waiting_on_applicant = any(t.role in APPLICANT_ROLES for t in ready)
+    finished = app.status not in OPEN_STATUSES
     since = app.sla_running_since
-    if app.status != "running" or waiting_on_applicant:
+    if finished or waiting_on_applicant:
         if since is not None:
             app.sla_used_minutes += max(0, calendar.working_minutes_between(since, now))
             app.sla_running_since = None
-            app.due_at = None if app.status == "running" else app.due_at
+            app.due_at = app.due_at if finished else None
     elif since is None:
         app.sla_running_since = now
         remaining = max(0, app.sla_budget_minutes - app.sla_used_minutes)

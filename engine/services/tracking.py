@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from engine.domain.definitions import OPEN_STATUSES
 from engine.domain.errors import NotFoundError
 from engine.persistence.tables import ApplicationRecord, RegionRecord
 from engine.services.context import EngineContext
@@ -50,7 +51,7 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
             "submitted_at": app.created_at,
             "completed_at": app.completed_at,
             "due_at": app.due_at,
-            "sla_paused": app.status == "running" and app.sla_running_since is None,
+            "sla_paused": app.status in OPEN_STATUSES and app.sla_running_since is None,
             "steps_done": [_step(t, now) for t in tasks if t.state == "completed"],
             "current_steps": [_step(t, now) for t in tasks if t.state == "ready"],
             "fees": [

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.domain.actors import SYSTEM
+from engine.domain.definitions import OPEN_STATUSES
 from engine.persistence.tables import ApplicationRecord, TaskRecord, TimerRecord
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
@@ -44,7 +45,8 @@ def run_pass(ctx: EngineContext, now: datetime | None = None, batch: int = 500) 
     fired = _fire_due_timers(ctx, now, batch)
     steps = _mark_breaches(ctx, now, batch, TaskRecord, TaskRecord.state == "ready", "task")
     apps = _mark_breaches(
-        ctx, now, batch, ApplicationRecord, ApplicationRecord.status == "running", "application"
+        ctx, now, batch, ApplicationRecord, ApplicationRecord.status.in_(OPEN_STATUSES),
+        "application",
     )
     return PassReport(fired, steps, apps)
 

@@ -130,6 +130,27 @@ def test_the_process_clock_pauses_while_the_applicant_fixes_documents(
     assert app.due_at == datetime(2026, 3, 9, 13, 0, tzinfo=WIB)
 
 
+def test_an_engine_error_does_not_stop_the_process_clock(ctx: EngineContext, clock: Clock) -> None:
+    # DESIGN §3 pauses the process SLA only while the applicant is awaited: an application
+    # stuck on an engine error stays on the clock, is marked breached, and a retry goes on
+    # from the same deadline.
+    upload(ctx, "3273", tiny_bpmn(steps=1, sla="P1D", script="total = amount * 2"))
+    officer, _ = make_user(ctx, "front-office")
+    supervisor, _ = make_user(ctx, "supervisor")
+    app = applications.start_application(ctx, officer, "3273", "tiny", {}, {})
+    deadline = app.due_at
+    assert deadline == datetime(2026, 3, 9, 16, 0, tzinfo=WIB)  # the 5-day backstop
+    failed = tasks.complete_task(ctx, officer, app.tasks[0].id, {})
+    assert failed.status == "error" and failed.due_at == deadline and not failed.sla_paused
+    late = datetime(2026, 3, 10, 8, 0, tzinfo=WIB)
+    assert run_pass(ctx, late).applications_breached == 1
+    clock.now = late
+    listed = applications.list_applications(ctx, supervisor, overdue=True)
+    assert [a.id for a in listed.items] == [app.id] and listed.items[0].overdue
+    done = applications.retry_application(ctx, supervisor, app.id, {"amount": 1}, "dilengkapi")
+    assert done.status == "completed" and done.due_at == deadline
+
+
 def test_the_inbox_merges_roles_in_due_order_across_pages(ctx: EngineContext, clock: Clock) -> None:
     upload(ctx, "3273", tiny_bpmn(key="counter", steps=1, sla="P3D", role="front-office"))
     upload(ctx, "3273", tiny_bpmn(key="fixes", steps=1, sla="P1D", role="applicant"))
