@@ -120,8 +120,9 @@ def _check(scan: ModelScan, declared: _Declared, forms: frozenset[str]) -> None:
     expressions.check_scripts(scan, check_code)
     expressions.check_other_expressions(scan, check_code)
     collections = multiinstance.read_collections(scan)
+    links = [pair for scope in scopes for pair in scope.links]
     if not scan.problems:
-        _build(scan, declared, conditions, timer_texts, collections)
+        _build(scan, declared, conditions, timer_texts, collections, links)
 
 
 def _process_sla(scan: ModelScan) -> str | None:
@@ -147,9 +148,15 @@ def _build(
     conditions: dict[str, str],
     timers: dict[str, str],
     collections: list[InstanceCollection],
+    links: list[tuple[str, str]],
 ) -> None:
     tree = spiff_copy(
-        scan.root, declared.key, conditions=conditions, timers=timers, collections=collections
+        scan.root,
+        declared.key,
+        conditions=conditions,
+        timers=timers,
+        collections=collections,
+        links=links,
     )
     declared.spec, problems = build_spec(tree, declared.key, filename=scan.filename)
     scan.problems += problems

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine.modeling.bpmn import FLOW_NODES, GATEWAYS, ModelScan, children, kind
+from engine.modeling.links import is_link, pair_links
 
 _NO_INCOMING_OK = frozenset({"startEvent", "boundaryEvent"})
 MAX_PATH = 300
@@ -30,6 +31,7 @@ class Scope:
     nodes: dict[str, etree._Element] = field(default_factory=dict)
     incoming: dict[str, list[etree._Element]] = field(default_factory=dict)
     outgoing: dict[str, list[etree._Element]] = field(default_factory=dict)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (throw id, catch id)
 
 
 def build_scopes(scan: ModelScan) -> list[Scope]:
@@ -42,6 +44,7 @@ def build_scopes(scan: ModelScan) -> list[Scope]:
                 scope.nodes[node.get("id")] = node
         for flow in children(container, "sequenceFlow"):
             _add_flow(scan, scope, flow)
+        scope.links = pair_links(scan, scope.nodes, scope.incoming, scope.outgoing)
         scopes.append(scope)
     return scopes
 
@@ -96,6 +99,8 @@ def _outside_flow(node: etree._Element) -> bool:
 def _check_node(scan: ModelScan, node: etree._Element, incoming: list, outgoing: list) -> None:
     node_kind = kind(node) or ""
     label = scan.label(node)
+    if is_link(node) and not (incoming and outgoing):
+        return  # an unpaired link event: `pair_links` said why
     if not incoming and node_kind not in _NO_INCOMING_OK:
         scan.add(f"{label} is dangling: no sequence flow leads to it", node)
     if not outgoing and node_kind != "endEvent":

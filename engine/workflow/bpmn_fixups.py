@@ -25,6 +25,7 @@ def spiff_copy(
     conditions: Mapping[str, str],
     timers: Mapping[str, str],
     collections: Iterable[InstanceCollection] = (),
+    links: Iterable[tuple[str, str]] = (),
 ) -> etree._Element:
     """A copy of `root` fixed up for SpiffWorkflow (source lines are kept).
 
@@ -32,6 +33,7 @@ def spiff_copy(
     `timers`: event id -> Python timer text (plain ISO-8601 comes quoted: `"PT4H"`).
     `collections`: multi-instance activities that fan out over task data (Camunda's own
     attributes, read by `engine.modeling.multiinstance`).
+    `links`: (throw event id, catch event id) pairs of link events, checked upstream.
     """
     tree = copy.deepcopy(root)
     by_id = {e.get("id"): e for e in tree.iter(etree.Element) if e.get("id")}
@@ -45,8 +47,35 @@ def spiff_copy(
     for collection in collections:
         _fan_out(_first(by_id[collection.element_id], "multiInstanceLoopCharacteristics"),
                  collection)
+    _join_links(tree, by_id, links)
     _name_timers_by_id(tree)
     return tree
+
+
+def _join_links(
+    tree: etree._Element, by_id: dict[str, etree._Element], links: Iterable[tuple[str, str]]
+) -> None:
+    # SpiffWorkflow 3.2.0 has no link events: a throw/catch pair becomes a sequence flow
+    # between two pass-through (none) intermediate events, which run as nothing at all.
+    ids = {e.get("id") for e in tree.iter(etree.Element)}
+    for throw_id, catch_id in links:
+        throw = by_id[throw_id]
+        flow_id, n = f"{throw_id}-link", 1
+        while flow_id in ids:
+            n += 1
+            flow_id = f"{throw_id}-link-{n}"
+        ids.add(flow_id)
+        parent = throw.getparent()
+        assert parent is not None
+        parent.append(
+            etree.Element(_BPMN + "sequenceFlow", id=flow_id, sourceRef=throw_id,
+                          targetRef=catch_id)
+        )
+    for event_id in {i for pair in links for i in pair}:
+        event = by_id[event_id]
+        for definition in event.findall(_BPMN + "linkEventDefinition"):
+            event.remove(definition)
+        event.tag = _BPMN + "intermediateThrowEvent"
 
 
 def _fan_out(loop: etree._Element, collection: InstanceCollection) -> None:
