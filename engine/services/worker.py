@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from engine.domain.actors import SYSTEM
 from engine.domain.definitions import OPEN_STATUSES
@@ -56,9 +56,16 @@ def _fire_due_timers(ctx: EngineContext, now: datetime, batch: int) -> int:
     while True:
         with ctx.uow() as uow:
             assert uow.session is not None
+            # An application stopped by an error cannot move: its timers wait for the
+            # retry, which fires what is due (never cancelled, never taken in a loop here).
+            # (A correlated check by primary key: the due-timer index drives the query.)
+            stopped = exists().where(
+                ApplicationRecord.id == TimerRecord.application_id,
+                ApplicationRecord.status == "error",
+            )
             timer = uow.session.scalars(
                 select(TimerRecord)
-                .where(TimerRecord.status == "waiting", TimerRecord.due_at <= now)
+                .where(TimerRecord.status == "waiting", TimerRecord.due_at <= now, ~stopped)
                 .order_by(TimerRecord.due_at)
                 .limit(1)
                 .with_for_update(skip_locked=True)

@@ -6,9 +6,9 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from engine.persistence.tables import EventRecord
+from engine.persistence.tables import ApplicationRecord, EventRecord, TimerRecord
 from engine.services import applications, tasks
 from engine.services.context import EngineContext
 from engine.services.worker import run_pass
@@ -87,6 +87,34 @@ def test_a_boundary_timer_fires_its_escalation_path_on_our_clock(
     assert count(ctx, "timer.fired") == 1
     escalated = next(t for t in after.tasks if t.element_id == "escalated")
     assert tasks.complete_task(ctx, head, escalated.id, {}).status == "completed"
+
+
+def test_a_timer_of_an_application_in_error_waits_for_the_retry(
+    ctx: EngineContext, clock: Clock
+) -> None:
+    # The worker cannot move an application stopped by an error: its due timer stays
+    # waiting (not cancelled, not retried in a loop), and fires when a supervisor retries.
+    upload(ctx, "3273", TIMER_BPMN)
+    officer, _ = make_user(ctx, "front-office")
+    supervisor, _ = make_user(ctx, "supervisor")
+    app = applications.start_application(ctx, officer, "3273", "escalation", {}, {})
+    with ctx.uow() as uow:  # as if a parallel branch had failed
+        uow.session.execute(
+            update(ApplicationRecord).where(ApplicationRecord.id == app.id).values(
+                status="error", error={"message": "boom", "type": "Test"}
+            )
+        )
+        uow.commit()
+    late = MONDAY_10 + timedelta(hours=5)
+    assert run_pass(ctx, late).timers_fired == 0
+    with ctx.uow() as uow:
+        assert uow.session.scalars(select(TimerRecord.status)).all() == ["waiting"]
+    clock.now = late
+    retried = applications.retry_application(ctx, supervisor, app.id, {}, "dicoba lagi")
+    assert {t.element_id: t.state for t in retried.tasks} == {
+        "review": "cancelled", "escalated": "ready"}
+    with ctx.uow() as uow:
+        assert uow.session.scalars(select(TimerRecord.status)).all() == ["fired"]
 
 
 def test_two_workers_at_once_fire_each_timer_once(ctx: EngineContext, clock: Clock) -> None:
