@@ -22,7 +22,7 @@ from engine.persistence.repositories import Repositories
 class UnitOfWork:
     """A session-per-use-case transaction with the repositories bound to it.
 
-    With `read_bind` (see `ReadOnlyWork`), the session reads through that bind and the
+    With `read_bind` (`EngineContext.reader`, `.snapshot`), the session reads through it and the
     unit of work refuses to commit: read-only use cases cost no transaction round trips.
     """
 

@@ -104,15 +104,20 @@ def start_application(
 
 
 def _check_start_input(applicant: Any, data: Any) -> None:
-    problems = []
+    problems = _data_problems(data)
     if not isinstance(applicant, dict):
-        problems.append(Problem("applicant must be an object", field="applicant"))
-    if not isinstance(data, dict):
-        problems.append(Problem("data must be an object", field="data"))
-    elif len(repr(data)) > MAX_START_DATA_BYTES:
-        problems.append(Problem("data is too large; attach documents by reference", field="data"))
+        problems.insert(0, Problem("applicant must be an object", field="applicant"))
     if problems:
         raise InvalidInputError("the application cannot be started", problems)
+
+
+def _data_problems(data: Any) -> list[Problem]:
+    """What is wrong with process data given to start or retry an application."""
+    if not isinstance(data, dict):
+        return [Problem("data must be an object", field="data")]
+    if len(repr(data)) > MAX_START_DATA_BYTES:
+        return [Problem("data is too large; attach documents by reference", field="data")]
+    return []
 
 
 def get_application(ctx: EngineContext, actor: Actor, application_id: uuid.UUID) -> ApplicationView:
@@ -220,13 +225,9 @@ def retry_application(
     ApplicationNotInErrorError.
     """
     require_roles(actor, ADMIN, SUPERVISOR, action="retrying an application")
-    problems = []
+    problems = _data_problems(data)
     if not (reason or "").strip():
-        problems.append(Problem("required", field="reason"))
-    if not isinstance(data, dict):
-        problems.append(Problem("must be an object", field="data"))
-    elif len(repr(data)) > MAX_START_DATA_BYTES:
-        problems.append(Problem("too large", field="data"))
+        problems.insert(0, Problem("required", field="reason"))
     if problems:
         raise InvalidInputError("the retry cannot be done", problems)
     now = ctx.clock()
