@@ -27,6 +27,7 @@ from api import (
 from api.config import load_config
 from api.errors import register_error_handlers
 from api.schemas import ProblemSchema
+from api.web import init_web
 from api.wiring import init_engine
 
 SECURITY = {
@@ -83,4 +84,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         api.register_blueprint(module.blp)
     api.register_blueprint(process_models.services_blp)
     register_error_handlers(app)
+    init_web(app)
     return app

@@ -124,8 +124,14 @@ def models_import(directory: Path) -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="threads per API process")
 @click.option("--no-worker", is_flag=True, help="do not run the SLA/timer worker beside the API")
 def serve(host: str, port: int, workers: int, threads: int, no_worker: bool) -> None:
-    """Serve the API with gunicorn."""
+    """Serve the API and the web console with gunicorn."""
+    from api.config import MissingSecretError, ensure_secret_key
     from api.server import run_server
+
+    try:
+        ensure_secret_key()  # before the fork: every gunicorn worker signs sessions alike
+    except MissingSecretError as exc:
+        raise click.ClickException(str(exc)) from None
 
     run_server(host, port, workers=workers, threads=threads, with_worker=not no_worker)
 

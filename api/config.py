@@ -7,6 +7,7 @@ these values as arguments from `api/wiring.py`.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,13 @@ class Defaults:
     SPEC_CACHE_SIZE = 256
     WORKER_INTERVAL = 30.0
     LOG_LEVEL = "INFO"
+    # The web console's signed session cookie. Without a SECRET_KEY a development process
+    # makes its own (`permitflow serve` makes one for all its gunicorn workers); with
+    # PRODUCTION set, the app refuses to start without one.
+    SECRET_KEY = ""
+    PRODUCTION = False
+    SESSION_COOKIE_SECURE = False
+    SESSION_HOURS = 8.0
 
     # flask-smorest / OpenAPI (not meant to be changed)
     API_TITLE = "permitflow"
@@ -46,3 +54,41 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if overrides:
         app.config.update(overrides)
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"])
+    _session_settings(app)
+
+
+class MissingSecretError(RuntimeError):
+    """Production mode without PERMITFLOW_SECRET_KEY: sessions could not be trusted."""
+
+
+def ensure_secret_key(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
+    """Give `environ` a session secret unless it has one (for every process forked from here).
+
+    Raises: MissingSecretError in production mode (PERMITFLOW_PRODUCTION) without a secret.
+    """
+    if environ.get("PERMITFLOW_SECRET_KEY"):
+        return
+    if _truthy(environ.get("PERMITFLOW_PRODUCTION", "")):
+        raise MissingSecretError(
+            "set PERMITFLOW_SECRET_KEY (e.g. python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))') before serving in production"
+        )
+    environ["PERMITFLOW_SECRET_KEY"] = secrets.token_urlsafe(48)
+
+
+def _session_settings(app: Flask) -> None:
+    if not app.config["SECRET_KEY"]:
+        if _truthy(app.config["PRODUCTION"]):
+            raise MissingSecretError("PERMITFLOW_SECRET_KEY is required in production")
+        app.config["SECRET_KEY"] = secrets.token_urlsafe(48)  # this process only
+    app.config.update(
+        SESSION_COOKIE_NAME="pf_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=_truthy(app.config["SESSION_COOKIE_SECURE"]),
+        PERMANENT_SESSION_LIFETIME=int(float(app.config["SESSION_HOURS"]) * 3600),
+    )
+
+
+def _truthy(value: object) -> bool:
+    return value is True or str(value).strip().lower() in ("1", "true", "yes", "on")

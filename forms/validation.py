@@ -18,6 +18,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 
+from forms.messages import indonesian
 from forms.registry import field_registry, format_checker, format_message
 from forms.schemas import schema_problems, validator_class
 
@@ -53,9 +54,15 @@ class FormValidator:
         self._lock = threading.Lock()
 
     def validate(
-        self, schema: dict[str, Any], data: object, *, cache_key: str | None = None
+        self,
+        schema: dict[str, Any],
+        data: object,
+        *,
+        cache_key: str | None = None,
+        lang: str = "en",
     ) -> list[FieldError]:
-        """Every error of `data` against `schema`, sorted by field (empty list = valid).
+        """Every error of `data` against `schema`, sorted by field (empty list = valid);
+        messages in English, or in Bahasa Indonesia with `lang="id"`.
 
         Raises: FormSchemaError if the schema is not usable.
         """
@@ -65,7 +72,7 @@ class FormValidator:
         bad = [p.field for p in problems]
         errors = [
             error
-            for error in map(_field_error, validator.iter_errors(clean))
+            for error in (_field_error(e, lang) for e in validator.iter_errors(clean))
             if not any(_within(error.field, pointer) for pointer in bad)
         ]
         return sorted(set(problems + errors), key=lambda e: (e.field, e.message))
@@ -100,7 +107,7 @@ def _fingerprint(schema: object) -> str | None:
         return None  # not JSON: checked (and refused) on every call, never cached
 
 
-def _field_error(error: ValidationError) -> FieldError:
+def _field_error(error: ValidationError, lang: str = "en") -> FieldError:
     pointer = _pointer(error.absolute_path)
     if error.validator == "required":
         # Point at the missing property itself, which is where a form shows the error.
@@ -108,7 +115,9 @@ def _field_error(error: ValidationError) -> FieldError:
         if missing:
             pointer = f"{pointer}/{_escape(missing[0])}"
     message = error.message
-    if error.validator == "format":
+    if lang == "id":
+        message = indonesian(error)
+    elif error.validator == "format":
         message = format_message(str(error.validator_value), error.instance) or message
     return FieldError(pointer, message)
 

@@ -68,6 +68,23 @@ class UserRepository(BaseRepository):
     def get(self, user_id: int) -> UserRecord | None:
         return self.session.get(UserRecord, user_id)
 
+    def active_in_region(self, region_code: str) -> Sequence[UserRecord]:
+        """The region's active users, by name (the web console's reassignment choices)."""
+        query = (
+            select(UserRecord)
+            .where(UserRecord.region_code == region_code, UserRecord.active.is_(True))
+            .order_by(UserRecord.name, UserRecord.id)
+        )
+        return self.session.scalars(query).all()
+
+    def names(self, ids: Iterable[int]) -> dict[int, str]:
+        """Display names of the users with these ids (unknown ids are left out)."""
+        wanted = sorted({i for i in ids if i})
+        if not wanted:
+            return {}
+        query = select(UserRecord.id, UserRecord.name).where(UserRecord.id.in_(wanted))
+        return {row.id: row.name for row in self.session.execute(query)}
+
 
 class ModelRepository(BaseRepository):
     def get(
@@ -208,6 +225,15 @@ class TaskRepository(BaseRepository):
     def for_application(self, application_id: uuid.UUID) -> Sequence[TaskRecord]:
         return self.session.scalars(_TASKS_OF, {"application_id": application_id}).all()
 
+    def completed_with_data(self, application_id: uuid.UUID) -> Sequence[TaskRecord]:
+        """The application's completed tasks with the data entered at each, in order."""
+        query = (
+            select(TaskRecord)
+            .where(TaskRecord.application_id == application_id, TaskRecord.state == "completed")
+            .order_by(TaskRecord.completed_at, TaskRecord.element_id)
+        )
+        return self.session.scalars(query).all()
+
     def for_applications(self, ids: Iterable[uuid.UUID]) -> Sequence[TaskRecord]:
         query = (
             select(TaskRecord)
@@ -226,6 +252,8 @@ class TaskRepository(BaseRepository):
         claimed_by: int | None = None,
         owner: int | None = None,
         overdue_at: datetime | None = None,
+        process_key: str | None = None,
+        unclaimed: bool = False,
     ) -> tuple[list[TaskRecord], int]:
         """Ready tasks, soonest due first (then oldest), and how many there are.
 
@@ -239,6 +267,8 @@ class TaskRepository(BaseRepository):
             claimed_by is not None,
             owner is not None,
             overdue_at is not None,
+            process_key is not None,
+            unclaimed,
         )
         page, count = _inbox_statements(shape)
         params = {
@@ -246,6 +276,7 @@ class TaskRepository(BaseRepository):
             "claimed_by": claimed_by,
             "owner": owner,
             "overdue_at": overdue_at,
+            "process_key": process_key,
             "lim": limit,
             "off": offset,
             "upto": limit + offset,
@@ -261,6 +292,8 @@ class _InboxShape:
     claimed: bool
     owned: bool
     overdue: bool
+    process: bool = False
+    unclaimed: bool = False
 
 
 @lru_cache(maxsize=128)
@@ -277,6 +310,10 @@ def _inbox_statements(shape: _InboxShape) -> tuple[Select[Any], Select[Any]]:
         base = base.where(TaskRecord.region_code == bindparam("region"))
     if shape.claimed:
         base = base.where(TaskRecord.claimed_by == bindparam("claimed_by"))
+    if shape.unclaimed:
+        base = base.where(TaskRecord.claimed_by.is_(None))
+    if shape.process:
+        base = base.where(TaskRecord.process_key == bindparam("process_key"))
     if shape.owned:
         own = select(ApplicationRecord.id).where(ApplicationRecord.created_by == bindparam("owner"))
         base = base.where(TaskRecord.application_id.in_(own))

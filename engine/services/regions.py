@@ -131,8 +131,16 @@ def authenticate(ctx: EngineContext, token: str | None) -> Actor:
     """
     if not token:
         raise AuthenticationError("send 'Authorization: Bearer <token>'")
+    return actor_for_token_hash(ctx, hash_token(token))
+
+
+def actor_for_token_hash(ctx: EngineContext, token_hash: str) -> Actor:
+    """The actor whose token has this SHA-256 (a web session keeps the hash, not the token).
+
+    Raises: AuthenticationError.
+    """
     with ctx.reader() as uow:
-        user = uow.repos.users.by_token_hash(hash_token(token))
+        user = uow.repos.users.by_token_hash(token_hash)
         if user is None or not user.active:
             raise AuthenticationError("the token is not valid")
         return Actor(user.id, user.name, user.region_code, frozenset(user.roles))

@@ -48,8 +48,11 @@ def inbox(
     overdue: bool = False,
     limit: int = 50,
     offset: int = 0,
+    process_key: str | None = None,
+    unclaimed: bool = False,
 ) -> Page:
-    """Ready tasks of the actor's region whose role the actor holds, soonest due first."""
+    """Ready tasks of the actor's region whose role the actor holds, soonest due first
+    (optionally of one process, or only those nobody holds)."""
     roles: set[str] | None = None if actor.has_any(ADMIN, SUPERVISOR) else set(actor.step_roles())
     if role is not None:
         roles = {role} if roles is None or role in roles else set()
@@ -64,6 +67,8 @@ def inbox(
             claimed_by=actor.id if assigned_to_me else None,
             owner=actor.id if actor.applicant_only else None,
             overdue_at=now if overdue else None,
+            process_key=process_key,
+            unclaimed=unclaimed,
         )
         codes = {t.region_code for t in tasks}
         calendars = {code: region_calendar(ctx, uow, code) for code in codes}

@@ -42,6 +42,9 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
         return {
             "tracking_code": app.tracking_code,
             "title": app.title,
+            # Which published procedure it runs (the diagram the tracking page draws).
+            "process_key": app.process_key,
+            "version": app.version,
             "region": {
                 "code": app.region_code,
                 "name": region.name if region else app.region_code,
@@ -57,6 +60,7 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
             "fees": [
                 {
                     "name": f.name,
+                    "element_id": f.element_id,
                     "amount": f.amount,
                     "status": f.status,
                     "receipt_no": f.receipt_no,
@@ -69,6 +73,7 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
 
 def _step(task: Any, now: datetime) -> dict[str, Any]:
     return {
+        "element_id": task.element_id,
         "name": task.name,
         "started_at": task.ready_at,
         "completed_at": task.completed_at,
