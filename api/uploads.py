@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import request
-from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from engine.domain.definitions import ModelPackage
 from engine.domain.errors import InvalidInputError
@@ -21,7 +21,8 @@ def package_from_request() -> ModelPackage:
     """
     if request.mimetype in XML_TYPES:
         return ModelPackage(bpmn=request.get_data())
-    files = request.files
+    # A browser sends an empty part for every file input left empty: those are absent.
+    files = MultiDict([(k, f) for k, f in request.files.items(multi=True) if f.filename])
     if "package" in files:
         return read_package_zip(files["package"].read())
     if "bpmn" not in files:

@@ -261,7 +261,26 @@ def rewrite(path: Path) -> None:
         text = pattern.sub(lambda _: diagram, text)
     else:
         text = text.replace("</bpmn:definitions>", f"{diagram}\n</bpmn:definitions>")
-    path.write_text(text, "utf-8")
+    path.write_text(_declare_di_namespaces(text), "utf-8")
+
+
+DI_NAMESPACES = {
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "dc": "http://www.omg.org/spec/DD/20100524/DC",
+    "di": "http://www.omg.org/spec/DD/20100524/DI",
+}
+
+
+def _declare_di_namespaces(text: str) -> str:
+    """Declare the DI prefixes on `bpmn:definitions` when a file drawn without DI lacks them."""
+    start = text.index("<bpmn:definitions")
+    end = text.index(">", start)
+    missing = "".join(
+        f' xmlns:{prefix}="{uri}"'
+        for prefix, uri in DI_NAMESPACES.items()
+        if f"xmlns:{prefix}=" not in text[start:end]
+    )
+    return text[: start + len("<bpmn:definitions")] + missing + text[start + len("<bpmn:definitions") :]
 
 
 if __name__ == "__main__":

@@ -64,3 +64,30 @@ def sla_text(sla: str | None, lang: str) -> str:
     if number.isdigit() and unit in units:
         return f"{number} {units[unit][0 if lang == 'id' else 1]}"
     return sla
+
+
+_QUIET_KEYS = {"code", "mandatory", "type", "language"}
+
+
+def standard_lines(value: Any, lang: str) -> list[str]:
+    """A standard.json component as readable lines (lists item by item, objects inline)."""
+    value = localized(value, lang)
+    if isinstance(value, list):
+        return [_inline(item, lang) for item in value if item is not None]
+    if isinstance(value, dict):
+        return [
+            f"{key}: {_inline(item, lang)}" if key != "channels" else _inline(item, lang)
+            for key, item in value.items()
+            if item is not None and key not in _QUIET_KEYS
+        ]
+    return [str(value)]
+
+
+def _inline(value: Any, lang: str) -> str:
+    value = localized(value, lang)
+    if isinstance(value, dict):
+        parts = (_inline(v, lang) for k, v in value.items() if v is not None and k not in _QUIET_KEYS)
+        return " · ".join(p for p in parts if p)
+    if isinstance(value, list):
+        return "; ".join(_inline(v, lang) for v in value if v is not None)
+    return str(value)

@@ -87,6 +87,7 @@ def prepare_blueprint(blueprint: Blueprint) -> Blueprint:
     blueprint.add_app_template_filter(formats.moment, "moment")
     blueprint.add_app_template_filter(formats.localized, "localized")
     blueprint.add_app_template_filter(formats.sla_text, "sla_text")
+    blueprint.add_app_template_filter(formats.standard_lines, "standard_lines")
     blueprint.add_app_template_global(formats.countdown, "countdown")
     return blueprint
 

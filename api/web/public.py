@@ -30,6 +30,12 @@ def home() -> Any:
     return render("home.html", regions=regions.list_regions(ctx()))
 
 
+@blp.get("/favicon.ico")
+def favicon() -> Any:
+    """No icon (browsers ask anyway)."""
+    return Response(status=204)
+
+
 @blp.get("/lacak")
 def track_lookup() -> Any:
     """The tracking form's target: on to the tracking page of the typed code."""

@@ -23,12 +23,12 @@ def task_page(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskPageV
     with ctx.reader() as uow:
         done = uow.repos.tasks.completed_with_data(application.id)
         names = uow.repos.users.names([t.completed_by or 0 for t in done] + [task.claimed_by or 0])
-    earlier = [
-        EarlierStepView(
-            t.element_id, t.name, t.completed_at, names.get(t.completed_by or 0), t.data or {}
-        )
-        for t in done
-    ]
+        earlier = [
+            EarlierStepView(
+                t.element_id, t.name, t.completed_at, names.get(t.completed_by or 0), t.data or {}
+            )
+            for t in done
+        ]
     # An applicant account sees only its own applications, so one it sees is its own.
     own_application = actor.applicant_only
     return TaskPageView(

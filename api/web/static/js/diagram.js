@@ -38,7 +38,7 @@
   }
 
   function draw(box, xml) {
-    var viewer = new window.BpmnJS({ container: box, keyboard: { bindTo: box } });
+    var viewer = new window.BpmnJS({ container: box });
     return viewer.importXML(xml).then(function (result) {
       box.setAttribute("data-warnings", String((result.warnings || []).length));
       decorate(viewer, box);
