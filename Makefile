@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: serve test lint bench demo migrate clean
+.PHONY: serve test lint bench demo migrate clean chromium screenshots
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
@@ -26,7 +26,14 @@ serve: migrate
 	$(BIN)/permitflow models import process_models
 	$(BIN)/permitflow serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium; as root (CI) install it when missing, otherwise
+# those tests skip and say why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "chromium is not installed and this is not root: the browser tests will skip"; }
+
+test: $(STAMP) chromium
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -39,6 +46,10 @@ lint: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/permitflow demo
+
+# Re-take the README's screenshots of every page (docs/screenshots/).
+screenshots: $(STAMP) chromium
+	PERMITFLOW_SCREENSHOTS=docs/screenshots $(BIN)/pytest -n 0 -q -p no:cacheprovider tests/web/test_browser.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

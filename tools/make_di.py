@@ -280,7 +280,8 @@ def _declare_di_namespaces(text: str) -> str:
         for prefix, uri in DI_NAMESPACES.items()
         if f"xmlns:{prefix}=" not in text[start:end]
     )
-    return text[: start + len("<bpmn:definitions")] + missing + text[start + len("<bpmn:definitions") :]
+    cut = start + len("<bpmn:definitions")
+    return text[:cut] + missing + text[cut:]
 
 
 if __name__ == "__main__":

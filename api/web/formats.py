@@ -86,7 +86,9 @@ def standard_lines(value: Any, lang: str) -> list[str]:
 def _inline(value: Any, lang: str) -> str:
     value = localized(value, lang)
     if isinstance(value, dict):
-        parts = (_inline(v, lang) for k, v in value.items() if v is not None and k not in _QUIET_KEYS)
+        parts = (
+            _inline(v, lang) for k, v in value.items() if v is not None and k not in _QUIET_KEYS
+        )
         return " · ".join(p for p in parts if p)
     if isinstance(value, list):
         return "; ".join(_inline(v, lang) for v in value if v is not None)

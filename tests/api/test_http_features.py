@@ -491,6 +491,7 @@ def test_tracking_shows_progress_without_any_personal_data(
         for personal in forbidden:
             assert personal not in text, personal
 
+    client.delete_cookie("pf_session")  # ?lang=en above is remembered; a new visitor here
     html = client.get(f"/track/{code}", headers={"Accept": "text/html,application/xhtml+xml"})
     assert html.status_code == 200 and html.mimetype == "text/html"
     page = html.get_data(as_text=True)
@@ -498,6 +499,7 @@ def test_tracking_shows_progress_without_any_personal_data(
     assert "Lunas" in page and "Rp 150.000" in page and "WIB" in page
     english = client.get(f"/track/{code}?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert '<html lang="en">' in english and "Track application" in english and "Paid" in english
+    client.delete_cookie("pf_session")  # the switch is remembered in the session: a new visitor
     by_header = client.get(f"/track/{code}", headers={"Accept": "text/html", "Accept-Language": "en-GB"})
     assert "Track application" in by_header.get_data(as_text=True)
     by_header = client.get(f"/track/{code}", headers={"Accept": "text/html", "Accept-Language": "id-ID,en;q=0.5"})
@@ -510,11 +512,13 @@ def test_tracking_shows_progress_without_any_personal_data(
 def test_an_unknown_or_malformed_tracking_code_is_a_404_that_says_nothing(
     client: FlaskClient, code: str
 ) -> None:
-    for headers in ({}, {"Accept": "text/html"}):
-        response = client.get(f"/track/{code}", headers=headers)
-        assert response.status_code == 404 and response.mimetype == "application/problem+json"
-        assert response.json == {"type": "not-found", "title": "Tidak ditemukan", "status": 404,
-                                 "detail": "no application has this tracking code"}
+    response = client.get(f"/track/{code}")
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    assert response.json == {"type": "not-found", "title": "Tidak ditemukan", "status": 404,
+                             "detail": "no application has this tracking code"}
+    page = client.get(f"/track/{code}", headers={"Accept": "text/html"})  # a person: a page
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "Kode lacak tidak ditemukan" in page.get_data(as_text=True)
 
 
 # -- calendars -------------------------------------------------------------------------------

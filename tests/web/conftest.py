@@ -69,6 +69,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.fixture
+def app(db_url: str) -> Iterator[Any]:
+    """The app on a fresh database (SQLite and PostgreSQL), for the HTTP-level page tests."""
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "page-tests"})
+    yield app
+    app.extensions["permitflow"].session_factory.kw["bind"].dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     from werkzeug.serving import make_server
@@ -79,7 +92,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "TESTING": True})
     ctx: EngineContext = app.extensions["permitflow"]
     models.import_directory(ctx, SYSTEM, ROOT / "process_models")
-    tokens = {label: make_user(ctx, *roles, name=label.title())[1] for label, roles in ROLES.items()}
+    tokens = {
+        label: make_user(ctx, *roles, name=label.title())[1] for label, roles in ROLES.items()
+    }
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -95,7 +110,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium: `make test` installs it as root (apt-get install chromium)")
+        pytest.skip(
+            "no /usr/bin/chromium: `make test` installs it as root (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

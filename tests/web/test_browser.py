@@ -71,7 +71,10 @@ def test_an_officer_works_a_pbg_application_from_the_counter_to_the_signed_permi
     page: Any, site: Site
 ) -> None:
     scenario = json.loads((PBG / "scenarios" / "happy_path.json").read_text("utf-8"))
-    names = {s["element_id"]: s["name"] for s in standards.service_standard(site.ctx, "3273", "pbg")["procedure"]}
+    names = {
+        s["element_id"]: s["name"]
+        for s in standards.service_standard(site.ctx, "3273", "pbg")["procedure"]
+    }
     who: list[str] = []
     become(page, site, "loket", who)
     page.goto(site.url("/konsol/mulai"))
@@ -108,8 +111,6 @@ def test_an_officer_works_a_pbg_application_from_the_counter_to_the_signed_permi
         become(page, site, STAFF_OF_ROLE[step["role"]], who)
         page.goto(site.url(app_url))
         page.get_by_role("link", name=names[step["task"]], exact=True).click()
-        if step["task"] == "check_completeness":
-            shot(page, "officer-step")
         fill_form(page, step["data"])
         page.get_by_role("button", name="Selesaikan tahap").click()
         assert "Tahap selesai." in page.content(), page.locator(".error-summary").all_inner_texts()
@@ -128,7 +129,9 @@ def _apply_and_work_first_step(site: Site) -> Any:
     actor, _ = make_user(site.ctx, "front-office", name="Loket 2")
     started = applications.start_application(site.ctx, actor, "3273", "pbg", {"name": "Budi"}, {})
     first = next(t for t in started.tasks if t.state == "ready")
-    data = json.loads((PBG / "scenarios" / "happy_path.json").read_text("utf-8"))["steps"][0]["data"]
+    data = json.loads((PBG / "scenarios" / "happy_path.json").read_text("utf-8"))["steps"][0][
+        "data"
+    ]
     return tasks.complete_task(site.ctx, actor, first.id, data)
 
 
@@ -157,10 +160,20 @@ def test_a_citizen_tracks_an_application_at_phone_width(browser: Any, site: Site
 
 def _broken_sk_domisili() -> bytes:
     xml = (ROOT / "examples" / "sk-domisili" / "model.bpmn").read_text("utf-8")
-    xml = re.sub(r'(<bpmn:userTask id="verify_documents"[^>]*>.*?)<camunda:property name="fee" value="0"\s*/>',
-                 r"\1", xml, count=1, flags=re.S)
-    xml = re.sub(r'(<bpmn:userTask id="sign_letter"[^>]*>.*?<camunda:property name="sla" value=")[^"]*"',
-                 r'\1sebentar"', xml, count=1, flags=re.S)
+    xml = re.sub(
+        r'(<bpmn:userTask id="verify_documents"[^>]*>.*?)<camunda:property name="fee" value="0"\s*/>',
+        r"\1",
+        xml,
+        count=1,
+        flags=re.S,
+    )
+    xml = re.sub(
+        r'(<bpmn:userTask id="sign_letter"[^>]*>.*?<camunda:property name="sla" value=")[^"]*"',
+        r'\1sebentar"',
+        xml,
+        count=1,
+        flags=re.S,
+    )
     return xml.encode()
 
 
@@ -173,26 +186,34 @@ def test_an_analyst_sees_each_problem_pinned_on_its_element(
     sign_in(page, site, "analis")
     page.goto(site.url("/studio/"))
     page.get_by_label("Berkas BPMN (model.bpmn)").set_input_files(str(broken))
-    page.get_by_label("Formulir (forms/*.json, boleh lebih dari satu)").set_input_files([str(f) for f in forms])
+    page.get_by_label("Formulir (forms/*.json, boleh lebih dari satu)").set_input_files(
+        [str(f) for f in forms]
+    )
     page.get_by_role("button", name="Unggah dan periksa").click()
     assert "Model ditolak" in page.content()
     states = wait_diagrams(page)
     rows = page.locator("#problem-list tbody tr")
     elements = {r for r in rows.evaluate_all("rs => rs.map(r => r.dataset.element)") if r}
     assert {"verify_documents", "sign_letter"} <= elements
-    pinned = set(page.evaluate(
-        "() => [...document.querySelectorAll('.djs-overlays')]"
-        ".filter(o => o.querySelector('.pf-overlay-problem')).map(o => o.dataset.containerId)"
-    ))
+    pinned = set(
+        page.evaluate(
+            "() => [...document.querySelectorAll('.djs-overlays')]"
+            ".filter(o => o.querySelector('.pf-overlay-problem')).map(o => o.dataset.containerId)"
+        )
+    )
     assert pinned == elements, (pinned, elements)
-    assert states[0]["pinned"] == rows.evaluate_all("rs => rs.filter(r => r.dataset.element).length")
+    assert states[0]["pinned"] == rows.evaluate_all(
+        "rs => rs.filter(r => r.dataset.element).length"
+    )
     for element in elements:
         assert "pf-problem" in marker_of(page, "upload-diagram", element)
     shot(page, "analyst-upload-problems")
     assert not page.problems, page.problems
 
 
-def test_replicating_from_a_form_and_the_diff_colours_the_changed_steps(page: Any, site: Site) -> None:
+def test_replicating_from_a_form_and_the_diff_colours_the_changed_steps(
+    page: Any, site: Site
+) -> None:
     sign_in(page, site, "analis")
     page.goto(site.url("/studio/replikasi?source=3510/sip-dokter@1"))
     step_id = page.locator("input[name^='fee:']").first.get_attribute("name").split(":", 1)[1]
@@ -213,26 +234,45 @@ def test_replicating_from_a_form_and_the_diff_colours_the_changed_steps(page: An
 
 def test_every_page_passes_axe_and_breaks_no_csp_rule(page: Any, site: Site) -> None:
     app = _apply_and_work_first_step(site)
-    public = ["/", "/layanan/3273", "/layanan/3273/pbg", f"/track/{app.tracking_code}",
-              "/track/PF-0000-0000-0000-0000", "/masuk", "/api/docs"]
-    signed = ["/konsol/", f"/konsol/permohonan/{app.id}", "/konsol/mulai",
-              f"/konsol/tugas/{next(t.id for t in app.tasks if t.state == 'ready')}"]
-    supervisor = ["/konsol/supervisi/", "/konsol/supervisi/laporan"]
-    analyst = ["/studio/", "/studio/model/pbg", "/studio/beda?a=3273/pbg@1&b=3273/pbg@1",
-               "/studio/replikasi?source=3510/sip-dokter@1"]
+    task = next(t.id for t in app.tasks if t.state == "ready")
+    pages = {  # who is signed in -> (screenshot name, path)
+        None: [
+            ("citizen-home", "/"),
+            ("citizen-catalogue", "/layanan/3273"),
+            ("citizen-service", "/layanan/3273/pbg"),
+            ("citizen-tracking", f"/track/{app.tracking_code}"),
+            ("citizen-tracking-not-found", "/track/PF-0000-0000-0000-0000"),
+            ("sign-in", "/masuk"),
+            ("api-docs", "/api/docs"),
+        ],
+        "loket": [
+            ("officer-inbox", "/konsol/"),
+            ("officer-application", f"/konsol/permohonan/{app.id}"),
+            ("officer-new-application", "/konsol/mulai"),
+            ("officer-task", f"/konsol/tugas/{task}"),
+        ],
+        "supervisor": [
+            ("supervisor-overdue", "/konsol/supervisi/"),
+            ("supervisor-sla-report", "/konsol/supervisi/laporan"),
+        ],
+        "analis": [
+            ("analyst-studio", "/studio/"),
+            ("analyst-versions", "/studio/model/pbg"),
+            ("analyst-replicate", "/studio/replikasi?source=3510/sip-dokter@1"),
+        ],
+    }
     found = {}
-    for label, paths in ((None, public), ("loket", signed), ("supervisor", supervisor), ("analis", analyst)):
+    for label, visits in pages.items():
         if label:
             page.context.clear_cookies()
             sign_in(page, site, label)
-        for path in paths:
+        for name, path in visits:
             page.goto(site.url(path))
             if page.locator(".pf-diagram").count():
                 assert all(d["ready"] == "1" for d in wait_diagrams(page)), path
             if path == "/api/docs":
                 page.wait_for_selector(".swagger-ui .info")
-            name = re.sub(r"[^a-z0-9]+", "-", path.split("?")[0]).strip("-") or "home"
-            shot(page, name if len(name) < 40 else name[:30])
+            shot(page, name)
             violations = axe_violations(page, SWAGGER_UPSTREAM if path == "/api/docs" else ())
             if violations:
                 found[path] = violations
@@ -245,7 +285,7 @@ def test_a_step_named_like_a_script_shows_as_text(page: Any, site: Site) -> None
     from engine.services import models
     from tests.factories import tiny_bpmn
 
-    evil = '&lt;script&gt;window.pwned=1&lt;/script&gt;&lt;img src=x onerror=&quot;window.pwned=2&quot;&gt;'
+    evil = "&lt;script&gt;window.pwned=1&lt;/script&gt;&lt;img src=x onerror=&quot;window.pwned=2&quot;&gt;"
     xml = tiny_bpmn("jahat", steps=1).replace(b'name="Langkah 1"', f'name="{evil}"'.encode())
     xml = xml.replace(b'name="Izin jahat"', f'name="Izin {evil}"'.encode())
     models.upload_model(site.ctx, SYSTEM, "3273", ModelPackage(bpmn=xml))
