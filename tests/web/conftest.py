@@ -130,31 +130,37 @@ def page(browser: Any, site: Site) -> Iterator[Any]:
     tab = context.new_page()
     tab.problems = []  # console errors and CSP refusals seen on the page
     tab.on("console", lambda m: _problem(m) and tab.problems.append(m.text))
+    tab.on("response", lambda r: _failed_asset(r) and tab.problems.append(f"{r.status} {r.url}"))
     tab.on("pageerror", lambda exc: tab.problems.append(str(exc)))
     tab.set_default_timeout(15_000)
     yield tab
     context.close()
 
 
-# Pages answer a refused form with its status (401, 409, 422); the browser logs those too.
-_EXPECTED = re.compile(r"^Failed to load resource: .* status of (401|409|422) ")
+# Pages answer with their own status (404 for an unknown code, 409, 422 for refused forms) and
+# the browser logs each; failed assets and scripts are caught by `_failed_asset` instead.
+_PAGE_STATUS = re.compile(r"^Failed to load resource: the server responded with a status of ")
 
 
 def _problem(message: Any) -> bool:
-    return bool(message.type == "error" and not _EXPECTED.match(message.text))
+    return bool(message.type == "error" and not _PAGE_STATUS.match(message.text))
+
+
+def _failed_asset(response: Any) -> bool:
+    return bool(response.status >= 400 and response.request.resource_type != "document")
 
 
 def sign_in(page: Any, site: Site, label: str) -> None:
     """Sign in (in this page's context) as the staff member `label`."""
     page.goto(site.url("/masuk"))
     page.get_by_label("Token akses").fill(site.tokens[label])
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Masuk").click()
 
 
 def sign_out(page: Any) -> None:
-    page.get_by_role("button", name="Keluar").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Keluar").click()
 
 
 def wait_diagrams(page: Any) -> list[dict[str, Any]]:

@@ -31,8 +31,8 @@ def fill_form(page: Any, data: dict[str, Any], path: str = "") -> None:
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             for i, row in enumerate(value):
                 if page.locator(f'[name^="{pointer}/{i}/"]').count() == 0:
-                    page.locator(f'button[value="add:{pointer}"]').click()
-                    page.wait_for_load_state()
+                    with page.expect_navigation():
+                        page.locator(f'button[value="add:{pointer}"]').click()
                 fill_form(page, row, f"{pointer}/{i}")
         elif isinstance(value, list):
             for item in value:
@@ -45,6 +45,12 @@ def fill_form(page: Any, data: dict[str, Any], path: str = "") -> None:
                 field.select_option(str(value))
             else:
                 field.fill(str(value))
+
+
+def press(page: Any, name: str, **options: Any) -> None:
+    """Click a submit button and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=name, **options).click()
 
 
 def marker_of(page: Any, diagram: str, element_id: str) -> list[str]:
@@ -81,13 +87,13 @@ def test_an_officer_works_a_pbg_application_from_the_counter_to_the_signed_permi
     page.get_by_label("Proses").select_option("pbg")
     page.get_by_label("Nama pemohon").fill(scenario["applicant"]["name"])
     page.get_by_label("NIK pemohon").fill(scenario["applicant"]["nik"])
-    page.get_by_role("button", name="Daftarkan permohonan").click()
+    press(page, "Daftarkan permohonan")
     assert "Permohonan terdaftar dengan kode lacak PF-" in page.content()
     app_url = page.locator("main p.muted a").first.get_attribute("href")
 
     # A wrong NIK is refused beside its field, in Indonesian.
     page.locator('[name="/applicant/nik"]').fill("123")
-    page.get_by_role("button", name="Selesaikan tahap").click()
+    press(page, "Selesaikan tahap")
     nik_error = page.locator("#f-applicant-nik-error")
     assert "bukan NIK yang sah" in nik_error.inner_text()
     assert page.locator('[name="/applicant/nik"]').get_attribute("aria-invalid") == "true"
@@ -97,22 +103,24 @@ def test_an_officer_works_a_pbg_application_from_the_counter_to_the_signed_permi
         if step["pay"]:
             become(page, site, step["role"] and STAFF_OF_ROLE[step["role"]], who)
             page.goto(site.url(app_url))
-            page.get_by_role("link", name=names[step["task"]], exact=True).click()
+            with page.expect_navigation():
+                page.get_by_role("link", name=names[step["task"]], exact=True).click()
             fill_form(page, step["data"])
-            page.get_by_role("button", name="Selesaikan tahap").click()
+            press(page, "Selesaikan tahap")
             assert "Biaya tahap ini belum dibayar" in page.content()  # the 409, in plain words
             shot(page, "officer-step-fee-unpaid")
             become(page, site, "kasir", who)
             page.goto(site.url(app_url))
             page.locator("#ref-1").fill("VA-9001-2026")
-            page.get_by_role("button", name="Catat pembayaran").click()
+            press(page, "Catat pembayaran")
             assert "Pembayaran tercatat; kuitansi 3273/" in page.content()
             shot(page, "officer-application-paid")
         become(page, site, STAFF_OF_ROLE[step["role"]], who)
         page.goto(site.url(app_url))
-        page.get_by_role("link", name=names[step["task"]], exact=True).click()
+        with page.expect_navigation():
+            page.get_by_role("link", name=names[step["task"]], exact=True).click()
         fill_form(page, step["data"])
-        page.get_by_role("button", name="Selesaikan tahap").click()
+        press(page, "Selesaikan tahap")
         assert "Tahap selesai." in page.content(), page.locator(".error-summary").all_inner_texts()
 
     page.goto(site.url(app_url))
@@ -141,7 +149,7 @@ def test_a_citizen_tracks_an_application_at_phone_width(browser: Any, site: Site
     page = context.new_page()
     page.goto(site.url("/"))
     page.get_by_label("Kode lacak").fill(app.tracking_code.lower())
-    page.get_by_role("button", name="Lacak").click()
+    press(page, "Lacak")
     assert page.get_by_role("heading", name="Tahap saat ini").is_visible()
     wait_diagrams(page)
     current = next(t for t in app.tasks if t.state == "ready")
@@ -189,7 +197,7 @@ def test_an_analyst_sees_each_problem_pinned_on_its_element(
     page.get_by_label("Formulir (forms/*.json, boleh lebih dari satu)").set_input_files(
         [str(f) for f in forms]
     )
-    page.get_by_role("button", name="Unggah dan periksa").click()
+    press(page, "Unggah dan periksa")
     assert "Model ditolak" in page.content()
     states = wait_diagrams(page)
     rows = page.locator("#problem-list tbody tr")
@@ -219,7 +227,7 @@ def test_replicating_from_a_form_and_the_diff_colours_the_changed_steps(
     step_id = page.locator("input[name^='fee:']").first.get_attribute("name").split(":", 1)[1]
     page.locator(f'input[name="fee:{step_id}"]').fill("50000")
     page.get_by_label("SLA proses (mis. P21D)").fill("P10D")
-    page.get_by_role("button", name="Replikasi", exact=True).click()
+    press(page, "Replikasi", exact=True)
     assert "Replika tersimpan sebagai versi 1" in page.content()
     page.goto(site.url("/studio/beda?a=3510/sip-dokter@1&b=3273/sip-dokter@1"))
     wait_diagrams(page)

@@ -35,6 +35,14 @@
     });
     parse(box, "data-overlays", []).forEach(function (item) { overlay(viewer, box, item); });
     canvas.zoom("fit-viewport", "auto");
+    // On a phone the whole procedure is too small to read: show the current step instead.
+    var current = Object.keys(marks).filter(function (id) {
+      return marks[id] === "pf-current" && registry.get(id);
+    })[0];
+    if (current && box.clientWidth < 600 && canvas.zoom() < 0.6) {
+      canvas.zoom(0.8);
+      canvas.scrollToElement(registry.get(current));
+    }
   }
 
   function draw(box, xml) {
