@@ -60,7 +60,6 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
             "fees": [
                 {
                     "name": f.name,
-                    "element_id": f.element_id,
                     "amount": f.amount,
                     "status": f.status,
                     "receipt_no": f.receipt_no,

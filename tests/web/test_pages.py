@@ -273,3 +273,35 @@ def test_errors_land_beside_their_fields_in_indonesian() -> None:
     assert next(f for f in _leaves(english) if f.path == "/applicant/nik").hint.startswith(
         "Population"
     )
+
+
+def test_inbox_filters_reassignment_and_publishing_through_the_pages(
+    client: FlaskClient, ctx: EngineContext
+) -> None:
+    for key in ("izin-a", "izin-b"):
+        models.upload_model(ctx, SYSTEM, "3273", ModelPackage(bpmn=tiny_bpmn(key)))
+    boss, token = make_user(ctx, "supervisor", "analyst", "front-office", name="Bu Kepala")
+    other, _ = make_user(ctx, "front-office", name="Pak Loket")
+    a = applications.start_application(ctx, boss, "3273", "izin-a", {"name": "A"}, {})
+    applications.start_application(ctx, boss, "3273", "izin-b", {"name": "B"}, {})
+    csrf = signed_in(client, token)
+
+    def inbox(query: str) -> str:
+        return client.get(f"/konsol/?{query}").get_data(as_text=True)
+
+    assert "2 tugas" in inbox("") and "1 tugas" in inbox("process=izin-a")
+    assert "0 tugas" in inbox("claimed=me") and "2 tugas" in inbox("claimed=free")
+    task_id = a.tasks[0].id
+    claimed = client.post(f"/konsol/tugas/{task_id}", data={"action": "claim", "csrf_token": csrf})
+    assert claimed.status_code == 302
+    assert "1 tugas" in inbox("claimed=me") and "1 tugas" in inbox("claimed=free")
+    handed = client.post(
+        f"/konsol/supervisi/tugas/{task_id}/alihkan",
+        data={"user_id": str(other.id), "reason": "cuti", "csrf_token": csrf},
+    )
+    assert handed.status_code == 302
+    assert "Pak Loket" in client.get(f"/konsol/tugas/{task_id}").get_data(as_text=True)
+    retired = client.post("/studio/model/izin-b/1/retire", data={"csrf_token": csrf})
+    assert retired.status_code == 302
+    assert "pensiun" in client.get("/studio/model/izin-b").get_data(as_text=True)
+    assert [s["key"] for s in client.get("/api/v1/regions/3273/services").json] == ["izin-a"]
