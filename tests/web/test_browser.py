@@ -166,6 +166,19 @@ def test_a_citizen_tracks_an_application_at_phone_width(browser: Any, site: Site
     context.close()
 
 
+def _make_overdue(site: Site, task_id: Any) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from engine.persistence.tables import TaskRecord
+
+    with site.ctx.session_factory() as session:
+        late = datetime(2026, 1, 5, 9, tzinfo=UTC)
+        session.execute(update(TaskRecord).where(TaskRecord.id == task_id).values(due_at=late))
+        session.commit()
+
+
 def _broken_sk_domisili() -> bytes:
     xml = (ROOT / "examples" / "sk-domisili" / "model.bpmn").read_text("utf-8")
     xml = re.sub(
@@ -243,6 +256,7 @@ def test_replicating_from_a_form_and_the_diff_colours_the_changed_steps(
 def test_every_page_passes_axe_and_breaks_no_csp_rule(page: Any, site: Site) -> None:
     app = _apply_and_work_first_step(site)
     task = next(t.id for t in app.tasks if t.state == "ready")
+    _make_overdue(site, task)  # so the inbox, supervision and report pages show one
     pages = {  # who is signed in -> (screenshot name, path)
         None: [
             ("citizen-home", "/"),
