@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, request, url_for
 
+from api.web.formats import moment
 from api.web.i18n import language, texts
 from api.web.pages import render
 from api.web.session import sign_in as start_session
@@ -55,8 +56,9 @@ def tracking_page(code: str) -> Any:
     marks = {s["element_id"]: "pf-done" for s in data["steps_done"]}
     marks.update({s["element_id"]: "pf-current" for s in data["current_steps"]})
     t = texts(language())
+    zone = data["region"]["timezone"]
     overlays = [
-        {"id": s["element_id"], "text": f"{t['due']}: {_short(s['due_at'])}", "kind": "due"}
+        {"id": s["element_id"], "text": f"{t['due']}: {moment(s['due_at'], zone)}", "kind": "due"}
         for s in data["current_steps"]
         if s["due_at"]
     ]
@@ -66,15 +68,11 @@ def tracking_page(code: str) -> Any:
     return render(
         "track.html",
         d=data,
-        zone=data["region"]["timezone"],
+        zone=zone,
         marks=marks,
         overlays=overlays,
         diagram_src=src,
     )
-
-
-def _short(moment: Any) -> str:
-    return moment.strftime("%d-%m %H:%M UTC") if moment else ""
 
 
 @blp.get("/layanan/<region>")
