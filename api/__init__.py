@@ -25,12 +25,21 @@ from api import (
     tracking,
 )
 from api.config import load_config
-from api.errors import register_error_handlers
+from api.errors import PROBLEM_JSON, register_error_handlers
 from api.schemas import ProblemSchema
 from api.web import init_web
+from api.validation import MAX_DEPTH, MAX_NUMBER_DIGITS, BoundedIntConverter
 from api.wiring import init_engine
 
-SECURITY = {
+API_RULES = (
+    "Rules for every request, whatever the operation: JSON bodies nest at most "
+    f"{MAX_DEPTH} levels; numbers are finite (no NaN or Infinity) and have at most "
+    f"{MAX_NUMBER_DIGITS} digits; text (keys too, and query and path parameters) holds no NUL "
+    "(U+0000) and no lone surrogate. Anything else the server checks is stated on the "
+    "field. Every error is application/problem+json (RFC 9457) with the field of each problem."
+)
+SPEC_OPTIONS = {
+    "info": {"description": API_RULES},
     "security": [{"bearerAuth": []}],
     "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
 }
@@ -58,15 +67,26 @@ class PermitflowApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    def _register_responses(self) -> None:
+        # flask-smorest documents its error responses as application/json; ours are sent
+        # (and so documented) as application/problem+json.
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = Api.DEFAULT_RESPONSE_CONTENT_TYPE
+
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: config, engine wiring, blueprints, error handlers."""
     app = Flask("permitflow")
     app.json = IsoJSONProvider(app)
     load_config(app, overrides)
-    app.config.setdefault("API_SPEC_OPTIONS", SECURITY)
+    app.config.setdefault("API_SPEC_OPTIONS", SPEC_OPTIONS)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     init_engine(app)
+    # Before any route exists: every `<int:...>` of every blueprint is bounded.
+    app.url_map.converters["int"] = BoundedIntConverter
     api = PermitflowApi(app)
     for module in (
         regions,

@@ -33,7 +33,10 @@ class Calendar(MethodView):
     @blp.arguments(CalendarUpdateSchema)
     @blp.response(200)
     def put(self, body: dict[str, Any], region: str) -> Any:
-        """Replace a year's overrides (admin, supervisor); audited"""
+        """Replace a year's overrides (admin, supervisor); audited
+
+        Every override's `day` lies in `year`, and no day is given twice (422 otherwise).
+        """
         overrides = [{**o, "day": o["day"].isoformat()} for o in body["overrides"]]
         return calendars.set_overrides(ctx(), current_actor(), region, body["year"], overrides)
 

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
+from api.validation import RequestRefusedError, check_request
 from engine.domain import errors as e
 
 log = logging.getLogger("permitflow.api")
@@ -169,6 +170,12 @@ def _webargs_errors(data: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _refused(exc: RequestRefusedError) -> Response:
+    type_, title_id, title_en = HTTP_TITLES[exc.status]
+    errors = [{"field": field, "message": message} for field, message in exc.problems]
+    return problem(exc.status, type_, (title_id, title_en), exc.detail, errors)
+
+
 def _unhandled(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return _http_error(exc)
@@ -188,6 +195,8 @@ def require_json_bodies() -> Response | None:
         return None
     if (request.blueprint or "").startswith("web_"):  # the web console's HTML form posts
         return None
+    if request.routing_exception is not None:  # 404 or 405 says more than 415
+        return None
     if request.endpoint in NON_JSON_ENDPOINTS or request.mimetype in JSON_TYPES:
         return None
     type_, title_id, title_en = HTTP_TITLES[415]
@@ -202,6 +211,8 @@ def require_json_bodies() -> Response | None:
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers (after flask-smorest's, so ours win)."""
     app.register_error_handler(e.EngineError, _engine_error)
+    app.register_error_handler(RequestRefusedError, _refused)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unhandled)
     app.before_request(require_json_bodies)
+    app.before_request(check_request)

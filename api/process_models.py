@@ -31,6 +31,8 @@ UPLOAD_BODY = {
                     "standard": {"type": "string", "format": "binary"},
                     "package": {"type": "string", "format": "binary", "description": "one zip"},
                 },
+                # The model itself: a BPMN file, or a zip package holding one.
+                "anyOf": [{"required": ["bpmn"]}, {"required": ["package"]}],
             }
         },
         "application/xml": {"schema": {"type": "string"}},

@@ -51,7 +51,11 @@ class Replicate(MethodView):
     @blp.arguments(ReplicateSchema)
     @blp.response(201, ModelVersionSchema)
     def post(self, body: dict[str, Any], region: str, key: str) -> Any:
-        """Replicate a published version of any region here, with overrides and lineage"""
+        """Replicate a published version of any region here, with overrides and lineage
+
+        The keys of `overrides.steps` and `overrides.roles` name steps and roles of the
+        source version (422 otherwise, naming each unknown one).
+        """
         return replication.replicate_model(
             ctx(), current_actor(), region, key, body["source"], body["overrides"]
         )
@@ -62,7 +66,10 @@ class Migrate(MethodView):
     @blp.arguments(MigrateSchema)
     @blp.response(200, MigrationResultSchema)
     def post(self, body: dict[str, Any], region: str, key: str) -> Any:
-        """Move running applications to another version where it is safe; say why not"""
+        """Move running applications to another version where it is safe; say why not
+
+        `from_version` and `to_version` differ (422 otherwise).
+        """
         return migration.migrate_applications(
             ctx(), current_actor(), region, key, body["from_version"], body["to_version"],
             dry_run=body["dry_run"],

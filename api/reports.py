@@ -20,7 +20,10 @@ class SlaReport(MethodView):
     @blp.arguments(ReportArgsSchema, location="query")
     @blp.response(200)
     def get(self, args: dict[str, Any]) -> Any:
-        """SLA compliance: count, on-time rate, median and p90 working hours, overdue now"""
+        """SLA compliance: count, on-time rate, median and p90 working hours, overdue now
+
+        `from` is before `to` (422 otherwise).
+        """
         return reports.sla_report(
             ctx(),
             current_actor(),

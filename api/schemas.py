@@ -7,7 +7,37 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-ROLE = validate.Regexp(r"^[a-z][a-z0-9_-]{0,63}$")
+from api.fields import (
+    FIRST_YEAR,
+    INT32_MAX,
+    INT64_MAX,
+    LAST_YEAR,
+    Fee,
+    Mapping,
+    Matches,
+    Moment,
+    choice,
+    formatted,
+    integer,
+    text,
+    version,
+)
+from engine.domain import formats
+from engine.services.catalog import SORT_KEYS
+from engine.services.payments import CHANNELS
+from engine.services.regions import INDONESIAN_TIMEZONES
+
+STATUSES = ["running", "completed", "error", "cancelled"]
+
+
+def reason_field(*, max_length: int, required: bool = True) -> fields.String:
+    """A reason for an action: required and not blank, or optional."""
+    if not required:
+        return text(max_length=max_length)
+    return fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=max_length), Matches(formats.NON_BLANK)],
+    )
 
 
 class ProblemItemSchema(Schema):
@@ -27,14 +57,17 @@ class ProblemSchema(Schema):
 
 
 class RegionSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=2, max=16))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    timezone = fields.String(load_default="Asia/Jakarta")
+    code = formatted(formats.REGION_CODE, required=True)
+    name = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=200), Matches(formats.NON_BLANK)],
+    )
+    timezone = choice(INDONESIAN_TIMEZONES, load_default="Asia/Jakarta")
 
 
 class PagingArgsSchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = integer(1, 200, strict=False, load_default=50)
+    offset = integer(0, INT64_MAX, strict=False, load_default=0)
 
 
 class StepSchema(Schema):
@@ -146,21 +179,21 @@ class ApplicationSchema(Schema):
 
 
 class ApplicationStartSchema(Schema):
-    process_key = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    process_key = formatted(formats.MODEL_KEY, required=True)
     applicant = fields.Dict(load_default=dict)
     data = fields.Dict(load_default=dict)
 
 
 class ApplicationListArgsSchema(PagingArgsSchema):
-    status = fields.String(validate=validate.OneOf(["running", "completed", "error", "cancelled"]))
-    process = fields.String()
-    region = fields.String()
+    status = choice(STATUSES)
+    process = text(max_length=64)
+    region = text(max_length=16)
     overdue = fields.Boolean()
 
 
 class TaskListArgsSchema(PagingArgsSchema):
-    assigned = fields.String(validate=validate.OneOf(["me"]))
-    role = fields.String(validate=ROLE)
+    assigned = choice(["me"])
+    role = formatted(formats.ROLE)
     overdue = fields.Boolean()
 
 
@@ -169,7 +202,7 @@ class TaskCompleteSchema(Schema):
 
 
 class UnclaimSchema(Schema):
-    reason = fields.String(validate=validate.Length(max=1000))
+    reason = reason_field(max_length=1000, required=False)
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
@@ -192,9 +225,9 @@ TaskPageSchema = page_schema(TaskSchema, "TaskPage")
 class PaymentSchema(Schema):
     fee_item = fields.UUID(required=True)
     # strict: "1000" and 1000.0 are refused here already; the engine refuses them again.
-    amount = fields.Integer(required=True, strict=True)
-    reference = fields.String(required=True)
-    channel = fields.String(load_default="bank_transfer")
+    amount = integer(1, INT64_MAX, required=True)
+    reference = formatted(formats.PAYMENT_REFERENCE, required=True)
+    channel = choice(CHANNELS, load_default="bank_transfer")
 
 
 class PaymentViewSchema(Schema):
@@ -219,65 +252,70 @@ class FeeItemSchema(Schema):
 
 
 class CancelSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = reason_field(max_length=2000)
 
 
 class RetrySchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = reason_field(max_length=2000)
     data = fields.Dict(load_default=dict)
 
 
 class CalendarArgsSchema(Schema):
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = integer(FIRST_YEAR, LAST_YEAR, strict=False)
 
 
 class OverrideSchema(Schema):
-    day = fields.Date(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(["closed", "open"]))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    day = fields.Date(required=True, metadata={"description": "a day of the year being set"})
+    kind = choice(["closed", "open"], required=True)
+    reason = reason_field(max_length=500)
 
 
 class CalendarUpdateSchema(Schema):
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    year = integer(FIRST_YEAR, LAST_YEAR, required=True)
     overrides = fields.List(fields.Nested(OverrideSchema), required=True)
 
 
 class DueArgsSchema(Schema):
-    from_ = fields.AwareDateTime(required=True, data_key="from")
-    sla = fields.String(required=True)
+    from_ = Moment(required=True, data_key="from")
+    sla = formatted(formats.SLA, required=True)
 
 
 class ReportArgsSchema(Schema):
-    from_ = fields.AwareDateTime(required=True, data_key="from")
-    to = fields.AwareDateTime(required=True)
-    region = fields.String()
-    process = fields.String()
+    from_ = Moment(required=True, data_key="from")
+    to = Moment(required=True)
+    region = text(max_length=16)
+    process = text(max_length=64)
 
 
 # Versions, replication, diff, migration, catalog (DESIGN §5).
 
 
 class SourceRefSchema(Schema):
-    region = fields.String(required=True, validate=validate.Length(min=1, max=16))
-    key = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    region = formatted(formats.REGION_CODE, required=True)
+    key = formatted(formats.MODEL_KEY, required=True)
+    version = version(required=True)
 
 
 class StepOverrideSchema(Schema):
-    sla = fields.String()
-    # An integer or its digits as text; the engine checks the value and says how to write it.
-    fee = fields.Raw()
-    role = fields.String()
+    sla = formatted(formats.SLA)
+    fee = Fee()
+    role = formatted(formats.ROLE)
 
 
 class ProcessOverrideSchema(Schema):
-    sla = fields.String()
-    title = fields.String()
+    sla = formatted(formats.SLA)
+    title = fields.String(validate=[validate.Length(min=1, max=300), Matches(formats.NON_BLANK)])
 
 
 class OverridesSchema(Schema):
-    steps = fields.Dict(keys=fields.String(), values=fields.Nested(StepOverrideSchema))
-    roles = fields.Dict(keys=fields.String(), values=fields.String())
+    steps = Mapping(
+        keys=text(min_length=1, max_length=200), values=fields.Nested(StepOverrideSchema)
+    )
+    roles = Mapping(
+        keys=formatted(formats.ROLE),
+        values=formatted(formats.ROLE),
+        metadata={"description": f"source role -> role here; both {formats.ROLE.pattern}"},
+    )
     process = fields.Nested(ProcessOverrideSchema)
 
 
@@ -287,8 +325,8 @@ class ReplicateSchema(Schema):
 
 
 class MigrateSchema(Schema):
-    from_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    to_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    from_version = version(required=True)
+    to_version = version(required=True)
     dry_run = fields.Boolean(load_default=False)
 
 
@@ -310,15 +348,15 @@ class MigrationResultSchema(Schema):
 
 
 class DiffArgsSchema(Schema):
-    a = fields.String(required=True, metadata={"description": "REGION/KEY@VERSION"})
-    b = fields.String(required=True, metadata={"description": "REGION/KEY@VERSION"})
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "text"]))
+    a = formatted(formats.VERSION_REF, required=True)
+    b = formatted(formats.VERSION_REF, required=True)
+    format = choice(["json", "text"], load_default="json")
 
 
 class CatalogArgsSchema(PagingArgsSchema):
-    q = fields.String(validate=validate.Length(max=200))
-    region = fields.String(validate=validate.Length(max=16))
-    sort = fields.String(validate=validate.Length(max=40))
+    q = text(max_length=200)
+    region = text(max_length=16)
+    sort = choice(sorted(SORT_KEYS) + sorted(f"-{key}" for key in SORT_KEYS))
 
 
 class CatalogRegionSchema(Schema):
@@ -356,5 +394,5 @@ class CatalogPageSchema(Schema):
 
 
 class AssignSchema(Schema):
-    user_id = fields.Integer(required=True, strict=True)
-    reason = fields.String(validate=validate.Length(max=1000))
+    user_id = integer(1, INT32_MAX, required=True)
+    reason = reason_field(max_length=1000, required=False)

@@ -14,17 +14,16 @@ procedure and its copy shows exactly the adaptations. The text form is what
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from engine.domain.errors import InvalidInputError
+from engine.domain.formats import VERSION_REF
 from engine.domain.problems import Problem
 
 STEP_FIELDS = ("sla", "fee", "role", "form")
 FLOW_FIELDS = ("source", "target", "condition")
 MAX_FORM_PATHS = 50
-_REF = re.compile(r"^(?P<region>[^/@\s]+)/(?P<key>[^/@\s]+)@(?P<version>[1-9][0-9]{0,8})$")
 
 
 def parse_ref(text: str, field: str = "ref") -> dict[str, Any]:
@@ -32,7 +31,7 @@ def parse_ref(text: str, field: str = "ref") -> dict[str, Any]:
 
     Raises: InvalidInputError naming `field`.
     """
-    match = _REF.match((text or "").strip())
+    match = VERSION_REF.parts(text) if isinstance(text, str) else None
     if match is None:
         raise InvalidInputError(
             f"{field} must name a model version as REGION/KEY@VERSION, e.g. 3273/pbg@1",

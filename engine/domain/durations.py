@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DAYS = re.compile(r"^P(?P<days>\d{1,4})D$")
-_TIME = re.compile(r"^PT(?:(?P<hours>\d{1,5})H)?(?:(?P<minutes>\d{1,6})M)?$")
+_DAYS = re.compile(r"P(?P<days>[0-9]{1,4})D")
+_TIME = re.compile(r"PT(?:(?P<hours>[0-9]{1,5})H)?(?:(?P<minutes>[0-9]{1,6})M)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +40,9 @@ def parse_sla(text: str) -> SlaDuration:
     Raises: ValueError with a message fit to show an analyst.
     """
     value = (text or "").strip().upper()
-    if match := _DAYS.match(value):
+    if match := _DAYS.fullmatch(value):
         return SlaDuration(days=int(match["days"]))
-    match = _TIME.match(value)
+    match = _TIME.fullmatch(value)
     if match and (match["hours"] or match["minutes"]):
         minutes = int(match["hours"] or 0) * 60 + int(match["minutes"] or 0)
         if minutes > 0:

@@ -30,7 +30,7 @@ def juel_to_python(text: str) -> str | None:
 
     The result is not guaranteed to be valid Python; the caller checks it.
     """
-    match = _JUEL.match(text.strip())
+    match = _JUEL.fullmatch(text.strip())
     if match is None:
         return None
     return rewrite_outside_strings(match["body"], _STRING, _REWRITES)

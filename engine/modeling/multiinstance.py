@@ -51,7 +51,7 @@ def _camunda(
     raw = loop.get(f"{{{CAMUNDA}}}collection")
     if raw is None:
         return None
-    match = _CAMUNDA_REF.match(raw.strip())
+    match = _CAMUNDA_REF.fullmatch(raw.strip())
     collection = _name(scan, activity, loop, match["name"] if match else raw.strip(),
                        "camunda:collection", raw)
     item = _name(scan, activity, loop, loop.get(f"{{{CAMUNDA}}}elementVariable", DEFAULT_ITEM),
@@ -96,7 +96,7 @@ def _name(
     raw: str | None = None,
 ) -> str | None:
     """`name` if it is a plain task-data name the engine can also use as an element id."""
-    if _NAME.match(name) and not keyword.iskeyword(name) and name not in scan.by_id:
+    if _NAME.fullmatch(name) and not keyword.iskeyword(name) and name not in scan.by_id:
         return name
     why = ("is also the id of an element; rename one" if name in scan.by_id
            else "must name a task-data variable (letters, digits, '_'), not an expression")

@@ -133,7 +133,7 @@ def normal_fee(value: Any) -> str:
 
 def normal_role(value: Any) -> str:
     """A role name as a lane id. Raises: ValueError."""
-    if not isinstance(value, str) or not ROLE_PATTERN.match(value):
+    if not isinstance(value, str) or not ROLE_PATTERN.fullmatch(value):
         raise ValueError(f"role {value!r} is not a valid role: {_ROLE_HINT}")
     return value
 

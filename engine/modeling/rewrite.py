@@ -106,7 +106,7 @@ def _rename_process(scan: ModelScan, key: str, problems: list[Problem]) -> None:
     old = process.get("id")
     if key == old:
         return
-    if not KEY_PATTERN.match(key or ""):
+    if not KEY_PATTERN.fullmatch(key or ""):
         problems.append(
             Problem(
                 f"the key {key!r} must start with a letter and hold only "

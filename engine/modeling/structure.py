@@ -56,7 +56,7 @@ def key_and_title(scan: ModelScan) -> tuple[str, str]:
     process = scan.process
     assert process is not None
     key = process.get("id") or ""
-    if not KEY_PATTERN.match(key):
+    if not KEY_PATTERN.fullmatch(key):
         scan.add(
             f"the process id {key!r} is the model key and must start with a letter and "
             "hold only letters, digits, '-' and '_' (at most 64), e.g. 'sip-dokter'",
@@ -86,7 +86,7 @@ def index_ids(scan: ModelScan) -> None:
         element_id = element.get("id")
         if element_id is None:
             continue
-        if not _XML_ID.match(element_id):
+        if not _XML_ID.fullmatch(element_id):
             scan.add(
                 f"the id {element_id!r} is not a valid XML id: start with a letter or "
                 "'_' and use only letters, digits, '_', '-' and '.'",

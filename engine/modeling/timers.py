@@ -31,8 +31,8 @@ _KINDS: dict[str, TimerKind] = {
 }
 _ISO_LIKE = re.compile(r"^(R\d*/|PT?\d|\d{4}-\d\d)")
 _DURATION = re.compile(
-    r"^P(?:(?P<Y>\d+)Y)?(?:(?P<M>\d+)M)?(?:(?P<W>\d+)W)?(?:(?P<D>\d+)D)?"
-    r"(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:[.,]\d+)?S)?)?$"
+    r"^P(?:(?P<Y>[0-9]+)Y)?(?:(?P<M>[0-9]+)M)?(?:(?P<W>[0-9]+)W)?(?:(?P<D>[0-9]+)D)?"
+    r"(?:T(?=[0-9])(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+(?:[.,][0-9]+)?S)?)?$"
 )
 _EXAMPLES = {
     "duration": "PT4H or P2D",
@@ -148,7 +148,7 @@ def iso_problem(text: str, timer_kind: TimerKind) -> str | None:
 
 
 def _is_duration(text: str) -> bool:
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if match is None or text == "P":
         return False
     # SpiffWorkflow refuses weeks mixed with years, months or days.
@@ -173,7 +173,7 @@ def _date_problem(text: str) -> str | None:
 
 
 def _cycle_problem(text: str) -> str | None:
-    match = re.match(r"^R\d*/(.+)$", text)
+    match = re.fullmatch(r"R[0-9]*/(.+)", text, re.DOTALL)
     parts = match[1].split("/") if match else []
     durations = [p for p in parts if _is_duration(p)]
     if not match or len(parts) > 2 or len(durations) != 1:

@@ -16,7 +16,7 @@ def parse_fee(text: str) -> int:
     Raises: ValueError with a message that says how to write it.
     """
     value = text.strip()
-    if not _DIGITS.match(value):
+    if not _DIGITS.fullmatch(value):
         raise ValueError(
             f"fee {text!r} is not a whole number of rupiah: write digits only, without "
             "'Rp', dots, commas, decimals, signs or exponents (e.g. 50000; 0 for no fee)"

@@ -16,6 +16,7 @@ from engine.domain.errors import (
     InvalidInputError,
     ModelNotPublishedError,
 )
+from engine.domain.formats import NON_BLANK
 from engine.domain.problems import Problem
 from engine.domain.views import ApplicationView, Page
 from engine.persistence.tables import ApplicationRecord, TimerRecord
@@ -181,7 +182,7 @@ def cancel_application(
     Raises: PermissionDeniedError, NotFoundError, InvalidInputError, ApplicationNotRunningError.
     """
     require_roles(actor, ADMIN, SUPERVISOR, action="cancelling an application")
-    if not (reason or "").strip():
+    if not NON_BLANK.matches(reason):
         raise InvalidInputError(
             "a cancellation needs a reason", [Problem("required", field="reason")]
         )
@@ -226,7 +227,7 @@ def retry_application(
     """
     require_roles(actor, ADMIN, SUPERVISOR, action="retrying an application")
     problems = _data_problems(data)
-    if not (reason or "").strip():
+    if not NON_BLANK.matches(reason):
         problems.insert(0, Problem("required", field="reason"))
     if problems:
         raise InvalidInputError("the retry cannot be done", problems)

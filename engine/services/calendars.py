@@ -13,6 +13,7 @@ from engine.domain.calendar import CalendarOverride, CalendarSettings, WorkingCa
 from engine.domain.definitions import OPEN_STATUSES
 from engine.domain.durations import parse_sla
 from engine.domain.errors import InvalidInputError
+from engine.domain.formats import NON_BLANK
 from engine.domain.problems import Problem
 from engine.persistence.tables import (
     ApplicationRecord,
@@ -152,7 +153,10 @@ def _parse_overrides(year: int, items: list[dict[str, Any]]) -> dict[date, Calen
             kind = item.get("kind")
             if kind not in ("closed", "open"):
                 raise ValueError("kind must be 'closed' or 'open'")
-            override = CalendarOverride(day, kind, str(item.get("reason") or "").strip())
+            reason = item.get("reason")
+            if not NON_BLANK.matches(reason):
+                raise ValueError("needs a reason")
+            override = CalendarOverride(day, kind, str(reason).strip(" \t\r\n"))
             if day.year != year or not override.reason or day in wanted:
                 raise ValueError(f"needs a day in {year}, given once, and a reason")
             wanted[day] = override

@@ -92,7 +92,7 @@ def _sort_key(sort: str | None) -> tuple[str, bool]:
     if not sort:
         return "region", False
     descending = sort.startswith("-")
-    key = sort.lstrip("-")
+    key = sort[1:] if descending else sort
     if key not in SORT_KEYS:
         raise InvalidInputError(
             f"cannot sort by {key!r}",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -11,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.domain.actors import ADMIN, FRONT_OFFICE, SUPERVISOR, Actor
 from engine.domain.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from engine.domain.formats import PAYMENT_REFERENCE
 from engine.domain.problems import Problem
 from engine.persistence.tables import FeeItemRecord, PaymentRecord, ReceiptCounterRecord
 from engine.services.access import require_roles, visible_application
@@ -20,7 +20,6 @@ from engine.unit_of_work import UnitOfWork
 
 CASHIER = "cashier"
 CHANNELS = ("bank_transfer", "virtual_account", "qris", "teller", "other")
-_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{3,127}$")
 
 
 def record_payment(
@@ -96,7 +95,7 @@ def _check_payment_input(amount: Any, reference: Any, channel: Any) -> None:
         )
     elif amount <= 0:
         problems.append(Problem("amount must be positive", field="amount"))
-    if not isinstance(reference, str) or not _REFERENCE.match(reference):
+    if not PAYMENT_REFERENCE.matches(reference):
         problems.append(
             Problem(
                 "reference must be 4-128 letters, digits, '.', '_', '/' or '-'", field="reference"

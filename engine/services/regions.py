@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 
 from engine.domain.actors import ADMIN, Actor
 from engine.domain.errors import AlreadyExistsError, AuthenticationError, InvalidInputError
+from engine.domain.formats import NON_BLANK, REGION_CODE, ROLE
 from engine.domain.problems import Problem
 from engine.domain.views import RegionView, UserCreated
 from engine.persistence.tables import RegionRecord, UserRecord
@@ -17,8 +17,6 @@ from engine.services.context import EngineContext
 from engine.services.presenters import region_view
 
 INDONESIAN_TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
-_REGION_CODE = re.compile(r"^\d{2}(\.?\d{2}){0,3}$")
-_ROLE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 TOKEN_PREFIX = "pf_"  # noqa: S105 - a prefix, not a secret
 
 
@@ -40,7 +38,7 @@ def create_region(
         if uow.repos.regions.get(code) is not None:
             raise AlreadyExistsError(f"region {code} already exists")
         region = RegionRecord(
-            code=code, name=name.strip(), timezone=timezone, created_at=ctx.clock()
+            code=code, name=name.strip(" \t\r\n"), timezone=timezone, created_at=ctx.clock()
         )
         uow.repos.regions.add(region)
         record_event(
@@ -58,11 +56,11 @@ def create_region(
 
 def _check_region(code: str, name: str, timezone: str) -> None:
     problems = []
-    if not _REGION_CODE.match(code or ""):
+    if not REGION_CODE.matches(code):
         problems.append(
             Problem("a region code is the Kemendagri/BPS code, e.g. 3273", field="code")
         )
-    if not (name or "").strip():
+    if not NON_BLANK.matches(name):
         problems.append(Problem("a region needs a name", field="name"))
     if timezone not in INDONESIAN_TIMEZONES:
         problems.append(
@@ -86,8 +84,8 @@ def add_user(
     Raises: InvalidInputError, NotFoundError.
     """
     roles = sorted({r.strip().lower() for r in roles})
-    bad = [r for r in roles if not _ROLE.match(r)]
-    if not roles or bad or not (name or "").strip():
+    bad = [r for r in roles if not ROLE.matches(r)]
+    if not roles or bad or not NON_BLANK.matches(name):
         raise InvalidInputError(
             "a user needs a name and at least one role (lower-case letters, digits, - and _)",
             [Problem(f"invalid role {r!r}", field="role") for r in bad],
@@ -102,7 +100,7 @@ def add_user(
         if region_code is not None:
             visible_region(uow, None, region_code)
         user = UserRecord(
-            name=name.strip(),
+            name=name.strip(" \t\r\n"),
             region_code=region_code,
             roles=roles,
             token_hash=hash_token(token),

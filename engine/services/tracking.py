@@ -6,7 +6,6 @@ application's own progress: never the applicant, the form contents or officers' 
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +13,9 @@ from sqlalchemy import select
 
 from engine.domain.definitions import OPEN_STATUSES
 from engine.domain.errors import NotFoundError
+from engine.domain.formats import TRACKING_CODE
 from engine.persistence.tables import ApplicationRecord, RegionRecord
 from engine.services.context import EngineContext
-
-_CODE = re.compile(r"^PF(-[0-9A-Z]{4}){4}$")
 
 
 def track(ctx: EngineContext, code: str) -> dict[str, Any]:
@@ -26,7 +24,7 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
     Raises: NotFoundError (the same answer for a malformed and an unknown code).
     """
     code = (code or "").strip().upper()
-    if not _CODE.match(code):
+    if not TRACKING_CODE.matches(code):
         raise NotFoundError("no application has this tracking code")
     now = ctx.clock()
     with ctx.reader() as uow:

@@ -508,7 +508,7 @@ def test_tracking_shows_progress_without_any_personal_data(
 
 
 @pytest.mark.parametrize("code", ["PF-0000-0000-0000-0000", "nonsense", "PF-' OR 1=1 --",
-                                  "PF-ABCD-EFGH-JKMN-PQRS-TVWX", "%00"])
+                                  "PF-ABCD-EFGH-JKMN-PQRS-TVWX", "PF-0000-0000-0000-0000%0A"])
 def test_an_unknown_or_malformed_tracking_code_is_a_404_that_says_nothing(
     client: FlaskClient, code: str
 ) -> None:

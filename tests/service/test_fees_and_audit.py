@@ -235,3 +235,17 @@ def test_tracking_shows_progress_and_no_personal_data(ctx: EngineContext, paying
     for unknown in ("PF-0000-0000-0000-0000", "nonsense", "' OR 1=1 --"):
         with pytest.raises(errors.NotFoundError):
             tracking.track(ctx, unknown)
+
+
+def test_a_reference_with_a_trailing_newline_is_not_a_second_reference(
+    ctx: EngineContext, paying_app
+) -> None:
+    # Issue #11 cause 9: Python's `$` matches before a final "\n", so "X" and "X\n" were
+    # both recorded as distinct, valid references for the same money.
+    officer, app = paying_app
+    item = fee_item(ctx, officer, app)
+    for reference in ("BJB-0001\n", "BJB-0001\r\n", "\nBJB-0001", "BJB-0001 ", "BJB-\u0660\u0661"):
+        with pytest.raises(errors.InvalidInputError):
+            payments.record_payment(ctx, officer, app.id, item["fee_item"], FEE, reference)
+    assert fee_item(ctx, officer, app)["status"] == "open"
+    payments.record_payment(ctx, officer, app.id, item["fee_item"], FEE, "BJB-0001")
