@@ -2,13 +2,63 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from typing import Any
 
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import errors as http_errors
+from gunicorn.workers.gthread import ThreadWorker
 
 from api import create_app
+
+# What gunicorn answers itself, before the app sees a request (an over-long request line, a
+# malformed header, ...): status, problem type and title, as api/errors.py would answer it.
+_PARSER_ERRORS: list[tuple[type[Exception], int, str, str]] = [
+    (http_errors.LimitRequestLine, 414, "uri-too-long", "Alamat permintaan terlalu panjang"),
+    (http_errors.LimitRequestHeaders, 431, "headers-too-large", "Header permintaan terlalu besar"),
+    (http_errors.ExpectationFailed, 417, "expectation-failed", "Harapan tidak dapat dipenuhi"),
+    (http_errors.UnsupportedTransferCoding, 501, "not-implemented", "Tidak didukung"),
+    (http_errors.ForbiddenProxyRequest, 403, "forbidden", "Tidak diizinkan"),
+    (http_errors.ParseException, 400, "bad-request", "Permintaan tidak valid"),
+]
+
+# The server's own faults among gunicorn's parse errors: gunicorn answers and logs those.
+_NOT_THE_CLIENTS = (
+    http_errors.ConfigurationProblem,
+    http_errors.InvalidResponseHeader,
+    http_errors.InvalidResponseHeaderName,
+    http_errors.NoMoreData,
+)
+
+
+class ProblemWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's threaded worker, answering the requests it cannot parse with
+    application/problem+json instead of its HTML page (e.g. a 414 for a request line
+    longer than gunicorn's limit), like every answer of the app."""
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        found = next((row for row in _PARSER_ERRORS if isinstance(exc, row[0])), None)
+        if isinstance(exc, _NOT_THE_CLIENTS):
+            found = None
+        if found is None:  # not a request gunicorn refused: its own handling (and logging)
+            super().handle_error(req, client, addr, exc)
+            return
+        _, status, type_, title = found
+        self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
+        body = json.dumps(
+            {"type": type_, "title": title, "status": status, "detail": str(exc)[:200]}
+        ).encode()
+        head = (
+            f"HTTP/1.1 {status} {title}\r\nConnection: close\r\n"
+            f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        try:
+            util.write_nonblock(client, head.encode("latin-1", "replace") + body)
+        except OSError:
+            self.log.debug("Failed to send error message.")
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -30,7 +80,7 @@ def run_server(host: str, port: int, *, workers: int, threads: int, with_worker:
         "bind": f"{host}:{port}",
         "workers": max(1, workers),
         "threads": max(1, threads),
-        "worker_class": "gthread",
+        "worker_class": "api.server.ProblemWorker",
         "accesslog": "-",
         "timeout": 60,
     }

@@ -29,6 +29,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_for(port: int) -> None:
+    """Until the server on `port` answers (at most 30 s)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     env = {**os.environ, "PERMITFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'readme.db'}"}
@@ -45,13 +56,7 @@ def server(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for(port)
         yield port, env
     finally:
         process.terminate()
