@@ -23,12 +23,13 @@ from api import (
     reports,
     tasks,
     tracking,
+    users,
 )
 from api.config import load_config
 from api.errors import PROBLEM_JSON, register_error_handlers
 from api.schemas import ProblemSchema
-from api.web import init_web
 from api.validation import MAX_DEPTH, MAX_NUMBER_DIGITS, BoundedIntConverter
+from api.web import init_web
 from api.wiring import init_engine
 
 API_RULES = (
@@ -100,6 +101,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         replication,
         catalog,
         audit,
+        users,
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(process_models.services_blp)

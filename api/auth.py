@@ -6,7 +6,7 @@ from flask import g, request
 
 from api.wiring import ctx
 from engine.domain.actors import Actor
-from engine.services.regions import authenticate
+from engine.services.users import authenticate
 
 
 def current_actor() -> Actor:

@@ -10,11 +10,11 @@ from typing import Any
 
 import click
 
-from api.config import setting
+from api.config import setting, token_lifetime
 from engine.domain.actors import SYSTEM
 from engine.domain.errors import EngineError
 from engine.persistence import migrate
-from engine.services import models, regions
+from engine.services import models, regions, users
 from engine.services.context import EngineContext
 
 
@@ -84,6 +84,21 @@ def regions_add(code: str, name: str, timezone: str) -> None:
     click.echo(f"region {region.code} {region.name} ({region.timezone})")
 
 
+@regions_group.command("powers")
+@click.argument("code")
+@click.option("--acts-for-applicant", "acting", multiple=True, help="a role; repeat for several")
+@click.option("--records-payments", "paying", multiple=True, help="a role; repeat for several")
+def regions_powers(code: str, acting: tuple[str, ...], paying: tuple[str, ...]) -> None:
+    """Declare which roles act for the applicant and record payments in a region (a power
+    not given keeps its declaration or default); print every power's roles."""
+    context = engine_context()
+    declared = regions.get_powers(context, SYSTEM, code)
+    declared.update({k: list(v) for k, v in
+                     (("acts-for-applicant", acting), ("records-payments", paying)) if v})
+    for power, roles in regions.set_powers(context, SYSTEM, code, declared).items():
+        click.echo(f"{power}: {', '.join(roles)}")
+
+
 @main.group("users", cls=_Group)
 def users_group() -> None:
     """Users and their tokens."""
@@ -94,12 +109,58 @@ def users_group() -> None:
 @click.option("--role", "roles", multiple=True, required=True, help="repeat for several roles")
 @click.option("--region", default=None, help="region code (not needed for admins)")
 def users_add(name: str, roles: tuple[str, ...], region: str | None) -> None:
-    """Create a user; its token is printed once, alone on the last line."""
-    user = regions.add_user(engine_context(), name, list(roles), region, SYSTEM)
+    """Create a user (known roles only); its token is printed once, alone on the last line."""
+    user = users.add_user(engine_context(), name, list(roles), region, SYSTEM, _lifetime())
+    expires = user.expires_at.isoformat() if user.expires_at else "never"
     click.echo(
         f"user {user.id} {user.name} roles={','.join(user.roles)} region={user.region_code or '-'}"
+        f" token expires {expires}"
     )
     click.echo(user.token)
+
+
+def _lifetime() -> Any:
+    return token_lifetime(setting("TOKEN_LIFETIME_DAYS"))
+
+
+@users_group.command("list")
+@click.option("--region", default=None)
+def users_list(region: str | None) -> None:
+    """Users, their roles and their tokens' states (never the tokens)."""
+    for user in users.list_users(engine_context(), SYSTEM, region):
+        state = "active" if user["active"] else "disabled"
+        click.echo(f"user {user['id']} {user['name']} roles={','.join(user['roles'])} "
+                   f"region={user['region'] or '-'} {state}")
+        for token in user["tokens"]:
+            expires = token["expires_at"].isoformat() if token["expires_at"] else "never"
+            click.echo(f"  token {token['id']} {token['state']} expires {expires}")
+
+
+@users_group.command("token")
+@click.argument("user_id", type=int)
+def users_token(user_id: int) -> None:
+    """Issue a new token to a user; it is printed once, alone on the last line."""
+    issued = users.issue_token(engine_context(), SYSTEM, user_id, _lifetime())
+    expires = issued["expires_at"].isoformat() if issued["expires_at"] else "never"
+    click.echo(f"token {issued['id']} of user {user_id} expires {expires}")
+    click.echo(issued["token"])
+
+
+@users_group.command("revoke")
+@click.argument("user_id", type=int)
+@click.argument("token_id", type=int)
+def users_revoke(user_id: int, token_id: int) -> None:
+    """Revoke one token of a user (see `users list`)."""
+    users.revoke_token(engine_context(), SYSTEM, user_id, token_id)
+    click.echo(f"token {token_id} of user {user_id} revoked")
+
+
+@users_group.command("disable")
+@click.argument("user_id", type=int)
+def users_disable(user_id: int) -> None:
+    """Disable a user: every token of theirs stops working."""
+    users.disable_user(engine_context(), SYSTEM, user_id)
+    click.echo(f"user {user_id} disabled")
 
 
 @main.group("models", cls=_Group)

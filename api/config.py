@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -31,6 +32,7 @@ class Defaults:
     PRODUCTION = False
     SESSION_COOKIE_SECURE = False
     SESSION_HOURS = 8.0
+    TOKEN_LIFETIME_DAYS = 90  # bearer tokens expire this many days after they are issued
 
     # flask-smorest / OpenAPI (not meant to be changed)
     API_TITLE = "permitflow"
@@ -45,6 +47,11 @@ def setting(name: str) -> Any:
     default = getattr(Defaults, name)
     raw = os.environ.get(f"PERMITFLOW_{name}")
     return default if raw is None else type(default)(raw)
+
+
+def token_lifetime(days: Any) -> timedelta:
+    """The lifetime of a new token from the TOKEN_LIFETIME_DAYS setting."""
+    return timedelta(days=float(days))
 
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:

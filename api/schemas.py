@@ -393,6 +393,61 @@ class CatalogPageSchema(Schema):
     window_days = fields.Integer()
 
 
+class UserNewSchema(Schema):
+    name = fields.String(
+        required=True, validate=[validate.Length(min=1, max=200), Matches(formats.NON_BLANK)]
+    )
+    roles = fields.List(formatted(formats.ROLE), required=True, validate=validate.Length(1, 20))
+    region = formatted(formats.REGION_CODE, load_default=None, allow_none=True)
+
+
+class TokenSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    state = choice(["active", "expired", "revoked"])
+    created_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime(allow_none=True)
+    revoked_at = fields.AwareDateTime(allow_none=True)
+
+
+class IssuedTokenSchema(TokenSchema):
+    token = fields.String(metadata={"description": "shown once; only its hash is stored"})
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    region = fields.String(allow_none=True)
+    roles = fields.List(fields.String())
+    active = fields.Boolean()
+    created_at = fields.AwareDateTime()
+    tokens = fields.List(fields.Nested(TokenSchema))
+
+
+class UserCreatedSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    region = fields.String(allow_none=True, attribute="region_code")
+    roles = fields.List(fields.String())
+    token = fields.String(metadata={"description": "shown once; only its hash is stored"})
+    expires_at = fields.AwareDateTime(allow_none=True)
+
+
+class UserListArgsSchema(Schema):
+    region = text(max_length=16)
+
+
+class PowersSchema(Schema):
+    acts_for_applicant = fields.List(
+        formatted(formats.ROLE), data_key="acts-for-applicant", attribute="acts-for-applicant",
+        validate=validate.Length(max=20)
+    )
+    records_payments = fields.List(
+        formatted(formats.ROLE), data_key="records-payments", attribute="records-payments",
+        validate=validate.Length(max=20)
+    )
+
+
 class AssignSchema(Schema):
     user_id = integer(1, INT32_MAX, required=True)
     reason = reason_field(max_length=1000, required=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 from engine.domain.actors import SYSTEM, Actor
 from engine.domain.definitions import ModelPackage
 from engine.domain.views import ModelVersionView
-from engine.services import models, regions
+from engine.services import models, regions, users
 from engine.services.context import EngineContext
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,10 +33,9 @@ def make_user(
     ctx: EngineContext, *roles: str, region: str | None = "3273", name: str | None = None
 ) -> tuple[Actor, str]:
     """A user with `roles`; returns the actor and its bearer token."""
-    created = regions.add_user(ctx, name or f"user{next(_counter)}", list(roles), region, SYSTEM)
-    return Actor(
-        created.id, created.name, created.region_code, frozenset(created.roles)
-    ), created.token
+    created = users.add_user(ctx, name or f"user{next(_counter)}", list(roles), region, SYSTEM)
+    # The actor as a request carries it: with the powers its roles hold in its region.
+    return users.authenticate(ctx, created.token), created.token
 
 
 def tiny_bpmn(

@@ -21,7 +21,7 @@ from sqlalchemy import inspect, select, text
 from api import cli, create_app
 from api.wiring import build_context
 from engine.persistence.database import make_engine
-from engine.persistence.tables import EventRecord, UserRecord
+from engine.persistence.tables import EventRecord, TokenRecord
 from engine.services import applications
 from engine.services.context import EngineContext
 from tests.factories import ROOT, TIMER_BPMN, Clock, make_user, tiny_bpmn, upload
@@ -116,11 +116,12 @@ def test_users_add_prints_the_token_alone_on_the_last_line_and_it_works_over_htt
     token = lines[-1]
     assert re.fullmatch(r"pf_[A-Za-z0-9_-]{40,}", token), lines
     assert all(token not in line for line in lines[:-1])
-    assert re.fullmatch(r"user \d+ Rina \(analis\) roles=analyst,supervisor region=3273", lines[0])
+    assert re.fullmatch(r"user \d+ Rina \(analis\) roles=analyst,supervisor region=3273 "
+                        r"token expires \S+", lines[0])
     admin_token = ok(run("users", "add", "--name", "Admin", "--role", "admin"))[-1]
     assert admin_token != token
     with ctx.uow() as uow:  # stored hashed, never as given
-        hashes = uow.session.scalars(select(UserRecord.token_hash)).all()
+        hashes = uow.session.scalars(select(TokenRecord.token_hash)).all()
     assert token not in hashes and admin_token not in hashes and len(hashes) == 2
 
     app = create_app({"DATABASE_URL": db_url, "TESTING": True})

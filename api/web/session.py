@@ -18,7 +18,7 @@ from flask import abort, current_app, g, request, session
 from api.wiring import ctx
 from engine.domain.actors import Actor
 from engine.domain.errors import AuthenticationError
-from engine.services.regions import actor_for_token_hash, authenticate, hash_token
+from engine.services.users import actor_for_token_hash, authenticate, hash_token
 
 CSRF_FIELD = "csrf_token"
 

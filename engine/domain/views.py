@@ -22,6 +22,7 @@ class UserCreated:
     region_code: str | None
     roles: list[str]
     token: str
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from engine.persistence.tables import (
     ProcessModelRecord,
     RegionRecord,
     TaskRecord,
+    TokenRecord,
     UserRecord,
 )
 
@@ -61,9 +62,15 @@ class RegionRepository(BaseRepository):
 
 
 class UserRepository(BaseRepository):
-    def by_token_hash(self, token_hash: str) -> UserRecord | None:
-        query = select(UserRecord).where(UserRecord.token_hash == token_hash)
-        return self.session.scalars(query).first()
+    def by_token_hash(self, token_hash: str) -> tuple[UserRecord, TokenRecord] | None:
+        """The user holding the token with this hash, and the token (valid or not)."""
+        query = (
+            select(UserRecord, TokenRecord)
+            .join(TokenRecord, TokenRecord.user_id == UserRecord.id)
+            .where(TokenRecord.token_hash == token_hash)
+        )
+        row = self.session.execute(query).first()
+        return (row[0], row[1]) if row is not None else None
 
     def get(self, user_id: int) -> UserRecord | None:
         return self.session.get(UserRecord, user_id)
@@ -85,6 +92,22 @@ class UserRepository(BaseRepository):
         query = select(UserRecord.id, UserRecord.name).where(UserRecord.id.in_(wanted))
         return {row.id: row.name for row in self.session.execute(query)}
 
+    def add_token(self, token: TokenRecord) -> None:
+        self.session.add(token)
+
+    def token(self, token_id: int) -> TokenRecord | None:
+        return self.session.get(TokenRecord, token_id)
+
+    def listing(self, region_code: str | None) -> Sequence[UserRecord]:
+        query = select(UserRecord).order_by(UserRecord.id)
+        if region_code is not None:
+            query = query.where(UserRecord.region_code == region_code)
+        return self.session.scalars(query).all()
+
+    def tokens_of(self, user_ids: Iterable[int]) -> Sequence[TokenRecord]:
+        query = select(TokenRecord).where(TokenRecord.user_id.in_(list(user_ids)))
+        return self.session.scalars(query.order_by(TokenRecord.id)).all()
+
 
 class ModelRepository(BaseRepository):
     def get(
@@ -96,6 +119,22 @@ class ModelRepository(BaseRepository):
         if for_update:
             query = query.with_for_update()
         return self.session.scalars(query).first()
+
+    def roles_of_version(self, version_id: int) -> frozenset[str]:
+        """The roles of a model version's steps."""
+        query = select(ModelVersionRecord.steps).where(ModelVersionRecord.id == version_id)
+        steps = self.session.scalars(query).first() or []
+        return frozenset(str(step.get("role")) for step in steps)
+
+    def step_roles(self, region_code: str) -> dict[int, frozenset[str]]:
+        """The roles of the steps of every model version of a region, by version id."""
+        query = select(ModelVersionRecord.id, ModelVersionRecord.steps).where(
+            ModelVersionRecord.region_code == region_code
+        )
+        return {
+            version_id: frozenset(str(step.get("role")) for step in steps or [])
+            for version_id, steps in self.session.execute(query)
+        }
 
     def list(self, region_code: str) -> Sequence[ProcessModelRecord]:
         query = (
@@ -170,8 +209,11 @@ class ApplicationRepository(BaseRepository):
         process_key: str | None = None,
         created_by: int | None = None,
         overdue_at: datetime | None = None,
+        version_ids: Iterable[int] | None = None,
     ) -> Select[Any]:
         query = select(ApplicationRecord).options(defer(ApplicationRecord.state))
+        if version_ids is not None:
+            query = query.where(ApplicationRecord.model_version_id.in_(list(version_ids)))
         if region_code is not None:
             query = query.where(ApplicationRecord.region_code == region_code)
         if status:

@@ -78,6 +78,8 @@ class RegionRecord(Base):
     # Bumped by every change to the region's calendar overrides: processes cache a region's
     # calendar under (code, revision) and read only this number on the hot path.
     calendar_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Which roles hold the powers "acts-for-applicant" and "records-payments" (None: defaults).
+    powers: Mapped[dict[str, Any] | None]
 
 
 class CalendarOverrideRecord(Base):
@@ -104,9 +106,22 @@ class UserRecord(Base):
     name: Mapped[str] = mapped_column(String(200))
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     roles: Mapped[list[Any]]
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+
+
+class TokenRecord(Base):
+    """A bearer token of a user (stored hashed); it expires, and an admin may revoke it."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class ProcessModelRecord(Base):

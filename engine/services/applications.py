@@ -9,23 +9,30 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.domain.actors import ADMIN, SUPERVISOR, Actor
+from engine.domain.actors import ADMIN, RECORDS_PAYMENTS, SUPERVISOR, Access, Actor
 from engine.domain.errors import (
     ApplicationNotInErrorError,
     ApplicationNotRunningError,
     InvalidInputError,
     ModelNotPublishedError,
+    PermissionDeniedError,
 )
 from engine.domain.formats import NON_BLANK
 from engine.domain.problems import Problem
 from engine.domain.views import ApplicationView, Page
 from engine.persistence.tables import ApplicationRecord, TimerRecord
-from engine.services.access import require_roles, visible_application, visible_model
+from engine.services.access import (
+    application_access,
+    fully_readable_versions,
+    require_roles,
+    visible_application,
+    visible_model,
+)
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
 from engine.services.context import EngineContext
 from engine.services.payments import fee_views
-from engine.services.presenters import application_view
+from engine.services.presenters import application_view, redacted_application
 from engine.services.progress import (
     apply_outcome,
     load_spec,
@@ -57,6 +64,11 @@ def start_application(
 
     Raises: NotFoundError, ModelNotPublishedError, InvalidInputError.
     """
+    if not actor.may_start():
+        raise PermissionDeniedError(
+            "starting an application needs a role that acts for applicants in this region "
+            "(the counter), or an applicant account"
+        )
     _check_start_input(applicant, data)
     now = ctx.clock()
     with ctx.uow() as uow:
@@ -127,15 +139,18 @@ def get_application(ctx: EngineContext, actor: Actor, application_id: uuid.UUID)
     Raises: NotFoundError.
     """
     with ctx.reader() as uow:
-        app = visible_application(uow, actor, application_id)
+        app = visible_application(uow, actor, application_id, at_least=Access.REDACTED)
         fees = fee_views(uow, app.id)
-        return application_view(
+        view = application_view(
             app,
             uow.repos.tasks.for_application(app.id),
             ctx.clock(),
             uow.repos.events.for_application(app.id),
             fees,
         )
+        if application_access(uow, actor, app) is Access.REDACTED:
+            return redacted_application(view)
+        return view
 
 
 def list_applications(
@@ -158,18 +173,27 @@ def list_applications(
         return Page([], 0, limit, offset)
     now = ctx.clock()
     with ctx.reader() as uow:
+        full = fully_readable_versions(uow, actor)
+        # Roles that record payments list every application, the others without personal data.
+        listed = None if full is None or actor.holds(RECORDS_PAYMENTS) else full
         query = uow.repos.applications.listing(
             region_code,
             status=status,
             process_key=process_key,
             created_by=actor.id if actor.applicant_only else None,
             overdue_at=now if overdue else None,
+            version_ids=listed,
         )
         apps, total = uow.repos.applications.page(query, limit, offset)
         tasks: dict[uuid.UUID, list[Any]] = {}
         for task in uow.repos.tasks.for_applications(a.id for a in apps):
             tasks.setdefault(task.application_id, []).append(task)
         items = [application_view(a, tasks.get(a.id, []), now) for a in apps]
+        if full is not None:
+            items = [
+                view if app.model_version_id in full else redacted_application(view)
+                for app, view in zip(apps, items, strict=True)
+            ]
         return Page(items, total, limit, offset)
 
 

@@ -8,17 +8,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engine.domain.actors import ADMIN, FRONT_OFFICE, SUPERVISOR, Actor
-from engine.domain.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from engine.domain.actors import RECORDS_PAYMENTS, SUPERVISOR, Access, Actor
+from engine.domain.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from engine.domain.formats import PAYMENT_REFERENCE
 from engine.domain.problems import Problem
 from engine.persistence.tables import FeeItemRecord, PaymentRecord, ReceiptCounterRecord
-from engine.services.access import require_roles, visible_application
+from engine.services.access import visible_application
 from engine.services.audit import record_event
 from engine.services.context import EngineContext
 from engine.unit_of_work import UnitOfWork
 
-CASHIER = "cashier"
 CHANNELS = ("bank_transfer", "virtual_account", "qris", "teller", "other")
 
 
@@ -36,11 +41,17 @@ def record_payment(
     Raises: PermissionDeniedError, NotFoundError, InvalidInputError (amount, reference,
     channel), AlreadyExistsError (reference used before), ConflictError (item not open).
     """
-    require_roles(actor, ADMIN, SUPERVISOR, FRONT_OFFICE, CASHIER, action="recording a payment")
+    if not (actor.holds(RECORDS_PAYMENTS) or actor.has_any(SUPERVISOR)):
+        raise PermissionDeniedError(
+            "recording a payment needs a role that records payments in this region, "
+            "or supervisor"
+        )
     _check_payment_input(amount, reference, channel)
     now = ctx.clock()
     with ctx.uow() as uow:
-        app = visible_application(uow, actor, application_id, for_update=True)
+        app = visible_application(
+            uow, actor, application_id, for_update=True, at_least=Access.REDACTED
+        )
         item = uow.repos.fees.get(fee_item_id, for_update=True)
         if item is None or item.application_id != app.id:
             raise NotFoundError(f"fee item {fee_item_id} not found on application {application_id}")
@@ -177,7 +188,7 @@ def fee_items(ctx: EngineContext, actor: Actor, application_id: uuid.UUID) -> li
     Raises: NotFoundError.
     """
     with ctx.reader() as uow:
-        app = visible_application(uow, actor, application_id)
+        app = visible_application(uow, actor, application_id, at_least=Access.REDACTED)
         return fee_views(uow, app.id)
 
 

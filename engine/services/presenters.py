@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from engine.domain.calendar import WorkingCalendar
@@ -143,4 +144,20 @@ def version_view(version: ModelVersionRecord, *, full: bool = False) -> ModelVer
 def model_summary(model: ProcessModelRecord) -> ModelSummaryView:
     return ModelSummaryView(
         model.region_code, model.key, model.title, model.latest_version, model.created_at
+    )
+
+
+def redacted_task(view: TaskView) -> TaskView:
+    """A task without what the applicant or the officers entered (Access.REDACTED)."""
+    return replace(view, data=None, input=None)
+
+
+def redacted_application(view: ApplicationView) -> ApplicationView:
+    """An application without the applicant's personal data, task data or event data:
+    status, steps, deadlines and fees remain (Access.REDACTED)."""
+    return replace(
+        view,
+        applicant={},
+        tasks=[redacted_task(t) for t in view.tasks],
+        history=[replace(e, data={}) for e in view.history],
     )

@@ -16,7 +16,7 @@ from typing import Any
 from engine.domain.actors import SYSTEM, Actor
 from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.views import ApplicationView
-from engine.services import applications, regions, tasks
+from engine.services import applications, tasks, users
 from engine.services.context import EngineContext
 
 
@@ -42,10 +42,9 @@ class _Staff:
 
     def __call__(self, role: str) -> Actor:
         if role not in self._by_role:
-            created = regions.add_user(self._ctx, f"demo {role}", [role], self._region, SYSTEM)
-            self._by_role[role] = Actor(
-                created.id, created.name, self._region, frozenset(created.roles)
-            )
+            created = users.add_user(self._ctx, f"demo {role}", [role], self._region, SYSTEM)
+            # With the powers its roles hold in the region, as a request would carry it.
+            self._by_role[role] = users.authenticate(self._ctx, created.token)
         return self._by_role[role]
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from engine.domain.actors import ADMIN, SUPERVISOR, Actor
+from engine.domain.actors import ADMIN, SUPERVISOR, Access, Actor
 from engine.domain.errors import (
     ApplicationNotRunningError,
     FeeUnpaidError,
@@ -20,12 +20,17 @@ from engine.domain.errors import (
 from engine.domain.problems import Problem
 from engine.domain.views import ApplicationView, Page, TaskView
 from engine.persistence.tables import ApplicationRecord, TaskRecord
-from engine.services.access import require_roles, visible_application, visible_task
+from engine.services.access import (
+    application_access,
+    require_roles,
+    visible_application,
+    visible_task,
+)
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
 from engine.services.context import EngineContext
 from engine.services.payments import receipt_view
-from engine.services.presenters import task_view
+from engine.services.presenters import redacted_task, task_view
 from engine.services.progress import (
     VersionFacts,
     apply_outcome,
@@ -33,6 +38,7 @@ from engine.services.progress import (
     load_spec,
     progress_view,
 )
+from engine.services.users import actor_for
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import StepNotReadyError
 
@@ -88,7 +94,7 @@ def get_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
         version = uow.repos.models.version_by_id(app.model_version_id)
         schema = version.forms.get(task.form) if version is not None and task.form else None
         item = uow.repos.fees.for_task(task.id)
-        return task_view(
+        view = task_view(
             task,
             ctx.clock(),
             region_calendar(ctx, uow, task.region_code),
@@ -96,6 +102,9 @@ def get_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
             data=task.data,
             fee_item=receipt_view(item, None) if item is not None else None,
         )
+        if application_access(uow, actor, app) is Access.REDACTED:
+            return redacted_task(view)
+        return view
 
 
 def claim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
@@ -290,7 +299,7 @@ def assign_task(
             raise InvalidInputError(
                 "no such officer in this region", [Problem("unknown", field="user_id")]
             )
-        assignee = Actor(user.id, user.name, user.region_code, frozenset(user.roles))
+        assignee = actor_for(uow, user)
         if not assignee.may_work_step(task.role, own_application=False):
             raise InvalidInputError(
                 f"{assignee.name} does not hold the role {task.role!r}",

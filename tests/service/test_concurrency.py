@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.domain import errors
-from engine.domain.actors import Actor
+from engine.domain.actors import SYSTEM, Actor
 from engine.persistence.tables import EventRecord, FeeItemRecord, PaymentRecord, TaskRecord
 from engine.services import applications, payments, tasks
 from engine.services.audit import verify_audit
@@ -132,7 +132,7 @@ def fee_model(ctx: EngineContext, region: str) -> Actor:
 
 
 def open_item(ctx: EngineContext, actor: Actor, region: str) -> tuple[uuid.UUID, uuid.UUID]:
-    app = applications.start_application(ctx, actor, region, "bayar", {}, {})
+    app = applications.start_application(ctx, SYSTEM, region, "bayar", {}, {})  # the counter
     (item,) = payments.fee_items(ctx, actor, app.id)
     return app.id, item["fee_item"]
 

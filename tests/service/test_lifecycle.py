@@ -250,6 +250,7 @@ def test_a_huge_multi_instance_count_fails_the_application_not_the_server(ctx: E
 
 def test_a_supervisor_reassigns_a_task_to_an_officer_of_its_role(ctx: EngineContext, region: str) -> None:
     upload(ctx, region, tiny_bpmn())
+    upload(ctx, region, tiny_bpmn(key="kepala", role="head-of-office"))
     ani, _ = make_user(ctx, "front-office")
     budi, _ = make_user(ctx, "front-office")
     head, _ = make_user(ctx, "head-of-office")
