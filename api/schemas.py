@@ -67,7 +67,8 @@ class RegionSchema(Schema):
 
 class PagingArgsSchema(Schema):
     limit = integer(1, 200, strict=False, load_default=50)
-    offset = integer(0, INT64_MAX, strict=False, load_default=0)
+    # Listings add limit to offset (past INT64 that overflows); no listing is this long.
+    offset = integer(0, INT32_MAX, strict=False, load_default=0)
 
 
 class StepSchema(Schema):
