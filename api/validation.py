@@ -135,6 +135,8 @@ class BoundedIntConverter(IntegerConverter):
     """`<int:...>` in every route: any digits match (so the answer is a 422 naming the
     parameter, not a 404), and values past an INTEGER column arrive as `OutOfRange`."""
 
+    regex = r"[0-9]+"  # werkzeug's \d+ also takes other scripts' digits
+
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", INT32_MAX)
         super().__init__(map, *args, **kwargs)
