@@ -30,6 +30,7 @@ def engine_context() -> EngineContext:
         database_url(),
         cpu_seconds=setting("SCRIPT_CPU_SECONDS"),
         max_iterations=setting("SCRIPT_MAX_ITERATIONS"),
+        max_state_bytes=setting("MAX_STATE_BYTES"),
     )
 
 

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from engine.domain.calendar_holidays import national_days_off
 from engine.persistence.database import make_engine, make_session_factory
 from engine.services.context import EngineContext
-from engine.workflow.runtime import WorkflowRuntime
+from engine.workflow.runtime import DEFAULT_MAX_STATE_BYTES, WorkflowRuntime
 from engine.workflow.sandbox import SandboxedScriptEngine, ScriptLimits
 
 
@@ -20,11 +20,14 @@ def build_context(
     cpu_seconds: float = 1.0,
     max_iterations: int = 100_000,
     cache_size: int = 256,
+    max_state_bytes: int = DEFAULT_MAX_STATE_BYTES,
 ) -> EngineContext:
     """An EngineContext for `database_url` (also used by the CLI, without Flask)."""
     limits = ScriptLimits(cpu_seconds=cpu_seconds, max_iterations=max_iterations)
     runtime = WorkflowRuntime(
-        script_engine_factory=partial(SandboxedScriptEngine, limits), cache_size=cache_size
+        script_engine_factory=partial(SandboxedScriptEngine, limits),
+        cache_size=cache_size,
+        max_state_bytes=max_state_bytes,
     )
     return EngineContext(make_session_factory(make_engine(database_url)), runtime)
 
@@ -36,6 +39,7 @@ def init_engine(app: Flask) -> None:
         cpu_seconds=float(app.config["SCRIPT_CPU_SECONDS"]),
         max_iterations=int(app.config["SCRIPT_MAX_ITERATIONS"]),
         cache_size=int(app.config["SPEC_CACHE_SIZE"]),
+        max_state_bytes=int(app.config["MAX_STATE_BYTES"]),
     )
     warm_holidays()
 

@@ -19,6 +19,7 @@ from engine.domain.errors import (
 )
 from engine.domain.formats import NON_BLANK
 from engine.domain.problems import Problem
+from engine.domain.storable import data_problems
 from engine.domain.views import ApplicationView, Page
 from engine.persistence.tables import ApplicationRecord, TimerRecord
 from engine.services.access import (
@@ -35,6 +36,7 @@ from engine.services.payments import fee_views
 from engine.services.presenters import application_view, redacted_application
 from engine.services.progress import (
     apply_outcome,
+    caller_data_fits,
     load_spec,
     progress_view,
     start_process_clock,
@@ -79,7 +81,8 @@ def start_application(
                 f"{process_key} has no published version in region {region}"
             )
         version, loaded = load_spec(ctx, uow, published.id)
-        outcome = ctx.runtime.start(loaded, data, now)
+        with caller_data_fits():
+            outcome = ctx.runtime.start(loaded, data, now)
         app = ApplicationRecord(
             id=uuid.uuid4(),
             region_code=region,
@@ -126,11 +129,7 @@ def _check_start_input(applicant: Any, data: Any) -> None:
 
 def _data_problems(data: Any) -> list[Problem]:
     """What is wrong with process data given to start or retry an application."""
-    if not isinstance(data, dict):
-        return [Problem("data must be an object", field="data")]
-    if len(repr(data)) > MAX_START_DATA_BYTES:
-        return [Problem("data is too large; attach documents by reference", field="data")]
-    return []
+    return data_problems(data, "data", MAX_START_DATA_BYTES)
 
 
 def get_application(ctx: EngineContext, actor: Actor, application_id: uuid.UUID) -> ApplicationView:
@@ -261,7 +260,8 @@ def retry_application(
         if app.status != "error":
             raise ApplicationNotInErrorError(f"application {app.id} is {app.status}")
         version, loaded = load_spec(ctx, uow, app.model_version_id)
-        outcome = ctx.runtime.retry(loaded, app.state, data, now)
+        with caller_data_fits():
+            outcome = ctx.runtime.retry(loaded, app.state, data, now)
         failed, app.status, app.error = app.error, "running", None
         record_event(
             uow,

@@ -7,7 +7,8 @@ saved state, the task rows, the fee items and the audit trail describe the same 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,8 @@ from sqlalchemy import select
 from engine.domain.actors import Actor
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.definitions import APPLICANT_ROLES, OPEN_STATUSES
-from engine.domain.errors import NotFoundError
+from engine.domain.errors import InvalidInputError, NotFoundError
+from engine.domain.problems import Problem
 from engine.domain.views import ApplicationView
 from engine.persistence.tables import (
     ApplicationRecord,
@@ -29,7 +31,7 @@ from engine.services.audit import record_event
 from engine.services.context import EngineContext
 from engine.services.presenters import application_view
 from engine.unit_of_work import UnitOfWork
-from engine.workflow.runtime import LoadedSpec, Outcome, StepState
+from engine.workflow.runtime import LoadedSpec, Outcome, StateNotStorableError, StepState
 
 # UU 30/2014 art. 53 (as amended): without a set deadline a decision is due in 5 working days.
 LEGAL_BACKSTOP_SLA = "P5D"
@@ -78,6 +80,20 @@ def _spec_of(uow: UnitOfWork, version_id: int) -> dict[str, Any]:
     record = uow.repos.models.version_by_id(version_id)
     assert record is not None  # its facts were cached, and versions are never deleted
     return record.spec
+
+
+@contextmanager
+def caller_data_fits(element_id: str | None = None) -> Iterator[None]:
+    """Around a run with the caller's data: when even the state before the engine ran
+    (the caller's data in it) cannot be saved, the data is refused, nothing is written.
+
+    Raises: InvalidInputError.
+    """
+    try:
+        yield
+    except StateNotStorableError as exc:
+        problem = Problem(str(exc), field="data", element_id=element_id)
+        raise InvalidInputError(f"the data cannot be taken: {exc}", [problem]) from None
 
 
 def start_process_clock(

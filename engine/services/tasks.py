@@ -18,6 +18,7 @@ from engine.domain.errors import (
     TaskNotReadyError,
 )
 from engine.domain.problems import Problem
+from engine.domain.storable import data_problems
 from engine.domain.views import ApplicationView, Page, TaskView
 from engine.persistence.tables import ApplicationRecord, TaskRecord
 from engine.services.access import (
@@ -34,6 +35,7 @@ from engine.services.presenters import redacted_task, task_view
 from engine.services.progress import (
     VersionFacts,
     apply_outcome,
+    caller_data_fits,
     finish_task,
     load_spec,
     progress_view,
@@ -164,7 +166,8 @@ def complete_task(
         _validate_form(ctx, version, task, data)
         _ensure_paid(uow, task)
         try:
-            outcome = ctx.runtime.complete(loaded, app.state, task.id, data, now)
+            with caller_data_fits(task.element_id):
+                outcome = ctx.runtime.complete(loaded, app.state, task.id, data, now)
         except StepNotReadyError:
             raise TaskNotReadyError(f"task {task_id} is no longer ready") from None
         calendar = region_calendar(ctx, uow, app.region_code, revision)
@@ -255,14 +258,10 @@ def _ensure_paid(uow: UnitOfWork, task: TaskRecord) -> None:
 def _task_data(data: Any) -> dict[str, Any]:
     if data is None:
         return {}
-    if not isinstance(data, dict):
-        raise InvalidInputError(
-            "data must be an object", [Problem("must be an object", field="data")]
-        )
-    if len(repr(data)) > MAX_TASK_DATA_BYTES:
-        raise InvalidInputError(
-            "data is too large; attach documents by reference", [Problem("too large", field="data")]
-        )
+    problems = data_problems(data, "data", MAX_TASK_DATA_BYTES)
+    if problems:
+        raise InvalidInputError(f"data cannot be taken: {problems[0].message}", problems)
+    assert isinstance(data, dict)  # checked
     return data
 
 

@@ -8,6 +8,7 @@ service layer persists in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import uuid
 from collections import OrderedDict
@@ -26,6 +27,14 @@ from SpiffWorkflow.util.task import TaskState
 from engine.workflow.clock import engine_time
 from engine.workflow.limits import MultiInstanceLimitError
 from engine.workflow.serialization import WorkflowCodec
+from engine.workflow.state_bounds import (  # noqa: F401 (re-exported for services)
+    DEFAULT_MAX_STATE_BYTES,
+    StateNotStorableError,
+    StateTooLargeError,
+    all_tasks,
+    check_task_data,
+    task_states,
+)
 from engine.workflow.timers import TimerState, waiting_timers
 
 StepStateName = Literal["ready", "completed", "cancelled"]
@@ -92,8 +101,10 @@ class WorkflowRuntime:
         codec: WorkflowCodec | None = None,
         script_engine_factory: Callable[[], PythonScriptEngine] | None = None,
         cache_size: int = 256,
+        max_state_bytes: int = DEFAULT_MAX_STATE_BYTES,
     ) -> None:
         self._codec = codec or WorkflowCodec()
+        self._max_state_bytes = max_state_bytes
         self._script_engine = (script_engine_factory or PythonScriptEngine)()
         self._cache: OrderedDict[Any, LoadedSpec] = OrderedDict()
         self._cache_size = cache_size
@@ -121,13 +132,20 @@ class WorkflowRuntime:
         return loaded
 
     def start(self, loaded: LoadedSpec, data: dict[str, Any], now: datetime) -> Outcome:
-        """Create a workflow seeded with `data` and run it to its first waits at time `now`."""
-        workflow = BpmnWorkflow(
-            loaded.spec, loaded.subprocess_specs, script_engine=self._script_engine
-        )
-        # Seed on the root task: workflow.set_data() is not visible to tasks.
-        workflow.task_tree.data.update(copy.deepcopy(data))
-        return self._advance(workflow, now)
+        """Create a workflow seeded with `data` and run it to its first waits at time `now`.
+
+        Raises: StateTooLargeError when `data` alone is over the state's byte budget.
+        """
+
+        def seeded() -> BpmnWorkflow:
+            workflow = BpmnWorkflow(
+                loaded.spec, loaded.subprocess_specs, script_engine=self._script_engine
+            )
+            # Seed on the root task: workflow.set_data() is not visible to tasks.
+            workflow.task_tree.data.update(copy.deepcopy(data))
+            return workflow
+
+        return self._advance(seeded(), now, known={}, fallback=seeded)
 
     def complete(
         self,
@@ -139,16 +157,29 @@ class WorkflowRuntime:
     ) -> Outcome:
         """Complete a READY human step with `data` and run the engine on.
 
-        Raises: StepNotReadyError when the task is not a READY human step.
+        Raises: StepNotReadyError when the task is not a READY human step;
+        StateTooLargeError when `data` makes the state too large to save.
         """
-        workflow = self.restore(loaded, state)
-        task = self._ready_step(workflow, task_id)
-        # Deep copy in, replace top-level keys: SpiffWorkflow shares nested data between
-        # tasks (3.2.0) and its form merge drops list items.
-        task.data.update(copy.deepcopy(data))
-        with engine_time(now):
-            task.run()
-        return self._advance(workflow, now)
+
+        def completed() -> tuple[BpmnWorkflow, Callable[[], Any]]:
+            workflow = self.restore(loaded, state)
+            task = self._ready_step(workflow, task_id)
+            # Deep copy in, replace top-level keys: SpiffWorkflow shares nested data between
+            # tasks (3.2.0) and its form merge drops list items.
+            task.data.update(copy.deepcopy(data))
+            return workflow, task.run
+
+        workflow, run = completed()
+        known = task_states(workflow)
+
+        def checkpoint() -> BpmnWorkflow:
+            # The step done, nothing after it run: a retry runs the engine on from there.
+            again, run_again = completed()
+            with engine_time(now), contextlib.suppress(Exception):
+                run_again()  # a failing post-script leaves the step in ERROR, retryable
+            return again
+
+        return self._advance(workflow, now, known=known, fallback=checkpoint, first=run)
 
     def retry(
         self, loaded: LoadedSpec, state: dict[str, Any], data: dict[str, Any], now: datetime
@@ -161,7 +192,8 @@ class WorkflowRuntime:
         the automatic tasks that were about to run. Then the engine runs on.
         """
         workflow = self.restore(loaded, state)
-        failed = [t for t in _all_tasks(workflow) if t.state == TaskState.ERROR]
+        known = task_states(workflow)
+        failed = [t for t in all_tasks(workflow) if t.state == TaskState.ERROR]
         for task in failed:
             # A reset task takes its data from its parent again (SpiffWorkflow's inherit
             # overwrites keys given to the reset itself), so the new values go there: as if
@@ -169,14 +201,19 @@ class WorkflowRuntime:
             task.parent.data.update(copy.deepcopy(data))
             workflow.reset_from_task_id(task.id)
         if not failed:
-            for task in _all_tasks(workflow):
+            for task in all_tasks(workflow):
                 if task.state == TaskState.READY and not task.task_spec.manual:
                     task.data.update(copy.deepcopy(data))
-        return self._advance(workflow, now)
+        return self._advance(
+            workflow, now, known=known, fallback=lambda: self.restore(loaded, state)
+        )
 
     def advance(self, loaded: LoadedSpec, state: dict[str, Any], now: datetime) -> Outcome:
         """Run the engine at time `now`: fires the timers due by then (the worker's call)."""
-        return self._advance(self.restore(loaded, state), now)
+        workflow = self.restore(loaded, state)
+        return self._advance(
+            workflow, now, known=task_states(workflow), fallback=lambda: self.restore(loaded, state)
+        )
 
     def restore(self, loaded: LoadedSpec, state: dict[str, Any]) -> BpmnWorkflow:
         """The workflow of a saved state, with our script engine attached."""
@@ -196,10 +233,26 @@ class WorkflowRuntime:
             raise StepNotReadyError(str(task_id))
         return task
 
-    def _advance(self, workflow: BpmnWorkflow, now: datetime) -> Outcome:
+    def _advance(
+        self,
+        workflow: BpmnWorkflow,
+        now: datetime,
+        *,
+        known: dict[uuid.UUID, int],
+        fallback: Callable[[], BpmnWorkflow],
+        first: Callable[[], Any] | None = None,
+    ) -> Outcome:
+        """Run `first` (a human step's completion) and the engine; save the state.
+
+        When what the run left cannot be stored (`state_bounds`), the application is saved
+        in error as `fallback` builds it: the state before the engine ran, so a retry runs
+        the same steps again.
+        """
         error = None
         try:
             with engine_time(now):
+                if first is not None:
+                    first()
                 # Fire what is due first: do_engine_steps() only checks timers at its end,
                 # so a timer due now would otherwise wait for the next call to move on.
                 workflow.refresh_timers()
@@ -215,8 +268,15 @@ class WorkflowRuntime:
         except Exception as exc:
             error = _describe_error(exc)
             _mark_failed(exc)
+        try:
+            check_task_data(workflow, known, self._max_state_bytes)
+            state = self._codec.state_to_dict(workflow, self._max_state_bytes)
+        except StateNotStorableError as exc:
+            error = _describe_error(exc)
+            workflow = fallback()
+            state = self._codec.state_to_dict(workflow, self._max_state_bytes)
         return Outcome(
-            state=self._codec.state_to_dict(workflow),
+            state=state,
             steps=list(_human_steps(workflow)),
             completed=error is None and workflow.is_completed(),
             error=error,
@@ -237,13 +297,6 @@ def _step_counter(workflow: BpmnWorkflow) -> Callable[[Any], None]:
             )
 
     return count_step
-
-
-def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
-    tasks = list(workflow.get_tasks())
-    for subprocess in workflow.subprocesses.values():
-        tasks.extend(subprocess.get_tasks())
-    return tasks
 
 
 def _human_steps(workflow: BpmnWorkflow) -> Iterable[StepState]:

@@ -71,7 +71,7 @@ from engine.workflow.sandbox_limits import (
     deactivate,
 )
 from engine.workflow.sandbox_policy import FILENAME, GUARD_NAMES, Compiled, compile_source
-from engine.workflow.sandbox_results import check_result
+from engine.workflow.sandbox_results import check_result, drop_unstorable
 from engine.workflow.sandbox_runtime import Runtime
 
 __all__ = [
@@ -158,7 +158,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         compiled = self.compiled(expression, "eval")
         scope = {**external_context, **context} if external_context else dict(context)
         result = self._run(compiled, scope)
-        check_result(result, self.limits.max_collection_size, storable=False)
+        check_result(result, self.limits.max_collection_size)
         return result
 
     def execute(
@@ -179,11 +179,12 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         try:
             self._run(compiled, context)
         finally:
+            # Also when the script failed: its task goes to ERROR and is saved with this
+            # data, so nothing the engine cannot store may stay in it.
             _drop_non_data(context, external_context)
-        for name, value in context.items():
-            check_result(
-                value, self.limits.max_collection_size, storable=True, name=f"task data {name!r}"
-            )
+            refused = drop_unstorable(context, self.limits.max_collection_size)
+        if refused is not None:
+            raise refused
         return True
 
     def _run(self, compiled: Compiled, scope: dict[str, Any]) -> Any:

@@ -20,6 +20,8 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.workflow.state_bounds import check_serialized_size
+
 
 class _SpecRefWorkflowConverter(BpmnWorkflowConverter):
     """Leaves the process spec and sub-process specs out of the saved state."""
@@ -63,8 +65,13 @@ class WorkflowCodec:
         subprocesses = {name: restore(sub) for name, sub in data["subprocesses"].items()}
         return restore(data["process"]), subprocesses
 
-    def state_to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        """An application's workflow state, without its spec."""
+    def state_to_dict(
+        self, workflow: BpmnWorkflow, max_bytes: int | None = None
+    ) -> dict[str, Any]:
+        """An application's workflow state, without its spec.
+
+        Raises: StateTooLargeError when it serializes to more than `max_bytes`.
+        """
         registry = self._serializer.registry
         registry._encoder_mode = True  # SpiffWorkflow converts datetimes etc. in this mode
         try:
@@ -74,7 +81,11 @@ class WorkflowCodec:
         dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
         _order_tasks(dct)
         # A JSON round trip so that what we return is exactly what a database returns.
-        return json.loads(json.dumps(dct, cls=self._serializer._encoder_cls))
+        text = json.dumps(dct, cls=self._serializer._encoder_cls)
+        if max_bytes is not None:
+            check_serialized_size(text, max_bytes, workflow)
+        state: dict[str, Any] = json.loads(text)
+        return state
 
     def state_from_dict(
         self,
