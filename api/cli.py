@@ -233,6 +233,7 @@ def worker(once: bool, now_text: str | None, interval: float | None) -> None:
         click.echo(
             f"timers fired: {report.timers_fired}, steps breached: {report.steps_breached}, "
             f"applications breached: {report.applications_breached}"
+            + (f", timers failed: {report.timers_failed}" if report.timers_failed else "")
         )
         return
     run_forever(context, interval or setting("WORKER_INTERVAL"))

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select, union_all
+from sqlalchemy import Select, bindparam, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, defer
 
 from engine.domain.definitions import OPEN_STATUSES
@@ -26,6 +26,7 @@ from engine.persistence.tables import (
     ProcessModelRecord,
     RegionRecord,
     TaskRecord,
+    TimerRecord,
     TokenRecord,
     UserRecord,
 )
@@ -429,6 +430,29 @@ class EventRepository(BaseRepository):
         return self.session.scalars(query).all()
 
 
+class TimerRepository(BaseRepository):
+    def get(self, timer_id: uuid.UUID) -> TimerRecord | None:
+        return self.session.get(TimerRecord, timer_id)
+
+    def next_due(self, now: datetime, passed: Iterable[uuid.UUID] = ()) -> TimerRecord | None:
+        """The earliest timer due at `now`, locked (skipping rows other workers hold), of an
+        application not stopped by an error, and not among `passed`."""
+        # An application in error cannot move: its timers wait for the retry. (A correlated
+        # check by primary key: the due-timer index drives the query.)
+        stopped = exists().where(
+            ApplicationRecord.id == TimerRecord.application_id,
+            ApplicationRecord.status == "error",
+        )
+        query = select(TimerRecord).where(
+            TimerRecord.status == "waiting", TimerRecord.due_at <= now, ~stopped
+        )
+        skipped = list(passed)
+        if skipped:
+            query = query.where(TimerRecord.id.not_in(skipped))
+        query = query.order_by(TimerRecord.due_at).limit(1).with_for_update(skip_locked=True)
+        return self.session.scalars(query).first()
+
+
 class Repositories:
     """All repositories over one session."""
 
@@ -440,3 +464,4 @@ class Repositories:
         self.tasks = TaskRepository(session)
         self.events = EventRepository(session)
         self.fees = FeeRepository(session)
+        self.timers = TimerRepository(session)

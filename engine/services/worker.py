@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from engine.domain.actors import SYSTEM
 from engine.domain.definitions import OPEN_STATUSES
+from engine.domain.errors import ConcurrentUpdateError, StorageUnavailableError
 from engine.persistence.tables import ApplicationRecord, TaskRecord, TimerRecord
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
@@ -37,45 +38,85 @@ class PassReport:
     timers_fired: int
     steps_breached: int
     applications_breached: int
+    timers_failed: int = 0  # their applications went to error; the pass went on
 
 
 def run_pass(ctx: EngineContext, now: datetime | None = None, batch: int = 500) -> PassReport:
     """Process everything due at `now` (default: the context's clock)."""
     now = now or ctx.clock()
-    fired = _fire_due_timers(ctx, now, batch)
+    fired, failed = _fire_due_timers(ctx, now, batch)
     steps = _mark_breaches(ctx, now, batch, TaskRecord, TaskRecord.state == "ready", "task")
     apps = _mark_breaches(
         ctx, now, batch, ApplicationRecord, ApplicationRecord.status.in_(OPEN_STATUSES),
         "application",
     )
-    return PassReport(fired, steps, apps)
+    return PassReport(fired, steps, apps, failed)
 
 
-def _fire_due_timers(ctx: EngineContext, now: datetime, batch: int) -> int:
-    fired = 0
+def _fire_due_timers(ctx: EngineContext, now: datetime, batch: int) -> tuple[int, int]:
+    """Fire due timers, each in its own transaction; (fired, failed)."""
+    fired, failed = 0, 0
+    passed: set[uuid.UUID] = set()  # timers this pass could not fire: not taken again
     while True:
-        with ctx.uow() as uow:
-            assert uow.session is not None
-            # An application stopped by an error cannot move: its timers wait for the
-            # retry, which fires what is due (never cancelled, never taken in a loop here).
-            # (A correlated check by primary key: the due-timer index drives the query.)
-            stopped = exists().where(
-                ApplicationRecord.id == TimerRecord.application_id,
-                ApplicationRecord.status == "error",
-            )
-            timer = uow.session.scalars(
-                select(TimerRecord)
-                .where(TimerRecord.status == "waiting", TimerRecord.due_at <= now, ~stopped)
-                .order_by(TimerRecord.due_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
-            if timer is None:
-                return fired
-            fired += _fire(ctx, uow, timer, now)
-            uow.commit()
+        taken: uuid.UUID | None = None
+        try:
+            with ctx.uow() as uow:
+                timer = uow.repos.timers.next_due(now, passed)
+                if timer is None:
+                    return fired, failed
+                taken = timer.id
+                fired += _fire(ctx, uow, timer, now)
+                uow.commit()
+        except (ConcurrentUpdateError, StorageUnavailableError):
+            if taken is None:
+                raise  # the database itself is not answering: the pass ends here
+            log.warning("timer %s not fired (conflict); the next pass retries it", taken)
+            passed.add(taken)
+        except Exception as exc:
+            if taken is None:
+                raise
+            # One application's failure must not stop every other timer: it goes to error
+            # (audited, retried by a supervisor) and the pass carries on.
+            log.exception("timer %s could not be fired; its application goes to error", taken)
+            passed.add(taken)
+            failed += 1
+            _stop_application(ctx, taken, exc, now)
         if fired >= batch:
-            return fired
+            return fired, failed
+
+
+def _stop_application(
+    ctx: EngineContext, timer_id: uuid.UUID, exc: Exception, now: datetime
+) -> None:
+    """Put the application of a timer that failed to fire into error, in a transaction of
+    its own (the failed one was rolled back). A failure here is logged, never raised."""
+    error = {
+        "message": f"the timer could not be fired: {type(exc).__name__}: {str(exc)[:500]}",
+        "type": type(exc).__name__,
+    }
+    try:
+        with ctx.uow() as uow:
+            timer = uow.repos.timers.get(timer_id)
+            if timer is None:
+                return
+            app = uow.repos.applications.get(timer.application_id, for_update=True)
+            if app is None or app.status != "running":
+                return
+            error["element_id"] = timer.element_id
+            app.status, app.error, app.updated_at = "error", error, now
+            record_event(
+                uow,
+                actor=SYSTEM,
+                action="application.error",
+                subject=f"application:{app.id}",
+                at=now,
+                region_code=app.region_code,
+                application_id=app.id,
+                data=error,
+            )
+            uow.commit()
+    except Exception:
+        log.exception("application of timer %s could not be put in error", timer_id)
 
 
 def _fire(ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime) -> int:
