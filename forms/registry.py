@@ -24,7 +24,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
-from forms import identifiers
+from forms import identifiers, regex
 
 FIELD_URI_PREFIX = "permitflow:fields/"
 
@@ -70,6 +70,7 @@ def format_checker() -> FormatChecker:
     for name, (_, problem) in _TEXT_FORMATS.items():
         checker.checks(name)(_text_check(problem))
     checker.checks("rupiah")(_is_rupiah)
+    checker.checks("regex")(regex.is_regex)  # jsonschema's compiles with `re`: RecursionError
     for name in _OBJECT_FORMATS:
         checker.checks(name)(_object_check(name))
     return checker
@@ -83,6 +84,8 @@ def format_message(format_name: str, instance: object) -> str | None:
     if format_name == "rupiah" and isinstance(instance, int | float):
         reason = identifiers.rupiah_problem(instance)
         return f"{instance!r} is not a valid rupiah amount ({reason})"
+    if format_name == "regex" and isinstance(instance, str):
+        return "not a regular expression in RE2 syntax (no backreferences or lookaround)"
     if format_name in _OBJECT_FORMATS:
         error = best_match(_field_validator(format_name).iter_errors(instance))
         detail = f" ({error.message})" if error is not None else ""

@@ -19,6 +19,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import specification_with
 
+from forms.regex import pattern_problem
 from forms.registry import FIELD_NAMES, FIELD_URI_PREFIX, field_registry, format_checker
 
 _DIALECTS: dict[str, type[Validator]] = {
@@ -68,7 +69,11 @@ def schema_problems(schema: object) -> list[str]:
     problems = [_describe(e) for e in _meta_validator(cls).iter_errors(schema)]
     if problems:
         return sorted(problems)
-    return sorted(set(_reference_problems(schema, cls)) | set(_format_problems(schema, cls)))
+    return sorted(
+        set(_reference_problems(schema, cls))
+        | set(_format_problems(schema, cls))
+        | set(_pattern_problems(schema, ""))
+    )
 
 
 def _meta_validator(cls: type[Validator]) -> Validator:
@@ -135,3 +140,33 @@ def _format_problems(schema: dict[str, Any], cls: type[Validator]) -> Iterator[s
                 f"format {name!r} is unknown and would not be checked; ours are "
                 f"{', '.join(FIELD_NAMES)}"
             )
+
+
+# Keywords whose value is a subschema, a list of them, or a mapping of names to them.
+_ONE = ("additionalProperties", "not", "if", "then", "else", "contains", "propertyNames",
+        "unevaluatedItems", "unevaluatedProperties", "additionalItems", "items")  # fmt: skip
+_MANY = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
+_NAMED = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+
+
+def _pattern_problems(schema: Any, where: str) -> Iterator[str]:
+    """Every `pattern` and `patternProperties` name RE2 cannot run, at its schema path."""
+    if not isinstance(schema, dict):
+        return
+    problem = pattern_problem(schema.get("pattern"))
+    if problem:
+        yield f"at {where}/pattern: {problem}"
+    for name in schema.get("patternProperties") or {}:
+        problem = pattern_problem(name)
+        if problem:
+            yield f"at {where}/patternProperties: {problem}"
+    for keyword in _ONE:
+        yield from _pattern_problems(schema.get(keyword), f"{where}/{keyword}")
+    for keyword in _MANY:
+        value = schema.get(keyword)
+        for index, sub in enumerate(value if isinstance(value, list) else []):
+            yield from _pattern_problems(sub, f"{where}/{keyword}/{index}")
+    for keyword in _NAMED:
+        value = schema.get(keyword)
+        for name, sub in (value.items() if isinstance(value, dict) else ()):
+            yield from _pattern_problems(sub, f"{where}/{keyword}/{name}")
