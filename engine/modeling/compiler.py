@@ -22,7 +22,14 @@ from engine.domain.definitions import (
 )
 from engine.domain.errors import ModelInvalidError
 from engine.domain.problems import Problem
-from engine.modeling import constructs, expressions, graph, multiinstance, structure
+from engine.modeling import (
+    constructs,
+    expressions,
+    graph,
+    lengths,
+    multiinstance,
+    structure,
+)
 from engine.modeling.bpmn import ModelScan
 from engine.modeling.documents import read_forms, read_standard
 from engine.modeling.extensions import read_properties
@@ -115,6 +122,7 @@ def _check(scan: ModelScan, declared: _Declared, forms: frozenset[str]) -> None:
         check(scan, scopes)
     constructs.check_unsupported(scan)
     declared.steps = read_steps(scan, forms, graph.walk_order(scan, scopes))
+    lengths.check_lengths(scan, declared.title, declared.process_sla, declared.steps)
     declared.timers, timer_texts = read_timers(scan, check_code)
     conditions = expressions.check_conditions(scan, check_code)
     expressions.check_scripts(scan, check_code)
