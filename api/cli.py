@@ -12,6 +12,7 @@ import click
 
 from api.config import setting, token_lifetime
 from engine.domain.actors import SYSTEM
+from engine.domain.definitions import ImportOutcome
 from engine.domain.errors import EngineError
 from engine.persistence import migrate
 from engine.services import models, regions, users
@@ -173,10 +174,16 @@ def models_group() -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def models_import(directory: Path) -> None:
     """Import DIR/<region>/<key>/ packages; unchanged ones are skipped."""
-    for region, key, version, created in models.import_directory(
+    for region, key, version, outcome in models.import_directory(
         engine_context(), SYSTEM, directory
     ):
-        click.echo(f"{region}/{key}@{version} {'imported' if created else 'unchanged'}")
+        line = f"{region}/{key}@{version} {outcome}"
+        if outcome == ImportOutcome.KEPT_UPLOAD:
+            line += (
+                f": version {version} was uploaded, not imported; the shipped package is not "
+                "published over it (upload it to publish it)"
+            )
+        click.echo(line)
 
 
 @main.command()

@@ -149,6 +149,35 @@ def test_models_import_twice_skips_unchanged_packages(run) -> None:
     assert all(line.endswith("@1 unchanged") for line in second), second
 
 
+def test_models_import_never_publishes_over_a_newer_upload(
+    run, ctx: EngineContext, tmp_path: Path
+) -> None:
+    # Issue #11 cause 15: `make serve` imports process_models/ at every start; it used to
+    # publish the shipped file as a new version over an analyst's newer upload.
+    shipped = tmp_path / "process_models"
+    shutil.copytree(SHIPPED / "3273" / "pbg", shipped / "3273" / "pbg")
+    shutil.copy(SHIPPED / "3273" / "region.json", shipped / "3273")
+    model = shipped / "3273" / "pbg" / "model.bpmn"
+    assert ok(run("models", "import", str(shipped))) == ["3273/pbg@1 imported"]
+
+    # A new release of the shipped file replaces a version that came from the import.
+    model.write_bytes(model.read_bytes().replace(b"<bpmn:definitions", b"<!-- v2 -->\n<bpmn:definitions", 1))
+    assert ok(run("models", "import", str(shipped))) == ["3273/pbg@2 imported"]
+    assert ok(run("models", "import", str(shipped))) == ["3273/pbg@2 unchanged"]
+
+    # An analyst's upload wins from then on: neither the same nor a newer shipped file
+    # is published over it.
+    upload(ctx, "3273", model.read_bytes().replace(b"<!-- v2 -->", b"<!-- analis -->"),
+           forms={f.name: f.read_bytes() for f in (model.parent / "forms").iterdir()})
+    for _ in range(2):
+        (line,) = ok(run("models", "import", str(shipped)))
+        assert line.startswith("3273/pbg@3 kept-upload: version 3 was uploaded"), line
+        model.write_bytes(model.read_bytes().replace(b"<!-- v2 -->", b"<!-- v3 -->"))
+    with ctx.reader() as uow:
+        record = uow.repos.models.get("3273", "pbg")
+        assert record is not None and record.latest_version == 3
+
+
 def test_models_import_refuses_a_bad_package_with_located_problems(run, tmp_path: Path) -> None:
     bad = tmp_path / "3273" / "rusak"
     bad.mkdir(parents=True)

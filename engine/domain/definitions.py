@@ -7,6 +7,7 @@ service standard, replication and the catalog read these values and never re-par
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 APPLICANT_ROLES = frozenset({"applicant", "pemohon"})
@@ -134,3 +135,11 @@ class CompiledModel:
     def step(self, element_id: str) -> StepDefinition | None:
         """The step with this element id, if the model has one."""
         return next((s for s in self.steps if s.element_id == element_id), None)
+
+
+class ImportOutcome(StrEnum):
+    """What importing a shipped model package did (`permitflow models import`)."""
+
+    IMPORTED = "imported"  # published as a new version
+    UNCHANGED = "unchanged"  # this content was imported before: no new version
+    KEPT_UPLOAD = "kept-upload"  # the latest version is someone's upload: not replaced

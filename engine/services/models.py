@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.domain.actors import ADMIN, ANALYST, Actor
-from engine.domain.definitions import CompiledModel, ModelPackage
+from engine.domain.definitions import CompiledModel, ImportOutcome, ModelPackage
 from engine.domain.errors import NotFoundError
 from engine.domain.views import ModelSummaryView, ModelVersionView
 from engine.modeling import compile_model, read_package_dir
@@ -109,13 +109,20 @@ def package_digest(compiled: CompiledModel) -> str:
     return digest.hexdigest()
 
 
+# The lineage of a version that `import_directory` published (the shipped directory).
+IMPORT_LINEAGE_KEY = "import"
+
+
 def import_directory(
     ctx: EngineContext, actor: Actor, root: Path
-) -> list[tuple[str, str, int, bool]]:
-    """Load `root/<region>/<key>/` packages; a package identical to its latest version is skipped.
+) -> list[tuple[str, str, int, ImportOutcome]]:
+    """Load `root/<region>/<key>/` packages, idempotently.
 
-    Returns (region, key, version, created) per package. Regions missing from the
-    database are created from `root/<region>/region.json` ({name, timezone}).
+    A package whose content the model's latest version has is skipped (UNCHANGED); a
+    changed package is published only while the latest version came from an import, never
+    over an analyst's newer upload or a replica (KEPT_UPLOAD, with that version's number).
+    Returns (region, key, version, outcome) per package. Regions missing from the database
+    are created from `root/<region>/region.json`.
     Raises: ModelInvalidError naming the directory of the first bad package.
     """
     results = []
@@ -146,16 +153,21 @@ def _ensure_region(ctx: EngineContext, actor: Actor, region_dir: Path) -> None:
 
 def _import_one(
     ctx: EngineContext, actor: Actor, region: str, compiled: CompiledModel
-) -> tuple[str, str, int, bool]:
+) -> tuple[str, str, int, ImportOutcome]:
+    digest = package_digest(compiled)
     with ctx.uow() as uow:
         model = uow.repos.models.get(region, compiled.key, for_update=True)
+        latest = None
         if model is not None:
             latest = uow.repos.models.version(model.id, model.latest_version, with_blobs=False)
-            if latest is not None and latest.bpmn_sha256 == package_digest(compiled):
-                return region, compiled.key, latest.version, False
-        version = store_version(uow, ctx, actor, region, compiled)
+        if latest is not None and latest.bpmn_sha256 == digest:
+            return region, compiled.key, latest.version, ImportOutcome.UNCHANGED
+        if latest is not None and IMPORT_LINEAGE_KEY not in (latest.lineage or {}):
+            return region, compiled.key, latest.version, ImportOutcome.KEPT_UPLOAD
+        lineage = {IMPORT_LINEAGE_KEY: {"package": f"{region}/{compiled.key}"}}
+        version = store_version(uow, ctx, actor, region, compiled, lineage=lineage)
         uow.commit()
-        return region, compiled.key, version.version, True
+        return region, compiled.key, version.version, ImportOutcome.IMPORTED
 
 
 def list_models(ctx: EngineContext, actor: Actor, region: str) -> list[ModelSummaryView]:
