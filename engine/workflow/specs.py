@@ -25,7 +25,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
 
 from engine.domain.problems import Problem
 from engine.workflow.serialization import WorkflowCodec
@@ -70,9 +70,41 @@ def _parse(tree: etree._Element, process_id: str, filename: str) -> tuple[Any, d
         # reason to refuse a model (and the test suite turns warnings into errors).
         # catch_warnings is process-global before Python 3.14; uploads are rare enough.
         warnings.simplefilter("ignore")
-        parser = SpiffBpmnParser()  # one per compile: a parser keeps every process it saw
+        parser = _Parser()  # one per compile: a parser keeps every process it saw
         parser.add_bpmn_xml(tree, filename=filename)
         return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+
+
+class _ProcessParser(SpiffProcessParser):
+    """SpiffWorkflow 3.2.0 indexes a process with the XPath `.//*[@id]`, which libxml2
+    evaluates in time quadratic in the number of elements (8,000 text annotations: 1.1 s,
+    16,000: 17 s). The same walk over `iter()` is linear and yields the same nodes in the
+    same (document) order: the process's descendants that carry an id."""
+
+    def _index_process_nodes(self) -> None:
+        nodes = self.node.iter(etree.Element)
+        next(nodes)  # the process itself: `.//` starts below it
+        for node in nodes:
+            node_id = node.get("id")
+            if node_id is None:
+                continue
+            self.nodes_by_id[node_id] = node
+            tag = node.tag
+            if tag.endswith("sequenceFlow"):
+                self.outgoing_sequence_flows.setdefault(node.get("sourceRef"), []).append(node)
+            elif tag.endswith("boundaryEvent"):
+                attached = node.get("attachedToRef")
+                self.boundary_events_by_attached.setdefault(attached, []).append(node)
+            elif tag.endswith("dataObjectReference"):
+                self.data_object_references[node_id] = node
+            elif tag.endswith("dataStoreReference"):
+                self.data_store_references[node_id] = node
+
+
+class _Parser(SpiffBpmnParser):
+    """SpiffWorkflow's parser with the process indexing above."""
+
+    PROCESS_PARSER_CLASS = _ProcessParser
 
 
 def _problem(tree: etree._Element, exc: Exception, filename: str) -> Problem:
