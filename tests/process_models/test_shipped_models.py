@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.domain.actors import SYSTEM
+from engine.domain.definitions import ImportOutcome
 from engine.modeling import compile_model, read_package_dir
 from engine.services import models, payments
 from engine.services.context import EngineContext
@@ -72,5 +73,5 @@ def test_scenario_runs_to_its_expected_end(ctx: EngineContext, scenario_file: Pa
 def test_importing_twice_creates_no_new_versions(ctx: EngineContext) -> None:
     first = models.import_directory(ctx, SYSTEM, SHIPPED)
     second = models.import_directory(ctx, SYSTEM, SHIPPED)
-    assert all(created for *_, created in first)
-    assert not any(created for *_, created in second)
+    assert {outcome for *_, outcome in first} == {ImportOutcome.IMPORTED}
+    assert {outcome for *_, outcome in second} == {ImportOutcome.UNCHANGED}

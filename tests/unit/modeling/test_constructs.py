@@ -268,6 +268,6 @@ def test_any_spiffworkflow_exception_becomes_a_problem(monkeypatch, error, messa
         def add_bpmn_xml(self, tree, filename=None):
             raise error
 
-    monkeypatch.setattr("engine.workflow.specs.SpiffBpmnParser", Exploding)
+    monkeypatch.setattr("engine.workflow.specs._Parser", Exploding)
     [problem] = problems_of(minimal())
     assert message in problem.message and problem.file == "model.bpmn"
