@@ -19,6 +19,15 @@ CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE = "http://camunda.org/schema/zeebe/1.0"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN, "camunda": CAMUNDA, "zeebe": ZEEBE, "spiffworkflow": SPIFF}
+# The namespaces of the BPMN 2.0 standard itself: the model and its diagram interchange.
+OMG_NAMESPACES = frozenset(
+    {
+        BPMN,
+        "http://www.omg.org/spec/BPMN/20100524/DI",
+        "http://www.omg.org/spec/DD/20100524/DC",
+        "http://www.omg.org/spec/DD/20100524/DI",
+    }
+)
 
 STEP_KINDS = ("userTask", "manualTask", "task")
 ACTIVITIES = frozenset(

@@ -24,6 +24,7 @@ from engine.domain.errors import ModelInvalidError
 from engine.domain.problems import Problem
 from engine.modeling import (
     constructs,
+    eventrefs,
     expressions,
     graph,
     lengths,
@@ -110,6 +111,7 @@ def _compile_bpmn(
 
 def _check(scan: ModelScan, declared: _Declared, forms: frozenset[str]) -> None:
     structure.index_ids(scan)
+    eventrefs.inline_event_definitions(scan)
     structure.choose_process(scan)
     if scan.process is None or not structure.check_size(scan):
         return

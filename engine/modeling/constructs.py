@@ -87,6 +87,7 @@ def check_unsupported(scan: ModelScan) -> None:
     for container in scan.elements("subProcess", "transaction"):
         _check_subprocess(scan, container)
     _check_data_stores(scan)
+    _check_compensation(scan)
     _check_event_refs(scan)
     _check_cancel_activity(scan)
 
@@ -131,6 +132,19 @@ def _check_subprocess(scan: ModelScan, container: etree._Element) -> None:
         )
     elif not ends:
         scan.add(f"{scan.label(container)} has no end event", container)
+
+
+def _check_compensation(scan: ModelScan) -> None:
+    # SpiffWorkflow 3.2.0 has no compensation: it would read a compensation event as one
+    # without a trigger and never run the handler. Refused, once per event.
+    for definition in scan.elements("compensateEventDefinition"):
+        event = definition.getparent()
+        scan.add(
+            f"{scan.label(event)}: compensation is not supported by the workflow engine (its "
+            "handler would never run); draw the undo steps as ordinary steps on an error "
+            "or escalation path",
+            event,
+        )
 
 
 def _check_event_refs(scan: ModelScan) -> None:

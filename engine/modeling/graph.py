@@ -92,8 +92,13 @@ def check_connections(scan: ModelScan, scopes: list[Scope]) -> None:
 
 
 def _outside_flow(node: etree._Element) -> bool:
-    """Event sub-processes and compensation handlers are started by events, not flows."""
-    return node.get("triggeredByEvent") == "true" or node.get("isForCompensation") == "true"
+    """Event sub-processes and compensation handlers are started by events, not flows; a
+    compensation boundary event reaches its handler by an association, not a flow."""
+    return (
+        node.get("triggeredByEvent") == "true"
+        or node.get("isForCompensation") == "true"
+        or (kind(node) == "boundaryEvent" and bool(children(node, "compensateEventDefinition")))
+    )
 
 
 def _check_node(scan: ModelScan, node: etree._Element, incoming: list, outgoing: list) -> None:

@@ -15,7 +15,7 @@ import re
 
 from lxml import etree
 
-from engine.modeling.bpmn import FLOW_NODES, ModelScan, children, kind, q
+from engine.modeling.bpmn import FLOW_NODES, OMG_NAMESPACES, ModelScan, children, kind, q
 
 MAX_FLOW_NODES = 1000
 KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -27,11 +27,16 @@ RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin", " 
 
 
 def choose_process(scan: ModelScan) -> None:
-    """Set `scan.process` to the process that runs, or record why there is none."""
+    """Set `scan.process` to the process that runs, or record why there is none.
+
+    A process marked `isExecutable="false"` is documentation (another party's pool in a
+    collaboration) and is never counted as runnable beside one that is not so marked.
+    """
     processes = children(scan.root, "process")
     with_nodes = [p for p in processes if _has_flow_nodes(p)]
-    executable = [p for p in with_nodes if p.get("isExecutable") == "true"]
-    candidates = executable or with_nodes
+    marked = [p for p in with_nodes if p.get("isExecutable") == "true"]
+    unmarked = [p for p in with_nodes if p.get("isExecutable") not in ("true", "false")]
+    candidates = marked or unmarked or with_nodes
     if len(candidates) == 1:
         scan.process = candidates[0]
     elif not processes:
@@ -39,12 +44,24 @@ def choose_process(scan: ModelScan) -> None:
     elif not candidates:
         scan.add("the process has no tasks or events: draw the procedure first", processes[0])
     else:
-        ids = ", ".join(repr(p.get("id")) for p in candidates)
-        scan.add(
-            f"the file holds {len(candidates)} runnable processes ({ids}); mark exactly "
-            'one isExecutable="true" and leave the other pools empty',
-            candidates[1],
+        _report_choice(scan, candidates, none_marked=not marked and not unmarked)
+
+
+def _report_choice(
+    scan: ModelScan, candidates: list[etree._Element], *, none_marked: bool
+) -> None:
+    ids = ", ".join(repr(p.get("id")) for p in candidates)
+    if none_marked:
+        message = (
+            f"none of the {len(candidates)} processes with tasks ({ids}) is executable: "
+            'each says isExecutable="false"; mark the one to run isExecutable="true"'
         )
+    else:
+        message = (
+            f"the file holds {len(candidates)} runnable processes ({ids}); mark exactly "
+            'one isExecutable="true" (and the other pools isExecutable="false")'
+        )
+    scan.add(message, candidates[1])
 
 
 def _has_flow_nodes(process: etree._Element) -> bool:
@@ -81,8 +98,15 @@ def _pool_name(scan: ModelScan, process_id: str) -> str:
 
 
 def index_ids(scan: ModelScan) -> None:
-    """Fill `scan.by_id`; every repeated or malformed id is a problem (both lines named)."""
+    """Fill `scan.by_id`; every repeated or malformed id is a problem (both lines named).
+
+    Only elements of the BPMN and BPMN DI namespaces carry BPMN ids (`xsd:ID`); a tool's
+    own extension elements (`adonis:instance id="..."`, `signavio:...`) have ids of their
+    own kind, which are neither checked nor indexed.
+    """
     for element in scan.root.iter(etree.Element):
+        if etree.QName(element).namespace not in OMG_NAMESPACES:
+            continue
         element_id = element.get("id")
         if element_id is None:
             continue
