@@ -110,8 +110,15 @@ def test_the_worker_command_carries_on_past_a_poisoned_timer(
     _unrestorable(ctx, _start(ctx, world, "escalation", 1)[0])
     healthy = _start(ctx, world, "escalation", 3)
     monkeypatch.setenv("PERMITFLOW_DATABASE_URL", db_url)
+    built = []
+    real = cli.engine_context
+    monkeypatch.setattr(cli, "engine_context", lambda: built.append(real()) or built[-1])
 
-    result = CliRunner().invoke(cli.main, ["worker", "--now", TUESDAY_12.isoformat()])
+    try:
+        result = CliRunner().invoke(cli.main, ["worker", "--now", TUESDAY_12.isoformat()])
+    finally:
+        for context in built:  # a real CLI process just exits
+            context.session_factory.kw["bind"].dispose()
 
     assert result.exit_code == 0, result.output
     assert "timers fired: 4, steps breached: 1" in result.output
