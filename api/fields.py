@@ -47,9 +47,25 @@ def formatted(fmt: Format, **kwargs: Any) -> fields.String:
     return fields.String(validate=Matches(fmt), **kwargs)
 
 
+class _QueryInteger(fields.Integer):
+    """An integer given as text (a query parameter): ASCII digits only, as the document says.
+
+    marshmallow's non-strict Integer calls int(), which also reads "+5", " 5 ", "5_0" and
+    digits of other scripts (fullwidth, Arabic-Indic).
+    """
+
+    _DIGITS = re.compile(r"-?[0-9]{1,19}")
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, str) and not self._DIGITS.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 def integer(minimum: int, maximum: int, *, strict: bool = True, **kwargs: Any) -> fields.Integer:
-    """An integer within bounds (`strict`: a JSON number, not its digits as text)."""
-    return fields.Integer(strict=strict, validate=validate.Range(minimum, maximum), **kwargs)
+    """An integer within bounds (`strict`: a JSON number; otherwise its ASCII digits as text)."""
+    kind = fields.Integer if strict else _QueryInteger
+    return kind(strict=strict, validate=validate.Range(minimum, maximum), **kwargs)
 
 
 def version(**kwargs: Any) -> fields.Integer:

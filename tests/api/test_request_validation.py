@@ -105,6 +105,15 @@ def test_integers_past_their_columns_and_nul_in_the_url_are_located_422s(
     assert located(response) == {field}
 
 
+@pytest.mark.parametrize("offset", ["\uff15", "+5", " 5", "5_0", "\u0665"])
+def test_query_integers_take_ascii_digits_only(
+    client: FlaskClient, admin: dict[str, str], world: dict[str, Any], offset: str,  # noqa: F811
+) -> None:
+    response = client.get("/api/v1/catalog", query_string={"offset": offset}, headers=admin)
+    assert located(response) == {"/query/offset"}
+    assert client.get("/api/v1/catalog?offset=5", headers=admin).status_code == 200
+
+
 @pytest.mark.parametrize(
     "moment", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59Z",
                "2101-01-01T00:00:00+07:00", "2026-02-30T10:00:00+07:00", "2026-03-17 10:00:00+07:00",
