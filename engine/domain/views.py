@@ -40,6 +40,8 @@ class TaskView:
     sla: str | None
     fee: int
     form: str | None
+    # Overdue: ready and late now; late: missed its deadline, also once done (domain.sla).
+    late: bool = False
     completed_at: datetime | None = None
     completed_by: int | None = None
     region: str = ""
@@ -85,6 +87,7 @@ class ApplicationView:
     history: list[EventView] = field(default_factory=list)
     due_at: datetime | None = None
     overdue: bool = False
+    late: bool = False
     process_sla: str | None = None
     sla_backstop: bool = False
     sla_paused: bool = False

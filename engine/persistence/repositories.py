@@ -13,10 +13,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, or_, select, union_all
+from sqlalchemy import Select, bindparam, exists, func, select, union_all
 from sqlalchemy.orm import Session, aliased, defer
 
-from engine.domain.definitions import OPEN_STATUSES
+from engine.persistence import sla_clauses
 from engine.persistence.tables import (
     ApplicationRecord,
     EventRecord,
@@ -224,17 +224,7 @@ class ApplicationRepository(BaseRepository):
         if created_by is not None:
             query = query.where(ApplicationRecord.created_by == created_by)
         if overdue_at is not None:
-            late_steps = select(TaskRecord.application_id).where(
-                TaskRecord.state == "ready", TaskRecord.due_at < overdue_at
-            )
-            query = query.where(
-                ApplicationRecord.status.in_(OPEN_STATUSES),
-                or_(
-                    ApplicationRecord.due_at < overdue_at,
-                    ApplicationRecord.breached_at.is_not(None),
-                    ApplicationRecord.id.in_(late_steps),
-                ),
-            )
+            query = query.where(sla_clauses.application_overdue(overdue_at))
         return query.order_by(ApplicationRecord.created_at.desc(), ApplicationRecord.id)
 
 
@@ -348,7 +338,7 @@ def _inbox_statements(shape: _InboxShape) -> tuple[Select[Any], Select[Any]]:
     """
     base = select(TaskRecord).where(TaskRecord.state == "ready")
     if shape.overdue:
-        base = base.where(TaskRecord.due_at < bindparam("overdue_at"))
+        base = base.where(sla_clauses.step_overdue(bindparam("overdue_at")))
     if shape.region:
         base = base.where(TaskRecord.region_code == bindparam("region"))
     if shape.claimed:

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import defer
 
 from engine.domain.definitions import OPEN_STATUSES
+from engine.persistence import sla_clauses
 from engine.persistence.repositories import BaseRepository
 from engine.persistence.tables import ApplicationRecord, ModelVersionRecord, RegionRecord
 
@@ -102,9 +103,7 @@ class VersionQueries(BaseRepository):
         the process SLA budget, and running ones over their SLA now."""
         app = ApplicationRecord
         finished = (app.status == "completed") & (app.completed_at >= since)
-        overdue = app.status.in_(OPEN_STATUSES) & (
-            app.breached_at.is_not(None) | (app.sla_running_since.is_not(None) & (app.due_at < now))
-        )
+        overdue = sla_clauses.application_overdue(now)
         query = (
             select(
                 app.region_code,

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from engine.domain import sla
 from engine.domain.calendar import WorkingCalendar
-from engine.domain.definitions import OPEN_STATUSES
 from engine.domain.views import (
     ApplicationView,
     EventView,
@@ -37,7 +37,6 @@ def task_view(
     due_at = task.due_at
     if calendar is not None and due_at is not None and task.state == "ready":
         extra["working_hours_left"] = round(calendar.working_minutes_between(now, due_at) / 60, 2)
-    overdue = bool(task.breached_at) or bool(due_at and task.state == "ready" and due_at < now)
     return TaskView(
         id=task.id,
         application_id=task.application_id,
@@ -48,7 +47,8 @@ def task_view(
         claimed_by=task.claimed_by,
         ready_at=task.ready_at,
         due_at=due_at,
-        overdue=overdue,
+        overdue=sla.step_overdue(task.state, due_at, task.breached_at, now),
+        late=sla.late(due_at, task.breached_at, task.completed_at, now),
         sla=task.sla,
         fee=task.fee,
         form=task.form,
@@ -101,14 +101,17 @@ def application_view(
         tasks=task_views,
         history=[event_view(e) for e in events],
         due_at=app.due_at,
-        # Overdue as the listing's `overdue=true` filter means it: the process deadline
-        # passed, or one of its current steps is late.
-        overdue=bool(app.breached_at)
-        or bool(app.due_at and app.status in OPEN_STATUSES and app.due_at < now)
-        or any(t.overdue for t in task_views if t.state == "ready"),
+        overdue=sla.application_overdue(
+            app.status,
+            app.due_at,
+            app.breached_at,
+            now,
+            ((t.due_at, t.breached_at) for t in tasks if t.state == sla.READY),
+        ),
+        late=sla.late(app.due_at, app.breached_at, app.completed_at, now),
         process_sla=app.process_sla,
         sla_backstop=app.sla_backstop,
-        sla_paused=app.status in OPEN_STATUSES and app.sla_running_since is None,
+        sla_paused=sla.paused(app.status, app.sla_running_since),
         cancelled_reason=app.cancelled_reason,
         fees=list(fees),
     )

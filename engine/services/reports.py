@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from engine.domain.actors import ADMIN, ANALYST, SUPERVISOR, Actor
 from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
+from engine.persistence import sla_clauses
 from engine.persistence.tables import ApplicationRecord, TaskRecord
 from engine.services.access import require_roles
 from engine.services.context import EngineContext
@@ -115,7 +116,7 @@ def _overdue_query(now: datetime, region: str | None, key: str | None) -> Any:
             func.count(),
         )
         .join(ApplicationRecord, ApplicationRecord.id == TaskRecord.application_id)
-        .where(TaskRecord.state == "ready", TaskRecord.due_at < now)
+        .where(sla_clauses.step_overdue(now))
         .group_by(TaskRecord.region_code, ApplicationRecord.process_key, TaskRecord.element_id)
     )
     return _filtered(query, region, key)

@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.domain.definitions import OPEN_STATUSES
+from engine.domain import sla
+from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.errors import NotFoundError
 from engine.domain.formats import TRACKING_CODE
 from engine.persistence.tables import ApplicationRecord, RegionRecord
@@ -52,7 +53,7 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
             "submitted_at": app.created_at,
             "completed_at": app.completed_at,
             "due_at": app.due_at,
-            "sla_paused": app.status in OPEN_STATUSES and app.sla_running_since is None,
+            "sla_paused": sla.paused(app.status, app.sla_running_since),
             "steps_done": [_step(t, now) for t in tasks if t.state == "completed"],
             "current_steps": [_step(t, now) for t in tasks if t.state == "ready"],
             "fees": [
@@ -75,6 +76,7 @@ def _step(task: Any, now: datetime) -> dict[str, Any]:
         "started_at": task.ready_at,
         "completed_at": task.completed_at,
         "due_at": task.due_at,
-        "overdue": bool(task.due_at and (task.completed_at or now) > task.due_at),
-        "waiting_on_applicant": task.role in ("applicant", "pemohon"),
+        "overdue": sla.step_overdue(task.state, task.due_at, task.breached_at, now),
+        "late": sla.late(task.due_at, task.breached_at, task.completed_at, now),
+        "waiting_on_applicant": task.role in APPLICANT_ROLES,
     }

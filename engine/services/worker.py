@@ -21,6 +21,7 @@ from sqlalchemy import select
 from engine.domain.actors import SYSTEM
 from engine.domain.definitions import OPEN_STATUSES
 from engine.domain.errors import ConcurrentUpdateError, StorageUnavailableError
+from engine.persistence import sla_clauses
 from engine.persistence.tables import ApplicationRecord, TaskRecord, TimerRecord
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
@@ -161,7 +162,7 @@ def _mark_batch(
         assert uow.session is not None
         rows = uow.session.scalars(
             select(table)
-            .where(active, table.breached_at.is_(None), table.due_at <= now)
+            .where(active, table.breached_at.is_(None), sla_clauses.past_due(table.due_at, now))
             .order_by(table.due_at)
             .limit(batch)
             .with_for_update(skip_locked=True)
