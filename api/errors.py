@@ -122,7 +122,7 @@ def problem(
 
 def _engine_error(exc: e.EngineError) -> Response:
     cls = next(c for c in type(exc).__mro__ if c in ERROR_TABLE)
-    status, type_, title_id, title_en = ERROR_TABLE[cls]  # type: ignore[index]
+    status, type_, title_id, title_en = ERROR_TABLE[cls]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return problem(
         status,
@@ -141,9 +141,8 @@ def _http_error(exc: HTTPException) -> Response:
     detail = (
         "the request body does not match the schema" if errors else (exc.description or exc.name)
     )
-    headers = (
-        {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
-    )
+    allowed = getattr(exc, "valid_methods", None)  # set on 405 (MethodNotAllowed) only
+    headers = {"Allow": ", ".join(allowed)} if allowed else None
     return problem(status, type_, (title_id, title_en), detail, errors, headers)
 
 

@@ -120,7 +120,7 @@ class Moment(fields.DateTime):
         return moment
 
 
-class Fee(fields.Field):
+class Fee(fields.Field):  # type: ignore[type-arg]
     """A fee override: whole rupiah as an integer, or its digits as text (as a model writes it)."""
 
     MAX_DIGITS = 12  # engine.modeling.values.MAX_FEE_DIGITS
@@ -155,7 +155,7 @@ class Mapping(fields.Dict):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         try:
-            return super()._deserialize(value, attr, data, **kwargs)
+            return super()._deserialize(value, attr, data, **kwargs)  # type: ignore[no-untyped-call]
         except ValidationError as exc:
             if not isinstance(exc.messages, dict):
                 raise

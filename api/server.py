@@ -34,7 +34,7 @@ _NOT_THE_CLIENTS = (
 )
 
 
-class ProblemWorker(ThreadWorker):  # type: ignore[misc]
+class ProblemWorker(ThreadWorker):
     """gunicorn's threaded worker, answering the requests it cannot parse with
     application/problem+json instead of its HTML page (e.g. a 414 for a request line
     longer than gunicorn's limit), like every answer of the app."""
@@ -61,7 +61,7 @@ class ProblemWorker(ThreadWorker):  # type: ignore[misc]
             self.log.debug("Failed to send error message.")
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
         super().__init__()

@@ -142,7 +142,8 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
     def to_python(self, value: str) -> int:
-        if len(value) > len(str(self.max)) or int(value) > self.max:
+        limit = self.max if self.max is not None else INT32_MAX
+        if len(value) > len(str(limit)) or int(value) > limit:
             return OutOfRange(0)
         return int(value)
 

@@ -22,6 +22,7 @@ from referencing.jsonschema import specification_with
 from forms.regex import pattern_problem
 from forms.registry import FIELD_NAMES, FIELD_URI_PREFIX, field_registry, format_checker
 
+DEFAULT_VALIDATOR: type[Validator] = Draft202012Validator
 _DIALECTS: dict[str, type[Validator]] = {
     cls.META_SCHEMA["$id"].rstrip("#"): cls
     for cls in (Draft202012Validator, Draft201909Validator, Draft7Validator)
@@ -44,7 +45,7 @@ def validator_class(schema: dict[str, Any]) -> type[Validator]:
     Raises: UnsupportedDialectError.
     """
     if "$schema" not in schema:
-        return Draft202012Validator
+        return DEFAULT_VALIDATOR
     dialect = schema["$schema"]
     if isinstance(dialect, str) and dialect.rstrip("#") in _DIALECTS:
         return _DIALECTS[dialect.rstrip("#")]

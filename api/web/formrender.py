@@ -74,7 +74,7 @@ def kind_of(schema: dict[str, Any]) -> str:
     elif type_ == "object" or "properties" in schema:
         kind = "group" if "properties" in schema else "json"
     elif type_ == "array":
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        items = _items(schema)
         kind = "choices" if "enum" in items else "rows"
     elif type_ in ("integer", "number"):
         kind = "number"
@@ -149,7 +149,7 @@ class Builder:
             )
 
     def _rows(self, node: Field, schema: dict[str, Any], value: Any) -> None:
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        items = _items(schema)
         rows = list(value) if isinstance(value, list) else []
         count = max(len(rows), int(schema.get("minItems") or 0), 1) + self.extra_rows.get(
             node.path, 0
@@ -249,7 +249,7 @@ def _parse_group(
 def _parse_rows(
     schema: dict[str, Any], root: dict[str, Any], path: str, form: MultiDict[str, str]
 ) -> Any:
-    items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+    items = _items(schema)
     indexes = sorted(
         {int(m[1]) for key in form if (m := re.match(re.escape(path) + r"/(\d+)(/|$)", key))}
     )
@@ -287,3 +287,9 @@ def _escape(name: str) -> str:
 
 def _text(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) or value is None else str(value)
+
+
+def _items(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema of an array's items (one schema for all; tuple forms are not rendered)."""
+    items = schema.get("items")
+    return items if isinstance(items, dict) else {}

@@ -138,7 +138,9 @@ def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
-def _flow_diff(old_list: list[dict[str, Any]], new_list: list[dict[str, Any]]) -> dict[str, list]:
+def _flow_diff(
+    old_list: list[dict[str, Any]], new_list: list[dict[str, Any]]
+) -> dict[str, list[Any]]:
     old = {f["id"]: f for f in old_list}
     new = {f["id"]: f for f in new_list}
     changed = []

@@ -7,6 +7,8 @@ construct against SpiffWorkflow; see `tests/unit/modeling/test_constructs.py`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from engine.modeling.bpmn import NS, ModelScan, children, kind, q, text_of
@@ -33,7 +35,9 @@ def check_gateways(scan: ModelScan, scopes: list[Scope]) -> None:
                 _check_unconditional(scan, source, flows)
 
 
-def _check_conditional_split(scan: ModelScan, gateway: etree._Element, flows: list) -> None:
+def _check_conditional_split(
+    scan: ModelScan, gateway: etree._Element, flows: list[Any]
+) -> None:
     default = gateway.get("default")
     flow_ids = {f.get("id") for f in flows}
     if default and default not in flow_ids:
@@ -55,7 +59,7 @@ def _check_conditional_split(scan: ModelScan, gateway: etree._Element, flows: li
             )
 
 
-def _check_unconditional(scan: ModelScan, source: etree._Element, flows: list) -> None:
+def _check_unconditional(scan: ModelScan, source: etree._Element, flows: list[Any]) -> None:
     for flow in flows:
         if _condition(flow).strip():
             scan.add(

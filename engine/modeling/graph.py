@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -101,7 +102,9 @@ def _outside_flow(node: etree._Element) -> bool:
     )
 
 
-def _check_node(scan: ModelScan, node: etree._Element, incoming: list, outgoing: list) -> None:
+def _check_node(
+    scan: ModelScan, node: etree._Element, incoming: list[Any], outgoing: list[Any]
+) -> None:
     node_kind = kind(node) or ""
     label = scan.label(node)
     if is_link(node) and not (incoming and outgoing):

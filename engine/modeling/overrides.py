@@ -70,7 +70,9 @@ def _section(given: Mapping[str, Any], name: str, problems: list[Problem]) -> Ma
     return value
 
 
-def _steps(scan: ModelScan, given: Mapping[str, Any], problems: list[Problem]) -> dict:
+def _steps(
+    scan: ModelScan, given: Mapping[str, Any], problems: list[Problem]
+) -> dict[str, Any]:
     known = {t.get("id") for t in scan.elements(*STEP_KINDS)}
     result: dict[str, dict[str, str]] = {}
     for step_id, values in given.items():
@@ -97,7 +99,9 @@ def _steps(scan: ModelScan, given: Mapping[str, Any], problems: list[Problem]) -
     return result
 
 
-def _step(step_id: str, values: Mapping[str, Any], where: str, problems: list[Problem]) -> dict:
+def _step(
+    step_id: str, values: Mapping[str, Any], where: str, problems: list[Problem]
+) -> dict[str, Any]:
     checked: dict[str, str] = {}
     for name, value in values.items():
         try:
@@ -153,7 +157,9 @@ def source_roles(scan: ModelScan) -> set[str]:
     return roles - {""}
 
 
-def _roles(scan: ModelScan, given: Mapping[str, Any], problems: list[Problem]) -> dict:
+def _roles(
+    scan: ModelScan, given: Mapping[str, Any], problems: list[Problem]
+) -> dict[str, Any]:
     known = source_roles(scan)
     result: dict[str, str] = {}
     for source, target in given.items():

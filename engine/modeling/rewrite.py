@@ -73,7 +73,7 @@ def rewrite_model(data: bytes, *, key: str, overrides: Any, filename: str = "mod
 def _serialize(root: etree._Element) -> bytes:
     # lxml would write the declaration with single quotes; keep the modelers' form.
     body = etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=False)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + bytes(body) + b"\n"
 
 
 def _apply(scan: ModelScan, key: str, overrides: Overrides) -> list[Problem]:

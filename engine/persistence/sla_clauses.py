@@ -18,7 +18,8 @@ from engine.persistence.tables import ApplicationRecord, TaskRecord
 
 def past_due(due_at: Any, now: Any) -> ColumnElement[bool]:
     """`sla.past_due`: strictly after the due time (NULL: never)."""
-    return due_at < now
+    clause: ColumnElement[bool] = due_at < now
+    return clause
 
 
 def step_overdue(now: Any) -> ColumnElement[bool]:

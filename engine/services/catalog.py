@@ -106,7 +106,10 @@ def _sort_key(sort: str | None) -> tuple[str, bool]:
     return key, descending
 
 
-def _figures(queries: VersionQueries, since: datetime, now: datetime) -> dict[tuple, dict]:
+Figures = dict[tuple[str, str], dict[str, Any]]
+
+
+def _figures(queries: VersionQueries, since: datetime, now: datetime) -> Figures:
     figures: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
     for region, key, started, finished, on_time, overdue in queries.application_figures(since, now):
         figures[(region, key)].update(
@@ -120,8 +123,8 @@ def _figures(queries: VersionQueries, since: datetime, now: datetime) -> dict[tu
 def _item(
     version: ModelVersionRecord,
     region: RegionRecord,
-    copies: dict[tuple, int],
-    figures: dict[tuple, dict],
+    copies: dict[tuple[str, str], int],
+    figures: Figures,
 ) -> dict[str, Any]:
     steps = version.steps
     per_day = working_minutes_per_day(region)

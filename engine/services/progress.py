@@ -31,7 +31,8 @@ from engine.services.audit import record_event
 from engine.services.context import EngineContext
 from engine.services.presenters import application_view
 from engine.unit_of_work import UnitOfWork
-from engine.workflow.runtime import LoadedSpec, Outcome, StateNotStorableError, StepState
+from engine.workflow.runtime import LoadedSpec, Outcome, StepState
+from engine.workflow.state_bounds import StateNotStorableError
 
 # UU 30/2014 art. 53 (as amended): without a set deadline a decision is due in 5 working days.
 LEGAL_BACKSTOP_SLA = "P5D"

@@ -160,7 +160,8 @@ def actor_for(uow: UnitOfWork, user: UserRecord) -> Actor:
     return Actor(user.id, user.name, user.region_code, roles, powers)
 
 
-def list_users(ctx: EngineContext, actor: Actor, region_code: str | None = None) -> list[dict]:
+def list_users(ctx: EngineContext, actor: Actor, region_code: str | None = None
+) -> list[dict[str, Any]]:
     """Users with their tokens (never the tokens themselves), for admins.
 
     Raises: PermissionDeniedError.

@@ -27,9 +27,11 @@ import ast
 import functools
 from dataclasses import dataclass
 from types import CodeType
-from typing import Literal, cast
+from typing import Literal, TypeVar, cast
 
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer
+
+_Node = TypeVar("_Node", bound=ast.AST)
 
 Mode = Literal["eval", "exec"]
 
@@ -131,7 +133,9 @@ class SandboxPolicy(RestrictingNodeTransformer):
         lineno = getattr(node, "lineno", None)
         self.errors.append(f"line {lineno}: {info}" if lineno else info)
 
-    def check_name(self, node, name, allow_magic_methods=False):
+    def check_name(
+        self, node: ast.AST, name: str | None, allow_magic_methods: bool = False
+    ) -> None:
         """Refuse `_*` names (no exception for magic methods: classes are refused anyway)."""
         if name is not None and name.startswith("_") and name != "_":
             self.error(node, f"names starting with '_' are not allowed ('{name}')")
@@ -255,7 +259,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         )
         return result
 
-    def node_contents_visit(self, node):
+    def node_contents_visit(self, node: _Node) -> _Node:
         """Visit children, then put `_step_()` before every statement of every block.
 
         Every known node passes here, so each block of each statement gets its steps: the

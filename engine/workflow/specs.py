@@ -64,7 +64,7 @@ def build_spec(
     return data, []
 
 
-def _parse(tree: etree._Element, process_id: str, filename: str) -> tuple[Any, dict]:
+def _parse(tree: etree._Element, process_id: str, filename: str) -> tuple[Any, dict[str, Any]]:
     with warnings.catch_warnings():
         # SpiffWorkflow warns about deprecated SpiffArena extensions; a warning is not a
         # reason to refuse a model (and the test suite turns warnings into errors).
