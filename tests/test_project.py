@@ -49,3 +49,55 @@ def test_migrations_match_the_models_and_round_trip(db_url: str) -> None:
     with engine.connect() as conn:
         assert set(Base.metadata.tables) <= set(inspect(conn).get_table_names())
     engine.dispose()
+
+
+# One deliberate violation per import contract (pyproject.toml): each must break its own
+# contract, so a contract that silently stopped checking anything is caught.
+VIOLATIONS = {
+    "Only api/ knows about the web": ("engine/services/catalog.py", "import flask"),
+    "forms is a leaf": ("forms/schemas.py", "import engine.domain.sla"),
+    "The domain is plain Python": ("engine/domain/views.py", "import lxml"),
+    "Only engine.workflow imports SpiffWorkflow": ("engine/services/catalog.py", "import SpiffWorkflow"),
+    "Layers: api > services > unit of work > modeling | persistence > workflow > domain": (
+        "engine/workflow/timers.py",
+        "import engine.persistence.tables",
+    ),
+    "SQLAlchemy only in engine.persistence and the unit of work": (
+        "engine/services/catalog.py",
+        "import sqlalchemy",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("contract", ["(none)", *sorted(VIOLATIONS)])
+def test_each_import_contract_breaks_on_a_deliberate_violation(
+    contract: str, tmp_path: Path
+) -> None:
+    import shutil
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    names = [c["name"] for c in config["tool"]["importlinter"]["contracts"]]
+    assert set(VIOLATIONS) == set(names), "every contract needs a deliberate violation here"
+    for package in ("engine", "api", "forms"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("static"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    if contract != "(none)":
+        path, line = VIOLATIONS[contract]
+        target = tmp_path / path
+        target.write_text(target.read_text() + f"\n{line}\n")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    out = " ".join(result.stdout.split())  # the report wraps long contract names
+    if contract == "(none)":  # the copy itself keeps every contract
+        assert result.returncode == 0, out[-2000:]
+        return
+    assert result.returncode != 0
+    assert f"{contract} BROKEN" in out, out[-2000:]
