@@ -58,9 +58,13 @@ VIOLATIONS = {
     "forms is a leaf": ("forms/schemas.py", "import engine.domain.sla"),
     "The domain is plain Python": ("engine/domain/views.py", "import lxml"),
     "Only engine.workflow imports SpiffWorkflow": ("engine/services/catalog.py", "import SpiffWorkflow"),
-    "Layers: api > services > unit of work > modeling | persistence > workflow > domain": (
+    "Layers: api > services > unit of work > modeling | persistence > workflow > sandbox > domain": (
         "engine/workflow/timers.py",
         "import engine.persistence.tables",
+    ),
+    "The sandbox is used through its public module only": (
+        "engine/workflow/timers.py",
+        "import engine.sandbox._policy",
     ),
     "SQLAlchemy only in engine.persistence and the unit of work": (
         "engine/services/catalog.py",

@@ -2,7 +2,7 @@
 
 Every script task, gateway condition, multi-instance expression, loop condition,
 conditional event and SpiffArena pre/post script goes through the sandbox's static check
-(`engine.workflow.sandbox.check_code`) at upload, so no syntax error or forbidden
+(`engine.sandbox.check_code`) at upload, so no syntax error or forbidden
 construct (imports, dunder access, I/O) survives to run time.
 
 Camunda Modeler writes JUEL conditions (`${approved}`, Camunda 7) or FEEL ones

@@ -21,7 +21,8 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from engine.workflow.sandbox import (
+from engine.sandbox._runtime import Runtime
+from engine.workflow.script_engine import (
     SandboxedScriptEngine,
     ScriptError,
     ScriptForbiddenError,
@@ -29,7 +30,6 @@ from engine.workflow.sandbox import (
     ScriptLimits,
     check_code,
 )
-from engine.workflow.sandbox_runtime import Runtime
 
 ENGINE = SandboxedScriptEngine()
 QUICK = 5.0  # seconds: a generous bound for "stopped quickly"

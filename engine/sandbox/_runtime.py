@@ -28,14 +28,14 @@ from typing import Any
 from RestrictedPython.Guards import guarded_unpack_sequence
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
-from engine.workflow.sandbox_builtins import (
+from engine.sandbox._builtins import (
     RECEIVERS,
     SAFE_CLASSES,
     SAFE_EXCEPTIONS,
     SAFE_FUNCTIONS,
 )
-from engine.workflow.sandbox_guards import MAX_INT_BITS, SIZED_METHODS, SizeGuards
-from engine.workflow.sandbox_limits import (
+from engine.sandbox._guards import MAX_INT_BITS, SIZED_METHODS, SizeGuards
+from engine.sandbox._limits import (
     Budget,
     ScriptError,
     ScriptForbiddenError,
@@ -43,7 +43,7 @@ from engine.workflow.sandbox_limits import (
     charge,
     fail,
 )
-from engine.workflow.sandbox_policy import FILENAME, FORBIDDEN_ATTRIBUTES
+from engine.sandbox._policy import FILENAME, FORBIDDEN_ATTRIBUTES
 
 MAX_ROUND_DIGITS = 10_000  # round(1, -10**6) computes 10**(10**6)
 

@@ -1,6 +1,6 @@
 """Limits, errors and the per-run budget of the script sandbox.
 
-Public names are re-exported by `engine.workflow.sandbox`; import them from there.
+Public names are re-exported by `engine.sandbox`; import them from there.
 
 The budget is per evaluation or script run and lives in the thread that runs it, so that
 the bounds hold in any thread (Flask's threaded server, gunicorn threads): time is

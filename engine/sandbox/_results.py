@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from engine.domain.storable import NotStorableError, measure, problem_path
-from engine.workflow.sandbox_limits import ScriptError, ScriptLimitExceededError
+from engine.sandbox._limits import ScriptError, ScriptLimitExceededError
 
 # What an expression may hand back to SpiffWorkflow (a condition, a collection, a timer text).
 RETURNABLE = (str, int, float, type(None), datetime, timedelta, UUID, date, time, bytes, range)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from engine.workflow.sandbox_limits import (
+from engine.sandbox._limits import (
     ScriptForbiddenError,
     ScriptLimitExceededError,
     charge,
