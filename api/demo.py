@@ -10,6 +10,7 @@ from typing import Any
 
 from api.wiring import build_context
 from engine.domain.actors import SYSTEM
+from engine.domain.statuses import FeeStatus
 from engine.persistence.migrate import upgrade
 from engine.services import models, payments
 from engine.services.context import EngineContext
@@ -49,7 +50,7 @@ def _cashier(ctx: EngineContext) -> Callable[[Any, Any, Any], None]:
 
     def pay(_actor: Any, app: Any, task: Any) -> None:
         item = next(i for i in payments.fee_items(ctx, SYSTEM, app.id)
-                    if i["element_id"] == task.element_id and i["status"] == "open")
+                    if i["element_id"] == task.element_id and i["status"] == FeeStatus.OPEN)
         payments.record_payment(ctx, SYSTEM, app.id, item["fee_item"], item["amount"],
                                 f"DEMO-{uuid.uuid4().hex[:12].upper()}", "teller")
 

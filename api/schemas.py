@@ -23,11 +23,12 @@ from api.fields import (
     version,
 )
 from engine.domain import formats
+from engine.domain.statuses import ApplicationStatus
 from engine.services.catalog import SORT_KEYS
 from engine.services.payments import CHANNELS
 from engine.services.regions import INDONESIAN_TIMEZONES
 
-STATUSES = ["running", "completed", "error", "cancelled"]
+STATUSES = [s.value for s in ApplicationStatus]
 
 
 def reason_field(*, max_length: int, required: bool = True) -> fields.String:

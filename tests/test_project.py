@@ -105,3 +105,21 @@ def test_each_import_contract_breaks_on_a_deliberate_violation(
         return
     assert result.returncode != 0
     assert f"{contract} BROKEN" in out, out[-2000:]
+
+
+def test_statuses_are_compared_and_set_through_their_enums() -> None:
+    """`engine/domain/statuses.py` names every status once; no bare status text elsewhere."""
+    import re
+
+    bare = re.compile(
+        r"""\.(status|state)\s*(==|!=|=)\s*["']|\b(status|state)=["']|"""
+        r"""\.(status|state)\s+(not\s+)?in\s+\(["']"""
+    )
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for package in ("engine", "api")
+        for path in (ROOT / package).rglob("*.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if bare.search(line)
+    ]
+    assert not found, "\n".join(found)

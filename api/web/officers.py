@@ -16,6 +16,7 @@ from api.web.session import require_actor
 from api.wiring import ctx
 from engine.domain import errors as e
 from engine.domain.console_views import TaskPageView
+from engine.domain.statuses import StepStatus
 from engine.services import applications, console, models, payments, tasks
 
 blp = Blueprint("web_console", __name__, url_prefix="/konsol", template_folder="templates")
@@ -155,7 +156,7 @@ def _next_page(done: Any) -> str:
     """After a step: the application's next step this officer may work, else the inbox."""
     actor = require_actor()
     for nxt in done.tasks:
-        if nxt.state == "ready" and actor.may_work_step(nxt.role, own_application=False):
+        if nxt.state == StepStatus.READY and actor.may_work_step(nxt.role, own_application=False):
             return url_for("web_console.task", task_id=nxt.id)
     return url_for("web_console.application", application_id=done.id)
 
@@ -165,13 +166,13 @@ def application(application_id: uuid.UUID) -> Any:
     """An application: the diagram with done and current steps, due times, history, fees."""
     found = applications.get_application(ctx(), require_actor(), application_id)
     zone = _zone(found.region)
-    marks = {t.element_id: "pf-done" for t in found.tasks if t.state == "completed"}
-    marks.update({t.element_id: "pf-current" for t in found.tasks if t.state == "ready"})
+    marks = {t.element_id: "pf-done" for t in found.tasks if t.state == StepStatus.COMPLETED}
+    marks.update({t.element_id: "pf-current" for t in found.tasks if t.state == StepStatus.READY})
     texts_ = texts(language())
     overlays = [
         {"id": t.element_id, "text": f"{texts_['due']}: {_moment(t.due_at, zone)}", "kind": "due"}
         for t in found.tasks
-        if t.state == "ready" and t.due_at
+        if t.state == StepStatus.READY and t.due_at
     ]
     src = url_for(
         "web_public.model_xml", region=found.region, key=found.process_key, version=found.version

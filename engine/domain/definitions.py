@@ -11,10 +11,6 @@ from enum import StrEnum
 from typing import Any, Literal
 
 APPLICANT_ROLES = frozenset({"applicant", "pemohon"})
-# An application not finished yet: its process SLA runs (DESIGN §3 pauses it only while it
-# waits on the applicant). An engine error does not stop the clock: the government's
-# system failing is not the applicant's delay, and must not become a quiet stall.
-OPEN_STATUSES = ("running", "error")
 
 StepKind = Literal["userTask", "manualTask", "task"]
 TimerKind = Literal["duration", "date", "cycle"]

@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from engine.domain.definitions import OPEN_STATUSES
+from engine.domain.statuses import OPEN_STATUSES, StepStatus
 
-READY = "ready"
+READY = StepStatus.READY
 
 
 def past_due(due_at: datetime | None, at: datetime) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, exists, func, select, union_all
 from sqlalchemy.orm import Session, aliased, defer
 
+from engine.domain.statuses import ApplicationStatus, StepStatus, TimerStatus, VersionStatus
 from engine.persistence import sla_clauses
 from engine.persistence.tables import (
     ApplicationRecord,
@@ -181,7 +182,8 @@ class ModelRepository(BaseRepository):
         query = (
             select(ModelVersionRecord)
             .where(
-                ModelVersionRecord.model_id == model_id, ModelVersionRecord.status == "published"
+                ModelVersionRecord.model_id == model_id,
+                ModelVersionRecord.status == VersionStatus.PUBLISHED,
             )
             .order_by(ModelVersionRecord.version.desc())
             .limit(1)
@@ -262,7 +264,10 @@ class TaskRepository(BaseRepository):
         """The application's completed tasks with the data entered at each, in order."""
         query = (
             select(TaskRecord)
-            .where(TaskRecord.application_id == application_id, TaskRecord.state == "completed")
+            .where(
+                TaskRecord.application_id == application_id,
+                TaskRecord.state == StepStatus.COMPLETED,
+            )
             .order_by(TaskRecord.completed_at, TaskRecord.element_id)
         )
         return self.session.scalars(query).all()
@@ -270,7 +275,7 @@ class TaskRepository(BaseRepository):
     def for_applications(self, ids: Iterable[uuid.UUID]) -> Sequence[TaskRecord]:
         query = (
             select(TaskRecord)
-            .where(TaskRecord.application_id.in_(list(ids)), TaskRecord.state == "ready")
+            .where(TaskRecord.application_id.in_(list(ids)), TaskRecord.state == StepStatus.READY)
             .order_by(TaskRecord.ready_at)
         )
         return self.session.scalars(query).all()
@@ -336,7 +341,7 @@ def _inbox_statements(shape: _InboxShape) -> tuple[Select[Any], Select[Any]]:
     Built once per shape: constructing the per-role union costs SQLAlchemy more than the
     database takes to run it.
     """
-    base = select(TaskRecord).where(TaskRecord.state == "ready")
+    base = select(TaskRecord).where(TaskRecord.state == StepStatus.READY)
     if shape.overdue:
         base = base.where(sla_clauses.step_overdue(bindparam("overdue_at")))
     if shape.region:
@@ -431,10 +436,10 @@ class TimerRepository(BaseRepository):
         # check by primary key: the due-timer index drives the query.)
         stopped = exists().where(
             ApplicationRecord.id == TimerRecord.application_id,
-            ApplicationRecord.status == "error",
+            ApplicationRecord.status == ApplicationStatus.ERROR,
         )
         query = select(TimerRecord).where(
-            TimerRecord.status == "waiting", TimerRecord.due_at <= now, ~stopped
+            TimerRecord.status == TimerStatus.WAITING, TimerRecord.due_at <= now, ~stopped
         )
         skipped = list(passed)
         if skipped:

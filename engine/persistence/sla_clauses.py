@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 
-from engine.domain.definitions import OPEN_STATUSES
 from engine.domain.sla import READY
+from engine.domain.statuses import OPEN_STATUSES
 from engine.persistence.tables import ApplicationRecord, TaskRecord
 
 

@@ -32,6 +32,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from engine.domain.statuses import VersionStatus
+
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
 
@@ -149,7 +151,7 @@ class ModelVersionRecord(Base):
     key: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(16), default="published")
+    status: Mapped[str] = mapped_column(String(16), default=VersionStatus.PUBLISHED.value)
     process_sla: Mapped[str | None] = mapped_column(String(32))
     bpmn: Mapped[bytes] = mapped_column(LargeBinary)
     bpmn_sha256: Mapped[str] = mapped_column(String(64))

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import defer
 
-from engine.domain.definitions import OPEN_STATUSES
+from engine.domain.statuses import OPEN_STATUSES, ApplicationStatus, VersionStatus
 from engine.persistence import sla_clauses
 from engine.persistence.repositories import BaseRepository
 from engine.persistence.tables import ApplicationRecord, ModelVersionRecord, RegionRecord
@@ -29,7 +29,7 @@ class VersionQueries(BaseRepository):
             select(ApplicationRecord.id)
             .where(
                 ApplicationRecord.model_version_id == version_id,
-                ApplicationRecord.status == "running",
+                ApplicationRecord.status == ApplicationStatus.RUNNING,
             )
             .order_by(ApplicationRecord.created_at, ApplicationRecord.id)
         )
@@ -44,7 +44,7 @@ class VersionQueries(BaseRepository):
                 ModelVersionRecord.model_id,
                 func.max(ModelVersionRecord.version).label("version"),
             )
-            .where(ModelVersionRecord.status == "published")
+            .where(ModelVersionRecord.status == VersionStatus.PUBLISHED)
             .group_by(ModelVersionRecord.model_id)
             .subquery()
         )
@@ -102,7 +102,7 @@ class VersionQueries(BaseRepository):
         """Per (region, process key): started and finished since `since`, finished within
         the process SLA budget, and running ones over their SLA now."""
         app = ApplicationRecord
-        finished = (app.status == "completed") & (app.completed_at >= since)
+        finished = (app.status == ApplicationStatus.COMPLETED) & (app.completed_at >= since)
         overdue = sla_clauses.application_overdue(now)
         query = (
             select(
@@ -125,6 +125,8 @@ class VersionQueries(BaseRepository):
         """(region, process key, cycle minutes) of every application finished since `since`."""
         app = ApplicationRecord
         query = select(app.region_code, app.process_key, app.cycle_minutes).where(
-            app.status == "completed", app.completed_at >= since, app.cycle_minutes.is_not(None)
+            app.status == ApplicationStatus.COMPLETED,
+            app.completed_at >= since,
+            app.cycle_minutes.is_not(None),
         )
         return self.session.execute(query).all()

@@ -19,6 +19,7 @@ from engine.domain.errors import (
 )
 from engine.domain.formats import NON_BLANK
 from engine.domain.problems import Problem
+from engine.domain.statuses import ApplicationStatus, FeeStatus, StepStatus, TimerStatus
 from engine.domain.storable import data_problems
 from engine.domain.views import ApplicationView, Page
 from engine.persistence.tables import ApplicationRecord, TimerRecord
@@ -90,7 +91,7 @@ def start_application(
             process_key=process_key,
             version=version.version,
             title=version.title,
-            status="running",
+            status=ApplicationStatus.RUNNING,
             tracking_code=new_tracking_code(),
             applicant=applicant,
             state=outcome.state,
@@ -212,11 +213,11 @@ def cancel_application(
     now = ctx.clock()
     with ctx.uow() as uow:
         app = visible_application(uow, actor, application_id, for_update=True)
-        if app.status not in ("running", "error"):
+        if app.status not in (ApplicationStatus.RUNNING, ApplicationStatus.ERROR):
             raise ApplicationNotRunningError(f"application {app.id} is {app.status}")
         _cancel_open_items(uow, app.id, reason, now)
         before = app.status
-        app.status, app.cancelled_reason, app.updated_at = "cancelled", reason, now
+        app.status, app.cancelled_reason, app.updated_at = ApplicationStatus.CANCELLED, reason, now
         app.sla_running_since = None
         record_event(
             uow,
@@ -227,7 +228,7 @@ def cancel_application(
             region_code=app.region_code,
             application_id=app.id,
             reason=reason,
-            data={"before": {"status": before}, "after": {"status": "cancelled"}},
+            data={"before": {"status": before}, "after": {"status": ApplicationStatus.CANCELLED}},
         )
         uow.commit()
         return application_view(app, uow.repos.tasks.for_application(app.id), now)
@@ -257,12 +258,12 @@ def retry_application(
     now = ctx.clock()
     with ctx.uow() as uow:
         app = visible_application(uow, actor, application_id, for_update=True)
-        if app.status != "error":
+        if app.status != ApplicationStatus.ERROR:
             raise ApplicationNotInErrorError(f"application {app.id} is {app.status}")
         version, loaded = load_spec(ctx, uow, app.model_version_id)
         with caller_data_fits():
             outcome = ctx.runtime.retry(loaded, app.state, data, now)
-        failed, app.status, app.error = app.error, "running", None
+        failed, app.status, app.error = app.error, ApplicationStatus.RUNNING, None
         record_event(
             uow,
             actor=actor,
@@ -285,15 +286,15 @@ def _cancel_open_items(
     uow: UnitOfWork, application_id: uuid.UUID, reason: str, now: datetime
 ) -> None:
     for task in uow.repos.tasks.for_application(application_id):
-        if task.state == "ready":
-            task.state, task.completed_at = "cancelled", now
+        if task.state == StepStatus.READY:
+            task.state, task.completed_at = StepStatus.CANCELLED, now
     for item in uow.repos.fees.for_application(application_id):
-        if item.status == "open":
-            item.status, item.cancelled_at, item.cancelled_reason = "cancelled", now, reason
+        if item.status == FeeStatus.OPEN:
+            item.status, item.cancelled_at, item.cancelled_reason = FeeStatus.CANCELLED, now, reason
     assert uow.session is not None
     for timer in uow.session.scalars(
         select(TimerRecord).where(
-            TimerRecord.application_id == application_id, TimerRecord.status == "waiting"
+            TimerRecord.application_id == application_id, TimerRecord.status == TimerStatus.WAITING
         )
     ):
-        timer.status = "cancelled"
+        timer.status = TimerStatus.CANCELLED

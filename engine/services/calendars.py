@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from engine.domain.actors import ADMIN, SUPERVISOR, Actor
 from engine.domain.calendar import CalendarOverride, CalendarSettings, WorkingCalendar
-from engine.domain.definitions import OPEN_STATUSES
 from engine.domain.durations import parse_sla
 from engine.domain.errors import InvalidInputError
 from engine.domain.formats import NON_BLANK
 from engine.domain.problems import Problem
+from engine.domain.statuses import OPEN_STATUSES, StepStatus
 from engine.persistence.tables import (
     ApplicationRecord,
     CalendarOverrideRecord,
@@ -224,7 +224,7 @@ def _recompute_due(uow: UnitOfWork, calendar: WorkingCalendar, region: str, sinc
     tasks = uow.session.scalars(
         select(TaskRecord).where(
             TaskRecord.region_code == region,
-            TaskRecord.state == "ready",
+            TaskRecord.state == StepStatus.READY,
             TaskRecord.due_at >= start,
             TaskRecord.breached_at.is_(None),
         )

@@ -6,6 +6,7 @@ import uuid
 
 from engine.domain.actors import ADMIN, SUPERVISOR, Actor
 from engine.domain.console_views import EarlierStepView, OfficerView, TaskPageView
+from engine.domain.statuses import StepStatus
 from engine.services.access import require_roles, visible_region
 from engine.services.applications import get_application
 from engine.services.context import EngineContext
@@ -36,7 +37,7 @@ def task_page(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskPageV
         application=application,
         earlier=earlier,
         claimed_by_name=names.get(task.claimed_by or 0),
-        may_work=task.state == "ready"
+        may_work=task.state == StepStatus.READY
         and actor.may_work_step(task.role, own_application=own_application),
         own_claim=task.claimed_by == actor.id,
     )

@@ -20,6 +20,7 @@ from typing import Any
 from engine.domain.actors import ADMIN, ANALYST, Actor
 from engine.domain.errors import InvalidInputError, ModelNotPublishedError
 from engine.domain.problems import Problem
+from engine.domain.statuses import ApplicationStatus, StepStatus
 from engine.persistence.tables import ApplicationRecord, ModelVersionRecord
 from engine.persistence.version_queries import VersionQueries
 from engine.services.access import require_roles
@@ -134,9 +135,9 @@ def _migrate_one(
     with ctx.uow() as uow:
         app = uow.repos.applications.get(application_id, for_update=True)
         assert app is not None
-        ready = [t for t in uow.repos.tasks.for_application(app.id) if t.state == "ready"]
+        ready = [t for t in uow.repos.tasks.for_application(app.id) if t.state == StepStatus.READY]
         reasons = [f"no longer running on version {versions.source_number}"]
-        if app.status == "running" and app.model_version_id == versions.source_id:
+        if app.status == ApplicationStatus.RUNNING and app.model_version_id == versions.source_id:
             reasons = migration_problems(app.state, versions.source_spec, versions.target_spec)
             reasons += [r for t in ready for r in _step_problems(t.element_id, versions)]
         entry = {

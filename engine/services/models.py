@@ -10,6 +10,7 @@ from typing import Any
 from engine.domain.actors import ADMIN, ANALYST, Actor
 from engine.domain.definitions import CompiledModel, ImportOutcome, ModelPackage
 from engine.domain.errors import NotFoundError
+from engine.domain.statuses import VersionStatus
 from engine.domain.views import ModelSummaryView, ModelVersionView
 from engine.modeling import compile_model, read_package_dir
 from engine.persistence.tables import ModelVersionRecord, ProcessModelRecord
@@ -68,7 +69,7 @@ def store_version(
         key=compiled.key,
         version=model.latest_version,
         title=compiled.title,
-        status="published",
+        status=VersionStatus.PUBLISHED,
         process_sla=compiled.process_sla,
         bpmn=compiled.bpmn,
         bpmn_sha256=package_digest(compiled),

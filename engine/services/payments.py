@@ -18,6 +18,7 @@ from engine.domain.errors import (
 )
 from engine.domain.formats import PAYMENT_REFERENCE
 from engine.domain.problems import Problem
+from engine.domain.statuses import FeeStatus
 from engine.persistence.tables import FeeItemRecord, PaymentRecord, ReceiptCounterRecord
 from engine.services.access import visible_application
 from engine.services.audit import record_event
@@ -68,7 +69,7 @@ def record_payment(
             paid_at=now,
             recorded_by=actor.id or None,
         )
-        item.status, item.paid_at, item.receipt_no = "paid", now, receipt
+        item.status, item.paid_at, item.receipt_no = FeeStatus.PAID, now, receipt
         uow.repos.fees.add(payment)
         _flush_payment(uow, reference)
         record_event(
@@ -80,8 +81,8 @@ def record_payment(
             region_code=app.region_code,
             application_id=app.id,
             data={
-                "before": {"status": "open"},
-                "after": {"status": "paid"},
+                "before": {"status": FeeStatus.OPEN},
+                "after": {"status": FeeStatus.PAID},
                 "amount": amount,
                 "reference": reference,
                 "channel": channel,
@@ -119,7 +120,7 @@ def _check_payment_input(amount: Any, reference: Any, channel: Any) -> None:
 
 
 def _check_against_item(uow: UnitOfWork, item: FeeItemRecord, amount: int, reference: str) -> None:
-    if item.status != "open":
+    if item.status != FeeStatus.OPEN:
         raise ConflictError(f"fee item {item.id} is {item.status}; nothing more can be paid on it")
     if amount != item.amount:
         raise InvalidInputError(

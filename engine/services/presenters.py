@@ -8,6 +8,7 @@ from datetime import datetime
 
 from engine.domain import sla
 from engine.domain.calendar import WorkingCalendar
+from engine.domain.statuses import StepStatus
 from engine.domain.views import (
     ApplicationView,
     EventView,
@@ -35,7 +36,7 @@ def task_view(
     task: TaskRecord, now: datetime, calendar: WorkingCalendar | None = None, **extra: object
 ) -> TaskView:
     due_at = task.due_at
-    if calendar is not None and due_at is not None and task.state == "ready":
+    if calendar is not None and due_at is not None and task.state == StepStatus.READY:
         extra["working_hours_left"] = round(calendar.working_minutes_between(now, due_at) / 60, 2)
     return TaskView(
         id=task.id,

@@ -17,9 +17,16 @@ from sqlalchemy import select
 
 from engine.domain.actors import Actor
 from engine.domain.calendar import WorkingCalendar
-from engine.domain.definitions import APPLICANT_ROLES, OPEN_STATUSES
+from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.errors import InvalidInputError, NotFoundError
 from engine.domain.problems import Problem
+from engine.domain.statuses import (
+    OPEN_STATUSES,
+    ApplicationStatus,
+    FeeStatus,
+    StepStatus,
+    TimerStatus,
+)
 from engine.domain.views import ApplicationView
 from engine.persistence.tables import (
     ApplicationRecord,
@@ -135,7 +142,7 @@ def apply_outcome(
         _sync_timers(uow, app, outcome, actor, now)
     _update_status(uow, app, outcome, actor=actor, now=now, calendar=calendar)
     every = [*by_id.values(), *created]
-    _update_process_clock(app, [t for t in every if t.state == "ready"], now, calendar)
+    _update_process_clock(app, [t for t in every if t.state == StepStatus.READY], now, calendar)
     return sorted(every, key=lambda t: (t.ready_at, t.element_id))
 
 
@@ -155,12 +162,12 @@ def _sync_tasks(
     opens = outcome.error is None
     for step in outcome.steps:
         row = rows.get(step.task_id)
-        if row is None and step.state == "ready" and opens:
+        if row is None and step.state == StepStatus.READY and opens:
             row = _new_task(app, step, steps, now, calendar)
             uow.repos.tasks.add(row)
             _open_fee_item(uow, app, row, now)
             created.append(row)
-        elif row is not None and row.state == "ready" and step.state != "ready":
+        elif row is not None and row.state == StepStatus.READY and step.state != StepStatus.READY:
             finish_task(row, step.state, now, calendar)
     return created
 
@@ -189,7 +196,7 @@ def _new_task(
         element_id=element_id,
         name=declared.get("name") or step.name or element_id,
         role=declared.get("role", "unassigned"),
-        state="ready",
+        state=StepStatus.READY,
         ready_at=now,
         form=declared.get("form"),
         sla=sla,
@@ -215,7 +222,7 @@ def _open_fee_item(
             element_id=task.element_id,
             name=task.name,
             amount=task.fee,
-            status="open",
+            status=FeeStatus.OPEN,
             created_at=now,
         )
     )
@@ -229,7 +236,7 @@ def _sync_timers(
         t.id: t
         for t in uow.session.scalars(
             select(TimerRecord).where(
-                TimerRecord.application_id == app.id, TimerRecord.status == "waiting"
+                TimerRecord.application_id == app.id, TimerRecord.status == TimerStatus.WAITING
             )
         )
     }
@@ -245,16 +252,16 @@ def _sync_timers(
                     element_id=timer.element_id,
                     kind=timer.kind,
                     due_at=timer.due_at,
-                    status="waiting",
+                    status=TimerStatus.WAITING,
                 )
             )
         elif row.due_at != timer.due_at:  # a cycle fired and waits for its next round
             _timer_fired(uow, app, row, actor, now)
-            row.status, row.due_at, row.fired_at = "waiting", timer.due_at, None
+            row.status, row.due_at, row.fired_at = TimerStatus.WAITING, timer.due_at, None
     for task_id, row in rows.items():
         if task_id not in waiting:
             fired = row.due_at <= now
-            row.status = "fired" if fired else "cancelled"
+            row.status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
             if fired:
                 _timer_fired(uow, app, row, actor, now)
 
@@ -286,7 +293,7 @@ def _update_status(
 ) -> None:
     subject = f"application:{app.id}"
     if outcome.error is not None:
-        app.status, app.error = "error", outcome.error
+        app.status, app.error = ApplicationStatus.ERROR, outcome.error
         record_event(
             uow,
             actor=actor,
@@ -298,7 +305,7 @@ def _update_status(
             data=outcome.error,
         )
     elif outcome.completed:
-        app.status, app.error, app.completed_at = "completed", None, now
+        app.status, app.error, app.completed_at = ApplicationStatus.COMPLETED, None, now
         app.cycle_minutes = max(0, calendar.working_minutes_between(app.created_at, now))
         record_event(
             uow,

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from engine.domain.actors import ADMIN, ANALYST, SUPERVISOR, Actor
 from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
+from engine.domain.statuses import StepStatus
 from engine.persistence import sla_clauses
 from engine.persistence.tables import ApplicationRecord, TaskRecord
 from engine.services.access import require_roles
@@ -98,7 +99,7 @@ def _completed_query(since: datetime, until: datetime, region: str | None, key: 
         )
         .join(ApplicationRecord, ApplicationRecord.id == TaskRecord.application_id)
         .where(
-            TaskRecord.state == "completed",
+            TaskRecord.state == StepStatus.COMPLETED,
             TaskRecord.completed_at >= since,
             TaskRecord.completed_at < until,
         )

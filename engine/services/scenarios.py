@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.domain.actors import SYSTEM, Actor
 from engine.domain.definitions import APPLICANT_ROLES
+from engine.domain.statuses import StepStatus
 from engine.domain.views import ApplicationView
 from engine.services import applications, tasks, users
 from engine.services.context import EngineContext
@@ -72,7 +73,7 @@ def run_scenario(
     say(f"  started {app.process_key}@{app.version} tracking {app.tracking_code}")
     done: list[str] = []
     for step in scenario["steps"]:
-        ready = {t.element_id: t for t in app.tasks if t.state == "ready"}
+        ready = {t.element_id: t for t in app.tasks if t.state == StepStatus.READY}
         task = ready.get(step["task"])
         if task is None:
             return ScenarioResult(
@@ -102,7 +103,7 @@ def _check(expect: dict[str, Any], app: ApplicationView, done: list[str]) -> lis
     if "completed_steps" in expect and done != expect["completed_steps"]:
         failures.append(f"completed {done}, expected {expect['completed_steps']}")
     if "total_fees" in expect:
-        fees = sum(t.fee for t in app.tasks if t.state == "completed")
+        fees = sum(t.fee for t in app.tasks if t.state == StepStatus.COMPLETED)
         if fees != expect["total_fees"]:
             failures.append(f"fees Rp {fees}, expected Rp {expect['total_fees']}")
     return failures

@@ -18,6 +18,7 @@ from engine.domain.errors import (
     TaskNotReadyError,
 )
 from engine.domain.problems import Problem
+from engine.domain.statuses import ApplicationStatus, FeeStatus, StepStatus
 from engine.domain.storable import data_problems
 from engine.domain.views import ApplicationView, Page, TaskView
 from engine.persistence.tables import ApplicationRecord, TaskRecord
@@ -134,7 +135,7 @@ def unclaim_task(
     with ctx.uow() as uow:
         task = visible_task(uow, actor, task_id)
         app = visible_application(uow, actor, task.application_id, for_update=True)
-        if task.state != "ready":
+        if task.state != StepStatus.READY:
             raise TaskNotReadyError(f"task {task_id} is {task.state}")
         if task.claimed_by not in (None, actor.id) and not actor.has_any(ADMIN, SUPERVISOR):
             raise PermissionDeniedError("only the holder or a supervisor may release this claim")
@@ -172,7 +173,7 @@ def complete_task(
             raise TaskNotReadyError(f"task {task_id} is no longer ready") from None
         calendar = region_calendar(ctx, uow, app.region_code, revision)
         # Finished here, before the sync, so the row is written once with all of it.
-        finish_task(task, "completed", now, calendar)
+        finish_task(task, StepStatus.COMPLETED, now, calendar)
         task.completed_by, task.data = actor.id, data
         record_event(
             uow,
@@ -229,9 +230,9 @@ def _check_workable(
         raise NotFoundError(f"task {task_id} not found")
     if not actor.may_work_step(task.role, own_application=app.created_by == actor.id):
         raise PermissionDeniedError(f"this step belongs to the role {task.role!r}")
-    if task.state != "ready":
+    if task.state != StepStatus.READY:
         raise TaskNotReadyError(f"task {task_id} is already {task.state}")
-    if app.status != "running":
+    if app.status != ApplicationStatus.RUNNING:
         raise ApplicationNotRunningError(f"application {app.id} is {app.status}")
     if task.claimed_by not in (None, actor.id):
         raise TaskClaimedError(f"task {task_id} is claimed by another officer")
@@ -248,7 +249,7 @@ def _ensure_paid(uow: UnitOfWork, task: TaskRecord) -> None:
     if task.fee <= 0:
         return
     item = uow.repos.fees.for_task(task.id)
-    if item is not None and item.status == "open":
+    if item is not None and item.status == FeeStatus.OPEN:
         raise FeeUnpaidError(
             f"the fee of Rp {item.amount} for {task.name!r} is unpaid (fee item {item.id}); "
             "record the payment first"
@@ -291,7 +292,7 @@ def assign_task(
     with ctx.uow() as uow:
         task = visible_task(uow, actor, task_id)
         app = visible_application(uow, actor, task.application_id, for_update=True)
-        if task.state != "ready":
+        if task.state != StepStatus.READY:
             raise TaskNotReadyError(f"task {task_id} is {task.state}")
         user = uow.repos.users.get(user_id)
         if user is None or not user.active or user.region_code != task.region_code:

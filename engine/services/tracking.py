@@ -15,6 +15,7 @@ from engine.domain import sla
 from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.errors import NotFoundError
 from engine.domain.formats import TRACKING_CODE
+from engine.domain.statuses import StepStatus
 from engine.persistence.tables import ApplicationRecord, RegionRecord
 from engine.services.context import EngineContext
 
@@ -54,8 +55,8 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
             "completed_at": app.completed_at,
             "due_at": app.due_at,
             "sla_paused": sla.paused(app.status, app.sla_running_since),
-            "steps_done": [_step(t, now) for t in tasks if t.state == "completed"],
-            "current_steps": [_step(t, now) for t in tasks if t.state == "ready"],
+            "steps_done": [_step(t, now) for t in tasks if t.state == StepStatus.COMPLETED],
+            "current_steps": [_step(t, now) for t in tasks if t.state == StepStatus.READY],
             "fees": [
                 {
                     "name": f.name,

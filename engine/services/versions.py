@@ -12,6 +12,7 @@ from typing import Any
 from engine.domain.actors import ADMIN, ANALYST, Actor
 from engine.domain.diff import diff_models, parse_ref, ref_text
 from engine.domain.errors import NotFoundError
+from engine.domain.statuses import VersionStatus
 from engine.domain.views import ModelVersionView
 from engine.modeling.flows import read_flows
 from engine.persistence.tables import ModelVersionRecord
@@ -21,7 +22,7 @@ from engine.services.context import EngineContext
 from engine.services.presenters import version_view
 from engine.unit_of_work import UnitOfWork
 
-PUBLISHED, RETIRED = "published", "retired"
+PUBLISHED, RETIRED = VersionStatus.PUBLISHED, VersionStatus.RETIRED
 
 
 def publish_version(

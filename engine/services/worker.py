@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.domain.actors import SYSTEM
-from engine.domain.definitions import OPEN_STATUSES
 from engine.domain.errors import ConcurrentUpdateError, StorageUnavailableError
+from engine.domain.statuses import OPEN_STATUSES, ApplicationStatus, StepStatus, TimerStatus
 from engine.persistence import sla_clauses
 from engine.persistence.tables import ApplicationRecord, TaskRecord, TimerRecord
 from engine.services.audit import record_event
@@ -46,7 +46,8 @@ def run_pass(ctx: EngineContext, now: datetime | None = None, batch: int = 500) 
     """Process everything due at `now` (default: the context's clock)."""
     now = now or ctx.clock()
     fired, failed = _fire_due_timers(ctx, now, batch)
-    steps = _mark_breaches(ctx, now, batch, TaskRecord, TaskRecord.state == "ready", "task")
+    ready = TaskRecord.state == StepStatus.READY
+    steps = _mark_breaches(ctx, now, batch, TaskRecord, ready, "task")
     apps = _mark_breaches(
         ctx, now, batch, ApplicationRecord, ApplicationRecord.status.in_(OPEN_STATUSES),
         "application",
@@ -101,10 +102,10 @@ def _stop_application(
             if timer is None:
                 return
             app = uow.repos.applications.get(timer.application_id, for_update=True)
-            if app is None or app.status != "running":
+            if app is None or app.status != ApplicationStatus.RUNNING:
                 return
             error["element_id"] = timer.element_id
-            app.status, app.error, app.updated_at = "error", error, now
+            app.status, app.error, app.updated_at = ApplicationStatus.ERROR, error, now
             record_event(
                 uow,
                 actor=SYSTEM,
@@ -122,8 +123,8 @@ def _stop_application(
 
 def _fire(ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime) -> int:
     app = uow.repos.applications.get(timer.application_id, for_update=True)
-    if app is None or app.status != "running":
-        timer.status = "cancelled"
+    if app is None or app.status != ApplicationStatus.RUNNING:
+        timer.status = TimerStatus.CANCELLED
         return 0
     version, loaded = load_spec(ctx, uow, app.model_version_id)
     outcome = ctx.runtime.advance(loaded, app.state, now)
@@ -136,9 +137,9 @@ def _fire(ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime
         now=now,
         calendar=region_calendar(ctx, uow, app.region_code),
     )
-    if timer.status == "waiting" and timer.due_at <= now:
+    if timer.status == TimerStatus.WAITING and timer.due_at <= now:
         # The engine did not consume it (its task is gone); never retry it forever.
-        timer.status = "cancelled"
+        timer.status = TimerStatus.CANCELLED
         log.warning("timer %s of %s was due but not waiting in the workflow", timer.id, app.id)
     return 1
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from threading import Lock
-from typing import Any, Literal
+from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.domain.statuses import StepStatus
 from engine.workflow.clock import engine_time
 from engine.workflow.limits import MultiInstanceLimitError
 from engine.workflow.serialization import WorkflowCodec
@@ -37,7 +38,7 @@ from engine.workflow.state_bounds import (  # noqa: F401 (re-exported for servic
 )
 from engine.workflow.timers import TimerState, waiting_timers
 
-StepStateName = Literal["ready", "completed", "cancelled"]
+StepStateName = StepStatus  # the row state a SpiffWorkflow task maps to
 
 # A request may run at most this many engine tasks (gateways, scripts, events) before
 # it stops: a loop of script tasks has no user step to wait on and would otherwise spin.
@@ -87,9 +88,9 @@ class LoadedSpec:
 
 
 _STATE_NAMES: dict[int, StepStateName] = {
-    TaskState.READY: "ready",
-    TaskState.COMPLETED: "completed",
-    TaskState.CANCELLED: "cancelled",
+    TaskState.READY: StepStatus.READY,
+    TaskState.COMPLETED: StepStatus.COMPLETED,
+    TaskState.CANCELLED: StepStatus.CANCELLED,
 }
 
 

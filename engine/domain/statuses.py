@@ -1,0 +1,48 @@
+"""Every status a stored record can have, named once (the columns hold their values).
+
+They are `StrEnum`s: a member equals its text, so rows read back from the database (plain
+text) compare equal to them, and JSON carries the text.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ApplicationStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    # Stopped by an engine or model error; an admin retries or cancels it. Still open.
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+class StepStatus(StrEnum):
+    """A human step's row (`tasks.state`)."""
+
+    READY = "ready"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class FeeStatus(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+class TimerStatus(StrEnum):
+    WAITING = "waiting"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+
+
+class VersionStatus(StrEnum):
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+# An application not finished yet: its process SLA runs (DESIGN §3 pauses it only while it
+# waits on the applicant). An engine error does not stop the clock: the government's
+# system failing is not the applicant's delay, and must not become a quiet stall.
+OPEN_STATUSES = (ApplicationStatus.RUNNING, ApplicationStatus.ERROR)
