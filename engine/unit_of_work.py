@@ -11,10 +11,11 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.domain.errors import ConcurrentUpdateError
+from engine.domain.errors import AlreadyExistsError, ConcurrentUpdateError
 from engine.persistence.audit_log import PendingEvent, append_events
 from engine.persistence.repositories import Repositories
 
@@ -31,14 +32,16 @@ class UnitOfWork:
     ) -> None:
         self._session_factory = session_factory
         self._read_bind = read_bind
-        self.session: Session | None = None
+        # Private: services read and write through `repos` only (every query lives in
+        # engine/persistence); tests may reach in to set up or inspect rows.
+        self._session: Session | None = None
 
     def __enter__(self) -> Self:
         if self._read_bind is None:
-            self.session = self._session_factory()
+            self._session = self._session_factory()
         else:
-            self.session = self._session_factory(bind=self._read_bind, autoflush=False)
-        self.repos = Repositories(self.session)
+            self._session = self._session_factory(bind=self._read_bind, autoflush=False)
+        self.repos = Repositories(self._session)
         self._events: list[PendingEvent] = []
         return self
 
@@ -52,15 +55,15 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self.session is not None
+        assert self._session is not None
         changed = self._read_bind is not None and exc is None and bool(
-            self.session.new or self.session.dirty or self.session.deleted
+            self._session.new or self._session.dirty or self._session.deleted
         )
         try:
-            self.session.rollback()
+            self._session.rollback()
         finally:
-            self.session.close()
-            self.session = None
+            self._session.close()
+            self._session = None
         if isinstance(exc, StaleDataError):  # an autoflush met a concurrent change
             raise _concurrent_change() from exc
         if changed:
@@ -71,28 +74,32 @@ class UnitOfWork:
 
         Raises: ConcurrentUpdateError when another transaction changed the same rows.
         """
-        assert self.session is not None
+        assert self._session is not None
         if self._read_bind is not None:
             raise RuntimeError("a read-only unit of work cannot commit")
         try:
-            self.session.flush()  # the use case's own writes first, then the short chain lock
-            append_events(self.session, self._events)
+            self._session.flush()  # the use case's own writes first, then the short chain lock
+            append_events(self._session, self._events)
             self._events = []
-            self.session.commit()
+            self._session.commit()
         except StaleDataError:
-            self.session.rollback()
+            self._session.rollback()
             raise _concurrent_change() from None
 
     def flush(self) -> None:
         """Send pending changes (to get generated ids) without committing.
 
-        Raises: ConcurrentUpdateError when another transaction changed the same rows.
+        Raises:
+            ConcurrentUpdateError: another transaction changed the same rows.
+            AlreadyExistsError: a unique value was taken, e.g. by a concurrent transaction.
         """
-        assert self.session is not None
+        assert self._session is not None
         try:
-            self.session.flush()
+            self._session.flush()
         except StaleDataError:
             raise _concurrent_change() from None
+        except IntegrityError as exc:
+            raise AlreadyExistsError("a record with the same unique value exists") from exc
 
 
 def _concurrent_change() -> ConcurrentUpdateError:

@@ -121,7 +121,7 @@ def test_users_add_prints_the_token_alone_on_the_last_line_and_it_works_over_htt
     admin_token = ok(run("users", "add", "--name", "Admin", "--role", "admin"))[-1]
     assert admin_token != token
     with ctx.uow() as uow:  # stored hashed, never as given
-        hashes = uow.session.scalars(select(TokenRecord.token_hash)).all()
+        hashes = uow._session.scalars(select(TokenRecord.token_hash)).all()
     assert token not in hashes and admin_token not in hashes and len(hashes) == 2
 
     app = create_app({"DATABASE_URL": db_url, "TESTING": True})
@@ -262,10 +262,10 @@ def test_audit_verify_passes_then_finds_a_tampered_event(run, ctx: EngineContext
     applications.start_application(ctx, officer, "3273", "tiny", {"name": "Siti"}, {})
     assert ok(run("audit", "verify")) == ["audit chains intact"]
     with ctx.uow() as uow:
-        target = uow.session.scalars(select(EventRecord).where(
+        target = uow._session.scalars(select(EventRecord).where(
             EventRecord.chain == "3273", EventRecord.action == "application.started")).one()
         seq, event_id = target.seq, target.id
-        uow.session.execute(text("UPDATE events SET actor = 'user:1:someone else' WHERE id = :i"),
+        uow._session.execute(text("UPDATE events SET actor = 'user:1:someone else' WHERE id = :i"),
                             {"i": event_id})
         uow.commit()
     result = run("audit", "verify")
@@ -289,8 +289,8 @@ def test_audit_heads_are_published_and_checked_later(run, ctx: EngineContext,
     assert ok(run("audit", "verify", "--published", str(record))) == [
         "audit chains intact, 1 published head(s) matched"]
     with ctx.uow() as uow:  # the chain is cut below the published head, head rewound
-        uow.session.execute(text("DELETE FROM events WHERE chain = '3273' AND seq > 1"))
-        uow.session.execute(text("UPDATE audit_chain_heads SET seq = 1, hash = (SELECT hash FROM "
+        uow._session.execute(text("DELETE FROM events WHERE chain = '3273' AND seq > 1"))
+        uow._session.execute(text("UPDATE audit_chain_heads SET seq = 1, hash = (SELECT hash FROM "
                                  "events WHERE chain = '3273' AND seq = 1) WHERE chain = '3273'"))
         uow.commit()
     assert ok(run("audit", "verify")) == ["audit chains intact"]

@@ -104,7 +104,7 @@ def two_workers(db_url: str, now: str, tmp_path: Path) -> list[tuple[int, int, i
 def events(ctx: EngineContext, action: str) -> Counter[tuple[str, str]]:
     """How often each (application, subject) has an event `action`."""
     with ctx.uow() as uow:
-        rows = uow.session.execute(
+        rows = uow._session.execute(
             select(EventRecord.application_id, EventRecord.subject, func.count())
             .where(EventRecord.action == action)
             .group_by(EventRecord.application_id, EventRecord.subject)).all()
@@ -133,11 +133,11 @@ def test_two_worker_processes_fire_each_timer_and_record_each_breach_once(
     fired = events(ctx, "timer.fired")
     assert sum(fired.values()) == TIMED_APPS and set(fired.values()) == {1}
     with ctx.uow() as uow:
-        per_app = Counter(uow.session.scalars(select(EventRecord.application_id).where(
+        per_app = Counter(uow._session.scalars(select(EventRecord.application_id).where(
             EventRecord.action == "timer.fired")))
-        escalated = Counter(uow.session.scalars(select(TaskRecord.application_id).where(
+        escalated = Counter(uow._session.scalars(select(TaskRecord.application_id).where(
             TaskRecord.element_id == "escalated", TaskRecord.state == "ready")))
-        waiting = uow.session.scalar(select(func.count()).select_from(TimerRecord).where(
+        waiting = uow._session.scalar(select(func.count()).select_from(TimerRecord).where(
             TimerRecord.status == "waiting"))
     assert per_app == Counter({app_id: 1 for app_id in timed})
     assert escalated == Counter({app_id: 1 for app_id in timed})
@@ -175,7 +175,7 @@ def stalling(uow, *args, **kwargs):
     calls.append(1)
     if len(calls) == 3:
         uow.flush()
-        connection = uow.session.connection()
+        connection = uow._session.connection()
         backend = None
         if connection.dialect.name == "postgresql":
             backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
@@ -217,7 +217,7 @@ def test_a_worker_killed_mid_transaction_loses_nothing(
     if stalled["backend"] is not None:  # PostgreSQL ends the dead client's transaction itself
         def backend_gone() -> bool:
             with ctx.uow() as uow:
-                return not uow.session.scalar(text(
+                return not uow._session.scalar(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": stalled["backend"]})
         wait_for(backend_gone, "PostgreSQL to end the killed worker's session")
 
@@ -227,10 +227,10 @@ def test_a_worker_killed_mid_transaction_loses_nothing(
     assert run_pass(ctx, now).timers_fired == 3
     assert run_pass(ctx, now).timers_fired == 0
     with ctx.uow() as uow:
-        per_app = Counter(uow.session.scalars(select(EventRecord.application_id).where(
+        per_app = Counter(uow._session.scalars(select(EventRecord.application_id).where(
             EventRecord.action == "timer.fired")))
-        tasks = Counter(uow.session.execute(select(TaskRecord.element_id, TaskRecord.state)).all())
-        timers = Counter(uow.session.scalars(select(TimerRecord.status)))
+        tasks = Counter(uow._session.execute(select(TaskRecord.element_id, TaskRecord.state)).all())
+        timers = Counter(uow._session.scalars(select(TimerRecord.status)))
     assert per_app == Counter({app_id: 1 for app_id in timed})
     assert tasks == Counter({("review", "cancelled"): 5, ("escalated", "ready"): 5})
     assert timers == Counter({"fired": 5})

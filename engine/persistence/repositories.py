@@ -14,10 +14,21 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, exists, func, select, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, defer
 
-from engine.domain.statuses import ApplicationStatus, StepStatus, TimerStatus, VersionStatus
+from engine.domain.statuses import (
+    OPEN_STATUSES,
+    ApplicationStatus,
+    StepStatus,
+    TimerStatus,
+    VersionStatus,
+)
 from engine.persistence import sla_clauses
+from engine.persistence.audit_queries import AuditRepository
+from engine.persistence.base import BaseRepository
+from engine.persistence.calendar_queries import CalendarRepository
+from engine.persistence.report_queries import ReportQueries
 from engine.persistence.tables import (
     ApplicationRecord,
     EventRecord,
@@ -25,29 +36,14 @@ from engine.persistence.tables import (
     ModelVersionRecord,
     PaymentRecord,
     ProcessModelRecord,
+    ReceiptCounterRecord,
     RegionRecord,
     TaskRecord,
     TimerRecord,
     TokenRecord,
     UserRecord,
 )
-
-
-class BaseRepository:
-    """A repository over one session (the unit of work's)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, record: Any) -> None:
-        self.session.add(record)
-
-    def page(self, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
-        total = self.session.scalar(
-            select(func.count()).select_from(query.order_by(None).subquery())
-        )
-        items = list(self.session.scalars(query.limit(limit).offset(offset)))
-        return items, int(total or 0)
+from engine.persistence.version_queries import VersionQueries
 
 
 class RegionRepository(BaseRepository):
@@ -193,6 +189,16 @@ class ModelRepository(BaseRepository):
 
 
 class ApplicationRepository(BaseRepository):
+    def by_tracking_code(self, code: str) -> ApplicationRecord | None:
+        return self.session.scalars(
+            select(ApplicationRecord).where(ApplicationRecord.tracking_code == code)
+        ).first()
+
+    def breaching(self, now: datetime, limit: int) -> Sequence[ApplicationRecord]:
+        """Up to `limit` open applications past due at `now` with no breach recorded yet,
+        locked, skipping rows other workers hold."""
+        return _breaching(self.session, ApplicationRecord, OPEN_STATUSES, now, limit)
+
     def get(
         self, application_id: uuid.UUID, *, for_update: bool = False
     ) -> ApplicationRecord | None:
@@ -248,6 +254,11 @@ _TASKS_OF = (
 
 
 class TaskRepository(BaseRepository):
+    def breaching(self, now: datetime, limit: int) -> Sequence[TaskRecord]:
+        """Up to `limit` ready steps past due at `now` with no breach recorded yet, locked,
+        skipping rows other workers hold."""
+        return _breaching(self.session, TaskRecord, (StepStatus.READY,), now, limit)
+
     def get(self, task_id: uuid.UUID) -> TaskRecord | None:
         return self.session.get(TaskRecord, task_id)
 
@@ -380,6 +391,30 @@ def _inbox_order(task: Any) -> tuple[Any, ...]:
 
 
 class FeeRepository(BaseRepository):
+    def next_receipt_no(self, region_code: str, year: int) -> int:
+        """The next number of the region's yearly receipt sequence (no gaps: the counter
+        row is locked until the transaction ends; the first of a year is created safely
+        when two transactions race for it)."""
+        query = (
+            select(ReceiptCounterRecord)
+            .where(
+                ReceiptCounterRecord.region_code == region_code, ReceiptCounterRecord.year == year
+            )
+            .with_for_update()
+        )
+        counter = self.session.scalars(query).first()
+        if counter is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.add(
+                        ReceiptCounterRecord(region_code=region_code, year=year, last_no=0)
+                    )
+            except IntegrityError:
+                pass
+            counter = self.session.scalars(query.execution_options(populate_existing=True)).one()
+        counter.last_no += 1
+        return counter.last_no
+
     def for_task(self, task_id: uuid.UUID) -> FeeItemRecord | None:
         return self.session.scalars(
             select(FeeItemRecord).where(FeeItemRecord.task_id == task_id)
@@ -429,6 +464,15 @@ class TimerRepository(BaseRepository):
     def get(self, timer_id: uuid.UUID) -> TimerRecord | None:
         return self.session.get(TimerRecord, timer_id)
 
+    def waiting_for(self, application_id: uuid.UUID) -> Sequence[TimerRecord]:
+        """The application's timers that have not fired or been cancelled."""
+        return self.session.scalars(
+            select(TimerRecord).where(
+                TimerRecord.application_id == application_id,
+                TimerRecord.status == TimerStatus.WAITING,
+            )
+        ).all()
+
     def next_due(self, now: datetime, passed: Iterable[uuid.UUID] = ()) -> TimerRecord | None:
         """The earliest timer due at `now`, locked (skipping rows other workers hold), of an
         application not stopped by an error, and not among `passed`."""
@@ -448,6 +492,23 @@ class TimerRepository(BaseRepository):
         return self.session.scalars(query).first()
 
 
+def _breaching(
+    session: Session, table: Any, open_states: tuple[str, ...], now: datetime, limit: int
+) -> Sequence[Any]:
+    column = table.state if table is TaskRecord else table.status
+    return session.scalars(
+        select(table)
+        .where(
+            column.in_(open_states),
+            table.breached_at.is_(None),
+            sla_clauses.past_due(table.due_at, now),
+        )
+        .order_by(table.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+
+
 class Repositories:
     """All repositories over one session."""
 
@@ -460,3 +521,7 @@ class Repositories:
         self.events = EventRepository(session)
         self.fees = FeeRepository(session)
         self.timers = TimerRepository(session)
+        self.audit = AuditRepository(session)
+        self.calendars = CalendarRepository(session)
+        self.reports = ReportQueries(session)
+        self.versions = VersionQueries(session)

@@ -1,5 +1,5 @@
 """Queries across regions and versions: replication sources, migration candidates and the
-catalog's figures. Read-only; services that need them build them over `uow.session`."""
+catalog's figures. Read-only; on `uow.repos.versions`."""
 
 from __future__ import annotations
 
@@ -13,15 +13,12 @@ from sqlalchemy.orm import defer
 
 from engine.domain.statuses import OPEN_STATUSES, ApplicationStatus, VersionStatus
 from engine.persistence import sla_clauses
-from engine.persistence.repositories import BaseRepository
+from engine.persistence.base import BaseRepository
 from engine.persistence.tables import ApplicationRecord, ModelVersionRecord, RegionRecord
 
 
 class VersionQueries(BaseRepository):
-    """Model versions across regions: replication sources, migration candidates, catalog rows.
-
-    Not part of `Repositories`; services that need it build it over `uow.session`.
-    """
+    """Model versions across regions: replication sources, migration candidates, catalog rows."""
 
     def running_on(self, version_id: int) -> Sequence[uuid.UUID]:
         """Ids of the running applications on one model version, oldest first."""

@@ -7,8 +7,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.domain.actors import ADMIN, RECORDS_PAYMENTS, SUPERVISOR, Access, Actor
 from engine.domain.errors import (
     ApplicationNotInErrorError,
@@ -22,7 +20,7 @@ from engine.domain.problems import Problem
 from engine.domain.statuses import ApplicationStatus, FeeStatus, StepStatus, TimerStatus
 from engine.domain.storable import data_problems
 from engine.domain.views import ApplicationView, Page
-from engine.persistence.tables import ApplicationRecord, TimerRecord
+from engine.persistence.tables import ApplicationRecord
 from engine.services.access import (
     application_access,
     fully_readable_versions,
@@ -291,10 +289,5 @@ def _cancel_open_items(
     for item in uow.repos.fees.for_application(application_id):
         if item.status == FeeStatus.OPEN:
             item.status, item.cancelled_at, item.cancelled_reason = FeeStatus.CANCELLED, now, reason
-    assert uow.session is not None
-    for timer in uow.session.scalars(
-        select(TimerRecord).where(
-            TimerRecord.application_id == application_id, TimerRecord.status == TimerStatus.WAITING
-        )
-    ):
+    for timer in uow.repos.timers.waiting_for(application_id):
         timer.status = TimerStatus.CANCELLED

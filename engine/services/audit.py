@@ -8,8 +8,6 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.domain.actors import Actor
 from engine.domain.audit_chain import (
     ChainBreak,
@@ -23,7 +21,7 @@ from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
 from engine.domain.views import EventView
 from engine.persistence.audit_log import PendingEvent
-from engine.persistence.tables import ChainHeadRecord, EventRecord
+from engine.persistence.tables import EventRecord
 from engine.services.context import EngineContext
 from engine.unit_of_work import UnitOfWork
 
@@ -73,10 +71,8 @@ def verify_audit(
     published = list(published)
     breaks = []
     with ctx.snapshot() as uow:  # heads and events of one moment, while chains grow
-        session = uow.session
-        assert session is not None
-        heads = {h.chain: (h.seq, h.hash) for h in session.scalars(select(ChainHeadRecord))}
-        chains = set(heads) | set(session.scalars(select(EventRecord.chain).distinct()))
+        heads = {h.chain: (h.seq, h.hash) for h in uow.repos.audit.heads()}
+        chains = set(heads) | uow.repos.audit.chains()
         chains |= {p.chain for p in published}
         for chain in sorted(chains):
             if region is not None and chain != chain_of(region):
@@ -92,9 +88,7 @@ def published_heads(ctx: EngineContext) -> list[PublishedHead]:
     counts only, no content)."""
     at = ctx.clock().astimezone(UTC).isoformat(timespec="seconds")
     with ctx.reader() as uow:
-        assert uow.session is not None
-        heads = uow.session.scalars(select(ChainHeadRecord).order_by(ChainHeadRecord.chain))
-        return [PublishedHead(h.chain, h.seq, h.hash, at) for h in heads]
+        return [PublishedHead(h.chain, h.seq, h.hash, at) for h in uow.repos.audit.heads()]
 
 
 def read_published(text: str) -> list[PublishedHead]:
@@ -124,20 +118,14 @@ def read_published(text: str) -> list[PublishedHead]:
 
 def _stored(uow: UnitOfWork, chain: str, page: int = 1000) -> Iterator[StoredEvent]:
     """The chain's events in seq order, read a page at a time (keyset, no open cursor)."""
-    assert uow.session is not None
     after = -1
     while True:
-        rows = uow.session.scalars(
-            select(EventRecord)
-            .where(EventRecord.chain == chain, EventRecord.seq > after)
-            .order_by(EventRecord.seq)
-            .limit(page)
-        ).all()
+        rows = uow.repos.audit.events_after(chain, after, page)
         yield from (_as_stored(e) for e in rows)
         if len(rows) < page:
             return
         after = rows[-1].seq
-        uow.session.expunge_all()
+        uow.repos.audit.forget_loaded()
 
 
 def _as_stored(e: EventRecord) -> StoredEvent:

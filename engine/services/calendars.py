@@ -6,20 +6,15 @@ from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.domain.actors import ADMIN, SUPERVISOR, Actor
 from engine.domain.calendar import CalendarOverride, CalendarSettings, WorkingCalendar
 from engine.domain.durations import parse_sla
 from engine.domain.errors import InvalidInputError
 from engine.domain.formats import NON_BLANK
 from engine.domain.problems import Problem
-from engine.domain.statuses import OPEN_STATUSES, StepStatus
 from engine.persistence.tables import (
-    ApplicationRecord,
     CalendarOverrideRecord,
     RegionRecord,
-    TaskRecord,
 )
 from engine.services.access import require_roles, visible_region
 from engine.services.audit import record_event
@@ -29,13 +24,7 @@ from engine.unit_of_work import UnitOfWork
 
 def calendar_for(uow: UnitOfWork, region: RegionRecord) -> WorkingCalendar:
     """The working calendar of `region` with its active overrides."""
-    assert uow.session is not None
-    rows = uow.session.scalars(
-        select(CalendarOverrideRecord).where(
-            CalendarOverrideRecord.region_code == region.code,
-            CalendarOverrideRecord.removed_at.is_(None),
-        )
-    )
+    rows = uow.repos.calendars.active_overrides(region.code)
     overrides = tuple(
         sorted(
             (CalendarOverride(r.day, r.kind, r.reason) for r in rows),  # type: ignore[arg-type]
@@ -125,16 +114,8 @@ def set_overrides(
     now = ctx.clock()
     with ctx.uow() as uow:
         record = visible_region(uow, actor, region)
-        assert uow.session is not None
         current = {
-            r.day: r
-            for r in uow.session.scalars(
-                select(CalendarOverrideRecord).where(
-                    CalendarOverrideRecord.region_code == region,
-                    CalendarOverrideRecord.removed_at.is_(None),
-                )
-            )
-            if r.day.year == year
+            r.day: r for r in uow.repos.calendars.active_overrides(region) if r.day.year == year
         }
         changed = _apply_changes(uow, actor, region, current, wanted, now)
         if changed:
@@ -219,31 +200,13 @@ def _apply_changes(
 
 
 def _recompute_due(uow: UnitOfWork, calendar: WorkingCalendar, region: str, since: date) -> None:
-    assert uow.session is not None
     start = datetime.combine(since, time.min, tzinfo=calendar.tz)
-    tasks = uow.session.scalars(
-        select(TaskRecord).where(
-            TaskRecord.region_code == region,
-            TaskRecord.state == StepStatus.READY,
-            TaskRecord.due_at >= start,
-            TaskRecord.breached_at.is_(None),
-        )
-    )
-    for task in tasks:
+    for task in uow.repos.calendars.ready_steps_due_from(region, start):
         if task.sla:
             task.due_at = calendar.due(task.ready_at, task.sla)
     # The process SLA runs on the same calendar (DESIGN §3): what is left of its budget of
     # working minutes is laid out again from where the running clock last (re)started.
-    running = uow.session.scalars(
-        select(ApplicationRecord).where(
-            ApplicationRecord.region_code == region,
-            ApplicationRecord.status.in_(OPEN_STATUSES),
-            ApplicationRecord.due_at >= start,
-            ApplicationRecord.breached_at.is_(None),
-            ApplicationRecord.sla_running_since.is_not(None),
-        )
-    )
-    for app in running:
+    for app in uow.repos.calendars.running_clocks_due_from(region, start):
         resumed = app.sla_running_since
         assert resumed is not None  # selected so
         if app.process_sla and not app.sla_used_minutes and resumed == app.created_at:

@@ -70,8 +70,7 @@ def catalog(
     now = ctx.clock()
     since = now - timedelta(days=WINDOW_DAYS)
     with ctx.reader() as uow:
-        assert uow.session is not None
-        queries = VersionQueries(uow.session)
+        queries = uow.repos.versions
         rows = queries.newest_published_all(region_code=region, text=(text or "").strip())
         copies = queries.replication_counts()
         figures = _figures(queries, since, now)

@@ -22,7 +22,6 @@ from engine.domain.errors import InvalidInputError, ModelNotPublishedError
 from engine.domain.problems import Problem
 from engine.domain.statuses import ApplicationStatus, StepStatus
 from engine.persistence.tables import ApplicationRecord, ModelVersionRecord
-from engine.persistence.version_queries import VersionQueries
 from engine.services.access import require_roles
 from engine.services.audit import record_event
 from engine.services.context import EngineContext
@@ -102,8 +101,7 @@ def _read_versions(
             f"version {number_b} of {key} is {target.status}; "
             "applications move only onto a published version"
         )
-    assert uow.session is not None
-    ids = list(VersionQueries(uow.session).running_on(source.id))
+    ids = list(uow.repos.versions.running_on(source.id))
     return _versions(source, target), ids
 
 

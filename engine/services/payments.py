@@ -5,9 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from engine.domain.actors import RECORDS_PAYMENTS, SUPERVISOR, Access, Actor
 from engine.domain.errors import (
     AlreadyExistsError,
@@ -19,7 +16,7 @@ from engine.domain.errors import (
 from engine.domain.formats import PAYMENT_REFERENCE
 from engine.domain.problems import Problem
 from engine.domain.statuses import FeeStatus
-from engine.persistence.tables import FeeItemRecord, PaymentRecord, ReceiptCounterRecord
+from engine.persistence.tables import FeeItemRecord, PaymentRecord
 from engine.services.access import visible_application
 from engine.services.audit import record_event
 from engine.services.context import EngineContext
@@ -135,28 +132,13 @@ def _check_against_item(uow: UnitOfWork, item: FeeItemRecord, amount: int, refer
 def _flush_payment(uow: UnitOfWork, reference: str) -> None:
     try:
         uow.flush()
-    except IntegrityError:  # a concurrent payment took the reference (or the item) first
+    except AlreadyExistsError:  # a concurrent payment took the reference (or the item) first
         raise AlreadyExistsError(f"payment reference {reference!r} was already recorded") from None
 
 
 def _next_receipt_no(uow: UnitOfWork, region: str, year: int) -> str:
     """The next receipt number of the region's yearly sequence, e.g. 3273/2026/000042."""
-    assert uow.session is not None
-    query = (
-        select(ReceiptCounterRecord)
-        .where(ReceiptCounterRecord.region_code == region, ReceiptCounterRecord.year == year)
-        .with_for_update()
-    )
-    counter = uow.session.scalars(query).first()
-    if counter is None:
-        try:
-            with uow.session.begin_nested():
-                uow.session.add(ReceiptCounterRecord(region_code=region, year=year, last_no=0))
-        except IntegrityError:
-            pass
-        counter = uow.session.scalars(query.execution_options(populate_existing=True)).one()
-    counter.last_no += 1
-    return f"{region}/{year}/{counter.last_no:06d}"
+    return f"{region}/{year}/{uow.repos.fees.next_receipt_no(region, year):06d}"
 
 
 def receipt_view(item: FeeItemRecord, payment: PaymentRecord | None) -> dict[str, Any]:

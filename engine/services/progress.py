@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.domain.actors import Actor
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.definitions import APPLICANT_ROLES
@@ -231,20 +229,12 @@ def _open_fee_item(
 def _sync_timers(
     uow: UnitOfWork, app: ApplicationRecord, outcome: Outcome, actor: Actor, now: datetime
 ) -> None:
-    assert uow.session is not None
-    rows = {
-        t.id: t
-        for t in uow.session.scalars(
-            select(TimerRecord).where(
-                TimerRecord.application_id == app.id, TimerRecord.status == TimerStatus.WAITING
-            )
-        )
-    }
+    rows = {t.id: t for t in uow.repos.timers.waiting_for(app.id)}
     waiting = {t.task_id: t for t in outcome.timers}
     for timer in waiting.values():
         row = rows.get(timer.task_id)
         if row is None:
-            uow.session.add(
+            uow.repos.timers.add(
                 TimerRecord(
                     id=timer.task_id,
                     application_id=app.id,

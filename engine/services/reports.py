@@ -7,14 +7,9 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
 from engine.domain.actors import ADMIN, ANALYST, SUPERVISOR, Actor
 from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
-from engine.domain.statuses import StepStatus
-from engine.persistence import sla_clauses
-from engine.persistence.tables import ApplicationRecord, TaskRecord
 from engine.services.access import require_roles
 from engine.services.context import EngineContext
 
@@ -49,9 +44,8 @@ def sla_report(
     region = region if actor.is_admin else actor.region_code
     now = ctx.clock()
     with ctx.reader() as uow:
-        assert uow.session is not None
-        done = uow.session.execute(_completed_query(since, until, region, process_key)).all()
-        overdue = uow.session.execute(_overdue_query(now, region, process_key)).all()
+        done = uow.repos.reports.completed_steps(since, until, region, process_key)
+        overdue = uow.repos.reports.overdue_steps(now, region, process_key)
     steps: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(
         lambda: {"name": "", "hours": [], "on_time": 0, "overdue_now": 0}
     )
@@ -84,48 +78,3 @@ def _row(key: tuple[str, str, str], entry: dict[str, Any]) -> dict[str, Any]:
         "p90_hours": round(percentile(hours, 0.9) or 0, 2) if hours else None,
         "overdue_now": entry["overdue_now"],
     }
-
-
-def _completed_query(since: datetime, until: datetime, region: str | None, key: str | None) -> Any:
-    query = (
-        select(
-            TaskRecord.region_code,
-            ApplicationRecord.process_key,
-            TaskRecord.element_id,
-            TaskRecord.name,
-            TaskRecord.work_minutes,
-            TaskRecord.completed_at,
-            TaskRecord.due_at,
-        )
-        .join(ApplicationRecord, ApplicationRecord.id == TaskRecord.application_id)
-        .where(
-            TaskRecord.state == StepStatus.COMPLETED,
-            TaskRecord.completed_at >= since,
-            TaskRecord.completed_at < until,
-        )
-    )
-    return _filtered(query, region, key)
-
-
-def _overdue_query(now: datetime, region: str | None, key: str | None) -> Any:
-    query = (
-        select(
-            TaskRecord.region_code,
-            ApplicationRecord.process_key,
-            TaskRecord.element_id,
-            func.min(TaskRecord.name),
-            func.count(),
-        )
-        .join(ApplicationRecord, ApplicationRecord.id == TaskRecord.application_id)
-        .where(sla_clauses.step_overdue(now))
-        .group_by(TaskRecord.region_code, ApplicationRecord.process_key, TaskRecord.element_id)
-    )
-    return _filtered(query, region, key)
-
-
-def _filtered(query: Any, region: str | None, key: str | None) -> Any:
-    if region is not None:
-        query = query.where(TaskRecord.region_code == region)
-    if key is not None:
-        query = query.where(ApplicationRecord.process_key == key)
-    return query

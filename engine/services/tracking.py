@@ -9,14 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.domain import sla
 from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.errors import NotFoundError
 from engine.domain.formats import TRACKING_CODE
 from engine.domain.statuses import StepStatus
-from engine.persistence.tables import ApplicationRecord, RegionRecord
 from engine.services.context import EngineContext
 
 
@@ -30,13 +27,10 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
         raise NotFoundError("no application has this tracking code")
     now = ctx.clock()
     with ctx.reader() as uow:
-        assert uow.session is not None
-        app = uow.session.scalars(
-            select(ApplicationRecord).where(ApplicationRecord.tracking_code == code)
-        ).first()
+        app = uow.repos.applications.by_tracking_code(code)
         if app is None:
             raise NotFoundError("no application has this tracking code")
-        region = uow.session.get(RegionRecord, app.region_code)
+        region = uow.repos.regions.get(app.region_code)
         tasks = uow.repos.tasks.for_application(app.id)
         fees = uow.repos.fees.for_application(app.id)
         return {

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import select
+from typing import Literal
 
 from engine.domain.actors import SYSTEM
 from engine.domain.errors import ConcurrentUpdateError, StorageUnavailableError
-from engine.domain.statuses import OPEN_STATUSES, ApplicationStatus, StepStatus, TimerStatus
-from engine.persistence import sla_clauses
+from engine.domain.statuses import ApplicationStatus, TimerStatus
 from engine.persistence.tables import ApplicationRecord, TaskRecord, TimerRecord
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
@@ -42,16 +40,15 @@ class PassReport:
     timers_failed: int = 0  # their applications went to error; the pass went on
 
 
+BreachKind = Literal["task", "application"]
+
+
 def run_pass(ctx: EngineContext, now: datetime | None = None, batch: int = 500) -> PassReport:
     """Process everything due at `now` (default: the context's clock)."""
     now = now or ctx.clock()
     fired, failed = _fire_due_timers(ctx, now, batch)
-    ready = TaskRecord.state == StepStatus.READY
-    steps = _mark_breaches(ctx, now, batch, TaskRecord, ready, "task")
-    apps = _mark_breaches(
-        ctx, now, batch, ApplicationRecord, ApplicationRecord.status.in_(OPEN_STATUSES),
-        "application",
-    )
+    steps = _mark_breaches(ctx, now, batch, "task")
+    apps = _mark_breaches(ctx, now, batch, "application")
     return PassReport(fired, steps, apps, failed)
 
 
@@ -144,33 +141,26 @@ def _fire(ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime
     return 1
 
 
-def _mark_breaches(
-    ctx: EngineContext, now: datetime, batch: int, table: Any, active: Any, kind: str
-) -> int:
+def _mark_breaches(ctx: EngineContext, now: datetime, batch: int, kind: BreachKind) -> int:
     """Mark everything overdue at `now`, `batch` rows per transaction, until none is left."""
     total = 0
     while True:
-        marked = _mark_batch(ctx, now, batch, table, active, kind)
+        marked = _mark_batch(ctx, now, batch, kind)
         total += marked
         if marked < batch:
             return total
 
 
-def _mark_batch(
-    ctx: EngineContext, now: datetime, batch: int, table: Any, active: Any, kind: str
-) -> int:
+def _mark_batch(ctx: EngineContext, now: datetime, batch: int, kind: BreachKind) -> int:
     with ctx.uow() as uow:
-        assert uow.session is not None
-        rows = uow.session.scalars(
-            select(table)
-            .where(active, table.breached_at.is_(None), sla_clauses.past_due(table.due_at, now))
-            .order_by(table.due_at)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
+        rows: Sequence[TaskRecord | ApplicationRecord] = (
+            uow.repos.tasks.breaching(now, batch)
+            if kind == "task"
+            else uow.repos.applications.breaching(now, batch)
+        )
         for row in rows:
             row.breached_at = now
-            application_id: uuid.UUID = row.application_id if kind == "task" else row.id
+            application_id = row.application_id if isinstance(row, TaskRecord) else row.id
             record_event(
                 uow,
                 actor=SYSTEM,
@@ -180,9 +170,9 @@ def _mark_batch(
                 region_code=row.region_code,
                 application_id=application_id,
                 data={
-                    "due_at": row.due_at.isoformat(),
+                    "due_at": row.due_at.isoformat() if row.due_at else None,
                     "kind": kind,
-                    "element_id": getattr(row, "element_id", None),
+                    "element_id": row.element_id if isinstance(row, TaskRecord) else None,
                 },
             )
         uow.commit()

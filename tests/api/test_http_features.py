@@ -562,7 +562,7 @@ def test_calendar_overrides_are_for_supervisors_and_audited(
     removed = client.put(url, headers=staff.h("supervisor"), json={"year": 2026, "overrides": []})
     assert removed.status_code == 200 and removed.json["overrides"] == []
     with ctx.uow() as uow:
-        events = uow.session.scalars(select(EventRecord).where(
+        events = uow._session.scalars(select(EventRecord).where(
             EventRecord.subject == "calendar:3273").order_by(EventRecord.seq)).all()
         trail = [(e.action, e.reason, e.actor.split(":")[1]) for e in events]
     supervisor = str(staff.ids["supervisor"])

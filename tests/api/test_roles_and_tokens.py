@@ -152,7 +152,7 @@ def audited_actions(ctx: Any) -> list[str]:
     from engine.persistence.tables import EventRecord
 
     with ctx.reader() as uow:
-        return list(uow.session.scalars(select(EventRecord.action)))
+        return list(uow._session.scalars(select(EventRecord.action)))
 
 
 def test_region_powers_refuse_unknown_powers(region: dict[str, Any]) -> None:

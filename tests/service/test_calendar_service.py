@@ -58,7 +58,7 @@ def test_a_closed_day_moves_running_due_times_and_removing_it_moves_them_back(
     calendars.set_overrides(ctx, supervisor, region, 2026, [])
     assert {a: due_times(ctx, officer, a) for a in (days, hours)} == before
     with ctx.uow() as uow:
-        trail = uow.session.execute(select(EventRecord.action, EventRecord.reason).where(
+        trail = uow._session.execute(select(EventRecord.action, EventRecord.reason).where(
             EventRecord.subject == "calendar:3273").order_by(EventRecord.seq)).all()
     assert [tuple(t) for t in trail] == [("calendar.override_added", "Banjir Citarum"),
                                         ("calendar.override_removed", "Banjir Citarum")]
@@ -128,7 +128,7 @@ def test_setting_the_same_overrides_again_changes_nothing(ctx: EngineContext, re
     first = calendars.set_overrides(ctx, supervisor, region, 2026, FLOOD)
     assert calendars.set_overrides(ctx, supervisor, region, 2026, FLOOD) == first
     with ctx.uow() as uow:
-        actions = uow.session.scalars(select(EventRecord.action).where(
+        actions = uow._session.scalars(select(EventRecord.action).where(
             EventRecord.subject == "calendar:3273")).all()
     assert actions == ["calendar.override_added"]
     changed = [{**FLOOD[0], "reason": "Banjir besar"}]

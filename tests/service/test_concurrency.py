@@ -72,7 +72,7 @@ def one_winner(outcomes: list[Outcome], *allowed: type[errors.ConflictError]) ->
 
 def count_events(ctx: EngineContext, action: str, application_id: uuid.UUID) -> int:
     with ctx.uow() as uow:
-        return int(uow.session.scalar(select(func.count()).select_from(EventRecord).where(
+        return int(uow._session.scalar(select(func.count()).select_from(EventRecord).where(
             EventRecord.action == action, EventRecord.application_id == application_id)))
 
 
@@ -92,7 +92,7 @@ def test_fifty_completions_of_one_task_complete_it_once(ctx: EngineContext, regi
         winner = one_winner(outcomes, errors.TaskNotReadyError, errors.ConcurrentUpdateError)
         assert sum(isinstance(o.error, errors.ConflictError) for o in outcomes) == THREADS - 1
         with ctx.uow() as uow:
-            rows = uow.session.scalars(select(TaskRecord).where(
+            rows = uow._session.scalars(select(TaskRecord).where(
                 TaskRecord.application_id == app.id).order_by(TaskRecord.ready_at)).all()
             states = [(r.element_id, r.state) for r in rows]
             done_data, done_by = rows[0].data, rows[0].completed_by
@@ -146,7 +146,7 @@ class Paid:
 
 def payments_with(ctx: EngineContext, reference: str) -> list[Paid]:
     with ctx.uow() as uow:
-        rows = uow.session.scalars(select(PaymentRecord).where(PaymentRecord.reference == reference))
+        rows = uow._session.scalars(select(PaymentRecord).where(PaymentRecord.reference == reference))
         return [Paid(r.fee_item_id, r.amount, r.receipt_no) for r in rows]
 
 
@@ -161,12 +161,12 @@ def test_fifty_payments_of_one_fee_item_record_one(ctx: EngineContext, region: s
         assert payment.fee_item_id == item_id and payment.amount == FEE
         assert winner.value["receipt_no"] == payment.receipt_no
         with ctx.uow() as uow:
-            item = uow.session.get(FeeItemRecord, item_id)
+            item = uow._session.get(FeeItemRecord, item_id)
             state = (item.status, item.receipt_no)
         assert state == ("paid", payment.receipt_no)
         assert count_events(ctx, "payment.recorded", app_id) == 1
     with ctx.uow() as uow:  # receipt numbers: one per payment, no gaps, no repeats
-        receipts = sorted(uow.session.scalars(select(PaymentRecord.receipt_no)))
+        receipts = sorted(uow._session.scalars(select(PaymentRecord.receipt_no)))
     assert [int(r.rsplit("/", 1)[1]) for r in receipts] == list(range(1, ROUNDS + 1))
     assert verify_audit(ctx) == []
 
@@ -182,7 +182,7 @@ def test_two_fee_items_paid_at_once_with_one_reference_record_one(
         one_winner(outcomes, errors.ConflictError)
         (payment,) = payments_with(ctx, reference)
         with ctx.uow() as uow:
-            statuses = {i: uow.session.get(FeeItemRecord, i).status for _, i in items}
+            statuses = {i: uow._session.get(FeeItemRecord, i).status for _, i in items}
         assert sorted(statuses.values()) == ["open", "paid"]
         assert statuses[payment.fee_item_id] == "paid"
         assert sum(count_events(ctx, "payment.recorded", a) for a, _ in items) == 1

@@ -83,10 +83,10 @@ def test_a_reader_opens_no_transaction_and_leaves_none_behind_on_postgres(ctx) -
     make_region(ctx, "3273")
     for _ in range(3):  # the same pooled connection goes back and forth
         with ctx.reader() as reader:
-            driver = reader.session.connection().connection.driver_connection
+            driver = reader._session.connection().connection.driver_connection
             reader.repos.regions.get("3273")
             assert driver.autocommit and driver.info.transaction_status.name == "IDLE"
         with ctx.uow() as writer:  # a writer on it again runs in one transaction
-            driver = writer.session.connection().connection.driver_connection
+            driver = writer._session.connection().connection.driver_connection
             writer.repos.regions.get("3273")
             assert not driver.autocommit and driver.info.transaction_status.name == "INTRANS"

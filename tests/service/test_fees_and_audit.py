@@ -99,7 +99,7 @@ def test_the_audit_chain_detects_edits_deletions_and_insertions(
         "hash",
     )
     with ctx.uow() as uow:
-        rows = uow.session.scalars(
+        rows = uow._session.scalars(
             select(EventRecord).where(EventRecord.chain == "3273").order_by(EventRecord.seq)
         ).all()
         events = [{c: getattr(r, c) for c in columns} for r in rows]
@@ -108,7 +108,7 @@ def test_the_audit_chain_detects_edits_deletions_and_insertions(
 
     def tamper(sql: str, **params) -> list:
         with ctx.uow() as uow:
-            uow.session.execute(text(sql), params)
+            uow._session.execute(text(sql), params)
             uow.commit()
         return verify_audit(ctx, "3273")
 
@@ -124,7 +124,7 @@ def test_the_audit_chain_detects_edits_deletions_and_insertions(
     broken = tamper("DELETE FROM events WHERE id = :i", i=event_id)
     assert broken[0].seq == seq and "missing" in broken[0].reason
     with ctx.uow() as uow:  # put it back exactly: intact again
-        uow.session.add(EventRecord(**target))
+        uow._session.add(EventRecord(**target))
         uow.commit()
     assert verify_audit(ctx, "3273") == []
     last = events[-1]["seq"]
@@ -157,9 +157,9 @@ def test_a_rewritten_chain_is_caught_by_a_head_published_before(
     head = next(h for h in published if h.chain == "3273")
     assert (broken.chain, broken.seq) == ("3273", head.seq) and "rewritten" in broken.reason
     with ctx.uow() as uow:  # the forger also cuts the chain below the published head
-        uow.session.execute(text("DELETE FROM events WHERE chain = '3273' AND seq = :s"),
+        uow._session.execute(text("DELETE FROM events WHERE chain = '3273' AND seq = :s"),
                             {"s": head.seq})
-        uow.session.execute(text("UPDATE audit_chain_heads SET seq = :s, hash = "
+        uow._session.execute(text("UPDATE audit_chain_heads SET seq = :s, hash = "
                                  "(SELECT hash FROM events WHERE chain = '3273' AND seq = :s) "
                                  "WHERE chain = '3273'"), {"s": head.seq - 1})
         uow.commit()
@@ -190,7 +190,7 @@ def test_verifying_while_the_chain_grows_reports_no_false_break(
 def forge_chain(ctx: EngineContext, chain: str, action: str, data: dict) -> None:
     """Edit the first `action` event's data and recompute every hash after it and the head."""
     with ctx.uow() as uow:
-        rows = uow.session.scalars(
+        rows = uow._session.scalars(
             select(EventRecord).where(EventRecord.chain == chain).order_by(EventRecord.seq)
         ).all()
         prev, editing = GENESIS, False
@@ -204,7 +204,7 @@ def forge_chain(ctx: EngineContext, chain: str, action: str, data: dict) -> None
             row.prev_hash, row.hash = prev, event_hash(prev, fields)
             prev = row.hash
         assert editing
-        uow.session.execute(text("UPDATE audit_chain_heads SET hash = :h WHERE chain = :c"),
+        uow._session.execute(text("UPDATE audit_chain_heads SET hash = :h WHERE chain = :c"),
                             {"h": prev, "c": chain})
         uow.commit()
 

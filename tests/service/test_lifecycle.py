@@ -194,12 +194,12 @@ def test_concurrent_completions_of_one_task_step_once(ctx: EngineContext, region
     assert results.count("ok") == 1, results
     assert len(results) == 8
     with ctx.uow() as uow:
-        completed = uow.session.scalar(
+        completed = uow._session.scalar(
             select(func.count())
             .select_from(EventRecord)
             .where(EventRecord.action == "task.completed")
         )
-        ready = uow.session.scalars(
+        ready = uow._session.scalars(
             select(TaskRecord.element_id).where(TaskRecord.state == "ready")
         ).all()
     assert completed == 1 and ready == ["step_2"]

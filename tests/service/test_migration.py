@@ -29,7 +29,7 @@ PBG = ROOT / "process_models" / "3273" / "pbg"
 def snapshot(ctx: EngineContext) -> dict:
     """Everything a migration may touch, as plain values."""
     with ctx.uow() as uow:
-        s = uow.session
+        s = uow._session
         return {
             "apps": sorted((str(a.id), a.model_version_id, a.version, a.row_version, str(a.state))
                            for a in s.scalars(select(ApplicationRecord))),
@@ -88,7 +88,7 @@ def test_movable_applications_move_and_run_on_the_target(ctx: EngineContext, thr
     moved = {a[0]: a[2] for a in after["apps"]}
     assert [moved[str(a.id)] for a in apps] == [2, 2, 1, 1]
     with ctx.uow() as uow:
-        events = [(e.application_id, e.data) for e in uow.session.scalars(
+        events = [(e.application_id, e.data) for e in uow._session.scalars(
             select(EventRecord).where(EventRecord.action == "application.migrated"))]
     assert sorted(str(i) for i, _ in events) == sorted(str(a.id) for a in apps[:2])
     assert all(d == {"before": {"version": 1}, "after": {"version": 2}} for _, d in events)

@@ -52,13 +52,13 @@ def complete_ready(ctx: EngineContext, actor, app_id):
 
 def fee_rows(ctx: EngineContext, app_id) -> list[tuple]:
     with ctx.uow() as uow:
-        rows = uow.session.scalars(select(FeeItemRecord).where(FeeItemRecord.application_id == app_id))
+        rows = uow._session.scalars(select(FeeItemRecord).where(FeeItemRecord.application_id == app_id))
         return sorted((r.element_id, r.amount, r.status) for r in rows)
 
 
 def task_rows(ctx: EngineContext, app_id) -> list[tuple]:
     with ctx.uow() as uow:
-        rows = uow.session.scalars(select(TaskRecord).where(TaskRecord.application_id == app_id))
+        rows = uow._session.scalars(select(TaskRecord).where(TaskRecord.application_id == app_id))
         return sorted((r.element_id, r.sla, r.fee, r.due_at, r.state) for r in rows)
 
 
@@ -103,7 +103,7 @@ def test_running_applications_finish_on_their_version_and_new_ones_take_the_newe
 
     with ctx.uow() as uow:
         events = [(e.action, e.data["version"], e.data["before"], e.data["after"])
-                  for e in uow.session.scalars(select(EventRecord).where(EventRecord.action.in_(
+                  for e in uow._session.scalars(select(EventRecord).where(EventRecord.action.in_(
                       ["model.published", "model.retired"])).order_by(EventRecord.id))]
     assert events == [
         ("model.retired", 2, {"status": "published"}, {"status": "retired"}),
@@ -360,7 +360,7 @@ def test_sources_and_targets_are_checked(ctx: EngineContext) -> None:
     assert (first.key, first.version, again.version) == ("izin-tiny", 1, 2)
     assert again.lineage["origin"] == source  # the originator keeps the credit
     with ctx.uow() as uow:
-        actions = uow.session.scalars(select(EventRecord.action).where(
+        actions = uow._session.scalars(select(EventRecord.action).where(
             EventRecord.action == "model.replicated")).all()
     assert len(actions) == 2
 

@@ -36,7 +36,7 @@ def clock(ctx: EngineContext) -> Clock:
 
 def count(ctx: EngineContext, action: str) -> int:
     with ctx.uow() as uow:
-        return uow.session.scalar(
+        return uow._session.scalar(
             select(func.count()).select_from(EventRecord).where(EventRecord.action == action)
         )
 
@@ -99,7 +99,7 @@ def test_a_timer_of_an_application_in_error_waits_for_the_retry(
     supervisor, _ = make_user(ctx, "supervisor")
     app = applications.start_application(ctx, officer, "3273", "escalation", {}, {})
     with ctx.uow() as uow:  # as if a parallel branch had failed
-        uow.session.execute(
+        uow._session.execute(
             update(ApplicationRecord).where(ApplicationRecord.id == app.id).values(
                 status="error", error={"message": "boom", "type": "Test"}
             )
@@ -108,13 +108,13 @@ def test_a_timer_of_an_application_in_error_waits_for_the_retry(
     late = MONDAY_10 + timedelta(hours=5)
     assert run_pass(ctx, late).timers_fired == 0
     with ctx.uow() as uow:
-        assert uow.session.scalars(select(TimerRecord.status)).all() == ["waiting"]
+        assert uow._session.scalars(select(TimerRecord.status)).all() == ["waiting"]
     clock.now = late
     retried = applications.retry_application(ctx, supervisor, app.id, {}, "dicoba lagi")
     assert {t.element_id: t.state for t in retried.tasks} == {
         "review": "cancelled", "escalated": "ready"}
     with ctx.uow() as uow:
-        assert uow.session.scalars(select(TimerRecord.status)).all() == ["fired"]
+        assert uow._session.scalars(select(TimerRecord.status)).all() == ["fired"]
 
 
 def test_two_workers_at_once_fire_each_timer_once(ctx: EngineContext, clock: Clock) -> None:

@@ -65,10 +65,10 @@ def world(ctx: EngineContext) -> dict[str, Any]:
     for name, app_row, task_row in CASES:
         app = applications.start_application(ctx, officer, "3273", "tiny", {"nama": name}, {})
         with ctx.uow() as uow:
-            uow.session.execute(
+            uow._session.execute(
                 update(ApplicationRecord).where(ApplicationRecord.id == app.id).values(**app_row)
             )
-            uow.session.execute(
+            uow._session.execute(
                 update(TaskRecord).where(TaskRecord.application_id == app.id).values(**task_row)
             )
             uow.commit()

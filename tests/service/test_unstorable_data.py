@@ -169,7 +169,7 @@ def test_a_completion_whose_own_data_overflows_the_budget_is_refused_and_nothing
         assert "limit is 150,000" in refused.value.problems[0].message
         assert _saved(ctx, app.id).state == before
         with ctx.uow() as uow:
-            states = uow.session.scalars(select(TaskRecord.state).order_by(TaskRecord.element_id))
+            states = uow._session.scalars(select(TaskRecord.state).order_by(TaskRecord.element_id))
             assert states.all() == ["completed", "ready"]
     finally:
         ctx.session_factory.kw["bind"].dispose()

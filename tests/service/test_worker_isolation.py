@@ -56,7 +56,7 @@ def _start(ctx: EngineContext, officer, key: str, count: int) -> list:
 def _unrestorable(ctx: EngineContext, app_id) -> None:
     """A state the engine cannot even load (as a bug or a bad migration would leave)."""
     with ctx.uow() as uow:
-        uow.session.execute(
+        uow._session.execute(
             update(ApplicationRecord)
             .where(ApplicationRecord.id == app_id)
             .values(state={"not": "a workflow"})
@@ -66,14 +66,14 @@ def _unrestorable(ctx: EngineContext, app_id) -> None:
 
 def _statuses(ctx: EngineContext) -> dict:
     with ctx.uow() as uow:
-        rows = uow.session.execute(select(ApplicationRecord.id, ApplicationRecord.status))
+        rows = uow._session.execute(select(ApplicationRecord.id, ApplicationRecord.status))
         return dict(rows.all())
 
 
 def _count(ctx: EngineContext, action: str) -> int:
     with ctx.uow() as uow:
         query = select(func.count()).select_from(EventRecord).where(EventRecord.action == action)
-        return int(uow.session.scalar(query) or 0)
+        return int(uow._session.scalar(query) or 0)
 
 
 def test_a_pass_with_poisoned_applications_among_1000_due_timers_fires_all_the_others(
@@ -91,7 +91,7 @@ def test_a_pass_with_poisoned_applications_among_1000_due_timers_fires_all_the_o
     assert statuses[poisoned[0]] == "error" and statuses[broken[0]] == "error"
     assert report.timers_fired == 999  # the healthy ones and the poisoned one (now in error)
     with ctx.uow() as uow:
-        escalated = uow.session.scalar(
+        escalated = uow._session.scalar(
             select(func.count())
             .select_from(TaskRecord)
             .where(TaskRecord.element_id == "escalated", TaskRecord.state == "ready")
@@ -126,7 +126,7 @@ def test_the_worker_command_carries_on_past_a_poisoned_timer(
     statuses = _statuses(ctx)
     assert {statuses[i] for i in healthy} == {"running"}
     with ctx.uow() as uow:
-        error = uow.session.scalars(
+        error = uow._session.scalars(
             select(ApplicationRecord.error).where(ApplicationRecord.status == "error")
         ).all()
     assert sorted(e["element_id"] for e in error) == ["poison_script", "too_slow"]
