@@ -39,8 +39,8 @@ from engine.modeling.timers import read_timers
 from engine.modeling.values import canonical_sla
 from engine.modeling.xmlsafe import parse_bpmn
 from engine.sandbox import check_code
-from engine.workflow.bpmn_fixups import spiff_copy
 from engine.workflow.specs import build_spec, schema_problems
+from engine.workflow.spiff_compat import spiff_copy
 from forms import schema_problems as form_schema_problems
 
 MAX_REPORTED = 500

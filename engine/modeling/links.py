@@ -4,7 +4,7 @@ Camunda Modeler draws a link throw event where a path leaves the page and a link
 event with the same link name where it continues. SpiffWorkflow 3.2.0 does not know link
 events; to it both are dangling. Within one process or sub-process, each throw event is
 paired with the catch event of its name; the graph checks see the pair as a flow, and the
-copy SpiffWorkflow runs gets a real sequence flow between the two (`bpmn_fixups`).
+copy SpiffWorkflow runs gets a real sequence flow between the two (`spiff_compat.bpmn_rewrites`).
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ Camunda 7 writes `camunda:collection="${documents}" camunda:elementVariable="doc
 inputCollection="=documents" inputElement="document"` (and optionally `outputCollection`
 and `outputElement`) in its extension elements. SpiffWorkflow reads the BPMN standard's
 `loopDataInputRef`/`inputDataItem` (and `loopDataOutputRef`/`outputDataItem`) instead,
-which `engine.workflow.bpmn_fixups` writes from what is read here. Only plain task-data
-names are accepted: an expression (`${applicant.documents}`, `=count(x)`) is refused with
+which `engine.workflow.spiff_compat.bpmn_rewrites` writes from what is read here. Only plain
+task-data names are accepted: an expression (`${applicant.documents}`, `=count(x)`) is refused with
 what to write instead, never guessed at.
 """
 

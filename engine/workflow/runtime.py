@@ -25,9 +25,9 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.statuses import StepStatus
-from engine.workflow.clock import engine_time
-from engine.workflow.limits import MultiInstanceLimitError
+from engine.workflow import spiff_compat
 from engine.workflow.serialization import WorkflowCodec
+from engine.workflow.spiff_compat import MultiInstanceLimitError, engine_time, mark_error
 from engine.workflow.state_bounds import (  # noqa: F401 (re-exported for services)
     DEFAULT_MAX_STATE_BYTES,
     StateNotStorableError,
@@ -104,6 +104,7 @@ class WorkflowRuntime:
         cache_size: int = 256,
         max_state_bytes: int = DEFAULT_MAX_STATE_BYTES,
     ) -> None:
+        spiff_compat.install()
         self._codec = codec or WorkflowCodec()
         self._max_state_bytes = max_state_bytes
         self._script_engine = (script_engine_factory or PythonScriptEngine)()
@@ -327,10 +328,8 @@ def _mark_failed(exc: BaseException) -> None:
     """Leave the task an error stopped at in ERROR, as SpiffWorkflow does for a failing
     script, so the saved state says where to retry from (`WorkflowRuntime.retry`)."""
     task = getattr(exc, "task", None)
-    if task is not None and hasattr(task, "has_state") and not task.has_state(
-        TaskState.FINISHED_MASK
-    ):
-        task._set_state(TaskState.ERROR)
+    if task is not None:
+        mark_error(task)
 
 
 def _describe_error(exc: BaseException) -> dict[str, Any]:

@@ -33,7 +33,9 @@ class _EngineDateTime(datetime):
         )
 
 
-spiff_timer.datetime = _EngineDateTime
+def install() -> None:
+    """Give SpiffWorkflow's timer module our `datetime` (idempotent)."""
+    spiff_timer.datetime = _EngineDateTime
 
 
 @contextmanager

@@ -30,7 +30,10 @@ class MultiInstanceLimitError(Exception):
         self.task = task  # where it stopped, as SpiffWorkflow's own task errors carry it
 
 
+# The library's own methods, kept before `install` replaces them.
 _create_child = MultiInstanceTask.create_child
+_merge_child = MultiInstanceTask.merge_child
+_init_output = MultiInstanceTask.init_data_output_with_input_data
 
 
 def _bounded_create_child(self: Any, my_task: Any, item: Any, key_or_index: Any = None) -> Any:
@@ -42,20 +45,11 @@ def _bounded_create_child(self: Any, my_task: Any, item: Any, key_or_index: Any 
     return _create_child(self, my_task, item, key_or_index)
 
 
-MultiInstanceTask.create_child = _bounded_create_child
-
-
-_merge_child = MultiInstanceTask.merge_child
-
-
 def _scoped_merge_child(self: Any, workflow: Any, child: Any) -> None:
     _merge_child(self, workflow, child)
     for item in (self.input_item, self.output_item):
         if item is not None:
             child.parent.data.pop(item.bpmn_id, None)
-
-
-_init_output = MultiInstanceTask.init_data_output_with_input_data
 
 
 def _fresh_output(self: Any, my_task: Any, input_data: Any) -> None:
@@ -66,5 +60,8 @@ def _fresh_output(self: Any, my_task: Any, input_data: Any) -> None:
     _init_output(self, my_task, input_data)
 
 
-MultiInstanceTask.merge_child = _scoped_merge_child
-MultiInstanceTask.init_data_output_with_input_data = _fresh_output
+def install() -> None:
+    """Replace the three methods (idempotent: always over the library's originals)."""
+    MultiInstanceTask.create_child = _bounded_create_child
+    MultiInstanceTask.merge_child = _scoped_merge_child
+    MultiInstanceTask.init_data_output_with_input_data = _fresh_output
