@@ -12,18 +12,19 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
 from api import (
+    application_actions,
     applications,
     audit,
     calendars,
     catalog,
-    fees,
     process_models,
     regions,
-    replication,
     reports,
+    standards,
     tasks,
     tracking,
     users,
+    versions,
 )
 from api.config import load_config
 from api.errors import PROBLEM_JSON, register_error_handlers
@@ -94,17 +95,17 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         calendars,
         process_models,
         applications,
-        fees,
+        application_actions,
         tasks,
         reports,
         tracking,
-        replication,
+        versions,
         catalog,
         audit,
         users,
+        standards,
     ):
         api.register_blueprint(module.blp)
-    api.register_blueprint(process_models.services_blp)
     register_error_handlers(app)
     init_web(app)
     return app

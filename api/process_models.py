@@ -77,18 +77,3 @@ class ServiceStandard(MethodView):
     def get(self, region: str, key: str, version: int) -> Any:
         """Public service standard: steps with role, SLA and fee; totals"""
         return standards.service_standard(ctx(), region, key, version)
-
-
-services_blp = Blueprint(
-    "services", __name__, url_prefix="/api/v1/regions/<region>/services",
-    description="Public service standards (standar pelayanan) of a region",
-)
-
-
-@services_blp.route("")
-class RegionServices(MethodView):
-    @services_blp.doc(security=[])
-    @services_blp.response(200)
-    def get(self, region: str) -> Any:
-        """Public: the current service standard of every procedure of a region"""
-        return standards.region_services(ctx(), region)

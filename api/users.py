@@ -42,7 +42,7 @@ class Users(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Add a user with known roles only (admin); the token is in this answer only"""
         return users.add_user(
-            ctx(), body["name"], body["roles"], body["region"], current_actor(), _lifetime()
+            ctx(), current_actor(), body["name"], body["roles"], body["region"], _lifetime()
         )
 
 

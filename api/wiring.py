@@ -7,9 +7,9 @@ from functools import partial
 
 from flask import Flask, current_app
 
+from engine.context import EngineContext
 from engine.domain.calendar_holidays import national_days_off
 from engine.persistence.database import make_engine, make_session_factory
-from engine.services.context import EngineContext
 from engine.workflow.runtime import WorkflowRuntime
 from engine.workflow.script_engine import SandboxedScriptEngine, ScriptLimits
 from engine.workflow.state_bounds import DEFAULT_MAX_STATE_BYTES

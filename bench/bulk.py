@@ -24,10 +24,10 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from bench.databases import Database
+from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
 from engine.persistence.tables import ApplicationRecord, TaskRecord
 from engine.services import regions
-from engine.services.context import EngineContext
 
 OFFICER_REGION = "3273"
 # (code, share of the open work); 3273 gets 10 %, the rest share 90 % unevenly.

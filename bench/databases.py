@@ -14,9 +14,9 @@ from typing import Literal
 from sqlalchemy import Engine, text
 
 from api.wiring import build_context
+from engine.context import EngineContext
 from engine.persistence.database import make_engine
-from engine.persistence.migrate import upgrade
-from engine.services.context import EngineContext
+from engine.persistence.schema import upgrade
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _LOCK_KEY = 0x7065726D6974  # "permit": one bench run per PostgreSQL server at a time

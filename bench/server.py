@@ -28,7 +28,7 @@ def _command() -> list[str]:
     script = Path(sys.executable).with_name("permitflow")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from api.cli import main; main()"]
+    return [sys.executable, "-c", "from api.commands.cli import main; main()"]
 
 
 class Server:

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import SYSTEM, Actor
 from engine.domain.definitions import APPLICANT_ROLES, ModelPackage
 from engine.modeling import read_package_dir
 from engine.services import models, users
-from engine.services.context import EngineContext
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "process_models"
@@ -120,7 +120,7 @@ def build_world(ctx: EngineContext, mi_cardinality: int) -> World:
     models.upload_model(ctx, SYSTEM, REGION, mi_compute_package(mi_cardinality))
     actors, tokens = {}, {}
     for role in OFFICER_ROLES:
-        created = users.add_user(ctx, f"bench {role}", [role], REGION, SYSTEM)
+        created = users.add_user(ctx, SYSTEM, f"bench {role}", [role], REGION)
         actors[role] = users.authenticate(ctx, created.token)
         tokens[role] = created.token
     return World(ctx, actors, tokens)

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import text
 
 from api.wiring import build_context
+from engine.context import EngineContext
 from engine.persistence.database import make_engine
-from engine.persistence.migrate import upgrade
+from engine.persistence.schema import upgrade
 from engine.persistence.tables import Base
-from engine.services.context import EngineContext
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from engine.context import EngineContext
 from engine.domain.actors import SYSTEM, Actor
 from engine.domain.definitions import ModelPackage
 from engine.domain.views import ModelVersionView
 from engine.services import models, regions, users
-from engine.services.context import EngineContext
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -33,7 +33,7 @@ def make_user(
     ctx: EngineContext, *roles: str, region: str | None = "3273", name: str | None = None
 ) -> tuple[Actor, str]:
     """A user with `roles`; returns the actor and its bearer token."""
-    created = users.add_user(ctx, name or f"user{next(_counter)}", list(roles), region, SYSTEM)
+    created = users.add_user(ctx, SYSTEM, name or f"user{next(_counter)}", list(roles), region)
     # The actor as a request carries it: with the powers its roles hold in its region.
     return users.authenticate(ctx, created.token), created.token
 

@@ -18,12 +18,13 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import inspect, select, text
 
-from api import cli, create_app
+from api import create_app
+from api.commands import cli
 from api.wiring import build_context
+from engine.context import EngineContext
 from engine.persistence.database import make_engine
 from engine.persistence.tables import EventRecord, TokenRecord
 from engine.services import applications
-from engine.services.context import EngineContext
 from tests.factories import ROOT, TIMER_BPMN, Clock, make_user, tiny_bpmn, upload
 
 WIB = timezone(timedelta(hours=7))

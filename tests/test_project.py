@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from engine.persistence.database import make_engine
-from engine.persistence.migrate import downgrade, upgrade
+from engine.persistence.schema import downgrade, upgrade
 from engine.persistence.tables import Base
 
 ROOT = Path(__file__).resolve().parents[1]

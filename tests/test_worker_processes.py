@@ -24,10 +24,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from api.wiring import build_context
+from engine.context import EngineContext
 from engine.persistence.tables import EventRecord, TaskRecord, TimerRecord
 from engine.services import applications
 from engine.services.audit import verify_audit
-from engine.services.context import EngineContext
 from engine.services.worker import run_pass
 from tests.factories import ROOT, TIMER_BPMN, Clock, make_region, make_user, tiny_bpmn, upload
 
@@ -56,13 +56,13 @@ def wait_for(predicate, what: str, seconds: float = 60.0) -> None:  # type: igno
         time.sleep(0.05)
 
 
-# `permitflow worker ...` as the console script runs it (api.cli.main), held after its imports
+# `permitflow worker ...` as the console script runs it (api.commands.cli.main), held after its imports
 # until the test opens a gate, so both passes really overlap instead of one process doing
 # everything while the other is still importing.
 GATED_WORKER = """
 import sys, time
 from pathlib import Path
-from api.cli import main
+from api.commands.cli import main
 
 ready, gate = Path(sys.argv[1]), Path(sys.argv[2])
 ready.touch()
@@ -163,12 +163,12 @@ import json, os, sys, time
 from datetime import datetime
 from pathlib import Path
 
-import engine.services.progress as progress
+import engine.services.outcomes as outcomes
 import engine.services.worker as worker
 from api.wiring import build_context
 
 marker, now = Path(sys.argv[1]), datetime.fromisoformat(sys.argv[2])
-real, calls = progress.apply_outcome, []
+real, calls = outcomes.apply_outcome, []
 
 def stalling(uow, *args, **kwargs):
     created = real(uow, *args, **kwargs)
@@ -183,7 +183,7 @@ def stalling(uow, *args, **kwargs):
         time.sleep(600)
     return created
 
-worker.apply_outcome = progress.apply_outcome = stalling
+worker.apply_outcome = outcomes.apply_outcome = stalling
 worker.run_pass(build_context(os.environ["PERMITFLOW_DATABASE_URL"]), now)
 """
 

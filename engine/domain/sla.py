@@ -18,9 +18,14 @@ compared with this module by `tests/unit/test_sla_rules.py`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from engine.domain.calendar import WorkingCalendar
 from engine.domain.statuses import OPEN_STATUSES, StepStatus
+
+# UU 30/2014 art. 53 (as amended): without a set deadline a decision is due in 5 working days.
+LEGAL_BACKSTOP_SLA = "P5D"
 
 READY = StepStatus.READY
 
@@ -68,3 +73,46 @@ def application_overdue(
 def paused(status: str, running_since: datetime | None) -> bool:
     """The clock of an open application is stopped (it waits on the applicant)."""
     return status in OPEN_STATUSES and running_since is None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessClock:
+    """An application's process SLA clock: a budget of working minutes, the minutes used
+    while it ran, since when it runs now (None: paused or stopped), and its due time."""
+
+    budget_minutes: int
+    used_minutes: int
+    running_since: datetime | None
+    due_at: datetime | None
+
+
+def start_clock(process_sla: str, calendar: WorkingCalendar, now: datetime) -> ProcessClock:
+    """The clock at the start: the whole budget of `process_sla`, running from `now`."""
+    due = calendar.due(now, process_sla)
+    budget = calendar.working_minutes_between(calendar.clock_start(now), due)
+    return ProcessClock(budget, 0, now, due)
+
+
+def next_clock(
+    clock: ProcessClock,
+    *,
+    finished: bool,
+    waiting_on_applicant: bool,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> ProcessClock:
+    """Pause the clock while the application waits on the applicant, resume it after, stop
+    it when the application is finished (keeping the due time it had). An engine error does
+    not pause it: that is the office's delay, not the applicant's."""
+    since = clock.running_since
+    if finished or waiting_on_applicant:
+        if since is None:
+            return clock
+        used = clock.used_minutes + max(0, calendar.working_minutes_between(since, now))
+        return replace(
+            clock, used_minutes=used, running_since=None, due_at=clock.due_at if finished else None
+        )
+    if since is not None:
+        return clock
+    remaining = max(0, clock.budget_minutes - clock.used_minutes)
+    return replace(clock, running_since=now, due_at=calendar.add_working_minutes(now, remaining))

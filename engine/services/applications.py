@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import ADMIN, RECORDS_PAYMENTS, SUPERVISOR, Access, Actor
 from engine.domain.errors import (
     ApplicationNotInErrorError,
@@ -30,16 +31,15 @@ from engine.services.access import (
 )
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
-from engine.services.context import EngineContext
-from engine.services.payments import fee_views
-from engine.services.presenters import application_view, redacted_application
-from engine.services.progress import (
+from engine.services.outcomes import (
     apply_outcome,
     caller_data_fits,
-    load_spec,
     progress_view,
     start_process_clock,
 )
+from engine.services.payments import fee_views
+from engine.services.presenters import application_view, redacted_application
+from engine.services.spec_cache import load_spec
 from engine.unit_of_work import UnitOfWork
 
 # Crockford base32 without I, L, O, U: readable aloud, no look-alikes.

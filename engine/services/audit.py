@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import Actor
 from engine.domain.audit_chain import (
     ChainBreak,
@@ -22,7 +23,6 @@ from engine.domain.problems import Problem
 from engine.domain.views import EventView
 from engine.persistence.audit_log import PendingEvent
 from engine.persistence.tables import EventRecord
-from engine.services.context import EngineContext
 from engine.unit_of_work import UnitOfWork
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import ADMIN, SUPERVISOR, Actor
 from engine.domain.calendar import CalendarOverride, CalendarSettings, WorkingCalendar
 from engine.domain.durations import parse_sla
@@ -18,7 +19,6 @@ from engine.persistence.tables import (
 )
 from engine.services.access import require_roles, visible_region
 from engine.services.audit import record_event
-from engine.services.context import EngineContext
 from engine.unit_of_work import UnitOfWork
 
 

@@ -27,12 +27,12 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.durations import parse_sla
 from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
 from engine.persistence.tables import ModelVersionRecord, RegionRecord
 from engine.persistence.version_queries import VersionQueries
-from engine.services.context import EngineContext
 from engine.services.reports import percentile
 
 WINDOW_DAYS = 90

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from engine.context import EngineContext
 from engine.domain.actors import ADMIN, SUPERVISOR, Actor
 from engine.domain.console_views import EarlierStepView, OfficerView, TaskPageView
 from engine.domain.statuses import StepStatus
 from engine.services.access import require_roles, visible_region
 from engine.services.applications import get_application
-from engine.services.context import EngineContext
 from engine.services.tasks import get_task
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import ADMIN, ANALYST, Actor
 from engine.domain.definitions import CompiledModel, ImportOutcome, ModelPackage
 from engine.domain.errors import NotFoundError
@@ -16,7 +17,6 @@ from engine.modeling import compile_model, read_package_dir
 from engine.persistence.tables import ModelVersionRecord, ProcessModelRecord
 from engine.services.access import require_roles, visible_model, visible_region
 from engine.services.audit import record_event
-from engine.services.context import EngineContext
 from engine.services.presenters import model_summary, version_view
 from engine.unit_of_work import UnitOfWork
 

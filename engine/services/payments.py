@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import RECORDS_PAYMENTS, SUPERVISOR, Access, Actor
 from engine.domain.errors import (
     AlreadyExistsError,
@@ -19,7 +20,6 @@ from engine.domain.statuses import FeeStatus
 from engine.persistence.tables import FeeItemRecord, PaymentRecord
 from engine.services.access import visible_application
 from engine.services.audit import record_event
-from engine.services.context import EngineContext
 from engine.unit_of_work import UnitOfWork
 
 CHANNELS = ("bank_transfer", "virtual_account", "qris", "teller", "other")

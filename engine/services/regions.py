@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.context import EngineContext
 from engine.domain.actors import ADMIN, DEFAULT_POWERS, Actor, region_powers
 from engine.domain.errors import AlreadyExistsError, InvalidInputError
 from engine.domain.formats import NON_BLANK, REGION_CODE, ROLE
@@ -11,7 +12,6 @@ from engine.persistence.tables import RegionRecord
 from engine.services import users
 from engine.services.access import require_roles, visible_region
 from engine.services.audit import record_event
-from engine.services.context import EngineContext
 from engine.services.presenters import region_view
 
 INDONESIAN_TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import ADMIN, ANALYST, Actor
 from engine.domain.definitions import ModelPackage
 from engine.domain.errors import InvalidInputError, ModelNotPublishedError
@@ -22,7 +23,6 @@ from engine.modeling.rewrite import rewrite_model
 from engine.persistence.tables import ModelVersionRecord
 from engine.services.access import require_roles, visible_region
 from engine.services.audit import record_event
-from engine.services.context import EngineContext
 from engine.services.models import store_version
 from engine.services.presenters import version_view
 from engine.services.versions import PUBLISHED, find_version

@@ -7,11 +7,11 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import ADMIN, ANALYST, SUPERVISOR, Actor
 from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
 from engine.services.access import require_roles
-from engine.services.context import EngineContext
 
 
 def percentile(values: list[float], fraction: float) -> float | None:

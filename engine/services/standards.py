@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.errors import NotFoundError
 from engine.persistence.tables import ModelVersionRecord
 from engine.services.access import visible_model, visible_region
-from engine.services.context import EngineContext
 from engine.services.presenters import step_views
 
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import ADMIN, SUPERVISOR, Access, Actor
 from engine.domain.errors import (
     ApplicationNotRunningError,
@@ -30,17 +31,15 @@ from engine.services.access import (
 )
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
-from engine.services.context import EngineContext
-from engine.services.payments import receipt_view
-from engine.services.presenters import redacted_task, task_view
-from engine.services.progress import (
-    VersionFacts,
+from engine.services.outcomes import (
     apply_outcome,
     caller_data_fits,
     finish_task,
-    load_spec,
     progress_view,
 )
+from engine.services.payments import receipt_view
+from engine.services.presenters import redacted_task, task_view
+from engine.services.spec_cache import VersionFacts, load_spec
 from engine.services.users import actor_for
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import StepNotReadyError

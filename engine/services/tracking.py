@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain import sla
 from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.errors import NotFoundError
 from engine.domain.formats import TRACKING_CODE
 from engine.domain.statuses import StepStatus
-from engine.services.context import EngineContext
 
 
 def track(ctx: EngineContext, code: str) -> dict[str, Any]:

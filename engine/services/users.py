@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import ADMIN, BUILT_IN_ROLES, Actor, powers_of, region_powers
 from engine.domain.errors import AuthenticationError, InvalidInputError, NotFoundError
 from engine.domain.formats import NON_BLANK, ROLE
@@ -22,7 +23,6 @@ from engine.domain.views import UserCreated
 from engine.persistence.tables import TokenRecord, UserRecord
 from engine.services.access import require_roles, visible_region
 from engine.services.audit import record_event
-from engine.services.context import EngineContext
 from engine.unit_of_work import UnitOfWork
 
 TOKEN_PREFIX = "pf_"  # noqa: S105 - a prefix, not a secret
@@ -46,10 +46,10 @@ def known_roles(uow: UnitOfWork, region_code: str | None) -> frozenset[str]:
 
 def add_user(
     ctx: EngineContext,
+    actor: Actor,
     name: str,
     roles: list[str],
     region_code: str | None,
-    actor: Actor,
     lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME,
 ) -> UserCreated:
     """Create a user with a first token; only the token's hash is stored.

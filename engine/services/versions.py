@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import ADMIN, ANALYST, Actor
 from engine.domain.diff import diff_models, parse_ref, ref_text
 from engine.domain.errors import NotFoundError
@@ -18,7 +19,6 @@ from engine.modeling.flows import read_flows
 from engine.persistence.tables import ModelVersionRecord
 from engine.services.access import require_roles, visible_model
 from engine.services.audit import record_event
-from engine.services.context import EngineContext
 from engine.services.presenters import version_view
 from engine.unit_of_work import UnitOfWork
 

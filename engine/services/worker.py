@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
 from engine.domain.errors import ConcurrentUpdateError, StorageUnavailableError
 from engine.domain.statuses import ApplicationStatus, TimerStatus
 from engine.persistence.tables import ApplicationRecord, TaskRecord, TimerRecord
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
-from engine.services.context import EngineContext
-from engine.services.progress import apply_outcome, load_spec
+from engine.services.outcomes import apply_outcome
+from engine.services.spec_cache import load_spec
 from engine.unit_of_work import UnitOfWork
 
 log = logging.getLogger("permitflow.worker")

@@ -32,7 +32,7 @@ from schemathesis.transport.wsgi import WSGI_TRANSPORT
 from api import create_app
 from engine.domain.actors import SYSTEM
 from engine.domain.definitions import ModelPackage
-from engine.persistence.migrate import upgrade
+from engine.persistence.schema import upgrade
 from engine.services import applications, models
 from tests.factories import ROOT, make_region, make_user
 

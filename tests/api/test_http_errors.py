@@ -21,8 +21,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from api import create_app
+from engine.context import EngineContext
 from engine.services import applications
-from engine.services.context import EngineContext
 from tests.api.conftest import bearer
 from tests.factories import FIXTURES, make_region, make_user, tiny_bpmn, upload
 

@@ -22,9 +22,9 @@ from flask.testing import FlaskClient
 from lxml import etree
 from sqlalchemy import select
 
-from api import cli
+from api.commands import cli
+from engine.context import EngineContext
 from engine.persistence.tables import EventRecord
-from engine.services.context import EngineContext
 from tests.api.conftest import bearer
 from tests.factories import ROOT, Clock, make_region, make_user, tiny_bpmn, upload
 

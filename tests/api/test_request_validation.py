@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from api.validation import loads_strict
-from engine.services.context import EngineContext
+from engine.context import EngineContext
 from tests.api.conftest import bearer
 from tests.api.test_http_errors import assert_problem, world  # noqa: F401 - fixture
 

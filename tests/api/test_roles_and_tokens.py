@@ -107,7 +107,7 @@ def test_users_are_added_with_known_roles_only(
     assert ok.status_code == 201 and ok.json["token"].startswith("pf_")
     assert client.get("/api/v1/regions", headers=bearer(ok.json["token"])).status_code == 200
     with pytest.raises(Exception, match="unknown role"):
-        users.add_user(region["ctx"], "X", ["kepala-dinas"], "3273", SYSTEM)
+        users.add_user(region["ctx"], SYSTEM, "X", ["kepala-dinas"], "3273")
 
 
 def test_tokens_expire_are_revoked_and_users_disabled(
@@ -116,7 +116,7 @@ def test_tokens_expire_are_revoked_and_users_disabled(
     ctx = region["ctx"]
     clock = Clock(ctx.clock())
     ctx.clock = clock
-    created = users.add_user(ctx, "Sari", ["technical-team"], "3273", SYSTEM, timedelta(days=1))
+    created = users.add_user(ctx, SYSTEM, "Sari", ["technical-team"], "3273", timedelta(days=1))
     assert client.get("/api/v1/regions", headers=bearer(created.token)).status_code == 200
     clock.advance(days=1, seconds=1)
     expired = client.get("/api/v1/regions", headers=bearer(created.token))

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from api.commands.scenarios import load_scenario, run_scenario
+from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
 from engine.domain.definitions import ImportOutcome
 from engine.modeling import compile_model, read_package_dir
 from engine.services import models, payments
-from engine.services.context import EngineContext
-from engine.services.scenarios import load_scenario, run_scenario
 from forms import FormValidator
 from tests.factories import ROOT
 

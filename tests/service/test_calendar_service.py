@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from api.wiring import build_context
+from engine.context import EngineContext
 from engine.domain import errors
 from engine.persistence.tables import EventRecord
 from engine.services import applications, calendars, tasks
-from engine.services.context import EngineContext
 from tests.factories import APPLICANT_LOOP_BPMN, Clock, make_region, make_user, tiny_bpmn, upload
 
 WIB, WITA, WIT = (timezone(timedelta(hours=h)) for h in (7, 8, 9))

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine.context import EngineContext
 from engine.domain import errors
 from engine.domain.actors import SYSTEM
 from engine.services import applications, catalog, payments, replication, tasks, versions
 from engine.services.calendars import region_calendar
-from engine.services.context import EngineContext
 from tests.factories import Clock, make_region, make_user, tiny_bpmn, upload
 
 WIB = ZoneInfo("Asia/Jakarta")

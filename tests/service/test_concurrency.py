@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from engine.context import EngineContext
 from engine.domain import errors
 from engine.domain.actors import SYSTEM, Actor
 from engine.persistence.tables import EventRecord, FeeItemRecord, PaymentRecord, TaskRecord
 from engine.services import applications, payments, tasks
 from engine.services.audit import verify_audit
-from engine.services.context import EngineContext
 from tests.factories import make_region, make_user, tiny_bpmn, upload
 
 THREADS = 50

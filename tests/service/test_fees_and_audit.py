@@ -8,12 +8,12 @@ import uuid
 import pytest
 from sqlalchemy import select, text
 
+from engine.context import EngineContext
 from engine.domain import errors
 from engine.domain.audit_chain import GENESIS, PublishedHead, event_hash, hashed_fields
 from engine.persistence.tables import EventRecord
 from engine.services import applications, audit, payments, tasks, tracking
 from engine.services.audit import published_heads, read_published, verify_audit
-from engine.services.context import EngineContext
 from tests.factories import make_region, make_user, tiny_bpmn, upload
 
 FEE = 2_700_000

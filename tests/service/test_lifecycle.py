@@ -9,11 +9,11 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from engine.context import EngineContext
 from engine.domain import errors
 from engine.persistence.tables import EventRecord, TaskRecord
 from engine.services import applications, tasks
 from engine.services.audit import verify_audit
-from engine.services.context import EngineContext
 from tests.factories import make_region, make_user, tiny_bpmn, upload
 
 FORM = json.dumps(

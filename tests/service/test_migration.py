@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from api.commands.scenarios import load_scenario
+from engine.context import EngineContext
 from engine.domain import errors
 from engine.domain.actors import SYSTEM
 from engine.persistence.tables import (
@@ -18,9 +20,7 @@ from engine.persistence.tables import (
     TaskRecord,
     TimerRecord,
 )
-from engine.services import applications, migration, models, tasks, versions, worker
-from engine.services.context import EngineContext
-from engine.services.scenarios import load_scenario
+from engine.services import applications, instance_migration, models, tasks, versions, worker
 from tests.factories import ROOT, TIMER_BPMN, Clock, make_region, make_user, tiny_bpmn, upload
 
 PBG = ROOT / "process_models" / "3273" / "pbg"
@@ -68,7 +68,7 @@ def three_running(ctx: EngineContext):
 def test_a_dry_run_reports_and_changes_nothing(ctx: EngineContext, three_running) -> None:
     _, apps = three_running
     before = snapshot(ctx)
-    report = migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 2, dry_run=True)
+    report = instance_migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 2, dry_run=True)
     assert snapshot(ctx) == before
     assert report["dry_run"] is True
     assert [m["application_id"] for m in report["migrated"]] == [apps[0].id, apps[1].id]
@@ -81,7 +81,7 @@ def test_a_dry_run_reports_and_changes_nothing(ctx: EngineContext, three_running
 def test_movable_applications_move_and_run_on_the_target(ctx: EngineContext, three_running) -> None:
     officer, apps = three_running
     before = snapshot(ctx)
-    report = migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 2)
+    report = instance_migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 2)
     assert len(report["migrated"]) == 2 and len(report["refused"]) == 1
     after = snapshot(ctx)
     assert after["tasks"] == before["tasks"] and after["fees"] == before["fees"]
@@ -99,7 +99,7 @@ def test_movable_applications_move_and_run_on_the_target(ctx: EngineContext, thr
     assert advance(ctx, officer, apps[1].id, 3).status == "completed"
     stayed = advance(ctx, officer, apps[2].id, 1)
     assert stayed.status == "completed" and len(stayed.tasks) == 3
-    again = migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 2)
+    again = instance_migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 2)
     assert again["migrated"] == again["refused"] == []
 
 
@@ -111,9 +111,9 @@ def test_a_ready_step_declared_otherwise_in_the_target_stays(ctx: EngineContext)
     app = applications.start_application(ctx, officer, "3273", "tiny", {}, {})
     upload(ctx, "3273", tiny_bpmn(steps=2, fee="5000", form="f.json"), {"f.json": form_a})
     upload(ctx, "3273", tiny_bpmn(steps=2, form="f.json"), {"f.json": form_b})
-    (fee,) = migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 2)["refused"]
+    (fee,) = instance_migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 2)["refused"]
     assert fee["reasons"] == ["the ready step 'step_1' has fee 0 here and 5000 in version 2"]
-    (form,) = migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 3)["refused"]
+    (form,) = instance_migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 3)["refused"]
     assert form["reasons"] == ["the form 'f.json' of the ready step 'step_1' differs in version 3"]
     assert applications.get_application(ctx, officer, app.id).version == 1
 
@@ -127,11 +127,11 @@ def test_a_waiting_timer_keeps_its_due_time_or_the_application_stays(ctx: Engine
     app = applications.start_application(ctx, officer, "3273", "escalation", {}, {})
     upload(ctx, "3273", TIMER_BPMN.replace(b"PT4H", b"PT8H"))
     upload(ctx, "3273", TIMER_BPMN.replace(b'name="Periksa berkas"', b'name="Periksa dokumen"'))
-    (refused,) = migration.migrate_applications(ctx, SYSTEM, "3273", "escalation", 1, 2)["refused"]
+    (refused,) = instance_migration.migrate_applications(ctx, SYSTEM, "3273", "escalation", 1, 2)["refused"]
     assert refused["reasons"] == [
         "'too_slow' is waiting and changed in the target version: event_definition"]
     timers = snapshot(ctx)["timers"]
-    assert len(migration.migrate_applications(ctx, SYSTEM, "3273", "escalation", 1, 3)[
+    assert len(instance_migration.migrate_applications(ctx, SYSTEM, "3273", "escalation", 1, 3)[
         "migrated"]) == 1
     assert snapshot(ctx)["timers"] == timers
     clock.advance(hours=5)
@@ -169,13 +169,13 @@ def test_a_join_that_would_wait_for_a_branch_never_taken_refuses(ctx: EngineCont
     v1 = models.get_version(ctx, SYSTEM, "3273", "pbg", 1)
     forms = {name: json.dumps(schema).encode() for name, schema in v1.forms.items()}
     upload(ctx, "3273", pbg_with_fire_review(), forms)
-    (refused,) = migration.migrate_applications(
+    (refused,) = instance_migration.migrate_applications(
         ctx, SYSTEM, "3273", "pbg", 1, 2, dry_run=True)["refused"]
     assert sorted(refused["current_steps"]) == ["architecture_review", "structural_review"]
     assert refused["reasons"] == [
         "the join 'technical_review_join' of the process waits in the target version for "
         "'fire_review', which this application will not run: it has passed the split"]
-    (moved,) = migration.migrate_applications(ctx, SYSTEM, "3273", "pbg", 1, 2)["migrated"]
+    (moved,) = instance_migration.migrate_applications(ctx, SYSTEM, "3273", "pbg", 1, 2)["migrated"]
     assert moved["application_id"] == before_split.id  # it takes the new split whole
     for step in steps[:2]:
         ready = {t.element_id: t for t in applications.get_application(
@@ -190,14 +190,14 @@ def test_migration_is_for_admins_and_analysts_onto_published_versions(
 ) -> None:
     officer, _ = three_running
     with pytest.raises(errors.PermissionDeniedError):
-        migration.migrate_applications(ctx, officer, "3273", "tiny", 1, 2)
+        instance_migration.migrate_applications(ctx, officer, "3273", "tiny", 1, 2)
     with pytest.raises(errors.InvalidInputError):
-        migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 2, 2)
+        instance_migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 2, 2)
     with pytest.raises(errors.NotFoundError):
-        migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 7)
+        instance_migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 7)
     versions.retire_version(ctx, SYSTEM, "3273", "tiny", 2)
     with pytest.raises(errors.ModelNotPublishedError):
-        migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 2)
+        instance_migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 2)
 
 
 def test_an_application_in_parallel_steps_moves_when_the_change_lies_ahead(
@@ -216,7 +216,7 @@ def test_an_application_in_parallel_steps_moves_when_the_change_lies_ahead(
     v2 = (PBG / "model.bpmn").read_bytes().replace(b'value="2700000"', b'value="3000000"')
     upload(ctx, "3273", v2.replace(b'name="Persetujuan Bangunan Gedung (PBG)"',
                                    b'name="Persetujuan Bangunan Gedung"'), forms)
-    (moved,) = migration.migrate_applications(ctx, SYSTEM, "3273", "pbg", 1, 2)["migrated"]
+    (moved,) = instance_migration.migrate_applications(ctx, SYSTEM, "3273", "pbg", 1, 2)["migrated"]
     assert sorted(moved["current_steps"]) == ["architecture_review", "structural_review"]
     for name in ("architecture_review", "structural_review", "approve_technical_standard",
                  "issue_skrd"):

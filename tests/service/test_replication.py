@@ -10,7 +10,9 @@ from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import select
 
-from api.cli import main
+from api.commands.cli import main
+from api.commands.scenarios import load_scenario, run_scenario
+from engine.context import EngineContext
 from engine.domain import errors
 from engine.domain.actors import SYSTEM
 from engine.domain.definitions import ModelPackage
@@ -20,8 +22,6 @@ from engine.modeling.rewrite import rewrite_model
 from engine.persistence.tables import EventRecord, FeeItemRecord, TaskRecord
 from engine.services import applications, models, payments, replication, tasks, versions
 from engine.services.calendars import region_calendar
-from engine.services.context import EngineContext
-from engine.services.scenarios import load_scenario, run_scenario
 from tests.factories import APPLICANT_LOOP_BPMN, ROOT, make_region, make_user, tiny_bpmn, upload
 
 SHIPPED = ROOT / "process_models"
@@ -394,7 +394,7 @@ def test_the_diff_lists_steps_flows_forms_and_process_changes(
         "f2": {"target": {"a": "step_3", "b": "end"}}}
     assert diff["lineage"] is None and not diff["identical"]
 
-    monkeypatch.setattr("api.cli.engine_context", lambda: ctx)  # disposed by the fixture
+    monkeypatch.setattr("api.commands.cli.engine_context", lambda: ctx)  # disposed by the fixture
     printed = CliRunner().invoke(main, ["models", "diff", "3273/tiny@1", "3273/tiny@2"])
     assert printed.exit_code == 0, printed.output
     assert printed.output == render_text(diff)

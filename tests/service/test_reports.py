@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from engine.context import EngineContext
 from engine.domain import errors
 from engine.services import applications, reports, tasks
-from engine.services.context import EngineContext
 from tests.factories import Clock, make_region, make_user, tiny_bpmn, upload
 
 WIB = timezone(timedelta(hours=7))

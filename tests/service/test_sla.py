@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
+from engine.context import EngineContext
 from engine.persistence.tables import ApplicationRecord, EventRecord, TimerRecord
 from engine.services import applications, tasks
-from engine.services.context import EngineContext
 from engine.services.worker import run_pass
 from tests.factories import (
     APPLICANT_LOOP_BPMN,

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from engine.context import EngineContext
 from engine.domain import sla
 from engine.domain.actors import SYSTEM
 from engine.persistence.tables import ApplicationRecord, TaskRecord
 from engine.services import applications, catalog, reports, tasks, tracking
-from engine.services.context import EngineContext
 from tests.factories import Clock, make_region, make_user, tiny_bpmn, upload
 
 WIB = timezone(timedelta(hours=7))
@@ -129,3 +129,36 @@ def test_the_rules_on_plain_values() -> None:
     # Finished exactly at the due time is on time.
     assert not sla.late(NOW, None, NOW, FUTURE)
     assert sla.paused("running", None) and not sla.paused("completed", None)
+
+
+def test_the_process_clock_pauses_resumes_and_stops_on_plain_values() -> None:
+    from engine.domain.calendar import CalendarSettings, WorkingCalendar
+
+    calendar = WorkingCalendar(CalendarSettings(timezone="Asia/Jakarta"))
+    monday_10 = datetime(2026, 3, 2, 10, 0, tzinfo=WIB)
+    clock = sla.start_clock("P1D", calendar, monday_10)
+    assert clock.used_minutes == 0 and clock.running_since == monday_10
+    assert clock.due_at == calendar.due(monday_10, "P1D")
+    # Waiting on the applicant from 12:00: two working hours used, no due time while paused.
+    paused = sla.next_clock(
+        clock, finished=False, waiting_on_applicant=True, now=monday_10 + timedelta(hours=2),
+        calendar=calendar,
+    )
+    assert paused.used_minutes == 120 and paused.running_since is None and paused.due_at is None
+    assert sla.next_clock(
+        paused, finished=False, waiting_on_applicant=True, now=FUTURE, calendar=calendar
+    ) == paused
+    # Resumed the next morning: what is left of the budget is laid out again from there.
+    tuesday_8 = datetime(2026, 3, 3, 8, 0, tzinfo=WIB)
+    resumed = sla.next_clock(
+        paused, finished=False, waiting_on_applicant=False, now=tuesday_8, calendar=calendar
+    )
+    left = clock.budget_minutes - 120
+    assert resumed.due_at == calendar.add_working_minutes(tuesday_8, left)
+    # Finished: the clock stops and keeps the due time it had.
+    done = sla.next_clock(
+        resumed, finished=True, waiting_on_applicant=False, now=tuesday_8 + timedelta(hours=1),
+        calendar=calendar,
+    )
+    assert done.running_since is None and done.due_at == resumed.due_at
+    assert done.used_minutes == 180

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, event
 
+from api.commands import scenarios
+from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
-from engine.services import models, payments, scenarios, tasks
-from engine.services.context import EngineContext
+from engine.services import models, payments, tasks
 
 SHIPPED = Path(__file__).resolve().parents[2] / "process_models"
 PBG = SHIPPED / "3273" / "pbg"

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from api.wiring import build_context
+from engine.context import EngineContext
 from engine.domain import errors
 from engine.persistence.tables import TaskRecord
 from engine.services import applications, tasks
-from engine.services.context import EngineContext
 from tests.factories import make_region, make_user, tiny_bpmn, upload
 
 # Values a script can build that no JSON column holds (each answered 500 before).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.context import EngineContext
 from engine.domain.errors import ModelInvalidError
 from engine.modeling import lengths
 from engine.persistence.tables import (
@@ -18,7 +19,6 @@ from engine.persistence.tables import (
     TaskRecord,
     TimerRecord,
 )
-from engine.services.context import EngineContext
 from tests.factories import make_region, tiny_bpmn, upload
 
 

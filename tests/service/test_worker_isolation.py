@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
-from api import cli
+from api.commands import cli
+from engine.context import EngineContext
 from engine.persistence.tables import ApplicationRecord, EventRecord, TaskRecord
 from engine.services import applications
-from engine.services.context import EngineContext
 from engine.services.worker import run_pass
 from tests.factories import TIMER_BPMN, Clock, make_region, make_user, upload
 

@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 from api import create_app
+from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
-from engine.persistence.migrate import upgrade
+from engine.persistence.schema import upgrade
 from engine.services import models
-from engine.services.context import EngineContext
 from tests.factories import make_user
 
 ROOT = Path(__file__).resolve().parents[2]

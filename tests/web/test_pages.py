@@ -17,10 +17,10 @@ from api import create_app
 from api.config import MissingSecretError, ensure_secret_key
 from api.web.formrender import Builder, parse
 from api.web.i18n import CATALOGUE
+from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
 from engine.domain.definitions import ModelPackage
 from engine.services import applications, models
-from engine.services.context import EngineContext
 from tests.factories import make_region, make_user, tiny_bpmn
 
 ROOT = Path(__file__).resolve().parents[2]

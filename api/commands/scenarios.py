@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import SYSTEM, Actor
 from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.statuses import StepStatus
 from engine.domain.views import ApplicationView
 from engine.services import applications, tasks, users
-from engine.services.context import EngineContext
 
 
 @dataclass
@@ -43,7 +43,7 @@ class _Staff:
 
     def __call__(self, role: str) -> Actor:
         if role not in self._by_role:
-            created = users.add_user(self._ctx, f"demo {role}", [role], self._region, SYSTEM)
+            created = users.add_user(self._ctx, SYSTEM, f"demo {role}", [role], self._region)
             # With the powers its roles hold in the region, as a request would carry it.
             self._by_role[role] = users.authenticate(self._ctx, created.token)
         return self._by_role[role]

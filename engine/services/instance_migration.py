@@ -1,7 +1,7 @@
 """Moving running applications from one version of a model to another (DESIGN §5).
 
 An application moves only when the target version can carry it on from exactly where it
-is: the workflow checks of `engine.workflow.migration` hold, and each of its ready steps is
+is: the workflow checks of `engine.workflow.instance_migration` hold, and each of its ready steps is
 declared the same in both versions (role, SLA, fee, form and the form's schema), so its
 task row, due time and open fee item stay true to the version it is now on. Every other
 application stays on its version, and the report says why.
@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from engine.context import EngineContext
 from engine.domain.actors import ADMIN, ANALYST, Actor
 from engine.domain.errors import InvalidInputError, ModelNotPublishedError
 from engine.domain.problems import Problem
@@ -24,10 +25,9 @@ from engine.domain.statuses import ApplicationStatus, StepStatus
 from engine.persistence.tables import ApplicationRecord, ModelVersionRecord
 from engine.services.access import require_roles
 from engine.services.audit import record_event
-from engine.services.context import EngineContext
 from engine.services.versions import PUBLISHED, find_version
 from engine.unit_of_work import UnitOfWork
-from engine.workflow.migration import migrate_state, migration_problems
+from engine.workflow.instance_migration import migrate_state, migration_problems
 from engine.workflow.runtime import LoadedSpec
 
 _DECLARED = ("kind", "role", "sla", "fee", "form")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from engine.services.context import EngineContext
+from engine.context import EngineContext
 from engine.services.worker import run_pass
 
 log = logging.getLogger("permitflow.worker")

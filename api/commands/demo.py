@@ -8,15 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from api.commands.scenarios import load_scenario, run_scenario
 from api.wiring import build_context
+from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
 from engine.domain.statuses import FeeStatus
-from engine.persistence.migrate import upgrade
+from engine.persistence.schema import upgrade
 from engine.services import models, payments
-from engine.services.context import EngineContext
-from engine.services.scenarios import load_scenario, run_scenario
 
-PROCESS_MODELS = Path(__file__).resolve().parents[1] / "process_models"
+PROCESS_MODELS = Path(__file__).resolve().parents[2] / "process_models"
 
 
 def run_demo(keep: Path | None, say: Callable[[str], None]) -> int:

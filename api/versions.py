@@ -18,7 +18,7 @@ from api.schemas import (
 )
 from api.wiring import ctx
 from engine.domain.diff import render_text
-from engine.services import migration, replication, versions
+from engine.services import instance_migration, replication, versions
 
 blp = Blueprint(
     "replication",
@@ -70,7 +70,7 @@ class Migrate(MethodView):
 
         `from_version` and `to_version` differ (422 otherwise).
         """
-        return migration.migrate_applications(
+        return instance_migration.migrate_applications(
             ctx(), current_actor(), region, key, body["from_version"], body["to_version"],
             dry_run=body["dry_run"],
         )

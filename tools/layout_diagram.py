@@ -1,6 +1,6 @@
 """Lay out a BPMN model's diagram (BPMNDiagram DI) so it opens in Camunda Modeler / bpmn.io.
 
-    python tools/make_di.py process_models/3273/pbg/model.bpmn [...]
+    python tools/layout_diagram.py process_models/3273/pbg/model.bpmn [...]
 
 Reads the process, its lanes and sequence flows, and (re)writes only the
 `bpmndi:BPMNDiagram` element: the semantic XML above it is left byte for byte as written.

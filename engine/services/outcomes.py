@@ -9,14 +9,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engine.domain import sla
 from engine.domain.actors import Actor
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.definitions import APPLICANT_ROLES
-from engine.domain.errors import InvalidInputError, NotFoundError
+from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
 from engine.domain.statuses import (
     OPEN_STATUSES,
@@ -33,59 +33,11 @@ from engine.persistence.tables import (
     TimerRecord,
 )
 from engine.services.audit import record_event
-from engine.services.context import EngineContext
 from engine.services.presenters import application_view
+from engine.services.spec_cache import VersionFacts
 from engine.unit_of_work import UnitOfWork
-from engine.workflow.runtime import LoadedSpec, Outcome, StepState
+from engine.workflow.runtime import Outcome, StepState
 from engine.workflow.state_bounds import StateNotStorableError
-
-# UU 30/2014 art. 53 (as amended): without a set deadline a decision is due in 5 working days.
-LEGAL_BACKSTOP_SLA = "P5D"
-
-
-@dataclass(frozen=True, slots=True)
-class VersionFacts:
-    """What running an application needs from its model version (versions never change)."""
-
-    id: int
-    version: int
-    title: str
-    process_sla: str | None
-    steps: list[dict[str, Any]]
-    forms: dict[str, Any]
-    timers: list[Any]
-
-
-def load_spec(
-    ctx: EngineContext, uow: UnitOfWork, version_id: int
-) -> tuple[VersionFacts, LoadedSpec]:
-    """A model version's facts and restored spec, read from the database once per process.
-
-    Raises: NotFoundError.
-    """
-    facts = ctx.versions.get(version_id)
-    if facts is None:
-        record = uow.repos.models.version_by_id(version_id)
-        if record is None:
-            raise NotFoundError(f"model version {version_id} not found")
-        facts = VersionFacts(
-            record.id,
-            record.version,
-            record.title,
-            record.process_sla,
-            record.steps,
-            record.forms,
-            record.timers,
-        )
-        ctx.versions.put(version_id, facts)
-        return facts, ctx.runtime.load_spec(record.id, lambda: record.spec)
-    return facts, ctx.runtime.load_spec(version_id, lambda: _spec_of(uow, version_id))
-
-
-def _spec_of(uow: UnitOfWork, version_id: int) -> dict[str, Any]:
-    record = uow.repos.models.version_by_id(version_id)
-    assert record is not None  # its facts were cached, and versions are never deleted
-    return record.spec
 
 
 @contextmanager
@@ -106,11 +58,9 @@ def start_process_clock(
     app: ApplicationRecord, version: VersionFacts, calendar: WorkingCalendar, now: datetime
 ) -> None:
     """Set the process SLA budget at the start (the legal backstop when the model has none)."""
-    app.process_sla = version.process_sla or LEGAL_BACKSTOP_SLA
+    app.process_sla = version.process_sla or sla.LEGAL_BACKSTOP_SLA
     app.sla_backstop = version.process_sla is None
-    due = calendar.due(now, app.process_sla)
-    app.sla_budget_minutes = calendar.working_minutes_between(calendar.clock_start(now), due)
-    app.sla_used_minutes, app.sla_running_since, app.due_at = 0, now, due
+    _set_clock(app, sla.start_clock(app.process_sla, calendar, now))
 
 
 def apply_outcome(
@@ -311,20 +261,24 @@ def _update_status(
 def _update_process_clock(
     app: ApplicationRecord, ready: list[TaskRecord], now: datetime, calendar: WorkingCalendar
 ) -> None:
-    """Pause the process SLA while the application waits on the applicant; resume after;
-    stop it when the application is finished. An error does not pause it (OPEN_STATUSES)."""
-    waiting_on_applicant = any(t.role in APPLICANT_ROLES for t in ready)
-    finished = app.status not in OPEN_STATUSES
-    since = app.sla_running_since
-    if finished or waiting_on_applicant:
-        if since is not None:
-            app.sla_used_minutes += max(0, calendar.working_minutes_between(since, now))
-            app.sla_running_since = None
-            app.due_at = app.due_at if finished else None
-    elif since is None:
-        app.sla_running_since = now
-        remaining = max(0, app.sla_budget_minutes - app.sla_used_minutes)
-        app.due_at = calendar.add_working_minutes(now, remaining)
+    clock = sla.ProcessClock(
+        app.sla_budget_minutes, app.sla_used_minutes, app.sla_running_since, app.due_at
+    )
+    _set_clock(
+        app,
+        sla.next_clock(
+            clock,
+            finished=app.status not in OPEN_STATUSES,
+            waiting_on_applicant=any(t.role in APPLICANT_ROLES for t in ready),
+            now=now,
+            calendar=calendar,
+        ),
+    )
+
+
+def _set_clock(app: ApplicationRecord, clock: sla.ProcessClock) -> None:
+    app.sla_budget_minutes, app.sla_used_minutes = clock.budget_minutes, clock.used_minutes
+    app.sla_running_since, app.due_at = clock.running_since, clock.due_at
 
 
 def progress_view(

@@ -11,12 +11,12 @@ from typing import Any
 import click
 
 from api.config import setting, token_lifetime
+from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
 from engine.domain.definitions import ImportOutcome
 from engine.domain.errors import EngineError
-from engine.persistence import migrate
+from engine.persistence import schema
 from engine.services import models, regions, users
-from engine.services.context import EngineContext
 
 
 def database_url() -> str:
@@ -67,7 +67,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Create or migrate the schema (PERMITFLOW_DATABASE_URL)."""
-    migrate.upgrade(database_url(), revision)
+    schema.upgrade(database_url(), revision)
     click.echo(f"database at {revision}")
 
 
@@ -112,7 +112,7 @@ def users_group() -> None:
 @click.option("--region", default=None, help="region code (not needed for admins)")
 def users_add(name: str, roles: tuple[str, ...], region: str | None) -> None:
     """Create a user (known roles only); its token is printed once, alone on the last line."""
-    user = users.add_user(engine_context(), name, list(roles), region, SYSTEM, _lifetime())
+    user = users.add_user(engine_context(), SYSTEM, name, list(roles), region, _lifetime())
     expires = user.expires_at.isoformat() if user.expires_at else "never"
     click.echo(
         f"user {user.id} {user.name} roles={','.join(user.roles)} region={user.region_code or '-'}"
@@ -194,8 +194,8 @@ def models_import(directory: Path) -> None:
 @click.option("--no-worker", is_flag=True, help="do not run the SLA/timer worker beside the API")
 def serve(host: str, port: int, workers: int, threads: int, no_worker: bool) -> None:
     """Serve the API and the web console with gunicorn."""
+    from api.commands.server import run_server
     from api.config import MissingSecretError, ensure_secret_key
-    from api.server import run_server
 
     try:
         ensure_secret_key()  # before the fork: every gunicorn worker signs sessions alike
@@ -214,7 +214,7 @@ def serve(host: str, port: int, workers: int, threads: int, no_worker: bool) -> 
 )
 def demo(keep: Path | None) -> None:
     """Run scripted applications through the shipped models on a throw-away SQLite database."""
-    from api.demo import run_demo
+    from api.commands.demo import run_demo
 
     if run_demo(keep, click.echo):
         sys.exit(1)
@@ -231,7 +231,7 @@ def demo(keep: Path | None) -> None:
 )
 def worker(once: bool, now_text: str | None, interval: float | None) -> None:
     """Fire due timers and mark overdue steps and applications."""
-    from api.worker_loop import run_forever
+    from api.commands.worker import run_forever
     from engine.services.worker import run_pass
 
     context = engine_context()

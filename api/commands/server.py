@@ -80,7 +80,7 @@ def run_server(host: str, port: int, *, workers: int, threads: int, with_worker:
         "bind": f"{host}:{port}",
         "workers": max(1, workers),
         "threads": max(1, threads),
-        "worker_class": "api.server.ProblemWorker",
+        "worker_class": "api.commands.server.ProblemWorker",
         "accesslog": "-",
         "timeout": 60,
     }
@@ -100,4 +100,4 @@ def _spawn_worker() -> subprocess.Popen[bytes]:
     a running thread can leave locks held in the children. Workers coordinate through the
     database only, so this one is simply the first of any number.
     """
-    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker"])
+    return subprocess.Popen([sys.executable, "-m", "api.commands.cli", "worker"])

@@ -1,0 +1,1 @@
+"""Entry points: the `permitflow` command line, the gunicorn server and the worker loop."""

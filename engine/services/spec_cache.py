@@ -1,0 +1,60 @@
+"""A model version's facts and its parsed SpiffWorkflow spec, read once per process.
+
+Versions never change once stored, so both are cached under the version id
+(`EngineContext.versions` for the facts, the runtime's own cache for the spec).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.context import EngineContext
+from engine.domain.errors import NotFoundError
+from engine.unit_of_work import UnitOfWork
+from engine.workflow.runtime import LoadedSpec
+
+
+@dataclass(frozen=True, slots=True)
+class VersionFacts:
+    """What running an application needs from its model version (versions never change)."""
+
+    id: int
+    version: int
+    title: str
+    process_sla: str | None
+    steps: list[dict[str, Any]]
+    forms: dict[str, Any]
+    timers: list[Any]
+
+
+def load_spec(
+    ctx: EngineContext, uow: UnitOfWork, version_id: int
+) -> tuple[VersionFacts, LoadedSpec]:
+    """A model version's facts and restored spec, read from the database once per process.
+
+    Raises: NotFoundError.
+    """
+    facts = ctx.versions.get(version_id)
+    if facts is None:
+        record = uow.repos.models.version_by_id(version_id)
+        if record is None:
+            raise NotFoundError(f"model version {version_id} not found")
+        facts = VersionFacts(
+            record.id,
+            record.version,
+            record.title,
+            record.process_sla,
+            record.steps,
+            record.forms,
+            record.timers,
+        )
+        ctx.versions.put(version_id, facts)
+        return facts, ctx.runtime.load_spec(record.id, lambda: record.spec)
+    return facts, ctx.runtime.load_spec(version_id, lambda: _spec_of(uow, version_id))
+
+
+def _spec_of(uow: UnitOfWork, version_id: int) -> dict[str, Any]:
+    record = uow.repos.models.version_by_id(version_id)
+    assert record is not None  # its facts were cached, and versions are never deleted
+    return record.spec
