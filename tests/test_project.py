@@ -123,3 +123,48 @@ def test_statuses_are_compared_and_set_through_their_enums() -> None:
         if bare.search(line)
     ]
     assert not found, "\n".join(found)
+
+
+def _make_test_lint_commands() -> list[str]:
+    """The lint commands of the Makefile's `test` target, as run from the repository."""
+    recipe = (ROOT / "Makefile").read_text("utf-8").split("\ntest:", 1)[1]
+    lines = []
+    for line in recipe.splitlines()[1:]:
+        if not line.startswith("\t"):
+            break
+        lines.append(line.strip())
+    commands = [c.replace("$(BIN)/", ".venv/bin/") for c in lines if c.startswith("$(BIN)/")]
+    return [c for c in commands if not c.startswith(".venv/bin/pytest")]
+
+
+def test_pre_commit_hooks_run_the_same_linters_as_make_test() -> None:
+    import yaml
+
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text("utf-8"))
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    make = _make_test_lint_commands()
+    assert {c.split()[0] for c in make} >= {
+        ".venv/bin/lint-imports", ".venv/bin/ruff", ".venv/bin/mypy"
+    }, make  # the Makefile was read
+    assert [" ".join([h["entry"], *h.get("args", [])]) for h in hooks] == make
+    for hook in hooks:  # run as the Makefile runs them: the whole tree, the project's venv
+        assert hook["language"] == "system" and hook["pass_filenames"] is False, hook["id"]
+
+
+def test_relative_links_in_the_docs_point_at_files_that_exist() -> None:
+    import re
+
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.md"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()
+    docs = [ROOT / f for f in listed if not f.startswith("api/web/static/vendor/")]
+    assert ROOT / "docs" / "architecture.md" in docs
+    broken = [
+        f"{doc.relative_to(ROOT)}: {target}"
+        for doc in docs
+        for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text("utf-8"))
+        if not re.match(r"[a-z]+:|#", target)
+        and not (doc.parent / target.split("#")[0]).exists()
+    ]
+    assert broken == []
