@@ -168,3 +168,20 @@ def test_relative_links_in_the_docs_point_at_files_that_exist() -> None:
         and not (doc.parent / target.split("#")[0]).exists()
     ]
     assert broken == []
+
+
+def test_paths_the_developer_docs_name_exist() -> None:
+    """docs/architecture.md, the ADRs and CONTRIBUTING name files in backticks: a rename must
+    update them (templates such as `<region>` or `00NN` are skipped)."""
+    import re
+
+    docs = [ROOT / "docs" / "architecture.md", ROOT / "CONTRIBUTING.md"]
+    docs += sorted((ROOT / "docs" / "adr").glob("*.md"))
+    top = "engine|api|forms|tests|migrations|process_models|docs|bench|tools"
+    missing = [
+        f"{doc.relative_to(ROOT)}: {name}"
+        for doc in docs
+        for name in re.findall(rf"`((?:{top})/[^`\s<>*]*)`", doc.read_text("utf-8"))
+        if "NN" not in name and not (ROOT / name.split("::")[0]).exists()
+    ]
+    assert missing == []
