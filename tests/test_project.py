@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -109,7 +110,6 @@ def test_each_import_contract_breaks_on_a_deliberate_violation(
 
 def test_statuses_are_compared_and_set_through_their_enums() -> None:
     """`engine/domain/statuses.py` names every status once; no bare status text elsewhere."""
-    import re
 
     bare = re.compile(
         r"""\.(status|state)\s*(==|!=|=)\s*["']|\b(status|state)=["']|"""
@@ -152,7 +152,6 @@ def test_pre_commit_hooks_run_the_same_linters_as_make_test() -> None:
 
 
 def test_relative_links_in_the_docs_point_at_files_that_exist() -> None:
-    import re
 
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.md"],
@@ -173,7 +172,6 @@ def test_relative_links_in_the_docs_point_at_files_that_exist() -> None:
 def test_paths_the_developer_docs_name_exist() -> None:
     """docs/architecture.md, the ADRs and CONTRIBUTING name files in backticks: a rename must
     update them (templates such as `<region>` or `00NN` are skipped)."""
-    import re
 
     docs = [ROOT / "docs" / "architecture.md", ROOT / "CONTRIBUTING.md"]
     docs += sorted((ROOT / "docs" / "adr").glob("*.md"))
@@ -185,3 +183,23 @@ def test_paths_the_developer_docs_name_exist() -> None:
         if "NN" not in name and not (ROOT / name.split("::")[0]).exists()
     ]
     assert missing == []
+
+
+def test_the_lock_file_pins_every_declared_dependency() -> None:
+    """`requirements.lock` (used as pip constraints by `make`) pins each dependency and
+    dev dependency of pyproject.toml: renew it with `make lock` when adding one."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    pinned = {
+        canonical(line.split("==")[0])
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if "==" in line
+    }
+    names = {canonical(re.split(r"[\[<>=!~ ;]", spec, maxsplit=1)[0]) for spec in declared}
+    assert names - pinned == set()
