@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import current_actor
+from api.read_schemas import CalendarSchema, DueTimeSchema
 from api.schemas import CalendarArgsSchema, CalendarUpdateSchema, DueArgsSchema
 from api.wiring import ctx
 from engine.services import calendars
@@ -24,14 +25,14 @@ blp = Blueprint(
 @blp.route("")
 class Calendar(MethodView):
     @blp.arguments(CalendarArgsSchema, location="query")
-    @blp.response(200)
+    @blp.response(200, CalendarSchema)
     def get(self, args: dict[str, Any], region: str) -> Any:
         """A region's calendar for a year: hours, closed days, overrides"""
         year = args.get("year") or datetime.now(UTC).year
         return calendars.get_calendar(ctx(), current_actor(), region, year)
 
     @blp.arguments(CalendarUpdateSchema)
-    @blp.response(200)
+    @blp.response(200, CalendarSchema)
     def put(self, body: dict[str, Any], region: str) -> Any:
         """Replace a year's overrides (admin, supervisor); audited
 
@@ -45,7 +46,7 @@ class Calendar(MethodView):
 class Due(MethodView):
     @blp.doc(security=[])
     @blp.arguments(DueArgsSchema, location="query")
-    @blp.response(200)
+    @blp.response(200, DueTimeSchema)
     def get(self, args: dict[str, Any], region: str) -> Any:
         """Public: when a step ready at `from` with `sla` is due in this region"""
         return calendars.due_time(ctx(), region, args["from_"], args["sla"])

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import current_actor
+from api.read_schemas import ServiceStandardSchema
 from api.schemas import ModelSummarySchema, ModelVersionSchema
 from api.uploads import package_from_request
 from api.wiring import ctx
@@ -73,7 +74,7 @@ class ProcessModelVersion(MethodView):
 @blp.route("/<key>/versions/<int:version>/service-standard")
 class ServiceStandard(MethodView):
     @blp.doc(security=[])
-    @blp.response(200)
+    @blp.response(200, ServiceStandardSchema)
     def get(self, region: str, key: str, version: int) -> Any:
         """Public service standard: steps with role, SLA and fee; totals"""
         return standards.service_standard(ctx(), region, key, version)

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import current_actor
+from api.read_schemas import SlaReportSchema
 from api.schemas import ReportArgsSchema
 from api.wiring import ctx
 from engine.services import reports
@@ -18,7 +19,7 @@ blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="
 @blp.route("/sla")
 class SlaReport(MethodView):
     @blp.arguments(ReportArgsSchema, location="query")
-    @blp.response(200)
+    @blp.response(200, SlaReportSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """SLA compliance: count, on-time rate, median and p90 working hours, overdue now
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.read_schemas import ServiceStandardSchema
 from api.wiring import ctx
 from engine.services import standards
 
@@ -19,7 +20,7 @@ blp = Blueprint(
 @blp.route("")
 class RegionServices(MethodView):
     @blp.doc(security=[])
-    @blp.response(200)
+    @blp.response(200, ServiceStandardSchema(many=True))
     def get(self, region: str) -> Any:
         """Public: the current service standard of every procedure of a region"""
         return standards.region_services(ctx(), region)

@@ -8,6 +8,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.read_schemas import TrackingSchema
 from api.web.public import tracking_page
 from api.wiring import ctx
 from engine.services import tracking
@@ -23,7 +24,7 @@ blp = Blueprint(
 @blp.route("/<code>")
 class Track(MethodView):
     @blp.doc(security=[])
-    @blp.response(200)
+    @blp.response(200, TrackingSchema)
     def get(self, code: str) -> Any:
         """Public status of an application by tracking code (JSON or HTML)"""
         if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import current_actor
+from api.read_schemas import VersionDiffSchema
 from api.schemas import (
     DiffArgsSchema,
     MigrateSchema,
@@ -79,7 +80,7 @@ class Migrate(MethodView):
 @blp.route("/process-models/diff")
 class Diff(MethodView):
     @blp.arguments(DiffArgsSchema, location="query")
-    @blp.response(200)
+    @blp.response(200, VersionDiffSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Structural diff of two versions (REGION/KEY@N), across regions; ?format=text"""
         diff = versions.diff_versions(ctx(), current_actor(), args["a"], args["b"])

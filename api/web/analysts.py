@@ -16,6 +16,7 @@ from engine.domain import errors as e
 from engine.domain.actors import Actor
 from engine.domain.definitions import ModelPackage
 from engine.domain.diff import parse_ref, render_text
+from engine.domain.read_models import ProcedureStep, VersionDiff
 from engine.services import models, replication, standards, versions
 
 blp = Blueprint("web_studio", __name__, url_prefix="/studio", template_folder="templates")
@@ -112,14 +113,14 @@ def diff() -> Any:
     return render("diff.html", a=a, b=b, d=found, text=render_text(found), sides=sides)
 
 
-def _side(found: dict[str, Any], name: str) -> dict[str, Any]:
+def _side(found: VersionDiff, name: str) -> dict[str, Any]:
     """The diagram source and markers of one side of a diff."""
     marks: dict[str, str] = {}
     steps, flows = found["steps"], found["flows"]
     for kind, cls in DIFF_MARKS[name].items():
         items = steps[kind] + (steps["renamed"] if kind == "changed" else []) + flows[kind]
         marks.update({i.get("element_id") or i["id"]: cls for i in items})
-    ref = found[name]
+    ref = found["a"] if name == "a" else found["b"]
     src = url_for(
         "web_public.model_xml", region=ref["region"], key=ref["key"], version=ref["version"]
     )
@@ -159,7 +160,7 @@ def replicate() -> Any:
     return redirect(url_for("web_studio.model", key=stored.key))
 
 
-def _source_steps(source: str) -> list[dict[str, Any]]:
+def _source_steps(source: str) -> list[ProcedureStep]:
     if not source:
         return []
     try:
@@ -171,7 +172,7 @@ def _source_steps(source: str) -> list[dict[str, Any]]:
     return list(standard["procedure"])
 
 
-def _overrides(steps: list[dict[str, Any]]) -> dict[str, Any]:
+def _overrides(steps: list[ProcedureStep]) -> dict[str, Any]:
     """The overrides the form holds: only what the analyst filled in."""
     form = request.form
     out: dict[str, Any] = {"steps": {}}

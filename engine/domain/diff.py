@@ -14,12 +14,13 @@ procedure and its copy shows exactly the adaptations. The text form is what
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from engine.domain.errors import InvalidInputError
 from engine.domain.formats import VERSION_REF
 from engine.domain.problems import Problem
+from engine.domain.read_models import VersionDiff, VersionSummary
 
 STEP_FIELDS = ("sla", "fee", "role", "form")
 FLOW_FIELDS = ("source", "target", "condition")
@@ -45,7 +46,7 @@ def ref_text(ref: dict[str, Any]) -> str:
     return f"{ref['region']}/{ref['key']}@{ref['version']}"
 
 
-def diff_models(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def diff_models(a: dict[str, Any], b: dict[str, Any]) -> VersionDiff:
     """Everything that differs from side `a` to side `b`, and b's lineage if it came from a."""
     process = _changes(a, b, ("title", "process_sla"))
     steps = _step_diff(a, b)
@@ -61,8 +62,15 @@ def diff_models(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _summary(side: dict[str, Any]) -> dict[str, Any]:
-    return {**side["ref"], "title": side.get("title"), "process_sla": side.get("process_sla")}
+def _summary(side: dict[str, Any]) -> VersionSummary:
+    ref = side["ref"]
+    return {
+        "region": ref["region"],
+        "key": ref["key"],
+        "version": ref["version"],
+        "title": side.get("title"),
+        "process_sla": side.get("process_sla"),
+    }
 
 
 def _changes(a: dict[str, Any], b: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -155,7 +163,7 @@ def _flow_diff(
     }
 
 
-def render_text(diff: dict[str, Any]) -> str:
+def render_text(diff: Mapping[str, Any]) -> str:
     """The diff as readable text, one change per line."""
     lines = [f"diff {ref_text(diff['a'])} -> {ref_text(diff['b'])}"]
     lines += _lineage_lines(diff["lineage"], diff["b"])

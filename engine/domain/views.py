@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from engine.domain.read_models import FeeItemView
+
 
 @dataclass(frozen=True, slots=True)
 class RegionView:
@@ -92,7 +94,7 @@ class ApplicationView:
     sla_backstop: bool = False
     sla_paused: bool = False
     cancelled_reason: str | None = None
-    fees: list[dict[str, Any]] = field(default_factory=list)
+    fees: list[FeeItemView] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from engine.domain.durations import parse_sla
 from engine.domain.errors import InvalidInputError
 from engine.domain.formats import NON_BLANK
 from engine.domain.problems import Problem
+from engine.domain.read_models import CalendarView, DueTime
 from engine.persistence.tables import (
     CalendarOverrideRecord,
     RegionRecord,
@@ -70,7 +71,9 @@ def _calendar(settings: CalendarSettings) -> WorkingCalendar:
     return WorkingCalendar(settings)
 
 
-def get_calendar(ctx: EngineContext, actor: Actor | None, region: str, year: int) -> dict[str, Any]:
+def get_calendar(
+    ctx: EngineContext, actor: Actor | None, region: str, year: int
+) -> CalendarView:
     """A region's calendar for `year`: settings, closed days with names, overrides.
 
     Raises: NotFoundError.
@@ -103,7 +106,7 @@ def set_overrides(
     region: str,
     year: int,
     overrides: list[dict[str, Any]],
-) -> dict[str, Any]:
+) -> CalendarView:
     """Replace the region's overrides within `year` (admin or supervisor); audited per change.
 
     Due times of ready steps from the earliest changed day on are recomputed.
@@ -216,7 +219,7 @@ def _recompute_due(uow: UnitOfWork, calendar: WorkingCalendar, region: str, sinc
             app.due_at = calendar.add_working_minutes(resumed, left)
 
 
-def due_time(ctx: EngineContext, region: str, start: datetime, sla: str) -> dict[str, Any]:
+def due_time(ctx: EngineContext, region: str, start: datetime, sla: str) -> DueTime:
     """When a step ready at `start` with `sla` is due in `region` (public).
 
     Raises: NotFoundError, InvalidInputError.

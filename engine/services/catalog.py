@@ -31,6 +31,7 @@ from engine.context import EngineContext
 from engine.domain.durations import parse_sla
 from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
+from engine.domain.read_models import CatalogItem, CatalogPage
 from engine.persistence.tables import ModelVersionRecord, RegionRecord
 from engine.persistence.version_queries import VersionQueries
 from engine.services.reports import percentile
@@ -60,7 +61,7 @@ def catalog(
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> CatalogPage:
     """Public: one row per model, filtered by `text` (key or title) and `region`, sorted by
     any figure (`-` first for descending; rows without the figure come last), paged.
 
@@ -124,7 +125,7 @@ def _item(
     region: RegionRecord,
     copies: dict[tuple[str, str], int],
     figures: Figures,
-) -> dict[str, Any]:
+) -> CatalogItem:
     steps = version.steps
     per_day = working_minutes_per_day(region)
     measured = _measured(figures.get((version.region_code, version.key), {}), per_day)
@@ -140,7 +141,12 @@ def _item(
         "legal_sla": version.process_sla,
         "legal_sla_days": _sla_days(version.process_sla, per_day),
         "replications": copies.get((version.region_code, version.key), 0),
-        **measured,
+        "started": measured["started"],
+        "finished": measured["finished"],
+        "median_days": measured["median_days"],
+        "p90_days": measured["p90_days"],
+        "on_time_rate": measured["on_time_rate"],
+        "overdue_running": measured["overdue_running"],
     }
 
 
@@ -170,9 +176,10 @@ def _measured(found: dict[str, Any], per_day: int) -> dict[str, Any]:
     }
 
 
-def _sorted(items: list[dict[str, Any]], key: str, descending: bool) -> list[dict[str, Any]]:
-    def value(item: dict[str, Any]) -> Any:
-        found = item[key]["code"] if key == "region" else item[key]
+def _sorted(items: list[CatalogItem], key: str, descending: bool) -> list[CatalogItem]:
+    def value(item: CatalogItem) -> Any:
+        row: dict[str, Any] = dict(item)
+        found = row[key]["code"] if key == "region" else row[key]
         return found.lower() if isinstance(found, str) else found
 
     present = [i for i in items if value(i) is not None]

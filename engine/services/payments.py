@@ -16,6 +16,7 @@ from engine.domain.errors import (
 )
 from engine.domain.formats import PAYMENT_REFERENCE
 from engine.domain.problems import Problem
+from engine.domain.read_models import FeeItemView
 from engine.domain.statuses import FeeStatus
 from engine.persistence.tables import FeeItemRecord, PaymentRecord
 from engine.services.access import visible_application
@@ -33,7 +34,7 @@ def record_payment(
     amount: Any,
     reference: str,
     channel: str = "bank_transfer",
-) -> dict[str, Any]:
+) -> FeeItemView:
     """Record the payment of one open fee item, of exactly its amount; returns the receipt.
 
     Raises: PermissionDeniedError, NotFoundError, InvalidInputError (amount, reference,
@@ -141,9 +142,9 @@ def _next_receipt_no(uow: UnitOfWork, region: str, year: int) -> str:
     return f"{region}/{year}/{uow.repos.fees.next_receipt_no(region, year):06d}"
 
 
-def receipt_view(item: FeeItemRecord, payment: PaymentRecord | None) -> dict[str, Any]:
+def receipt_view(item: FeeItemRecord, payment: PaymentRecord | None) -> FeeItemView:
     """A fee item with its payment and receipt, as the API returns it."""
-    view: dict[str, Any] = {
+    view: FeeItemView = {
         "fee_item": item.id,
         "element_id": item.element_id,
         "name": item.name,
@@ -165,7 +166,7 @@ def receipt_view(item: FeeItemRecord, payment: PaymentRecord | None) -> dict[str
     return view
 
 
-def fee_items(ctx: EngineContext, actor: Actor, application_id: uuid.UUID) -> list[dict[str, Any]]:
+def fee_items(ctx: EngineContext, actor: Actor, application_id: uuid.UUID) -> list[FeeItemView]:
     """An application's fee items with payments and receipts.
 
     Raises: NotFoundError.
@@ -175,6 +176,6 @@ def fee_items(ctx: EngineContext, actor: Actor, application_id: uuid.UUID) -> li
         return fee_views(uow, app.id)
 
 
-def fee_views(uow: UnitOfWork, application_id: uuid.UUID) -> list[dict[str, Any]]:
+def fee_views(uow: UnitOfWork, application_id: uuid.UUID) -> list[FeeItemView]:
     """The application's fee items, each with its payment and receipt."""
     return [receipt_view(i, p) for i, p in uow.repos.fees.with_payments(application_id)]

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from engine.domain import sla
 from engine.domain.calendar import WorkingCalendar
+from engine.domain.read_models import FeeItemView
 from engine.domain.statuses import StepStatus
 from engine.domain.views import (
     ApplicationView,
@@ -83,7 +84,7 @@ def application_view(
     tasks: Sequence[TaskRecord],
     now: datetime,
     events: Iterable[EventRecord] = (),
-    fees: Iterable[dict[str, object]] = (),
+    fees: Iterable[FeeItemView] = (),
 ) -> ApplicationView:
     task_views = [task_view(t, now) for t in tasks]
     return ApplicationView(

@@ -11,6 +11,7 @@ from engine.context import EngineContext
 from engine.domain.actors import ADMIN, ANALYST, SUPERVISOR, Actor
 from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
+from engine.domain.read_models import SlaReport, StepFigures
 from engine.services.access import require_roles
 
 
@@ -30,7 +31,7 @@ def sla_report(
     until: datetime,
     region: str | None = None,
     process_key: str | None = None,
-) -> dict[str, Any]:
+) -> SlaReport:
     """Per region, process and step over [since, until): count, on-time rate, median and p90
     working hours, and how many are overdue now.
 
@@ -65,7 +66,7 @@ def sla_report(
     }
 
 
-def _row(key: tuple[str, str, str], entry: dict[str, Any]) -> dict[str, Any]:
+def _row(key: tuple[str, str, str], entry: dict[str, Any]) -> StepFigures:
     hours = entry["hours"]
     return {
         "region": key[0],

@@ -6,10 +6,9 @@ published is exactly what runs; the other components come from `standard.json`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.context import EngineContext
 from engine.domain.errors import NotFoundError
+from engine.domain.read_models import ServiceStandard
 from engine.persistence.tables import ModelVersionRecord
 from engine.services.access import visible_model, visible_region
 from engine.services.presenters import step_views
@@ -17,7 +16,7 @@ from engine.services.presenters import step_views
 
 def service_standard(
     ctx: EngineContext, region: str, key: str, version: int | None = None
-) -> dict[str, Any]:
+) -> ServiceStandard:
     """Public: steps with role, SLA and fee in order, totals, and the standard's components.
 
     `version=None` means the newest published version. Raises: NotFoundError.
@@ -34,7 +33,7 @@ def service_standard(
         return _standard(record)
 
 
-def region_services(ctx: EngineContext, region: str) -> list[dict[str, Any]]:
+def region_services(ctx: EngineContext, region: str) -> list[ServiceStandard]:
     """Public: the current (newest published) service standard of every model of a region.
 
     Raises: NotFoundError.
@@ -45,7 +44,7 @@ def region_services(ctx: EngineContext, region: str) -> list[dict[str, Any]]:
         return [_standard(v) for v in current if v is not None]
 
 
-def _standard(record: ModelVersionRecord) -> dict[str, Any]:
+def _standard(record: ModelVersionRecord) -> ServiceStandard:
     """A version's procedure (from its BPMN), totals, and standard.json components."""
     steps = step_views(record)
     return {

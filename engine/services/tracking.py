@@ -7,17 +7,18 @@ application's own progress: never the applicant, the form contents or officers' 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from engine.context import EngineContext
 from engine.domain import sla
 from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.errors import NotFoundError
 from engine.domain.formats import TRACKING_CODE
+from engine.domain.read_models import TrackedStep, Tracking
 from engine.domain.statuses import StepStatus
+from engine.persistence.tables import TaskRecord
 
 
-def track(ctx: EngineContext, code: str) -> dict[str, Any]:
+def track(ctx: EngineContext, code: str) -> Tracking:
     """The public status of the application with tracking code `code`.
 
     Raises: NotFoundError (the same answer for a malformed and an unknown code).
@@ -64,7 +65,7 @@ def track(ctx: EngineContext, code: str) -> dict[str, Any]:
         }
 
 
-def _step(task: Any, now: datetime) -> dict[str, Any]:
+def _step(task: TaskRecord, now: datetime) -> TrackedStep:
     return {
         "element_id": task.element_id,
         "name": task.name,

@@ -19,6 +19,7 @@ from engine.domain.actors import ADMIN, BUILT_IN_ROLES, Actor, powers_of, region
 from engine.domain.errors import AuthenticationError, InvalidInputError, NotFoundError
 from engine.domain.formats import NON_BLANK, ROLE
 from engine.domain.problems import Problem
+from engine.domain.read_models import IssuedTokenView, TokenView, UserView
 from engine.domain.views import UserCreated
 from engine.persistence.tables import TokenRecord, UserRecord
 from engine.services.access import require_roles, visible_region
@@ -160,8 +161,9 @@ def actor_for(uow: UnitOfWork, user: UserRecord) -> Actor:
     return Actor(user.id, user.name, user.region_code, roles, powers)
 
 
-def list_users(ctx: EngineContext, actor: Actor, region_code: str | None = None
-) -> list[dict[str, Any]]:
+def list_users(
+    ctx: EngineContext, actor: Actor, region_code: str | None = None
+) -> list[UserView]:
     """Users with their tokens (never the tokens themselves), for admins.
 
     Raises: PermissionDeniedError.
@@ -169,19 +171,19 @@ def list_users(ctx: EngineContext, actor: Actor, region_code: str | None = None
     require_roles(actor, ADMIN, action="listing users")
     with ctx.reader() as uow:
         users = uow.repos.users.listing(region_code)
-        tokens: dict[int, list[dict[str, Any]]] = {}
+        tokens: dict[int, list[TokenView]] = {}
         for token in uow.repos.users.tokens_of(u.id for u in users):
             tokens.setdefault(token.user_id, []).append(token_view(token, ctx.clock()))
         return [user_view(u, tokens.get(u.id, [])) for u in users]
 
 
-def user_view(user: UserRecord, tokens: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def user_view(user: UserRecord, tokens: Iterable[TokenView]) -> UserView:
     """A user as the API and the CLI show it."""
     return {"id": user.id, "name": user.name, "region": user.region_code, "roles": user.roles,
             "active": user.active, "created_at": user.created_at, "tokens": list(tokens)}
 
 
-def token_view(token: TokenRecord, now: datetime) -> dict[str, Any]:
+def token_view(token: TokenRecord, now: datetime) -> TokenView:
     """A token's facts (not the token)."""
     state = "revoked" if token.revoked_at else (
         "expired" if token.expires_at is not None and token.expires_at <= now else "active")
@@ -191,7 +193,7 @@ def token_view(token: TokenRecord, now: datetime) -> dict[str, Any]:
 
 def issue_token(
     ctx: EngineContext, actor: Actor, user_id: int, lifetime: timedelta | None
-) -> dict[str, Any]:
+) -> IssuedTokenView:
     """A new token for an active user (admins); returned once, with its facts.
 
     Raises: PermissionDeniedError, NotFoundError, InvalidInputError (user disabled).
@@ -210,7 +212,7 @@ def issue_token(
         return {**token_view(record, now), "token": token}
 
 
-def revoke_token(ctx: EngineContext, actor: Actor, user_id: int, token_id: int) -> dict[str, Any]:
+def revoke_token(ctx: EngineContext, actor: Actor, user_id: int, token_id: int) -> TokenView:
     """Revoke one token of a user (admins); revoking it again changes nothing.
 
     Raises: PermissionDeniedError, NotFoundError.
@@ -229,7 +231,7 @@ def revoke_token(ctx: EngineContext, actor: Actor, user_id: int, token_id: int) 
         return token_view(token, now)
 
 
-def disable_user(ctx: EngineContext, actor: Actor, user_id: int) -> dict[str, Any]:
+def disable_user(ctx: EngineContext, actor: Actor, user_id: int) -> UserView:
     """Disable a user (admins): every token of theirs stops working at once.
 
     Raises: PermissionDeniedError, NotFoundError.

@@ -13,6 +13,7 @@ from engine.context import EngineContext
 from engine.domain.actors import ADMIN, ANALYST, Actor
 from engine.domain.diff import diff_models, parse_ref, ref_text
 from engine.domain.errors import NotFoundError
+from engine.domain.read_models import VersionDiff
 from engine.domain.statuses import VersionStatus
 from engine.domain.views import ModelVersionView
 from engine.modeling.flows import read_flows
@@ -93,7 +94,7 @@ def find_version(
     return record
 
 
-def diff_versions(ctx: EngineContext, actor: Actor, a: str, b: str) -> dict[str, Any]:
+def diff_versions(ctx: EngineContext, actor: Actor, a: str, b: str) -> VersionDiff:
     """The structural diff from version `a` to version `b`, each named REGION/KEY@N, of
     any regions: step, flow, SLA, fee, role and form changes, and b's lineage if it was
     replicated from a. Any authenticated caller may compare: a version's procedure, SLAs

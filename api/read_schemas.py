@@ -1,0 +1,148 @@
+"""Response schemas of the document-shaped answers (`engine/domain/read_models.py`).
+
+One schema per TypedDict, field for key; `tests/api/test_read_schemas.py` keeps them equal.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class ClosedDaySchema(Schema):
+    day = fields.String()
+    reason = fields.String(allow_none=True)
+    estimated = fields.Boolean()
+
+
+class OverrideDaySchema(Schema):
+    day = fields.String()
+    kind = fields.String()
+    reason = fields.String()
+
+
+class CalendarSchema(Schema):
+    region = fields.String()
+    year = fields.Integer()
+    timezone = fields.String()
+    working_days = fields.List(
+        fields.Integer(), metadata={"description": "ISO weekdays, 1 = Monday"}
+    )
+    opens = fields.String()
+    closes = fields.String()
+    closed_days = fields.List(fields.Nested(ClosedDaySchema))
+    overrides = fields.List(fields.Nested(OverrideDaySchema))
+
+
+class DueTimeSchema(Schema):
+    region = fields.String()
+    from_ = fields.AwareDateTime(data_key="from", attribute="from")
+    sla = fields.String()
+    clock_start = fields.AwareDateTime()
+    due_at = fields.AwareDateTime()
+    due_local = fields.String(metadata={"description": "the due time in the region's zone"})
+    working_minutes = fields.Integer()
+
+
+class ProcedureStepSchema(Schema):
+    order = fields.Integer()
+    element_id = fields.String()
+    name = fields.String()
+    role = fields.String()
+    sla = fields.String(allow_none=True)
+    fee = fields.Integer()
+
+
+class StandardTotalsSchema(Schema):
+    fee = fields.Integer()
+    legal_sla = fields.String(allow_none=True)
+    legal_sla_is_backstop = fields.Boolean()
+    currency = fields.String()
+
+
+class ServiceStandardSchema(Schema):
+    region = fields.String()
+    key = fields.String()
+    version = fields.Integer()
+    title = fields.String()
+    status = fields.String()
+    procedure = fields.List(fields.Nested(ProcedureStepSchema))
+    totals = fields.Nested(StandardTotalsSchema)
+    standard = fields.Dict(metadata={"description": "the components of standard.json"})
+
+
+class StepFiguresSchema(Schema):
+    region = fields.String()
+    process_key = fields.String()
+    element_id = fields.String()
+    name = fields.String()
+    count = fields.Integer()
+    on_time_rate = fields.Float(allow_none=True)
+    median_hours = fields.Float(allow_none=True)
+    p90_hours = fields.Float(allow_none=True)
+    overdue_now = fields.Integer()
+
+
+class SlaReportSchema(Schema):
+    from_ = fields.AwareDateTime(data_key="from", attribute="from")
+    to = fields.AwareDateTime()
+    generated_at = fields.AwareDateTime()
+    steps = fields.List(fields.Nested(StepFiguresSchema))
+
+
+class TrackedRegionSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    timezone = fields.String()
+
+
+class TrackedStepSchema(Schema):
+    element_id = fields.String()
+    name = fields.String()
+    started_at = fields.AwareDateTime()
+    completed_at = fields.AwareDateTime(allow_none=True)
+    due_at = fields.AwareDateTime(allow_none=True)
+    overdue = fields.Boolean()
+    late = fields.Boolean()
+    waiting_on_applicant = fields.Boolean()
+
+
+class TrackedFeeSchema(Schema):
+    name = fields.String()
+    amount = fields.Integer()
+    status = fields.String()
+    receipt_no = fields.String(allow_none=True)
+    paid_at = fields.AwareDateTime(allow_none=True)
+
+
+class TrackingSchema(Schema):
+    tracking_code = fields.String()
+    title = fields.String()
+    process_key = fields.String()
+    version = fields.Integer()
+    region = fields.Nested(TrackedRegionSchema)
+    status = fields.String()
+    submitted_at = fields.AwareDateTime()
+    completed_at = fields.AwareDateTime(allow_none=True)
+    due_at = fields.AwareDateTime(allow_none=True)
+    sla_paused = fields.Boolean()
+    steps_done = fields.List(fields.Nested(TrackedStepSchema))
+    current_steps = fields.List(fields.Nested(TrackedStepSchema))
+    fees = fields.List(fields.Nested(TrackedFeeSchema))
+
+
+class VersionSummarySchema(Schema):
+    region = fields.String()
+    key = fields.String()
+    version = fields.Integer()
+    title = fields.String(allow_none=True)
+    process_sla = fields.String(allow_none=True)
+
+
+class VersionDiffSchema(Schema):
+    a = fields.Nested(VersionSummarySchema)
+    b = fields.Nested(VersionSummarySchema)
+    process = fields.Dict(metadata={"description": "changed process attributes, {a, b} each"})
+    steps = fields.Dict(metadata={"description": "added, removed, renamed, changed steps"})
+    flows = fields.Dict(metadata={"description": "added, removed, changed sequence flows"})
+    lineage = fields.Dict(allow_none=True)
+    identical = fields.Boolean()

@@ -1,0 +1,255 @@
+"""The JSON-shaped answers of the use cases that are read as documents, typed.
+
+The records-as-entities views (`views.py`) are dataclasses. These answers are documents
+(a calendar, a service standard, a report, a tracking page, a diff, a catalogue page, a
+user with tokens): TypedDicts keep their JSON shape literal (keys such as `from`) and
+their many readers (API, web console, CLI, tests) unchanged, while mypy checks every key.
+`tests/api/test_read_schemas.py` checks that each API response schema has exactly these
+keys, so an answer can neither lose a field on the wire nor show one undocumented.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, NotRequired, TypedDict
+
+# --- calendars ----------------------------------------------------------------------------
+
+
+class ClosedDay(TypedDict):
+    day: str
+    reason: str | None
+    estimated: bool
+
+
+class OverrideDay(TypedDict):
+    day: str
+    kind: str
+    reason: str
+
+
+class CalendarView(TypedDict):
+    region: str
+    year: int
+    timezone: str
+    working_days: list[int]
+    opens: str
+    closes: str
+    closed_days: list[ClosedDay]
+    overrides: list[OverrideDay]
+
+
+DueTime = TypedDict(
+    "DueTime",
+    {
+        "region": str,
+        "from": datetime,
+        "sla": str,
+        "clock_start": datetime,
+        "due_at": datetime,
+        "due_local": str,
+        "working_minutes": int,
+    },
+)
+
+# --- service standards --------------------------------------------------------------------
+
+
+class ProcedureStep(TypedDict):
+    order: int
+    element_id: str
+    name: str
+    role: str
+    sla: str | None
+    fee: int
+
+
+class StandardTotals(TypedDict):
+    fee: int
+    legal_sla: str | None
+    legal_sla_is_backstop: bool
+    currency: str
+
+
+class ServiceStandard(TypedDict):
+    region: str
+    key: str
+    version: int
+    title: str
+    status: str
+    procedure: list[ProcedureStep]
+    totals: StandardTotals
+    standard: dict[str, Any]
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+class StepFigures(TypedDict):
+    region: str
+    process_key: str
+    element_id: str
+    name: str
+    count: int
+    on_time_rate: float | None
+    median_hours: float | None
+    p90_hours: float | None
+    overdue_now: int
+
+
+SlaReport = TypedDict(
+    "SlaReport",
+    {"from": datetime, "to": datetime, "generated_at": datetime, "steps": list[StepFigures]},
+)
+
+# --- tracking -----------------------------------------------------------------------------
+
+
+class TrackedRegion(TypedDict):
+    code: str
+    name: str
+    timezone: str
+
+
+class TrackedStep(TypedDict):
+    element_id: str
+    name: str
+    started_at: datetime
+    completed_at: datetime | None
+    due_at: datetime | None
+    overdue: bool
+    late: bool
+    waiting_on_applicant: bool
+
+
+class TrackedFee(TypedDict):
+    name: str
+    amount: int
+    status: str
+    receipt_no: str | None
+    paid_at: datetime | None
+
+
+class Tracking(TypedDict):
+    tracking_code: str
+    title: str
+    process_key: str
+    version: int
+    region: TrackedRegion
+    status: str
+    submitted_at: datetime
+    completed_at: datetime | None
+    due_at: datetime | None
+    sla_paused: bool
+    steps_done: list[TrackedStep]
+    current_steps: list[TrackedStep]
+    fees: list[TrackedFee]
+
+
+# --- fees ---------------------------------------------------------------------------------
+
+
+class PaymentView(TypedDict):
+    reference: str
+    channel: str
+    amount: int
+    paid_at: datetime
+    receipt_no: str
+
+
+class FeeItemView(TypedDict):
+    fee_item: uuid.UUID
+    element_id: str
+    name: str
+    amount: int
+    status: str
+    receipt_no: str | None
+    paid_at: datetime | None
+    cancelled_reason: str | None
+    currency: str
+    payment: NotRequired[PaymentView]
+
+
+# --- users --------------------------------------------------------------------------------
+
+
+class TokenView(TypedDict):
+    id: int
+    user_id: int
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    state: str
+
+
+class IssuedTokenView(TokenView):
+    token: str
+
+
+class UserView(TypedDict):
+    id: int
+    name: str
+    region: str | None
+    roles: list[str]
+    active: bool
+    created_at: datetime
+    tokens: list[TokenView]
+
+
+# --- the catalogue ------------------------------------------------------------------------
+
+
+class CatalogRegion(TypedDict):
+    code: str
+    name: str
+
+
+class CatalogItem(TypedDict):
+    region: CatalogRegion
+    key: str
+    version: int
+    title: str
+    origin: dict[str, Any] | None
+    steps: int
+    total_fee: int
+    legal_sla: str | None
+    legal_sla_days: float | None
+    replications: int
+    started: int
+    finished: int
+    median_days: float | None
+    p90_days: float | None
+    on_time_rate: float | None
+    overdue_running: int
+
+
+class CatalogPage(TypedDict):
+    items: list[CatalogItem]
+    total: int
+    limit: int
+    offset: int
+    since: datetime
+    generated_at: datetime
+    window_days: int
+
+
+# --- diffs --------------------------------------------------------------------------------
+
+
+class VersionSummary(TypedDict):
+    region: str
+    key: str
+    version: int
+    title: str | None
+    process_sla: str | None
+
+
+class VersionDiff(TypedDict):
+    a: VersionSummary
+    b: VersionSummary
+    process: dict[str, Any]
+    steps: dict[str, Any]
+    flows: dict[str, Any]
+    lineage: dict[str, Any] | None
+    identical: bool
