@@ -21,7 +21,7 @@ from lxml import etree
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN}
-SIZES = {"task": (100, 80), "gateway": (50, 50), "event": (36, 36)}
+SIZES = {"task": (100, 80), "gateway": (50, 50), "event": (36, 36), "data": (36, 50)}
 COLUMN, ROW, LANE_X, POOL_X, TOP, LEFT = 160, 120, 160, 130, 80, 230
 
 
@@ -48,6 +48,8 @@ def shape_kind(element: etree._Element) -> str:
     local = etree.QName(element).localname
     if local.endswith("Gateway"):
         return "gateway"
+    if local in DATA_REFERENCES:
+        return "data"
     return "event" if local.endswith("Event") else "task"
 
 
@@ -70,48 +72,123 @@ def ranks(nodes: dict[str, etree._Element], flows: list[etree._Element]) -> tupl
 
     for start in [n for n, e in nodes.items() if etree.QName(e).localname == "startEvent"]:
         visit(start)
+    for node in nodes:  # what no start reaches (an event sub-process, say)
+        if node not in state:
+            visit(node)
     rank = dict.fromkeys(nodes, 0)
     for _ in nodes:  # Bellman-Ford style relaxation over the acyclic forward flows
         for flow in flows:
             if flow.get("id") not in back:
                 source, target = flow.get("sourceRef"), flow.get("targetRef")
-                rank[target] = max(rank[target], rank[source] + 1)
+                step = 0 if isinstance(flow, _Virtual) else 1
+                rank[target] = max(rank[target], rank[source] + step)
     return rank, back
 
 
 def layout(process: etree._Element, lanes: list[etree._Element]) -> tuple[dict, dict, dict]:
-    """Boxes of the flow nodes and of the lanes, and the graph (nodes, flows, loop-back ids)."""
+    """Boxes of the flow nodes and of the lanes, and the graph (nodes, flows, loop-back ids).
+
+    A process without lanes (a sub-process's own plane) is one band. A boundary event sits
+    on its host's lower edge and what follows it goes one column right of the host; a data
+    object reference goes below the activity that reads or writes it.
+    """
     nodes = {e.get("id"): e for e in process if _is_node(e)}
+    boundaries = {e.get("id"): e for e in process.findall("bpmn:boundaryEvent", NS)}
+    data_refs = {e.get("id"): e for e in process if _local(e) in DATA_REFERENCES}
     flows = process.findall("bpmn:sequenceFlow", NS)
-    rank, back = ranks(nodes, flows)
+    attached = [_Virtual(b.get("attachedToRef"), b_id) for b_id, b in boundaries.items()]
+    rank, back = ranks({**nodes, **boundaries}, [*flows, *attached])
+    for b_id, b in boundaries.items():  # on its host: its followers one column right
+        rank[b_id] = rank[b.get("attachedToRef")]
+    data_links = _data_links(process, data_refs)
+    for ref, activity in data_links:
+        rank[ref] = rank.get(activity, 0)
     lane_of = {ref.text.strip(): lane.get("id") for lane in lanes
                for ref in lane.findall("bpmn:flowNodeRef", NS)}
-    slots: dict[tuple[str, int], list[str]] = {}
-    for node in nodes:
-        slots.setdefault((lane_of[node], rank[node]), []).append(node)
-    depth = {lane.get("id"): 1 for lane in lanes}
+    for ref, activity in data_links:
+        lane_of.setdefault(ref, lane_of.get(activity))
+    slots: dict[tuple[str | None, int], list[str]] = {}
+    for node in [*nodes, *dict.fromkeys(ref for ref, _ in data_links)]:
+        slots.setdefault((lane_of.get(node), rank[node]), []).append(node)
+    bands = [lane.get("id") for lane in lanes] or [None]
+    depth = dict.fromkeys(bands, 1)
     for (lane, _), members in slots.items():
         depth[lane] = max(depth[lane], len(members))
     lane_boxes, y = {}, TOP
-    width = LEFT - LANE_X + COLUMN * (max(rank.values()) + 1)
-    for lane in lanes:
-        lane_boxes[lane.get("id")] = Box(LANE_X, y, width, ROW * depth[lane.get("id")])
-        y += ROW * depth[lane.get("id")]
+    width = LEFT - LANE_X + COLUMN * (max(rank.values(), default=0) + 1)
+    for lane in bands:
+        lane_boxes[lane] = Box(LANE_X, y, width, ROW * depth[lane])
+        y += ROW * depth[lane]
     boxes = {}
     for (lane, column), members in slots.items():
         for index, node in enumerate(members):
-            w, h = SIZES[shape_kind(nodes[node])]
+            w, h = SIZES[shape_kind(nodes.get(node, data_refs.get(node)))]
             cx = LEFT + COLUMN * column + 50
             cy = lane_boxes[lane].y + ROW * index + ROW / 2
             boxes[node] = Box(cx - w / 2, cy - h / 2, w, h)
-    return boxes, lane_boxes, {"flows": flows, "back": back, "nodes": nodes}
+    seen: dict[str, int] = {}
+    for b_id, b in boundaries.items():
+        host = boxes[b.get("attachedToRef")]
+        k = seen[b.get("attachedToRef")] = seen.get(b.get("attachedToRef"), -1) + 1
+        boxes[b_id] = Box(host.x + host.w - 36 - 10 - 40 * k, host.y + host.h - 18, 36, 36)
+    nodes.update(boundaries)
+    nodes.update(data_refs)
+    if lanes == []:
+        lane_boxes = {}
+    return boxes, lane_boxes, {"flows": flows, "back": back, "nodes": nodes,
+                               "data": _data_edges(process)}
+
+
+DATA_REFERENCES = ("dataObjectReference", "dataStoreReference")
+
+
+class _Virtual:
+    """A boundary event's tie to its host, ranked like a flow (not drawn)."""
+
+    def __init__(self, source: str, target: str) -> None:
+        self._attrs = {"sourceRef": source, "targetRef": target, "id": f"{source}->{target}"}
+
+    def get(self, name: str) -> str:
+        return self._attrs[name]
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def _data_edges(process: etree._Element) -> list[tuple[str, str, str]]:
+    """(association id, source id, target id) of the data associations of the activities."""
+    edges = []
+    for activity in process:
+        for association in activity.findall("bpmn:dataInputAssociation", NS):
+            source = association.findtext("bpmn:sourceRef", namespaces=NS)
+            if source:
+                edges.append((association.get("id"), source.strip(), activity.get("id")))
+        for association in activity.findall("bpmn:dataOutputAssociation", NS):
+            target = association.findtext("bpmn:targetRef", namespaces=NS)
+            if target:
+                edges.append((association.get("id"), activity.get("id"), target.strip()))
+    return edges
+
+
+def _data_links(process: etree._Element, refs: dict) -> list[tuple[str, str]]:
+    """(data reference id, the first activity that uses it)."""
+    first: dict[str, str] = {}
+    for _, source, target in _data_edges(process):
+        ref, activity = (source, target) if source in refs else (target, source)
+        first.setdefault(ref, activity)
+    return [(ref, first.get(ref, "")) for ref in refs if ref in first] + [
+        (ref, "") for ref in refs if ref not in first]
 
 
 def _is_node(element: etree._Element) -> bool:
     if not isinstance(element.tag, str) or etree.QName(element).namespace != BPMN:
         return False
     local = etree.QName(element).localname
-    return local.endswith(("Task", "Event", "Gateway")) or local in ("task", "subProcess")
+    if local == "boundaryEvent":
+        return False
+    return local.endswith(("Task", "Event", "Gateway", "SubProcess")) or local in (
+        "task", "subProcess", "transaction", "callActivity")
 
 
 Points = list[tuple[float, float]]
@@ -196,25 +273,43 @@ def _meets(a, b, c, d) -> int:
 
 
 def diagram_xml(root: etree._Element) -> str:
-    """The text of a fresh `bpmndi:BPMNDiagram` for the document's first participant."""
+    """The text of fresh `bpmndi:BPMNDiagram`s: the document's first participant (or its
+    process), then one plane per sub-process, drawn collapsed with its own diagram as
+    Camunda Modeler 5 draws them."""
     collaboration = root.find("bpmn:collaboration", NS)
-    participant = collaboration.find("bpmn:participant", NS)
-    process = root.find(f"bpmn:process[@id='{participant.get('processRef')}']", NS)
+    if collaboration is not None:
+        participant = collaboration.find("bpmn:participant", NS)
+        process = root.find(f"bpmn:process[@id='{participant.get('processRef')}']", NS)
+    else:
+        participant, process = None, root.find("bpmn:process", NS)
+    key = process.get("id").replace("-", "_")
+    lines = _plane(process, participant, collaboration, key)
+    for sub in process.iter(*(f"{{{BPMN}}}{k}" for k in SUBPROCESSES)):
+        lines += _plane(sub, None, sub, sub.get("id"))
+    return "\n".join(lines)
+
+
+SUBPROCESSES = ("subProcess", "transaction", "adHocSubProcess")
+
+
+def _plane(process: etree._Element, participant, owner, key: str) -> list[str]:
     lanes = process.findall("bpmn:laneSet/bpmn:lane", NS)
     boxes, lane_boxes, graph = layout(process, lanes)
-    first = next(iter(lane_boxes.values()))
-    pool = Box(POOL_X, first.y, first.w + LANE_X - POOL_X,
-               sum(b.h for b in lane_boxes.values()))
-    key = process.get("id").replace("-", "_")
+    owner_id = (owner if owner is not None else process).get("id")
     lines = [f'  <bpmndi:BPMNDiagram id="diagram_{key}">',
-             f'    <bpmndi:BPMNPlane id="plane_{key}" bpmnElement="{collaboration.get("id")}">']
-    lines += _shape(participant.get("id"), pool, horizontal=True)
+             f'    <bpmndi:BPMNPlane id="plane_{key}" bpmnElement="{owner_id}">']
+    if participant is not None:
+        first = next(iter(lane_boxes.values()), None) or _extent(boxes)
+        pool = Box(POOL_X, first.y, first.w + LANE_X - POOL_X,
+                   sum(b.h for b in lane_boxes.values()) or first.h)
+        lines += _shape(participant.get("id"), pool, horizontal=True)
     for lane_id, box in lane_boxes.items():
         lines += _shape(lane_id, box, horizontal=True)
     for node_id, box in boxes.items():
         element = graph["nodes"][node_id]
-        label = shape_kind(element) != "task" and element.get("name")
-        lines += _shape(node_id, box, label=label)
+        label = shape_kind(element) not in ("task", "data") and element.get("name")
+        expanded = _local(element) in SUBPROCESSES
+        lines += _shape(node_id, box, label=label, expanded=expanded)
     drawn: list[Points] = []
     for flow in graph["flows"]:
         source, target = flow.get("sourceRef"), flow.get("targetRef")
@@ -223,12 +318,26 @@ def diagram_xml(root: etree._Element) -> str:
         points = waypoints(boxes[source], boxes[target], loop, others, drawn)
         drawn.append(points)
         lines += _edge(flow.get("id"), points, bool(flow.get("name")))
-    lines += ["    </bpmndi:BPMNPlane>", "  </bpmndi:BPMNDiagram>"]
-    return "\n".join(lines)
+    for association, source, target in graph["data"]:
+        a, b = boxes[source], boxes[target]
+        down = a.cy < b.cy
+        points = [(a.cx, a.y + a.h), (b.cx, b.y)] if down else [(a.cx, a.y), (b.cx, b.y + b.h)]
+        lines += _edge(association, points, False)
+    return [*lines, "    </bpmndi:BPMNPlane>", "  </bpmndi:BPMNDiagram>"]
 
 
-def _shape(element_id: str, box: Box, horizontal: bool = False, label: str | bool = False):
+def _extent(boxes: dict) -> Box:
+    x0 = min(b.x for b in boxes.values()) - 30
+    y0 = min(b.y for b in boxes.values()) - 30
+    x1 = max(b.x + b.w for b in boxes.values()) + 30
+    y1 = max(b.y + b.h for b in boxes.values()) + 30
+    return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def _shape(element_id: str, box: Box, horizontal: bool = False, label: str | bool = False,
+           expanded: bool = False):
     extra = ' isHorizontal="true"' if horizontal else ""
+    extra += ' isExpanded="false"' if expanded else ""
     lines = [f'      <bpmndi:BPMNShape id="{element_id}_di" bpmnElement="{element_id}"{extra}>',
              f"        {_bounds(box)}"]
     if label:
@@ -256,11 +365,9 @@ def rewrite(path: Path) -> None:
     text = path.read_text("utf-8")
     root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False))
     diagram = diagram_xml(root)
-    pattern = re.compile(r"  <bpmndi:BPMNDiagram.*?</bpmndi:BPMNDiagram>", re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: diagram, text)
-    else:
-        text = text.replace("</bpmn:definitions>", f"{diagram}\n</bpmn:definitions>")
+    pattern = re.compile(r"  <bpmndi:BPMNDiagram.*?</bpmndi:BPMNDiagram>\n?", re.S)
+    text = pattern.sub("", text)
+    text = text.replace("</bpmn:definitions>", f"{diagram}\n</bpmn:definitions>")
     path.write_text(_declare_di_namespaces(text), "utf-8")
 
 
