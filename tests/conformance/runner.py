@@ -25,13 +25,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from engine.services.context import EngineContext
+from engine.services.progress import load_spec
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.actors import SYSTEM, Actor
 from engine.domain.definitions import ModelPackage
 from engine.services import applications, models, regions, tasks, users
-from engine.services.context import EngineContext
-from engine.services.progress import load_spec
 from engine.services.worker import run_pass
 from engine.workflow.runtime import all_tasks
 from engine.workflow.serialization import WorkflowCodec
