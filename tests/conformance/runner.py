@@ -25,13 +25,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from engine.services.context import EngineContext
-from engine.services.progress import load_spec
 from SpiffWorkflow.util.task import TaskState
 
+from engine.context import EngineContext
 from engine.domain.actors import SYSTEM, Actor
 from engine.domain.definitions import ModelPackage
 from engine.services import applications, models, regions, tasks, users
+from engine.services.spec_cache import load_spec
 from engine.services.worker import run_pass
 from engine.workflow.runtime import all_tasks
 from engine.workflow.serialization import WorkflowCodec
@@ -187,7 +187,7 @@ class Driver:
     def actor(self, role: str) -> tuple[Actor, str]:
         """A user holding `role` in the region (made once), and its token."""
         if role not in self._people:
-            created = users.add_user(self.ctx, f"petugas {role}", [role], REGION, SYSTEM)
+            created = users.add_user(self.ctx, SYSTEM, f"petugas {role}", [role], REGION)
             self._people[role] = (users.authenticate(self.ctx, created.token), created.token)
         return self._people[role]
 
@@ -241,7 +241,7 @@ class HttpDriver(Driver):
 
     def setup(self, scenario: Scenario) -> None:
         self._people = {}
-        admin = users.add_user(self.ctx, "admin", ["admin"], None, SYSTEM).token
+        admin = users.add_user(self.ctx, SYSTEM, "admin", ["admin"], None).token
         made = self.client.post(
             "/api/v1/regions", json={"code": REGION, "name": "Kota Bandung"},
             headers={"Authorization": f"Bearer {admin}"},
