@@ -293,6 +293,7 @@ class Stored:
     """What the database holds for the application, read back through a fresh serializer."""
 
     status: str
+    error: dict[str, Any] | None
     path: list[str]  # element ids completed, in the order they completed
     data: dict[str, Any]
     ready: list[str]  # element ids of ready human steps, per the restored workflow
@@ -305,13 +306,13 @@ def stored(driver: Driver) -> Stored:
     with ctx.uow() as uow:
         record = uow.repos.applications.get(driver.app_id, for_update=True)
         assert record is not None
-        state, status = record.state, record.status
+        state, status, error = record.state, record.status, record.error
         _, loaded = load_spec(ctx, uow, record.model_version_id)
         rows = uow.repos.tasks.for_application(record.id)
         ready_rows = sorted(str(t.id) for t in rows if t.state == "ready")
     workflow = codec.state_from_dict(state, loaded.spec, loaded.subprocess_specs)
     assert codec.state_to_dict(workflow) == state, "the stored state does not round-trip"
-    every = all_tasks(workflow)
+    every = list({t.id: t for t in all_tasks(workflow)}.values())  # each task once
     ready = [t for t in every if t.state == TaskState.READY and t.task_spec.manual]
     if status == "running":
         assert sorted(str(t.id) for t in ready) == ready_rows, "task rows and state disagree"
@@ -321,24 +322,33 @@ def stored(driver: Driver) -> Stored:
     )
     data = dict(workflow.data) if workflow.is_completed() else (done[-1].data if done else {})
     return Stored(
-        status, [t.task_spec.bpmn_id for t in done], data,
+        status, error, [t.task_spec.bpmn_id for t in done], data,
         sorted(t.task_spec.bpmn_id for t in ready),
     )
 
 
 def check(driver: Driver, expect: dict[str, Any]) -> None:
-    """Assert what `expect` names: `status`, `path`, `data` (a subset), `ready`, `absent`."""
-    driver.tasks()  # the status as the driver's door reports it
+    """Assert what `expect` names: `status`, `path` (exact), `sequence` (in this order, others
+    between), `absent`, `ready`, `tasks` (the states of an element's task rows), `error` (keys
+    of the application's error), `data` (the named keys; null: not in the data)."""
+    listed = driver.tasks()  # and the status, as the driver's door reports it
     now = stored(driver)
     if "status" in expect:
         assert (driver.status, now.status) == (expect["status"],) * 2, (now, driver.status)
     if "path" in expect:
         assert matches(now.path, expect["path"]), f"path {now.path}, expected {expect['path']}"
+    if "sequence" in expect:
+        assert in_order(now.path, expect["sequence"]), f"path {now.path} lacks {expect['sequence']}"
     if "absent" in expect:
         taken = set(now.path) & set(expect["absent"])
         assert not taken, f"{sorted(taken)} completed; path {now.path}"
     if "ready" in expect:
         assert now.ready == sorted(expect["ready"]), f"ready {now.ready}"
+    for element_id, states in expect.get("tasks", {}).items():
+        got = sorted(t["state"] for t in listed if t["element_id"] == element_id)
+        assert got == sorted(states), f"tasks of {element_id}: {got}, expected {states}"
+    for name, value in expect.get("error", {}).items():
+        assert (now.error or {}).get(name) == value, f"error {now.error}, expected {name}={value!r}"
     for name, value in expect.get("data", {}).items():
         assert now.data.get(name) == value, f"data {name}={now.data.get(name)!r}, not {value!r}"
 
@@ -353,6 +363,12 @@ def matches(path: list[str], expected: list[Any]) -> bool:
             return False
         position += len(group)
     return position == len(path)
+
+
+def in_order(path: list[str], wanted: list[str]) -> bool:
+    """Every id of `wanted` completed, in that order (others may come between)."""
+    rest = iter(path)
+    return all(any(done == w for done in rest) for w in wanted)
 
 
 def run(driver: Driver, scenario: Scenario) -> None:

