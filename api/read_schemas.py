@@ -82,11 +82,21 @@ class StepFiguresSchema(Schema):
     overdue_now = fields.Integer()
 
 
+class DeemedCountSchema(Schema):
+    region = fields.String()
+    process_key = fields.String()
+    count = fields.Integer()
+
+
 class SlaReportSchema(Schema):
     from_ = fields.AwareDateTime(data_key="from", attribute="from")
     to = fields.AwareDateTime()
     generated_at = fields.AwareDateTime()
     steps = fields.List(fields.Nested(StepFiguresSchema))
+    deemed_granted = fields.List(
+        fields.Nested(DeemedCountSchema),
+        metadata={"description": "applications granted by law (fiktif positif) in the period"},
+    )
 
 
 class TrackedRegionSchema(Schema):
@@ -128,6 +138,19 @@ class TrackingSchema(Schema):
     steps_done = fields.List(fields.Nested(TrackedStepSchema))
     current_steps = fields.List(fields.Nested(TrackedStepSchema))
     fees = fields.List(fields.Nested(TrackedFeeSchema))
+    outcome = fields.Dict(
+        allow_none=True,
+        metadata={"description": "the end event reached: {element_id, name, kind} with kind "
+                  "granted or rejected"},
+    )
+    cancelled_reason = fields.String(allow_none=True)
+    waiting_for = fields.String(
+        allow_none=True, metadata={"description": "while paused: payment or documents"}
+    )
+    fee_schedule = fields.Dict(
+        metadata={"description": "the published fees: {steps: [{name, fee}], total}"}
+    )
+    deemed_granted_at = fields.AwareDateTime(allow_none=True)
 
 
 class VersionSummarySchema(Schema):

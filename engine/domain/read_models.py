@@ -98,9 +98,21 @@ class StepFigures(TypedDict):
     overdue_now: int
 
 
+class DeemedCount(TypedDict):
+    region: str
+    process_key: str
+    count: int
+
+
 SlaReport = TypedDict(
     "SlaReport",
-    {"from": datetime, "to": datetime, "generated_at": datetime, "steps": list[StepFigures]},
+    {
+        "from": datetime,
+        "to": datetime,
+        "generated_at": datetime,
+        "steps": list[StepFigures],
+        "deemed_granted": list[DeemedCount],
+    },
 )
 
 # --- tracking -----------------------------------------------------------------------------
@@ -145,6 +157,13 @@ class Tracking(TypedDict):
     steps_done: list[TrackedStep]
     current_steps: list[TrackedStep]
     fees: list[TrackedFee]
+    # Issue #15: how it ended, why it was cancelled, what a pause waits for, the published
+    # fee schedule, and a deemed approval.
+    outcome: dict[str, Any] | None
+    cancelled_reason: str | None
+    waiting_for: str | None
+    fee_schedule: dict[str, Any]
+    deemed_granted_at: datetime | None
 
 
 # --- fees ---------------------------------------------------------------------------------

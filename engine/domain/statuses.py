@@ -46,3 +46,23 @@ class VersionStatus(StrEnum):
 # waits on the applicant). An engine error does not stop the clock: the government's
 # system failing is not the applicant's delay, and must not become a quiet stall.
 OPEN_STATUSES = (ApplicationStatus.RUNNING, ApplicationStatus.ERROR)
+
+
+class OutcomeKind(StrEnum):
+    """How a completed application ended, as the citizen must be told it (issue #15 item 7):
+    a rejection is never shown as the same "Selesai" as an issued permit."""
+
+    GRANTED = "granted"
+    REJECTED = "rejected"
+
+
+# Words in an end event's id or name that mean a refusal (Indonesian and English), the
+# convention the shipped models follow ("application_rejected", "Permohonan ditolak").
+_REFUSAL_WORDS = ("reject", "refus", "denied", "tolak")
+
+
+def outcome_kind(element_id: str, name: str) -> OutcomeKind:
+    """The kind of ending an end event stands for: a refusal by its id or name, else granted."""
+    text = f"{element_id} {name}".lower()
+    refused = any(word in text for word in _REFUSAL_WORDS)
+    return OutcomeKind.REJECTED if refused else OutcomeKind.GRANTED

@@ -212,6 +212,12 @@ class ApplicationRecord(Base):
     # Working minutes from start to completion (office hours, the region's calendar),
     # fixed at completion: the catalog's cycle-time figures read this column.
     cycle_minutes: Mapped[int | None] = mapped_column(Integer)
+    # How it ended: {element_id, name, kind} of the end event reached (kind: granted or
+    # rejected), so a rejection is never shown as the same "Selesai" as an issued permit.
+    outcome: Mapped[dict[str, Any] | None]
+    # Deemed approval (fiktif positif, UU 30/2014 art. 53): when the process SLA passed
+    # without a decision on a model that declares it; recorded once by the worker.
+    deemed_granted_at: Mapped[datetime | None]
     # Optimistic concurrency: every UPDATE checks and bumps this, so a write based
     # on a stale read fails instead of silently overwriting a newer state.
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -24,6 +24,7 @@ from engine.domain.statuses import (
     FeeStatus,
     StepStatus,
     TimerStatus,
+    outcome_kind,
 )
 from engine.domain.views import ApplicationView
 from engine.persistence.tables import (
@@ -247,6 +248,7 @@ def _update_status(
     elif outcome.completed:
         app.status, app.error, app.completed_at = ApplicationStatus.COMPLETED, None, now
         app.cycle_minutes = max(0, calendar.working_minutes_between(app.created_at, now))
+        app.outcome = _ending(outcome)
         record_event(
             uow,
             actor=actor,
@@ -255,7 +257,16 @@ def _update_status(
             at=now,
             region_code=app.region_code,
             application_id=app.id,
+            data={"outcome": app.outcome} if app.outcome else None,
         )
+
+
+def _ending(outcome: Outcome) -> dict[str, Any] | None:
+    """The end event the process reached (the first, when parallel paths end twice)."""
+    if not outcome.end_events:
+        return None
+    element_id, name = outcome.end_events[0]
+    return {"element_id": element_id, "name": name, "kind": outcome_kind(element_id, name)}
 
 
 def _update_process_clock(

@@ -14,8 +14,9 @@ from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.errors import NotFoundError
 from engine.domain.formats import TRACKING_CODE
 from engine.domain.read_models import TrackedStep, Tracking
-from engine.domain.statuses import StepStatus
+from engine.domain.statuses import ApplicationStatus, FeeStatus, StepStatus
 from engine.persistence.tables import TaskRecord
+from engine.services.presenters import step_views
 
 
 def track(ctx: EngineContext, code: str) -> Tracking:
@@ -34,6 +35,7 @@ def track(ctx: EngineContext, code: str) -> Tracking:
         region = uow.repos.regions.get(app.region_code)
         tasks = uow.repos.tasks.for_application(app.id)
         fees = uow.repos.fees.for_application(app.id)
+        version = uow.repos.models.version_by_id(app.model_version_id)
         return {
             "tracking_code": app.tracking_code,
             "title": app.title,
@@ -62,6 +64,7 @@ def track(ctx: EngineContext, code: str) -> Tracking:
                 }
                 for f in fees
             ],
+            **_citizen_facts(app, tasks, fees, version),
         }
 
 
@@ -76,3 +79,31 @@ def _step(task: TaskRecord, now: datetime) -> TrackedStep:
         "late": sla.late(task.due_at, task.breached_at, task.completed_at, now),
         "waiting_on_applicant": task.role in APPLICANT_ROLES,
     }
+
+
+def _citizen_facts(app: Any, tasks: Any, fees: Any, version: Any) -> dict[str, Any]:
+    """What a citizen is owed beyond progress (issue #15 item 7): how it ended (issued or
+    rejected, never one "Selesai"), why it was cancelled, what a pause waits for, and the
+    published fee schedule (so a service that charges later never reads as free)."""
+    steps = step_views(version) if version is not None else []
+    return {
+        "outcome": app.outcome if app.status == ApplicationStatus.COMPLETED else None,
+        "cancelled_reason": (
+            app.cancelled_reason if app.status == ApplicationStatus.CANCELLED else None
+        ),
+        "waiting_for": _waiting_for(app, tasks, fees),
+        "fee_schedule": {
+            "steps": [{"name": s.name, "fee": s.fee} for s in steps if s.fee > 0],
+            "total": sum(s.fee for s in steps),
+        },
+    }
+
+
+def _waiting_for(app: Any, tasks: Any, fees: Any) -> str | None:
+    """While the clock is paused: "payment" when an applicant's step has an unpaid bill,
+    else "documents" (the applicant is fixing or completing the file)."""
+    if not sla.paused(app.status, app.sla_running_since):
+        return None
+    waiting = {t.id for t in tasks if t.state == StepStatus.READY and t.role in APPLICANT_ROLES}
+    unpaid = any(f.status == FeeStatus.OPEN and f.task_id in waiting for f in fees)
+    return "payment" if unpaid else "documents"

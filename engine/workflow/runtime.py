@@ -21,6 +21,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -77,6 +78,9 @@ class Outcome:
     completed: bool
     error: dict[str, Any] | None = None
     timers: list[TimerState] = field(default_factory=list)
+    # The top-level end events the process reached, as (element id, name): how it ended
+    # (issued or rejected) is the end event's, never the generic "completed".
+    end_events: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +287,20 @@ class WorkflowRuntime:
             completed=error is None and workflow.is_completed(),
             error=error,
             timers=waiting_timers(workflow),
+            end_events=_end_events(workflow),
         )
+
+
+def _end_events(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
+    """The completed end events of the top-level process (not of its sub-processes)."""
+    if not workflow.is_completed():
+        return []
+    top = workflow.spec.task_specs
+    return [
+        (t.task_spec.bpmn_id, t.task_spec.bpmn_name or "")
+        for t in workflow.get_tasks(state=TaskState.COMPLETED)
+        if isinstance(t.task_spec, EndEvent) and top.get(t.task_spec.name) is t.task_spec
+    ]
 
 
 def _step_counter(workflow: BpmnWorkflow) -> Callable[[Any], None]:
