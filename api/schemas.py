@@ -128,6 +128,9 @@ class TaskSchema(Schema):
     process_key = fields.String()
     working_hours_left = fields.Float(allow_none=True)
     input = fields.Dict(allow_none=True)
+    deemed_granted = fields.Boolean(
+        metadata={"description": "the application is granted by law (fiktif positif)"}
+    )
 
 
 class TaskDetailSchema(TaskSchema):
@@ -180,6 +183,20 @@ class ApplicationSchema(Schema):
     sla_paused = fields.Boolean()
     cancelled_reason = fields.String(allow_none=True)
     fees = fields.List(fields.Dict())
+    deemed_granted_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={
+            "description": "when the process SLA passed with no decision on a model "
+            "declaring deemedApproval: granted by law (UU 30/2014 art. 53)"
+        },
+    )
+    outcome = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "the end event reached: {element_id, name, kind} with kind "
+            "granted or rejected"
+        },
+    )
 
 
 class ApplicationStartSchema(Schema):

@@ -71,6 +71,10 @@ ID: dict[str, str] = {
     "paused": "Waktu layanan dihentikan sementara: menunggu kelengkapan berkas dari pemohon.",
     "paused_payment": "Waktu layanan dihentikan sementara: menunggu pembayaran oleh pemohon.",
     "outcome": "Hasil",
+    "deemed_granted": "Permohonan dianggap dikabulkan secara hukum (fiktif positif)",
+    "deemed_granted_detail": "Batas waktu layanan terlewati tanpa keputusan; menurut UU Nomor 30 "
+    "Tahun 2014 Pasal 53 sebagaimana diubah UU Nomor 6 Tahun 2023, permohonan dianggap "
+    "dikabulkan. Langkah selanjutnya tetap dikerjakan untuk menerbitkan dokumennya.",
     "cancelled_reason": "Alasan pembatalan",
     "fee_schedule": "Biaya menurut standar pelayanan yang diumumkan",
     "current": "Tahap saat ini",
@@ -289,6 +293,10 @@ EN: dict[str, str] = {
     "paused": "The service clock is paused: waiting for the applicant's documents.",
     "paused_payment": "The service clock is paused: waiting for the applicant's payment.",
     "outcome": "Outcome",
+    "deemed_granted": "The application is deemed granted by law (fiktif positif)",
+    "deemed_granted_detail": "The service deadline passed without a decision; under Law 30/2014 "
+    "art. 53 as amended by Law 6/2023 the application is deemed granted. The remaining steps "
+    "are still worked to issue its document.",
     "cancelled_reason": "Reason for cancellation",
     "fee_schedule": "Fees under the published service standard",
     "current": "Current step",

@@ -127,6 +127,8 @@ class CompiledModel:
     standard: dict[str, Any] | None
     bpmn: bytes
     spec: dict[str, Any]
+    # Silence past the process SLA means approval (fiktif positif); issue #15 item 1.
+    deemed_approval: bool = False
 
     def step(self, element_id: str) -> StepDefinition | None:
         """The step with this element id, if the model has one."""

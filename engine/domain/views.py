@@ -54,6 +54,8 @@ class TaskView:
     fee_item: dict[str, Any] | None = None
     # The collection element this instance of a fanned-out step works on, by variable.
     input: dict[str, Any] | None = None
+    # Its application is granted by law (fiktif positif): the step carries that fact.
+    deemed_granted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,9 @@ class ApplicationView:
     sla_paused: bool = False
     cancelled_reason: str | None = None
     fees: list[FeeItemView] = field(default_factory=list)
+    # Granted by law when the process SLA passed without a decision (fiktif positif).
+    deemed_granted_at: datetime | None = None
+    outcome: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

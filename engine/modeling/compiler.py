@@ -54,6 +54,7 @@ class _Declared:
     key: str = ""
     title: str = ""
     process_sla: str | None = None
+    deemed_approval: bool = False
     steps: list[StepDefinition] = field(default_factory=list)
     timers: list[TimerDefinition] = field(default_factory=list)
     spec: dict[str, Any] | None = None
@@ -83,6 +84,7 @@ def compile_model(package: ModelPackage) -> CompiledModel:
         standard=standard,
         bpmn=package.bpmn,
         spec=declared.spec,
+        deemed_approval=declared.deemed_approval,
     )
 
 
@@ -117,6 +119,7 @@ def _check(scan: ModelScan, declared: _Declared, forms: frozenset[str]) -> None:
         return
     declared.key, declared.title = structure.key_and_title(scan)
     declared.process_sla = _process_sla(scan)
+    declared.deemed_approval = _deemed_approval(scan)
     structure.check_ids(scan)
     scan.problems += schema_problems(scan.root, filename=scan.filename)
     scopes = graph.build_scopes(scan)
@@ -150,6 +153,24 @@ def _process_sla(scan: ModelScan) -> str | None:
             field="sla",
         )
         return None
+
+
+def _deemed_approval(scan: ModelScan) -> bool:
+    """The process property `deemedApproval` ("true"/"false"): silence past the process SLA
+    means approval (fiktif positif, UU 30/2014 art. 53 as amended by UU 6/2023)."""
+    assert scan.process is not None
+    declared = read_properties(scan, scan.process).get("deemedApproval")
+    if declared is None:
+        return False
+    value = declared.value.strip().lower()
+    if value not in ("true", "false"):
+        scan.add(
+            f"the process property deemedApproval must be true or false, not {declared.value!r}",
+            declared.element,
+            element_id=scan.process.get("id"),
+            field="deemedApproval",
+        )
+    return value == "true"
 
 
 def _build(

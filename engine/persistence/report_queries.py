@@ -57,6 +57,26 @@ class ReportQueries(BaseRepository):
         )
         return self.session.execute(_filtered(query, region, process_key)).all()
 
+    def deemed_granted(
+        self, since: datetime, until: datetime, region: str | None, process_key: str | None
+    ) -> Sequence[Any]:
+        """(region, process key, count) of applications granted by law (fiktif positif)
+        in [since, until)."""
+        query = (
+            select(ApplicationRecord.region_code, ApplicationRecord.process_key, func.count())
+            .where(
+                ApplicationRecord.deemed_granted_at >= since,
+                ApplicationRecord.deemed_granted_at < until,
+            )
+            .group_by(ApplicationRecord.region_code, ApplicationRecord.process_key)
+            .order_by(ApplicationRecord.region_code, ApplicationRecord.process_key)
+        )
+        if region is not None:
+            query = query.where(ApplicationRecord.region_code == region)
+        if process_key is not None:
+            query = query.where(ApplicationRecord.process_key == process_key)
+        return self.session.execute(query).all()
+
 
 def _filtered(query: Any, region: str | None, key: str | None) -> Any:
     if region is not None:

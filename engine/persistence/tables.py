@@ -153,6 +153,8 @@ class ModelVersionRecord(Base):
     title: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(16), default=VersionStatus.PUBLISHED.value)
     process_sla: Mapped[str | None] = mapped_column(String(32))
+    # The process property deemedApproval (fiktif positif); issue #15 item 1.
+    deemed_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     bpmn: Mapped[bytes] = mapped_column(LargeBinary)
     bpmn_sha256: Mapped[str] = mapped_column(String(64))
     forms: Mapped[dict[str, Any]]
@@ -218,6 +220,7 @@ class ApplicationRecord(Base):
     # Deemed approval (fiktif positif, UU 30/2014 art. 53): when the process SLA passed
     # without a decision on a model that declares it; recorded once by the worker.
     deemed_granted_at: Mapped[datetime | None]
+    deemed_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     # Optimistic concurrency: every UPDATE checks and bumps this, so a write based
     # on a stale read fails instead of silently overwriting a newer state.
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -71,6 +71,7 @@ def store_version(
         title=compiled.title,
         status=VersionStatus.PUBLISHED,
         process_sla=compiled.process_sla,
+        deemed_approval=compiled.deemed_approval,
         bpmn=compiled.bpmn,
         bpmn_sha256=package_digest(compiled),
         forms=compiled.forms,

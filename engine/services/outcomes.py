@@ -61,6 +61,7 @@ def start_process_clock(
     """Set the process SLA budget at the start (the legal backstop when the model has none)."""
     app.process_sla = version.process_sla or sla.LEGAL_BACKSTOP_SLA
     app.sla_backstop = version.process_sla is None
+    app.deemed_approval = version.deemed_approval
     _set_clock(app, sla.start_clock(app.process_sla, calendar, now))
 
 

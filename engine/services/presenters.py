@@ -86,7 +86,8 @@ def application_view(
     events: Iterable[EventRecord] = (),
     fees: Iterable[FeeItemView] = (),
 ) -> ApplicationView:
-    task_views = [task_view(t, now) for t in tasks]
+    deemed = app.deemed_granted_at is not None
+    task_views = [task_view(t, now, deemed_granted=deemed) for t in tasks]
     return ApplicationView(
         id=app.id,
         tracking_code=app.tracking_code,
@@ -115,6 +116,8 @@ def application_view(
         sla_backstop=app.sla_backstop,
         sla_paused=sla.paused(app.status, app.sla_running_since),
         cancelled_reason=app.cancelled_reason,
+        deemed_granted_at=app.deemed_granted_at,
+        outcome=app.outcome,
         fees=list(fees),
     )
 

@@ -47,6 +47,7 @@ def sla_report(
     with ctx.reader() as uow:
         done = uow.repos.reports.completed_steps(since, until, region, process_key)
         overdue = uow.repos.reports.overdue_steps(now, region, process_key)
+        deemed = uow.repos.reports.deemed_granted(since, until, region, process_key)
     steps: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(
         lambda: {"name": "", "hours": [], "on_time": 0, "overdue_now": 0}
     )
@@ -63,6 +64,10 @@ def sla_report(
         "to": until,
         "generated_at": now,
         "steps": [_row(k, v) for k, v in sorted(steps.items())],
+        # Applications granted by law because the office stayed silent past the SLA.
+        "deemed_granted": [
+            {"region": reg, "process_key": key, "count": count} for reg, key, count in deemed
+        ],
     }
 
 

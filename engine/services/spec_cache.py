@@ -26,6 +26,7 @@ class VersionFacts:
     steps: list[dict[str, Any]]
     forms: dict[str, Any]
     timers: list[Any]
+    deemed_approval: bool = False
 
 
 def load_spec(
@@ -48,6 +49,7 @@ def load_spec(
             record.steps,
             record.forms,
             record.timers,
+            record.deemed_approval,
         )
         ctx.versions.put(version_id, facts)
         return facts, ctx.runtime.load_spec(record.id, lambda: record.spec)

@@ -92,6 +92,7 @@ def _citizen_facts(app: Any, tasks: Any, fees: Any, version: Any) -> dict[str, A
             app.cancelled_reason if app.status == ApplicationStatus.CANCELLED else None
         ),
         "waiting_for": _waiting_for(app, tasks, fees),
+        "deemed_granted_at": app.deemed_granted_at,
         "fee_schedule": {
             "steps": [{"name": s.name, "fee": s.fee} for s in steps if s.fee > 0],
             "total": sum(s.fee for s in steps),

@@ -142,6 +142,27 @@ def _fire(ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime
     return 1
 
 
+def _deem_granted(uow: UnitOfWork, app: ApplicationRecord, now: datetime) -> None:
+    """Fiktif positif (UU 30/2014 art. 53 as amended by UU 6/2023): the process SLA passed
+    with no decision on a model that declares it, so the application is granted by law at
+    its due time. Recorded once: the breach it rides on is marked only once."""
+    app.deemed_granted_at = app.due_at or now
+    record_event(
+        uow,
+        actor=SYSTEM,
+        action="application.deemed_granted",
+        subject=f"application:{app.id}",
+        at=now,
+        region_code=app.region_code,
+        application_id=app.id,
+        data={
+            "deemed_granted_at": app.deemed_granted_at.isoformat(),
+            "process_sla": app.process_sla,
+            "backstop": app.sla_backstop,
+        },
+    )
+
+
 def _mark_breaches(ctx: EngineContext, now: datetime, batch: int, kind: BreachKind) -> int:
     """Mark everything overdue at `now`, `batch` rows per transaction, until none is left."""
     total = 0
@@ -161,6 +182,8 @@ def _mark_batch(ctx: EngineContext, now: datetime, batch: int, kind: BreachKind)
         )
         for row in rows:
             row.breached_at = now
+            if isinstance(row, ApplicationRecord) and row.deemed_approval:
+                _deem_granted(uow, row, now)
             application_id = row.application_id if isinstance(row, TaskRecord) else row.id
             record_event(
                 uow,

@@ -1,4 +1,4 @@
-"""Applications keep how they ended (the end event reached) and a deemed approval's time.
+"""Applications keep how they ended (the end event reached); deemed approval (fiktif positif).
 
 Revision ID: 0006_citizen
 Revises: 0005_harden_api
@@ -23,9 +23,19 @@ def upgrade() -> None:
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("outcome", _JSON, nullable=True))
         batch_op.add_column(sa.Column("deemed_granted_at", _TIME, nullable=True))
+        batch_op.add_column(
+            sa.Column("deemed_approval", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    with op.batch_alter_table("model_versions", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("deemed_approval", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("model_versions", schema=None) as batch_op:
+        batch_op.drop_column("deemed_approval")
     with op.batch_alter_table("applications", schema=None) as batch_op:
+        batch_op.drop_column("deemed_approval")
         batch_op.drop_column("deemed_granted_at")
         batch_op.drop_column("outcome")
