@@ -6,7 +6,9 @@ application's own progress: never the applicant, the form contents or officers' 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from engine.context import EngineContext
 from engine.domain import sla
@@ -15,7 +17,12 @@ from engine.domain.errors import NotFoundError
 from engine.domain.formats import TRACKING_CODE
 from engine.domain.read_models import TrackedStep, Tracking
 from engine.domain.statuses import ApplicationStatus, FeeStatus, StepStatus
-from engine.persistence.tables import TaskRecord
+from engine.persistence.tables import (
+    ApplicationRecord,
+    FeeItemRecord,
+    ModelVersionRecord,
+    TaskRecord,
+)
 from engine.services.presenters import step_views
 
 
@@ -64,7 +71,17 @@ def track(ctx: EngineContext, code: str) -> Tracking:
                 }
                 for f in fees
             ],
-            **_citizen_facts(app, tasks, fees, version),
+            # What a citizen is owed beyond progress (issue #15 item 7): how it ended
+            # (issued or rejected, never one "Selesai"), why it was cancelled, what a pause
+            # waits for, and the published fee schedule (a service that charges later never
+            # reads as free); and a deemed approval (item 1).
+            "outcome": app.outcome if app.status == ApplicationStatus.COMPLETED else None,
+            "cancelled_reason": (
+                app.cancelled_reason if app.status == ApplicationStatus.CANCELLED else None
+            ),
+            "waiting_for": _waiting_for(app, tasks, fees),
+            "deemed_granted_at": app.deemed_granted_at,
+            "fee_schedule": _fee_schedule(version),
         }
 
 
@@ -81,26 +98,18 @@ def _step(task: TaskRecord, now: datetime) -> TrackedStep:
     }
 
 
-def _citizen_facts(app: Any, tasks: Any, fees: Any, version: Any) -> dict[str, Any]:
-    """What a citizen is owed beyond progress (issue #15 item 7): how it ended (issued or
-    rejected, never one "Selesai"), why it was cancelled, what a pause waits for, and the
-    published fee schedule (so a service that charges later never reads as free)."""
+def _fee_schedule(version: ModelVersionRecord | None) -> dict[str, Any]:
+    """The version's published fees: the steps that charge, and the total."""
     steps = step_views(version) if version is not None else []
     return {
-        "outcome": app.outcome if app.status == ApplicationStatus.COMPLETED else None,
-        "cancelled_reason": (
-            app.cancelled_reason if app.status == ApplicationStatus.CANCELLED else None
-        ),
-        "waiting_for": _waiting_for(app, tasks, fees),
-        "deemed_granted_at": app.deemed_granted_at,
-        "fee_schedule": {
-            "steps": [{"name": s.name, "fee": s.fee} for s in steps if s.fee > 0],
-            "total": sum(s.fee for s in steps),
-        },
+        "steps": [{"name": s.name, "fee": s.fee} for s in steps if s.fee > 0],
+        "total": sum(s.fee for s in steps),
     }
 
 
-def _waiting_for(app: Any, tasks: Any, fees: Any) -> str | None:
+def _waiting_for(
+    app: ApplicationRecord, tasks: Sequence[TaskRecord], fees: Sequence[FeeItemRecord]
+) -> str | None:
     """While the clock is paused: "payment" when an applicant's step has an unpaid bill,
     else "documents" (the applicant is fixing or completing the file)."""
     if not sla.paused(app.status, app.sla_running_since):
