@@ -17,6 +17,7 @@ from api import (
     audit,
     calendars,
     catalog,
+    citizen,
     process_models,
     regions,
     reports,
@@ -104,6 +105,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         audit,
         users,
         standards,
+        citizen,
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)

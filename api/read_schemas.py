@@ -68,6 +68,10 @@ class ServiceStandardSchema(Schema):
     procedure = fields.List(fields.Nested(ProcedureStepSchema))
     totals = fields.Nested(StandardTotalsSchema)
     standard = fields.Dict(metadata={"description": "the components of standard.json"})
+    complaints = fields.Dict(
+        metadata={"description": "in the catalogue: filed, answered, answered_in_time"}
+    )
+    skm = fields.Dict(metadata={"description": "in the catalogue: the satisfaction index (IKM)"})
 
 
 class StepFiguresSchema(Schema):
@@ -151,6 +155,12 @@ class TrackingSchema(Schema):
         metadata={"description": "the published fees: {steps: [{name, fee}], total}"}
     )
     deemed_granted_at = fields.AwareDateTime(allow_none=True)
+    complaints = fields.List(
+        fields.Dict(),
+        metadata={"description": "complaints with their published answers: number, status, "
+                  "filed_at, due_at, overdue, answer, answered_at (never text or contact)"},
+    )
+    survey = fields.Dict(metadata={"description": "{offered, given} of the SKM survey"})
 
 
 class VersionSummarySchema(Schema):

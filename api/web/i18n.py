@@ -71,6 +71,19 @@ ID: dict[str, str] = {
     "paused": "Waktu layanan dihentikan sementara: menunggu kelengkapan berkas dari pemohon.",
     "paused_payment": "Waktu layanan dihentikan sementara: menunggu pembayaran oleh pemohon.",
     "outcome": "Hasil",
+    "filed": "Diajukan",
+    "complaint_answer": "Tanggapan",
+    "complaint_how": "Ada keluhan tentang permohonan ini? Ajukan pengaduan dengan kode lacak ini "
+    "(tanpa perlu masuk); Anda akan menerima nomor pengaduan dan tanggapannya tampil di sini.",
+    "complaint_lapor": "Anda juga dapat melapor melalui kanal pengaduan nasional",
+    "survey": "Survei Kepuasan Masyarakat (SKM)",
+    "survey_offer": "Permohonan Anda telah selesai. Mohon nilai sembilan unsur pelayanan "
+    "(skala 1-4, Permenpan-RB 14/2017); survei tanpa nama dan hanya sekali untuk setiap "
+    "permohonan.",
+    "survey_thanks": "Terima kasih, survei untuk permohonan ini sudah diisi.",
+    "skm_index": "Indeks kepuasan (IKM)",
+    "respondents": "responden",
+    "answered_in_time": "dijawab tepat waktu",
     "deemed_granted": "Permohonan dianggap dikabulkan secara hukum (fiktif positif)",
     "deemed_granted_detail": "Batas waktu layanan terlewati tanpa keputusan; menurut UU Nomor 30 "
     "Tahun 2014 Pasal 53 sebagaimana diubah UU Nomor 6 Tahun 2023, permohonan dianggap "
@@ -293,6 +306,18 @@ EN: dict[str, str] = {
     "paused": "The service clock is paused: waiting for the applicant's documents.",
     "paused_payment": "The service clock is paused: waiting for the applicant's payment.",
     "outcome": "Outcome",
+    "filed": "Filed",
+    "complaint_answer": "Answer",
+    "complaint_how": "A complaint about this application? File one with this tracking code (no "
+    "sign-in needed); you get a complaint number and the answer is published here.",
+    "complaint_lapor": "You can also report through the national complaint channel",
+    "survey": "Public satisfaction survey (SKM)",
+    "survey_offer": "Your application is complete. Please rate the nine elements of the service "
+    "(1-4, Permenpan-RB 14/2017); the survey is anonymous and once per application.",
+    "survey_thanks": "Thank you, this application's survey has been given.",
+    "skm_index": "Satisfaction index (IKM)",
+    "respondents": "respondents",
+    "answered_in_time": "answered in time",
     "deemed_granted": "The application is deemed granted by law (fiktif positif)",
     "deemed_granted_detail": "The service deadline passed without a decision; under Law 30/2014 "
     "art. 53 as amended by Law 6/2023 the application is deemed granted. The remaining steps "
@@ -468,6 +493,8 @@ STATUS = {
         "cancelled": "Dibatalkan",
         "outcome_granted": "Selesai: diterbitkan",
         "outcome_rejected": "Ditolak",
+        "complaint_open": "Sedang ditangani",
+        "complaint_answered": "Sudah ditanggapi",
         "ready": "Siap dikerjakan",
         "open": "Belum dibayar",
         "paid": "Lunas",
@@ -481,6 +508,8 @@ STATUS = {
         "cancelled": "Cancelled",
         "outcome_granted": "Completed: issued",
         "outcome_rejected": "Rejected",
+        "complaint_open": "Being handled",
+        "complaint_answered": "Answered",
         "ready": "Ready",
         "open": "Unpaid",
         "paid": "Paid",

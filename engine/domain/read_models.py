@@ -81,6 +81,9 @@ class ServiceStandard(TypedDict):
     procedure: list[ProcedureStep]
     totals: StandardTotals
     standard: dict[str, Any]
+    # Issue #15, in the catalogue: complaints (filed, answered, answered_in_time) and the IKM.
+    complaints: NotRequired[dict[str, int]]
+    skm: NotRequired[dict[str, Any]]
 
 
 # --- reports ------------------------------------------------------------------------------
@@ -164,6 +167,8 @@ class Tracking(TypedDict):
     waiting_for: str | None
     fee_schedule: dict[str, Any]
     deemed_granted_at: datetime | None
+    complaints: list[dict[str, Any]]
+    survey: dict[str, bool]
 
 
 # --- fees ---------------------------------------------------------------------------------

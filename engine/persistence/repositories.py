@@ -28,6 +28,7 @@ from engine.persistence import sla_clauses
 from engine.persistence.audit_queries import AuditRepository
 from engine.persistence.base import BaseRepository
 from engine.persistence.calendar_queries import CalendarRepository
+from engine.persistence.citizen_queries import CitizenQueries
 from engine.persistence.report_queries import ReportQueries
 from engine.persistence.tables import (
     ApplicationRecord,
@@ -525,3 +526,4 @@ class Repositories:
         self.calendars = CalendarRepository(session)
         self.reports = ReportQueries(session)
         self.versions = VersionQueries(session)
+        self.citizen = CitizenQueries(session)

@@ -82,6 +82,8 @@ class RegionRecord(Base):
     calendar_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Which roles hold the powers "acts-for-applicant" and "records-payments" (None: defaults).
     powers: Mapped[dict[str, Any] | None]
+    # How long supervisors have to answer a complaint (working time; None: P5D).
+    complaint_sla: Mapped[str | None] = mapped_column(String(32))
 
 
 class CalendarOverrideRecord(Base):
@@ -382,3 +384,44 @@ class ReceiptCounterRecord(Base):
     region_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_no: Mapped[int] = mapped_column(Integer)
+
+
+class ComplaintRecord(Base):
+    """A citizen's complaint (pengaduan) about an application, filed by tracking code.
+
+    The text and contact are personal: supervisors read them, the tracking page never does.
+    """
+
+    __tablename__ = "complaints"
+    __table_args__ = (
+        Index("ix_complaints_region_status_due", "region_code", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    sla: Mapped[str] = mapped_column(String(32))
+    filed_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class SurveyRecord(Base):
+    """One satisfaction survey (SKM): nine scores 1-4, at most one per application."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (Index("ix_surveys_region_key", "region_code", "process_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), unique=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    process_key: Mapped[str] = mapped_column(String(64))
+    answers: Mapped[dict[str, Any]]
+    given_at: Mapped[datetime]

@@ -6,7 +6,11 @@ published is exactly what runs; the other components come from `standard.json`.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from typing import Any
+
 from engine.context import EngineContext
+from engine.domain import skm
 from engine.domain.errors import NotFoundError
 from engine.domain.read_models import ServiceStandard
 from engine.persistence.tables import ModelVersionRecord
@@ -34,14 +38,24 @@ def service_standard(
 
 
 def region_services(ctx: EngineContext, region: str) -> list[ServiceStandard]:
-    """Public: the current (newest published) service standard of every model of a region.
+    """Public: the current (newest published) service standard of every model of a region,
+    with its complaints (filed, answered, answered in time) and satisfaction index (IKM).
 
     Raises: NotFoundError.
     """
     with ctx.reader() as uow:
         visible_region(uow, None, region)
         current = (uow.repos.models.newest_published(m.id) for m in uow.repos.models.list(region))
-        return [_standard(v) for v in current if v is not None]
+        services = [_standard(v) for v in current if v is not None]
+        counts = {key: rest for key, *rest in uow.repos.citizen.complaint_counts(region)}
+        answers: dict[str, list[Any]] = defaultdict(list)
+        for _, key, scores in uow.repos.citizen.survey_answers(region, None):
+            answers[key].append(scores)
+    for service in services:
+        filed, answered, in_time = counts.get(service["key"], (0, 0, 0))
+        service["complaints"] = {"filed": filed, "answered": answered, "answered_in_time": in_time}
+        service["skm"] = skm.ikm(answers.get(service["key"], [])).as_dict()
+    return services
 
 
 def _standard(record: ModelVersionRecord) -> ServiceStandard:

@@ -23,6 +23,7 @@ from engine.persistence.tables import (
     ModelVersionRecord,
     TaskRecord,
 )
+from engine.services import complaints
 from engine.services.presenters import step_views
 
 
@@ -43,6 +44,8 @@ def track(ctx: EngineContext, code: str) -> Tracking:
         tasks = uow.repos.tasks.for_application(app.id)
         fees = uow.repos.fees.for_application(app.id)
         version = uow.repos.models.version_by_id(app.model_version_id)
+        complaint_rows = uow.repos.citizen.complaints_of(app.id)
+        survey_given = uow.repos.citizen.survey_of(app.id) is not None
         return {
             "tracking_code": app.tracking_code,
             "title": app.title,
@@ -82,6 +85,13 @@ def track(ctx: EngineContext, code: str) -> Tracking:
             "waiting_for": _waiting_for(app, tasks, fees),
             "deemed_granted_at": app.deemed_granted_at,
             "fee_schedule": _fee_schedule(version),
+            # Complaints about it with their published answers (never their text or
+            # contact), and the satisfaction survey: offered once it is completed (items 2, 3).
+            "complaints": [complaints.public_view(c, now) for c in complaint_rows],
+            "survey": {
+                "offered": app.status == ApplicationStatus.COMPLETED and not survey_given,
+                "given": survey_given,
+            },
         }
 
 
