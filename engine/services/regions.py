@@ -14,7 +14,8 @@ from engine.services.access import require_roles, visible_region
 from engine.services.audit import record_event
 from engine.services.presenters import region_view
 
-INDONESIAN_TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
+# WIB (Jakarta; Pontianak for West and Central Kalimantan, also UTC+7), WITA, WIT.
+INDONESIAN_TIMEZONES = ("Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura")
 
 
 def create_region(
