@@ -13,9 +13,14 @@ from tests.web.conftest import ROOT, Site
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 DI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
-MODELS = sorted([*ROOT.glob("process_models/**/model.bpmn"), *ROOT.glob("examples/**/model.bpmn")])
+MODELS = sorted([
+    *ROOT.glob("process_models/**/model.bpmn"),
+    *ROOT.glob("examples/**/model.bpmn"),
+    *ROOT.glob("tests/conformance/models/*.bpmn"),
+])
 NOT_DRAWN = {
     "laneSet",
+    "dataObject",  # bpmn-js draws its references, not the object
     "lane",
     "extensionElements",
     "documentation",
