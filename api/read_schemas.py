@@ -43,20 +43,30 @@ class DueTimeSchema(Schema):
     working_minutes = fields.Integer()
 
 
+class FormulaRefSchema(Schema):
+    name = fields.String()
+    version = fields.String()
+    sha256 = fields.String()
+
+
 class ProcedureStepSchema(Schema):
     order = fields.Integer()
     element_id = fields.String()
     name = fields.String()
     role = fields.String()
     sla = fields.String(allow_none=True)
-    fee = fields.Integer()
+    fee = fields.Integer(metadata={"description": "fixed fee; 0 where fee_formula sets it"})
+    fee_formula = fields.Nested(FormulaRefSchema)
 
 
 class StandardTotalsSchema(Schema):
-    fee = fields.Integer()
+    fee = fields.Integer(metadata={"description": "the fixed fees (formula fees not included)"})
     legal_sla = fields.String(allow_none=True)
     legal_sla_is_backstop = fields.Boolean()
     currency = fields.String()
+    fee_formulas = fields.List(
+        fields.Dict(), metadata={"description": "each formula step's published definition"}
+    )
 
 
 class ServiceStandardSchema(Schema):

@@ -251,6 +251,10 @@ class PaymentSchema(Schema):
     channel = choice(CHANNELS, load_default="bank_transfer")
 
 
+class FeeEstimateSchema(Schema):
+    inputs = fields.Dict(keys=fields.String(), required=True)
+
+
 class PaymentViewSchema(Schema):
     reference = fields.String()
     channel = fields.String()
@@ -269,6 +273,8 @@ class FeeItemSchema(Schema):
     receipt_no = fields.String(allow_none=True)
     paid_at = fields.AwareDateTime(allow_none=True)
     cancelled_reason = fields.String(allow_none=True)
+    billing_code = fields.String(allow_none=True)
+    formula = fields.Dict(allow_none=True)
     payment = fields.Nested(PaymentViewSchema)
 
 

@@ -8,8 +8,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.read_schemas import ServiceStandardSchema
+from api.schemas import FeeEstimateSchema
 from api.wiring import ctx
-from engine.services import standards
+from engine.services import fee_assessment, standards
 
 blp = Blueprint(
     "services", __name__, url_prefix="/api/v1/regions/<region>/services",
@@ -24,3 +25,23 @@ class RegionServices(MethodView):
     def get(self, region: str) -> Any:
         """Public: the current service standard of every procedure of a region"""
         return standards.region_services(ctx(), region)
+
+
+@blp.route("/<key>/service-standard")
+class CurrentServiceStandard(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200)
+    def get(self, region: str, key: str) -> Any:
+        """Public: the current (newest published) service standard of one procedure"""
+        return standards.service_standard(ctx(), region, key)
+
+
+@blp.route("/<key>/service-standard/fee-estimate")
+class FeeEstimate(MethodView):
+    @blp.doc(security=[])
+    @blp.arguments(FeeEstimateSchema)
+    @blp.response(200)
+    def post(self, args: dict[str, Any], region: str, key: str) -> Any:
+        """Public: the fees this procedure charges for the given inputs, by its published
+        formulas (the same computation that opens the fee item); 422 names each bad input"""
+        return fee_assessment.fee_estimate(ctx(), region, key, args["inputs"])

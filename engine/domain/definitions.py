@@ -39,6 +39,9 @@ class StepDefinition:
     form: str | None
     order: int
     line: int | None = None
+    # A fee computed by a published formula of the standard (`engine.domain.fees_formula`):
+    # its name, hash and definition; `fee` is then 0.
+    fee_formula: dict[str, Any] | None = None
 
     @property
     def applicant_step(self) -> bool:
@@ -57,6 +60,7 @@ class StepDefinition:
             "form": self.form,
             "order": self.order,
             "line": self.line,
+            **({"fee_formula": self.fee_formula} if self.fee_formula else {}),
         }
 
     @classmethod

@@ -116,6 +116,9 @@ def _step_changes(
     b: dict[str, Any],
 ) -> dict[str, Any] | None:
     changes = _changes(old, new, STEP_FIELDS)
+    formula_a, formula_b = _formula_label(old), _formula_label(new)
+    if formula_a != formula_b:
+        changes["fee_formula"] = {"a": formula_a, "b": formula_b}
     schema_a = (a.get("forms") or {}).get(old.get("form") or "")
     schema_b = (b.get("forms") or {}).get(new.get("form") or "")
     if schema_a != schema_b:
@@ -123,6 +126,14 @@ def _step_changes(
     if not changes:
         return None
     return {"element_id": element_id, "name": new["name"], "changes": changes}
+
+
+def _formula_label(step: dict[str, Any]) -> str | None:
+    """A fee formula as name@version and the start of its hash (None: a fixed fee)."""
+    formula = step.get("fee_formula")
+    if not formula:
+        return None
+    return f"{formula['name']}@{formula.get('version')} ({str(formula.get('sha256'))[:12]})"
 
 
 def form_paths(a: Any, b: Any, path: str = "") -> list[str]:

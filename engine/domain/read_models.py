@@ -56,6 +56,12 @@ DueTime = TypedDict(
 # --- service standards --------------------------------------------------------------------
 
 
+class FormulaRef(TypedDict):
+    name: str
+    version: str
+    sha256: str
+
+
 class ProcedureStep(TypedDict):
     order: int
     element_id: str
@@ -63,6 +69,7 @@ class ProcedureStep(TypedDict):
     role: str
     sla: str | None
     fee: int
+    fee_formula: NotRequired[FormulaRef]
 
 
 class StandardTotals(TypedDict):
@@ -70,6 +77,7 @@ class StandardTotals(TypedDict):
     legal_sla: str | None
     legal_sla_is_backstop: bool
     currency: str
+    fee_formulas: list[dict[str, Any]]
 
 
 class ServiceStandard(TypedDict):
@@ -192,6 +200,8 @@ class FeeItemView(TypedDict):
     paid_at: datetime | None
     cancelled_reason: str | None
     currency: str
+    billing_code: str | None
+    formula: dict[str, Any] | None
     payment: NotRequired[PaymentView]
 
 

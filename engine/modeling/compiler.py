@@ -34,6 +34,7 @@ from engine.modeling import (
 from engine.modeling.bpmn import ModelScan
 from engine.modeling.documents import read_forms, read_standard
 from engine.modeling.extensions import read_properties
+from engine.modeling.fee_formulas import attach_formulas
 from engine.modeling.steps import read_steps
 from engine.modeling.timers import read_timers
 from engine.modeling.values import canonical_sla
@@ -71,14 +72,15 @@ def compile_model(package: ModelPackage) -> CompiledModel:
     declared, bpmn_problems = _compile_bpmn(
         package.bpmn, package.bpmn_name, frozenset(package.forms)
     )
-    problems = bpmn_problems + problems + standard_problems
+    steps, formula_problems = attach_formulas(declared.steps, standard)
+    problems = bpmn_problems + problems + standard_problems + formula_problems
     if problems or declared.spec is None:
         raise _invalid(package.bpmn_name, problems)
     return CompiledModel(
         key=declared.key,
         title=declared.title,
         process_sla=declared.process_sla,
-        steps=tuple(declared.steps),
+        steps=tuple(steps),
         timers=tuple(declared.timers),
         forms=forms,
         standard=standard,

@@ -85,6 +85,8 @@ def _apply(scan: ModelScan, key: str, overrides: Overrides) -> list[Problem]:
         for name in ("sla", "fee"):
             if name in values:
                 set_property(task, name, values[name])
+        if "fee" in values:  # a fixed fee replaces a published fee formula
+            remove_property(task, "feeFormula")
         if "role" in values:
             _assign_role(scan, task, values["role"], problems)
     process = scan.process
@@ -289,6 +291,13 @@ def _append(parent: etree._Element, child: etree._Element) -> None:
     outer = _indent_of(parent) if parent.getparent() is not None else "\n"
     parent.text, child.tail = outer + "  ", outer
     parent.append(child)
+
+
+def remove_property(owner: etree._Element, name: str) -> None:
+    """Drop every extension property `name` of `owner`."""
+    for prop in owner.xpath(_PROPERTY_XPATH, namespaces=NS):
+        if prop.get("name") == name:
+            prop.getparent().remove(prop)
 
 
 def set_property(owner: etree._Element, name: str, value: str) -> None:

@@ -58,7 +58,16 @@ def _read_step(
     props = read_properties(scan, task)
     role = _role(scan, task, lanes)
     sla = _sla(scan, task, props.get("sla"))
-    fee = _fee(scan, task, props.get("fee"))
+    formula = props.get("feeFormula")
+    fee = 0 if formula is not None and "fee" not in props else _fee(scan, task, props.get("fee"))
+    if formula is not None and fee:
+        scan.add(
+            f"step {task.get('id')!r} declares both fee {fee} and feeFormula "
+            f"{formula.value!r}; keep one",
+            formula.element,
+            element_id=task.get("id"),
+            field="feeFormula",
+        )
     form = _form(scan, task, props.get("form") or form_key(task), forms)
     if len(scan.problems) > before or role is None or sla is None or fee is None:
         return None
@@ -73,6 +82,7 @@ def _read_step(
         form=form,
         order=0,
         line=task.sourceline,
+        fee_formula={"name": formula.value.strip()} if formula is not None else None,
     )
 
 

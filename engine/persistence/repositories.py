@@ -27,6 +27,7 @@ from engine.domain.statuses import (
 from engine.persistence import sla_clauses
 from engine.persistence.audit_queries import AuditRepository
 from engine.persistence.base import BaseRepository
+from engine.persistence.billing_queries import BillingRepository
 from engine.persistence.calendar_queries import CalendarRepository
 from engine.persistence.citizen_queries import CitizenQueries
 from engine.persistence.report_queries import ReportQueries
@@ -521,6 +522,7 @@ class Repositories:
         self.tasks = TaskRepository(session)
         self.events = EventRepository(session)
         self.fees = FeeRepository(session)
+        self.billing = BillingRepository(session)
         self.timers = TimerRepository(session)
         self.audit = AuditRepository(session)
         self.calendars = CalendarRepository(session)

@@ -354,6 +354,14 @@ class FeeItemRecord(Base):
     receipt_no: Mapped[str | None] = mapped_column(String(64), unique=True)
     cancelled_at: Mapped[datetime | None]
     cancelled_reason: Mapped[str | None] = mapped_column(Text)
+    # A formula fee: the published formula, its version and hash, and the inputs it was
+    # computed from when the item opened (the amount above is that result, frozen).
+    formula: Mapped[str | None] = mapped_column(String(64))
+    formula_version: Mapped[str | None] = mapped_column(String(64))
+    formula_sha256: Mapped[str | None] = mapped_column(String(64))
+    formula_inputs: Mapped[dict[str, Any] | None]
+    # The SKRD / billing code a bank channel is paid against (region/year sequence).
+    billing_code: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     # Flush ordering only (see TaskRecord.application): the task row is inserted first.
     task: Mapped[TaskRecord] = relationship(lazy="raise")
@@ -425,3 +433,51 @@ class SurveyRecord(Base):
     process_key: Mapped[str] = mapped_column(String(64))
     answers: Mapped[dict[str, Any]]
     given_at: Mapped[datetime]
+
+
+class NumberSequenceRecord(Base):
+    """The last number of a region's yearly series (SKRD billing codes, issued documents)."""
+
+    __tablename__ = "number_sequences"
+
+    region_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    series: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_no: Mapped[int] = mapped_column(Integer)
+
+
+class PaymentChannelRecord(Base):
+    """A bank virtual-account or QRIS channel of a region, with its shared HMAC secret.
+
+    The secret is kept as given (HMAC verification needs the key itself); only its
+    fingerprint is ever shown. Database access therefore equals the power to sign.
+    """
+
+    __tablename__ = "payment_channels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    secret: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class PaymentNotificationRecord(Base):
+    """Every notification a channel sent: accepted, repeated or refused, with why."""
+
+    __tablename__ = "payment_notifications"
+    __table_args__ = (Index("ix_payment_notifications_region_at", "region_code", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    region_code: Mapped[str | None] = mapped_column(String(16))
+    reference: Mapped[str | None] = mapped_column(String(128))
+    billing_code: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    receipt_no: Mapped[str | None] = mapped_column(String(64))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]

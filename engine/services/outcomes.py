@@ -21,7 +21,6 @@ from engine.domain.problems import Problem
 from engine.domain.statuses import (
     OPEN_STATUSES,
     ApplicationStatus,
-    FeeStatus,
     StepStatus,
     TimerStatus,
     outcome_kind,
@@ -29,11 +28,11 @@ from engine.domain.statuses import (
 from engine.domain.views import ApplicationView
 from engine.persistence.tables import (
     ApplicationRecord,
-    FeeItemRecord,
     TaskRecord,
     TimerRecord,
 )
 from engine.services.audit import record_event
+from engine.services.fee_assessment import open_fee_item
 from engine.services.presenters import application_view
 from engine.services.spec_cache import VersionFacts
 from engine.unit_of_work import UnitOfWork
@@ -87,7 +86,7 @@ def apply_outcome(
     if rows is None:
         rows = uow.repos.tasks.for_application(app.id)
     by_id = {t.id: t for t in rows}
-    created = _sync_tasks(uow, app, version, outcome, by_id, now, calendar)
+    created = _sync_tasks(uow, app, version, outcome, by_id, now, calendar, actor)
     if version.timers or outcome.timers:  # most procedures have none: skip the query
         _sync_timers(uow, app, outcome, actor, now)
     _update_status(uow, app, outcome, actor=actor, now=now, calendar=calendar)
@@ -104,6 +103,7 @@ def _sync_tasks(
     rows: dict[uuid.UUID, TaskRecord],
     now: datetime,
     calendar: WorkingCalendar,
+    actor: Actor,
 ) -> list[TaskRecord]:
     steps = {s["element_id"]: s for s in version.steps}
     created = []
@@ -115,7 +115,10 @@ def _sync_tasks(
         if row is None and step.state == StepStatus.READY and opens:
             row = _new_task(app, step, steps, now, calendar)
             uow.repos.tasks.add(row)
-            _open_fee_item(uow, app, row, now)
+            open_fee_item(
+                uow, app, row, steps.get(step.element_id, {}), step.data,
+                actor=actor, now=now, calendar=calendar,
+            )
             created.append(row)
         elif row is not None and row.state == StepStatus.READY and step.state != StepStatus.READY:
             finish_task(row, step.state, now, calendar)
@@ -154,27 +157,6 @@ def _new_task(
         clock_started_at=calendar.clock_start(now),
         due_at=calendar.due(now, sla) if sla else None,
         input=step.item,
-    )
-
-
-def _open_fee_item(
-    uow: UnitOfWork, app: ApplicationRecord, task: TaskRecord, now: datetime
-) -> None:
-    """A step with a fee opens an item of exactly the declared amount (DESIGN §4)."""
-    if task.fee <= 0:
-        return
-    uow.repos.fees.add(
-        FeeItemRecord(
-            id=uuid.uuid4(),
-            application_id=app.id,
-            task_id=task.id,
-            region_code=app.region_code,
-            element_id=task.element_id,
-            name=task.name,
-            amount=task.fee,
-            status=FeeStatus.OPEN,
-            created_at=now,
-        )
     )
 
 

@@ -154,6 +154,17 @@ def receipt_view(item: FeeItemRecord, payment: PaymentRecord | None) -> FeeItemV
         "paid_at": item.paid_at,
         "cancelled_reason": item.cancelled_reason,
         "currency": "IDR",
+        "billing_code": item.billing_code,
+        "formula": (
+            {
+                "name": item.formula,
+                "version": item.formula_version,
+                "sha256": item.formula_sha256,
+                "inputs": item.formula_inputs,
+            }
+            if item.formula
+            else None
+        ),
     }
     if payment is not None:
         view["payment"] = {

@@ -12,7 +12,8 @@ from typing import Any
 from engine.context import EngineContext
 from engine.domain import skm
 from engine.domain.errors import NotFoundError
-from engine.domain.read_models import ServiceStandard
+from engine.domain.read_models import FormulaRef, ProcedureStep, ServiceStandard
+from engine.domain.views import StepView
 from engine.persistence.tables import ModelVersionRecord
 from engine.services.access import visible_model, visible_region
 from engine.services.presenters import step_views
@@ -59,30 +60,50 @@ def region_services(ctx: EngineContext, region: str) -> list[ServiceStandard]:
 
 
 def _standard(record: ModelVersionRecord) -> ServiceStandard:
-    """A version's procedure (from its BPMN), totals, and standard.json components."""
+    """A version's procedure (from its BPMN), totals, and standard.json components.
+
+    A step whose fee is a published formula shows `fee` 0 and its `fee_formula` (name,
+    version, hash); `totals.fee` is then the fixed part only, and `fee_formulas` lists
+    each formula in full, as the public fee estimate evaluates it."""
     steps = step_views(record)
+    formulas = {
+        s["element_id"]: s["fee_formula"] for s in record.steps if s.get("fee_formula")
+    }
     return {
         "region": record.region_code,
         "key": record.key,
         "version": record.version,
         "title": record.title,
         "status": record.status,
-        "procedure": [
-            {
-                "order": i + 1,
-                "element_id": s.element_id,
-                "name": s.name,
-                "role": s.role,
-                "sla": s.sla,
-                "fee": s.fee,
-            }
-            for i, s in enumerate(steps)
-        ],
+        "procedure": [_procedure_step(i + 1, s, formulas) for i, s in enumerate(steps)],
         "totals": {
             "fee": sum(s.fee for s in steps),
             "legal_sla": record.process_sla,
             "legal_sla_is_backstop": record.process_sla is None,
             "currency": "IDR",
+            "fee_formulas": [
+                {"element_id": element_id, **formula} for element_id, formula in formulas.items()
+            ],
         },
         "standard": record.standard or {},
     }
+
+
+def _procedure_step(
+    order: int, step: StepView, formulas: dict[str, dict[str, Any]]
+) -> ProcedureStep:
+    view: ProcedureStep = {
+        "order": order,
+        "element_id": step.element_id,
+        "name": step.name,
+        "role": step.role,
+        "sla": step.sla,
+        "fee": step.fee,
+    }
+    if step.element_id in formulas:
+        view["fee_formula"] = _formula_ref(formulas[step.element_id])
+    return view
+
+
+def _formula_ref(formula: dict[str, Any]) -> FormulaRef:
+    return {"name": formula["name"], "version": formula["version"], "sha256": formula["sha256"]}

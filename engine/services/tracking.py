@@ -111,9 +111,20 @@ def _step(task: TaskRecord, now: datetime) -> TrackedStep:
 def _fee_schedule(version: ModelVersionRecord | None) -> dict[str, Any]:
     """The version's published fees: the steps that charge, and the total."""
     steps = step_views(version) if version is not None else []
+    # A step charging by a published formula (its amount is known once its bill opens).
+    formulas = {
+        s["element_id"]: s["fee_formula"]["name"]
+        for s in (version.steps if version is not None else [])
+        if s.get("fee_formula")
+    }
     return {
-        "steps": [{"name": s.name, "fee": s.fee} for s in steps if s.fee > 0],
+        "steps": [
+            {"name": s.name, "fee": s.fee, "formula": formulas.get(s.element_id)}
+            for s in steps
+            if s.fee > 0 or s.element_id in formulas
+        ],
         "total": sum(s.fee for s in steps),
+        "formulas": sorted(set(formulas.values())),
     }
 
 

@@ -67,6 +67,8 @@ class StepState:
     state: StepStateName
     # An instance of a step that fans out over a collection: its element, by variable name.
     item: dict[str, Any] | None = None
+    # A ready step's task data (a shallow copy, read only): a fee formula's inputs.
+    data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +329,12 @@ def _human_steps(workflow: BpmnWorkflow) -> Iterable[StepState]:
         if name is not None:
             spec = task.task_spec
             yield StepState(
-                task.id, spec.bpmn_id or spec.name, spec.bpmn_name or "", name, _item(task)
+                task.id,
+                spec.bpmn_id or spec.name,
+                spec.bpmn_name or "",
+                name,
+                _item(task),
+                dict(task.data) if name == "ready" else None,
             )
 
 

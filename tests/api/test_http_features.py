@@ -109,7 +109,8 @@ def declared_steps(bpmn: bytes) -> dict[str, tuple[str, str, int]]:
     steps = {}
     for task in root.iterfind(".//bpmn:userTask", ns):
         props = {p.get("name"): p.get("value") for p in task.iterfind(".//camunda:property", ns)}
-        steps[task.get("id")] = (lanes[task.get("id")], props["sla"], int(props["fee"]))
+        # A step with a published fee formula declares no fixed fee: it shows 0.
+        steps[task.get("id")] = (lanes[task.get("id")], props["sla"], int(props.get("fee", 0)))
     return steps
 
 
@@ -168,7 +169,11 @@ def test_the_service_standard_is_public_with_steps_in_order_and_totals(
     assert {s["element_id"]: (s["role"], s["sla"], s["fee"]) for s in procedure} == declared
     assert all(s["name"] for s in procedure)
     assert procedure[0]["role"] == "front-office"
-    assert standard["totals"]["fee"] == sum(s["fee"] for s in procedure) == FEE
+    assert standard["totals"]["fee"] == sum(s["fee"] for s in procedure) == 0  # all in the formula
+    (pay,) = [s for s in procedure if "fee_formula" in s]
+    assert (pay["element_id"], pay["fee_formula"]["name"]) == ("pay_retribution", "retribusi_pbg")
+    (formula,) = standard["totals"]["fee_formulas"]
+    assert formula["sha256"] == pay["fee_formula"]["sha256"] and "expression" in formula
     assert standard["totals"]["currency"] == "IDR"
     assert standard["totals"]["legal_sla"] is not None and not standard["totals"]["legal_sla_is_backstop"]
     assert standard["standard"] == json.loads((PBG / "standard.json").read_bytes())
@@ -384,7 +389,8 @@ def test_the_audit_log_is_hash_chained_and_ordered(
     client.post(f"/api/v1/tasks/{task['id']}/complete", headers=staff.h("officer"), json={"data": {}})
     events = client.get(f"/api/v1/applications/{app_id}/audit", headers=staff.h("officer")).json
     assert [e["action"] for e in events] == [
-        "application.started", "payment.recorded", "task.claimed", "task.completed"]
+        "application.started", "fee.billed", "payment.recorded", "task.claimed", "task.completed",
+        "fee.billed"]  # the second step's fee opens with its billing code
     seqs = [e["seq"] for e in events]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     for earlier, later in itertools.pairwise(events):
@@ -392,7 +398,8 @@ def test_the_audit_log_is_hash_chained_and_ordered(
         if later["seq"] == earlier["seq"] + 1:
             assert later["prev_hash"] == earlier["hash"]
     assert {e["chain"] for e in events} == {"3273"}
-    payment = events[1]
+    assert events[1]["data"]["amount"] == FEE and events[1]["data"]["billing_code"]
+    payment = events[2]
     assert payment["data"]["amount"] == FEE and payment["data"]["reference"] == "BJB-0100"
     assert payment["actor"].startswith(f"user:{staff.ids['cashier']}:")
 

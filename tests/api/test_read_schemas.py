@@ -26,6 +26,7 @@ PAIRS: list[tuple[type, type[Schema]]] = [
     (rm.OverrideDay, rs.OverrideDaySchema),
     (rm.CalendarView, rs.CalendarSchema),
     (rm.DueTime, rs.DueTimeSchema),
+    (rm.FormulaRef, rs.FormulaRefSchema),
     (rm.ProcedureStep, rs.ProcedureStepSchema),
     (rm.StandardTotals, rs.StandardTotalsSchema),
     (rm.ServiceStandard, rs.ServiceStandardSchema),

@@ -143,7 +143,9 @@ def test_a_waiting_timer_keeps_its_due_time_or_the_application_stays(ctx: Engine
 
 def pbg_with_fire_review() -> bytes:
     """pbg with a third parallel technical review (fire safety), joined like the others."""
-    bpmn = (PBG / "model.bpmn").read_bytes()
+    # Uploaded without standard.json: the retribution is a fixed fee here, not the formula.
+    bpmn = (PBG / "model.bpmn").read_bytes().replace(
+        b'name="feeFormula" value="retribusi_pbg"', b'name="fee" value="443700"')
     task = (b'<bpmn:userTask id="fire_review" name="Pemeriksaan proteksi kebakaran">'
             b'<bpmn:extensionElements><camunda:properties>'
             b'<camunda:property name="sla" value="P5D"/><camunda:property name="fee" value="0"/>'
@@ -213,7 +215,8 @@ def test_an_application_in_parallel_steps_moves_when_the_change_lies_ahead(
         tasks.complete_task(ctx, officer, ready[name].id, steps[name]["data"])
     v1 = models.get_version(ctx, SYSTEM, "3273", "pbg", 1)
     forms = {name: json.dumps(schema).encode() for name, schema in v1.forms.items()}
-    v2 = (PBG / "model.bpmn").read_bytes().replace(b'value="2700000"', b'value="3000000"')
+    v2 = (PBG / "model.bpmn").read_bytes().replace(
+        b'name="feeFormula" value="retribusi_pbg"', b'name="fee" value="3000000"')
     upload(ctx, "3273", v2.replace(b'name="Persetujuan Bangunan Gedung (PBG)"',
                                    b'name="Persetujuan Bangunan Gedung"'), forms)
     (moved,) = instance_migration.migrate_applications(ctx, SYSTEM, "3273", "pbg", 1, 2)["migrated"]

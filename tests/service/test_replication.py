@@ -24,6 +24,14 @@ from engine.services import applications, models, payments, replication, tasks, 
 from engine.services.calendars import region_calendar
 from tests.factories import APPLICANT_LOOP_BPMN, ROOT, make_region, make_user, tiny_bpmn, upload
 
+# The shipped PBG's published fee formula, as a diff names it (name@version, hash start).
+PBG_FORMULA = "retribusi_pbg@2026.1 ({})".format(
+    __import__("engine.domain.fees_formula", fromlist=["x"]).definition_hash(
+        json.loads((ROOT / "process_models/3273/pbg/standard.json").read_text())
+        ["fee_formulas"]["retribusi_pbg"]
+    )[:12]
+)
+
 SHIPPED = ROOT / "process_models"
 PBG = SHIPPED / "3273" / "pbg"
 OVERRIDES = {
@@ -192,7 +200,7 @@ def test_a_replicated_procedure_runs_in_the_target_region_with_its_overrides(
     assert (task_rows(ctx, waiting.id), fee_rows(ctx, waiting.id)) == untouched
     source = run_scenario(ctx, "3273", "pbg", load_scenario(PBG / "scenarios" / "happy_path.json"),
                           pay=paying(ctx, "BDG"))
-    assert source.passed, source.failures  # the original still charges Rp 2.700.000
+    assert source.passed, source.failures  # the original still charges by its formula
 
 
 def test_the_stored_copy_is_exactly_what_runs_and_the_diff_shows_exactly_the_overrides(
@@ -225,13 +233,16 @@ def test_the_stored_copy_is_exactly_what_runs_and_the_diff_shows_exactly_the_ove
         "structural_review": {"role": {"a": "technical-team", "b": "tim-teknis"}},
         "approve_technical_standard": {"role": {"a": "head-of-office", "b": "kepala-dpmptsp"}},
         "issue_rejection_letter": {"role": {"a": "head-of-office", "b": "kepala-dpmptsp"}},
-        "pay_retribution": {"sla": {"a": "P20D", "b": "P14D"}, "fee": {"a": 2700000, "b": 1500000}},
+        "pay_retribution": {
+            "sla": {"a": "P20D", "b": "P14D"}, "fee": {"a": 0, "b": 1500000},
+            "fee_formula": {"a": PBG_FORMULA, "b": None},  # a fixed fee replaces the formula
+        },
         "verify_payment": {"role": {"a": "front-office", "b": "cashier"}},
         "sign_pbg": {"role": {"a": "head-of-office", "b": "kepala-dpmptsp"}},
     }
     text = render_text(diff)
     assert text.splitlines()[0] == "diff 3273/pbg@1 -> 3510/pbg@1"
-    assert "~ pay_retribution: sla 'P20D' -> 'P14D'; fee 2700000 -> 1500000" in text
+    assert "~ pay_retribution: sla 'P20D' -> 'P14D'; fee 0 -> 1500000; fee_formula" in text
     assert "replicated from 3273/pbg@1" in text
     assert versions.diff_versions(ctx, SYSTEM, "3510/pbg@1", "3273/pbg@1")["lineage"] is None
 
