@@ -84,6 +84,25 @@ class ServiceStandardSchema(Schema):
     skm = fields.Dict(metadata={"description": "in the catalogue: the satisfaction index (IKM)"})
 
 
+class EstimatedFeeSchema(Schema):
+    element_id = fields.String()
+    name = fields.String()
+    amount = fields.Integer()
+    assessment = fields.Dict(
+        allow_none=True,
+        metadata={"description": "formula, version, sha256, inputs, exact value, rounding"},
+    )
+
+
+class FeeEstimateSchema(Schema):
+    region = fields.String()
+    key = fields.String()
+    version = fields.Integer()
+    currency = fields.String()
+    fees = fields.List(fields.Nested(EstimatedFeeSchema))
+    total = fields.Integer()
+
+
 class StepFiguresSchema(Schema):
     region = fields.String()
     process_key = fields.String()

@@ -251,7 +251,7 @@ class PaymentSchema(Schema):
     channel = choice(CHANNELS, load_default="bank_transfer")
 
 
-class FeeEstimateSchema(Schema):
+class FeeEstimateArgsSchema(Schema):
     inputs = fields.Dict(keys=fields.String(), required=True)
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.read_schemas import ServiceStandardSchema
-from api.schemas import FeeEstimateSchema
+from api.read_schemas import FeeEstimateSchema, ServiceStandardSchema
+from api.schemas import FeeEstimateArgsSchema
 from api.wiring import ctx
 from engine.services import fee_assessment, standards
 
@@ -30,7 +30,7 @@ class RegionServices(MethodView):
 @blp.route("/<key>/service-standard")
 class CurrentServiceStandard(MethodView):
     @blp.doc(security=[])
-    @blp.response(200)
+    @blp.response(200, ServiceStandardSchema)
     def get(self, region: str, key: str) -> Any:
         """Public: the current (newest published) service standard of one procedure"""
         return standards.service_standard(ctx(), region, key)
@@ -39,8 +39,8 @@ class CurrentServiceStandard(MethodView):
 @blp.route("/<key>/service-standard/fee-estimate")
 class FeeEstimate(MethodView):
     @blp.doc(security=[])
-    @blp.arguments(FeeEstimateSchema)
-    @blp.response(200)
+    @blp.arguments(FeeEstimateArgsSchema)
+    @blp.response(200, FeeEstimateSchema)
     def post(self, args: dict[str, Any], region: str, key: str) -> Any:
         """Public: the fees this procedure charges for the given inputs, by its published
         formulas (the same computation that opens the fee item); 422 names each bad input"""

@@ -94,6 +94,22 @@ class ServiceStandard(TypedDict):
     skm: NotRequired[dict[str, Any]]
 
 
+class EstimatedFee(TypedDict):
+    element_id: str
+    name: str
+    amount: int
+    assessment: dict[str, Any] | None
+
+
+class FeeEstimate(TypedDict):
+    region: str
+    key: str
+    version: int
+    currency: str
+    fees: list[EstimatedFee]
+    total: int
+
+
 # --- reports ------------------------------------------------------------------------------
 
 

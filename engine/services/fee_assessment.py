@@ -18,6 +18,7 @@ from engine.domain.calendar import WorkingCalendar
 from engine.domain.errors import InvalidInputError, NotFoundError
 from engine.domain.fees_formula import FeeFormula, FormulaError, parse_formula
 from engine.domain.problems import Problem
+from engine.domain.read_models import EstimatedFee, FeeEstimate
 from engine.domain.statuses import FeeStatus
 from engine.persistence.tables import ApplicationRecord, FeeItemRecord, TaskRecord
 from engine.services.access import visible_model
@@ -109,7 +110,7 @@ def stored_formula(definition: dict[str, Any]) -> FeeFormula:
 
 def fee_estimate(
     ctx: EngineContext, region: str, key: str, inputs: dict[str, Any]
-) -> dict[str, Any]:
+) -> FeeEstimate:
     """Public: the fees of the newest published version of a service for these inputs.
 
     Every formula step is evaluated with `inputs` (by input name); fixed fees are listed as
@@ -120,19 +121,22 @@ def fee_estimate(
         record = uow.repos.models.newest_published(model.id)
         if record is None:
             raise NotFoundError(f"{key} has no published version in region {region}")
-        fees, problems = [], []
+        fees: list[EstimatedFee] = []
+        problems: list[Problem] = []
         for step in record.steps:
-            view = {"element_id": step["element_id"], "name": step["name"]}
+            element_id, name = step["element_id"], step["name"]
             if step.get("fee_formula"):
                 try:
                     result = stored_formula(step["fee_formula"]).evaluate(inputs)
                 except FormulaError as exc:
-                    problems += [Problem(p.message, field=p.field, element_id=step["element_id"])
+                    problems += [Problem(p.message, field=p.field, element_id=element_id)
                                  for p in exc.problems]
                     continue
-                fees.append({**view, "amount": result.amount, "assessment": result.as_dict()})
+                fees.append({"element_id": element_id, "name": name, "amount": result.amount,
+                             "assessment": result.as_dict()})
             elif step.get("fee"):
-                fees.append({**view, "amount": int(step["fee"]), "assessment": None})
+                fees.append({"element_id": element_id, "name": name,
+                             "amount": int(step["fee"]), "assessment": None})
         if problems:
             raise InvalidInputError("the fee cannot be estimated from these inputs", problems)
         return {

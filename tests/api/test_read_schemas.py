@@ -27,6 +27,8 @@ PAIRS: list[tuple[type, type[Schema]]] = [
     (rm.CalendarView, rs.CalendarSchema),
     (rm.DueTime, rs.DueTimeSchema),
     (rm.FormulaRef, rs.FormulaRefSchema),
+    (rm.EstimatedFee, rs.EstimatedFeeSchema),
+    (rm.FeeEstimate, rs.FeeEstimateSchema),
     (rm.ProcedureStep, rs.ProcedureStepSchema),
     (rm.StandardTotals, rs.StandardTotalsSchema),
     (rm.ServiceStandard, rs.ServiceStandardSchema),
