@@ -15,6 +15,7 @@ from api import (
     application_actions,
     applications,
     audit,
+    billing,
     calendars,
     catalog,
     citizen,
@@ -106,6 +107,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         users,
         standards,
         citizen,
+        billing,
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)

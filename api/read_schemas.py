@@ -208,3 +208,70 @@ class VersionDiffSchema(Schema):
     flows = fields.Dict(metadata={"description": "added, removed, changed sequence flows"})
     lineage = fields.Dict(allow_none=True)
     identical = fields.Boolean()
+
+
+class ChannelSchema(Schema):
+    name = fields.String()
+    region = fields.String()
+    kind = fields.String()
+    active = fields.Boolean()
+    fingerprint = fields.String(metadata={"description": "SHA-256 of the secret, 16 hex"})
+    created_at = fields.AwareDateTime()
+
+
+class NewChannelSchema(ChannelSchema):
+    secret = fields.String(metadata={"description": "shown once; the bank signs with it"})
+
+
+class CallbackAnswerSchema(Schema):
+    status = fields.String(metadata={"description": "accepted | duplicate"})
+    receipt_no = fields.String(allow_none=True)
+    billing_code = fields.String(allow_none=True)
+    amount = fields.Integer(allow_none=True)
+
+
+class BilledItemSchema(Schema):
+    billing_code = fields.String(allow_none=True)
+    fee_item = fields.UUID()
+    application_id = fields.UUID()
+    name = fields.String()
+    amount = fields.Integer()
+    status = fields.String()
+
+
+class PaidItemSchema(BilledItemSchema):
+    receipt_no = fields.String()
+    channel = fields.String()
+    reference = fields.String()
+    paid_at = fields.AwareDateTime()
+
+
+class ChannelNotificationSchema(Schema):
+    channel = fields.String()
+    outcome = fields.String(metadata={"description": "accepted | duplicate | refused"})
+    reason = fields.String(allow_none=True)
+    billing_code = fields.String(allow_none=True)
+    amount = fields.Integer(allow_none=True)
+    reference = fields.String(allow_none=True)
+    receipt_no = fields.String(allow_none=True)
+    received_at = fields.AwareDateTime()
+
+
+class ReconciliationTotalsSchema(Schema):
+    billed = fields.Integer()
+    paid = fields.Integer()
+    unpaid = fields.Integer()
+    refused = fields.Integer()
+    duplicates = fields.Integer()
+
+
+class ReconciliationSchema(Schema):
+    region = fields.String()
+    date = fields.String()
+    timezone = fields.String()
+    currency = fields.String()
+    billed = fields.List(fields.Nested(BilledItemSchema))
+    paid = fields.List(fields.Nested(PaidItemSchema))
+    unpaid = fields.List(fields.Nested(BilledItemSchema))
+    notifications = fields.List(fields.Nested(ChannelNotificationSchema))
+    totals = fields.Nested(ReconciliationTotalsSchema)

@@ -251,6 +251,16 @@ class PaymentSchema(Schema):
     channel = choice(CHANNELS, load_default="bank_transfer")
 
 
+class ChannelArgsSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(2, 63))
+    kind = fields.String(required=True, validate=validate.OneOf(("virtual_account", "qris")))
+    secret = fields.String(validate=validate.Length(32, 256))
+
+
+class ReconciliationArgsSchema(Schema):
+    date = fields.Date(required=True)
+
+
 class FeeEstimateArgsSchema(Schema):
     inputs = fields.Dict(keys=fields.String(), required=True)
 

@@ -364,5 +364,14 @@ def models_retire(region: str, key: str, version: int) -> None:
     click.echo(f"{found.region}/{found.key}@{found.version} {found.status}")
 
 
+def _register_more() -> None:
+    from api.commands import money
+
+    money.register(main, _Group)
+
+
+_register_more()
+
+
 if __name__ == "__main__":
     main()

@@ -110,6 +110,73 @@ class FeeEstimate(TypedDict):
     total: int
 
 
+class ChannelView(TypedDict):
+    name: str
+    region: str
+    kind: str
+    active: bool
+    fingerprint: str
+    created_at: datetime
+
+
+class NewChannelView(ChannelView):
+    secret: str
+
+
+class CallbackAnswer(TypedDict):
+    status: str
+    receipt_no: str | None
+    billing_code: str | None
+    amount: int | None
+
+
+class BilledItem(TypedDict):
+    billing_code: str | None
+    fee_item: uuid.UUID
+    application_id: uuid.UUID
+    name: str
+    amount: int
+    status: str
+
+
+class PaidItem(BilledItem):
+    receipt_no: str
+    channel: str
+    reference: str
+    paid_at: datetime
+
+
+class ChannelNotification(TypedDict):
+    channel: str
+    outcome: str
+    reason: str | None
+    billing_code: str | None
+    amount: int | None
+    reference: str | None
+    receipt_no: str | None
+    received_at: datetime
+
+
+class ReconciliationTotals(TypedDict):
+    billed: int
+    paid: int
+    unpaid: int
+    refused: int
+    duplicates: int
+
+
+class Reconciliation(TypedDict):
+    region: str
+    date: str
+    timezone: str
+    currency: str
+    billed: list[BilledItem]
+    paid: list[PaidItem]
+    unpaid: list[BilledItem]
+    notifications: list[ChannelNotification]
+    totals: ReconciliationTotals
+
+
 # --- reports ------------------------------------------------------------------------------
 
 

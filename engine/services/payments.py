@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from engine.context import EngineContext
@@ -18,7 +19,7 @@ from engine.domain.formats import PAYMENT_REFERENCE
 from engine.domain.problems import Problem
 from engine.domain.read_models import FeeItemView
 from engine.domain.statuses import FeeStatus
-from engine.persistence.tables import FeeItemRecord, PaymentRecord
+from engine.persistence.tables import ApplicationRecord, FeeItemRecord, PaymentRecord
 from engine.services.access import visible_application
 from engine.services.audit import record_event
 from engine.unit_of_work import UnitOfWork
@@ -54,42 +55,62 @@ def record_payment(
         item = uow.repos.fees.get(fee_item_id, for_update=True)
         if item is None or item.application_id != app.id:
             raise NotFoundError(f"fee item {fee_item_id} not found on application {application_id}")
-        _check_against_item(uow, item, amount, reference)
-        receipt = _next_receipt_no(uow, app.region_code, now.year)
-        payment = PaymentRecord(
-            fee_item_id=item.id,
-            application_id=app.id,
-            region_code=app.region_code,
-            amount=amount,
-            reference=reference,
-            channel=channel,
-            receipt_no=receipt,
-            paid_at=now,
-            recorded_by=actor.id or None,
-        )
-        item.status, item.paid_at, item.receipt_no = FeeStatus.PAID, now, receipt
-        uow.repos.fees.add(payment)
-        _flush_payment(uow, reference)
-        record_event(
-            uow,
-            actor=actor,
-            action="payment.recorded",
-            subject=f"fee_item:{item.id}",
-            at=now,
-            region_code=app.region_code,
-            application_id=app.id,
-            data={
-                "before": {"status": FeeStatus.OPEN},
-                "after": {"status": FeeStatus.PAID},
-                "amount": amount,
-                "reference": reference,
-                "channel": channel,
-                "receipt_no": receipt,
-                "element_id": item.element_id,
-            },
-        )
+        receipt = settle(uow, actor, app, item, amount, reference, channel, now)
         uow.commit()
-        return receipt_view(item, payment)
+        return receipt
+
+
+def settle(
+    uow: UnitOfWork,
+    actor: Actor,
+    app: ApplicationRecord,
+    item: FeeItemRecord,
+    amount: int,
+    reference: str,
+    channel: str,
+    now: datetime,
+) -> FeeItemView:
+    """Pay `item` (locked by the caller) inside the caller's transaction: the one path every
+    payment takes, at the counter or from a bank channel (receipt, audit).
+
+    Raises: ConflictError (item not open), InvalidInputError (amount), AlreadyExistsError.
+    """
+    _check_against_item(uow, item, amount, reference)
+    receipt = _next_receipt_no(uow, app.region_code, now.year)
+    payment = PaymentRecord(
+        fee_item_id=item.id,
+        application_id=app.id,
+        region_code=app.region_code,
+        amount=amount,
+        reference=reference,
+        channel=channel,
+        receipt_no=receipt,
+        paid_at=now,
+        recorded_by=actor.id or None,
+    )
+    item.status, item.paid_at, item.receipt_no = FeeStatus.PAID, now, receipt
+    uow.repos.fees.add(payment)
+    _flush_payment(uow, reference)
+    record_event(
+        uow,
+        actor=actor,
+        action="payment.recorded",
+        subject=f"fee_item:{item.id}",
+        at=now,
+        region_code=app.region_code,
+        application_id=app.id,
+        data={
+            "before": {"status": FeeStatus.OPEN},
+            "after": {"status": FeeStatus.PAID},
+            "amount": amount,
+            "reference": reference,
+            "channel": channel,
+            "receipt_no": receipt,
+            "element_id": item.element_id,
+            "billing_code": item.billing_code,
+        },
+    )
+    return receipt_view(item, payment)
 
 
 def _check_payment_input(amount: Any, reference: Any, channel: Any) -> None:
