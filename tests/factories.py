@@ -80,9 +80,12 @@ def tiny_bpmn(
 
 
 def upload(
-    ctx: EngineContext, region: str, bpmn: bytes, forms: dict[str, bytes] | None = None
+    ctx: EngineContext, region: str, bpmn: bytes, forms: dict[str, bytes] | None = None,
+    standard: bytes | None = None,
 ) -> ModelVersionView:
-    return models.upload_model(ctx, SYSTEM, region, ModelPackage(bpmn=bpmn, forms=forms or {}))
+    return models.upload_model(
+        ctx, SYSTEM, region, ModelPackage(bpmn=bpmn, forms=forms or {}, standard=standard)
+    )
 
 
 class Clock:

@@ -169,7 +169,8 @@ def test_models_import_never_publishes_over_a_newer_upload(
     # An analyst's upload wins from then on: neither the same nor a newer shipped file
     # is published over it.
     upload(ctx, "3273", model.read_bytes().replace(b"<!-- v2 -->", b"<!-- analis -->"),
-           forms={f.name: f.read_bytes() for f in (model.parent / "forms").iterdir()})
+           forms={f.name: f.read_bytes() for f in (model.parent / "forms").iterdir()},
+           standard=(model.parent / "standard.json").read_bytes())
     for _ in range(2):
         (line,) = ok(run("models", "import", str(shipped)))
         assert line.startswith("3273/pbg@3 kept-upload: version 3 was uploaded"), line

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.persistence.base import BaseRepository
 from engine.persistence.tables import (
@@ -20,29 +21,23 @@ from engine.persistence.tables import (
 
 class BillingRepository(BaseRepository):
     def next_number(self, region_code: str, series: str, year: int) -> int:
-        """The next number of a region's yearly series. No gaps: the row stays locked until
-        the transaction ends, and the first of a year is created safely under a race."""
-        query = (
-            select(NumberSequenceRecord)
-            .where(
-                NumberSequenceRecord.region_code == region_code,
-                NumberSequenceRecord.series == series,
-                NumberSequenceRecord.year == year,
+        """The next number of a region's yearly series, in one upsert statement. No gaps
+        and no duplicates: the row stays locked by this transaction until it ends (a rolled
+        back transaction takes its increment with it), and the first of a year is created
+        by the same statement whichever transaction comes first."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        table = NumberSequenceRecord.__table__
+        statement = (
+            insert(NumberSequenceRecord)
+            .values(region_code=region_code, series=series, year=year, last_no=1)
+            .on_conflict_do_update(
+                index_elements=["region_code", "series", "year"],
+                set_={"last_no": table.c.last_no + 1},
             )
-            .with_for_update()
+            .returning(table.c.last_no)
         )
-        row = self.session.scalars(query).first()
-        if row is None:
-            try:
-                with self.session.begin_nested():
-                    self.session.add(NumberSequenceRecord(
-                        region_code=region_code, series=series, year=year, last_no=0
-                    ))
-            except IntegrityError:
-                pass
-            row = self.session.scalars(query.execution_options(populate_existing=True)).one()
-        row.last_no += 1
-        return row.last_no
+        return int(self.session.execute(statement).scalar_one())
 
     def channel(self, name: str) -> PaymentChannelRecord | None:
         return self.session.scalars(

@@ -58,12 +58,13 @@ def open_fee_item(
                 f"by formula {formula.name!r}: {exc}", problems
             ) from None
         task.fee = assessment.amount
-        record_event(
-            uow, actor=actor, action="fee.assessed", subject=f"task:{task.id}", at=now,
-            region_code=app.region_code, application_id=app.id,
-            data={"element_id": task.element_id, **assessment.as_dict()},
-        )
     if task.fee <= 0:
+        if assessment is not None:  # exempt (e.g. MBR housing): the assessment is the record
+            record_event(
+                uow, actor=actor, action="fee.assessed", subject=f"task:{task.id}", at=now,
+                region_code=app.region_code, application_id=app.id,
+                data={"element_id": task.element_id, **assessment.as_dict()},
+            )
         return
     item = FeeItemRecord(
         id=uuid.uuid4(),
@@ -81,11 +82,13 @@ def open_fee_item(
         item.formula, item.formula_version = assessment.formula, assessment.version
         item.formula_sha256, item.formula_inputs = assessment.sha256, assessment.inputs
     uow.repos.fees.add(item)
+    # One event: the billed amount with, for a formula fee, its whole assessment.
     record_event(
         uow, actor=actor, action="fee.billed", subject=f"fee_item:{item.id}", at=now,
         region_code=app.region_code, application_id=app.id,
         data={"element_id": task.element_id, "amount": item.amount,
-              "billing_code": item.billing_code},
+              "billing_code": item.billing_code,
+              **({"assessment": assessment.as_dict()} if assessment is not None else {})},
     )
 
 

@@ -123,8 +123,10 @@ def test_the_assessment_is_in_the_audit_log(ctx: EngineContext) -> None:
     models.import_directory(ctx, SYSTEM, ROOT / "process_models")
     app, _, _ = run_to_payment(ctx)
     with ctx.reader() as uow:
-        (assessed,) = [dict(e.data) for e in uow.repos.events.for_application(app.id)
-                       if e.action == "fee.assessed"]
+        (billed,) = [dict(e.data) for e in uow.repos.events.for_application(app.id)
+                     if e.action == "fee.billed"]
+    assert billed["amount"] == 443_700 and billed["billing_code"]
+    assessed = billed["assessment"]
     assert assessed["amount"] == 443_700 and assessed["inputs"]["luas_lantai"] == 150
     assert assessed["exact"] == "443700.000000000" and assessed["rounding"] == "half_up to 1"
 
