@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from engine.domain.definitions import ModelPackage
 from engine.modeling import compile_model
+from engine.modeling.package import read_package_dir
 from engine.workflow.runtime import WorkflowRuntime
 from tests.factories import ROOT
 
@@ -47,8 +47,7 @@ def test_a_parallel_process_round_trips_through_reordered_json_at_every_step(
 ) -> None:
     model_dir = scenario_file.parents[1]
     scenario = json.loads(scenario_file.read_text())
-    files = {p.name: p.read_bytes() for p in (model_dir / "forms").glob("*.json")}
-    compiled = compile_model(ModelPackage((model_dir / "model.bpmn").read_bytes(), files))
+    compiled = compile_model(read_package_dir(model_dir))  # with its standard (fee formulas)
     runtime, rng = WorkflowRuntime(), random.Random(7)
     loaded = runtime.load_spec("sip", compiled.spec)
     assert "task_specs" not in json.dumps(runtime.start(loaded, {}, NOW).state)  # spec by reference
