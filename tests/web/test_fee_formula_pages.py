@@ -6,8 +6,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine.domain.actors import SYSTEM
-from engine.services import models
-from tests.factories import ROOT
+from engine.services import applications, models
+from tests.factories import ROOT, make_user
 
 
 def test_the_pbg_page_shows_its_retribution_by_formula_not_as_free(
@@ -23,3 +23,19 @@ def test_the_pbg_page_shows_its_retribution_by_formula_not_as_free(
     assert "By the published charge formula" in english
     catalogue = client.get("/layanan/3273").get_data(as_text=True)  # English kept from above
     assert "plus the charge by formula" in catalogue
+
+
+def test_the_tracking_page_shows_the_formula_fee_before_the_bill_opens(
+    app: Flask, client: FlaskClient
+) -> None:
+    ctx = app.extensions["permitflow"]
+    models.import_directory(ctx, SYSTEM, ROOT / "process_models")
+    officer, _ = make_user(ctx, "front-office")
+    started = applications.start_application(ctx, officer, "3273", "pbg", {"name": "Siti"}, {})
+    page = client.get(f"/track/{started.tracking_code}", headers={"Accept": "text/html"})
+    text = page.get_data(as_text=True)
+    assert "Sesuai rumus retribusi yang dipublikasikan" in text
+    assert "ditambah retribusi menurut rumus" in text
+    data = client.get(f"/track/{started.tracking_code}",
+                      headers={"Accept": "application/json"}).json
+    assert data["fee_schedule"]["formulas"] == ["retribusi_pbg"]
