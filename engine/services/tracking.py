@@ -117,15 +117,18 @@ def _fee_schedule(version: ModelVersionRecord | None) -> dict[str, Any]:
         for s in (version.steps if version is not None else [])
         if s.get("fee_formula")
     }
-    return {
+    schedule: dict[str, Any] = {
         "steps": [
-            {"name": s.name, "fee": s.fee, "formula": formulas.get(s.element_id)}
+            {"name": s.name, "fee": s.fee}
+            | ({"formula": formulas[s.element_id]} if s.element_id in formulas else {})
             for s in steps
             if s.fee > 0 or s.element_id in formulas
         ],
         "total": sum(s.fee for s in steps),
-        "formulas": sorted(set(formulas.values())),
     }
+    if formulas:
+        schedule["formulas"] = sorted(set(formulas.values()))
+    return schedule
 
 
 def _waiting_for(
