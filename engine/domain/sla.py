@@ -2,7 +2,7 @@
 
 Every listing, view, report, catalog figure and tracking page asks these predicates (or, in
 SQL, `engine.persistence.sla_clauses`, which states the same rules as clauses and is
-compared with this module by `tests/unit/test_sla_rules.py`).
+compared with this module by `tests/service/test_sla_rules.py`).
 
 - **Past due**: strictly after the due time. A step due at 16:00 done at 16:00 is on time.
 - **Late** (history): the deadline was missed: a breach was recorded, or the item finished

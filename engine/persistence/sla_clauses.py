@@ -1,7 +1,7 @@
 """The SLA rules of `engine.domain.sla` as SQL clauses, for listings, inboxes and figures.
 
 Each clause selects exactly the records the domain predicate of the same name calls true;
-`tests/unit/test_sla_rules.py` checks both against the same records on both databases.
+`tests/service/test_sla_rules.py` checks both against the same records on both databases.
 """
 
 from __future__ import annotations

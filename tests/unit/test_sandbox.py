@@ -32,7 +32,10 @@ from engine.workflow.script_engine import (
 )
 
 ENGINE = SandboxedScriptEngine()
-QUICK = 5.0  # seconds: a generous bound for "stopped quickly"
+# CPU seconds of this process: a generous bound for "stopped quickly" that other load on
+# the machine cannot break (wall time is not asserted anywhere: shared machines are noisy).
+QUICK = 5.0
+HANG_GUARD = 120  # wall seconds a join may wait before the test gives up on a thread
 
 
 def evaluate(expression: str, **data: Any) -> Any:
@@ -263,10 +266,10 @@ BOMBS = [
 @pytest.mark.parametrize(("mode", "source"), BOMBS)
 def test_bombs_stop_quickly_with_a_limit_error(mode, source):
     run = evaluate if mode == "eval" else execute
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ScriptLimitExceededError):
         run(source, s="a" * 900_000, n=10**9)
-    assert time.perf_counter() - started < QUICK
+    assert time.process_time() - started < QUICK
 
 
 def test_star_widths_in_percent_formatting_are_refused():
@@ -277,19 +280,19 @@ def test_star_widths_in_percent_formatting_are_refused():
 def test_cpu_time_bound_stops_a_loop_the_iteration_bound_would_allow():
     environment = SandboxedScriptEngine(
         ScriptLimits(cpu_seconds=0.2, max_iterations=10**12)).environment
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ScriptLimitExceededError, match="CPU time"):
         environment.execute("x = 0\nwhile True:\n    x = x + 1", {})
-    assert time.perf_counter() - started < QUICK
+    assert time.process_time() - started < QUICK
 
 
 def test_cpu_time_bound_covers_straight_line_code():
     environment = SandboxedScriptEngine(ScriptLimits(cpu_seconds=0.05)).environment
     script = "y = max(r) + min(r)\n" * 1000  # no loop, no call of ours, nothing allocated
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ScriptLimitExceededError, match="CPU time"):
         environment.execute(script, {"r": list(range(100_000))})
-    assert time.perf_counter() - started < QUICK
+    assert time.process_time() - started < QUICK
 
 
 def test_the_bounds_hold_in_a_thread():
@@ -302,11 +305,11 @@ def test_the_bounds_hold_in_a_thread():
             outcome.append(exc)
 
     worker = threading.Thread(target=run)
-    started = time.perf_counter()
+    started = time.process_time()
     worker.start()
-    worker.join(QUICK)
+    worker.join(HANG_GUARD)
     assert not worker.is_alive()
-    assert time.perf_counter() - started < QUICK
+    assert time.process_time() - started < QUICK
     assert len(outcome) == 1 and isinstance(outcome[0], ScriptLimitExceededError)
 
 
@@ -325,7 +328,7 @@ def test_a_runaway_thread_does_not_disturb_a_concurrent_run():
     for worker in (runaway, normal):
         worker.start()
     for worker in (runaway, normal):
-        worker.join(QUICK)
+        worker.join(HANG_GUARD)
     assert isinstance(results["runaway"], ScriptLimitExceededError)
     assert results["normal"]["total"] == sum(range(50000))
 
@@ -423,12 +426,12 @@ def test_the_other_branch_arms_an_f_string_timer():
 
 def test_a_runaway_script_fails_its_task_and_the_workflow_still_serializes():
     workflow = _workflow("x = 0\nwhile True:\n    x = x + 1")
-    started = time.perf_counter()
+    started = time.process_time()
 
     with pytest.raises(WorkflowTaskException) as caught:
         workflow.do_engine_steps()
 
-    assert time.perf_counter() - started < QUICK
+    assert time.process_time() - started < QUICK
     error = caught.value
     assert isinstance(error.__cause__, ScriptLimitExceededError)
     assert error.task.task_spec.name == "compute_fee"
