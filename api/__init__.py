@@ -19,6 +19,7 @@ from api import (
     calendars,
     catalog,
     citizen,
+    ops,
     process_models,
     regions,
     reports,
@@ -108,6 +109,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         standards,
         citizen,
         billing,
+        ops,
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)

@@ -105,8 +105,9 @@ def problem(
     detail: str,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
-    """A problem+json response."""
+    """A problem+json response (`extra`: more members, e.g. readiness checks)."""
     body: dict[str, Any] = {
         "type": type_,
         "title": titles[1] if wants_english() else titles[0],
@@ -115,6 +116,7 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    body.update(extra or {})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(headers or {})
     return response

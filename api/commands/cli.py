@@ -232,11 +232,13 @@ def demo(keep: Path | None) -> None:
 def worker(once: bool, now_text: str | None, interval: float | None) -> None:
     """Fire due timers and mark overdue steps and applications."""
     from api.commands.worker import run_forever
+    from engine.services.ops import record_heartbeat
     from engine.services.worker import run_pass
 
     context = engine_context()
     if once or now_text:
         report = run_pass(context, _aware(now_text) if now_text else None)
+        record_heartbeat(context, 0)
         click.echo(
             f"timers fired: {report.timers_fired}, steps breached: {report.steps_breached}, "
             f"applications breached: {report.applications_breached}"

@@ -30,6 +30,7 @@ from engine.persistence.base import BaseRepository
 from engine.persistence.billing_queries import BillingRepository
 from engine.persistence.calendar_queries import CalendarRepository
 from engine.persistence.citizen_queries import CitizenQueries
+from engine.persistence.ops_queries import IdempotencyQueries, OpsQueries
 from engine.persistence.report_queries import ReportQueries
 from engine.persistence.tables import (
     ApplicationRecord,
@@ -529,3 +530,5 @@ class Repositories:
         self.reports = ReportQueries(session)
         self.versions = VersionQueries(session)
         self.citizen = CitizenQueries(session)
+        self.ops = OpsQueries(session)
+        self.idempotency = IdempotencyQueries(session)
