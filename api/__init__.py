@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -31,6 +30,7 @@ from api import (
 )
 from api.config import load_config
 from api.errors import PROBLEM_JSON, register_error_handlers
+from api.observability import init_observability
 from api.schemas import ProblemSchema
 from api.validation import MAX_DEPTH, MAX_NUMBER_DIGITS, BoundedIntConverter
 from api.web import init_web
@@ -88,7 +88,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.json = IsoJSONProvider(app)
     load_config(app, overrides)
     app.config.setdefault("API_SPEC_OPTIONS", SPEC_OPTIONS)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
     init_engine(app)
     # Before any route exists: every `<int:...>` of every blueprint is bounded.
     app.url_map.converters["int"] = BoundedIntConverter
@@ -114,4 +113,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     init_web(app)
+    init_observability(app)  # last: its request id is set before every other hook
     return app

@@ -26,6 +26,7 @@ class Defaults:
     SPEC_CACHE_SIZE = 256
     WORKER_INTERVAL = 30.0
     LOG_LEVEL = "INFO"
+    LOG_FORMAT = "json"  # one JSON object a line; "text" for a terminal
     READY_WORKER_MAX_AGE = 120.0  # seconds: /readyz fails when no worker passed for longer
     # The web console's signed session cookie. Without a SECRET_KEY a development process
     # makes its own (`permitflow serve` makes one for all its gunicorn workers); with

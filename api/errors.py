@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, g, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
 from api.validation import RequestRefusedError, check_request
@@ -117,6 +117,8 @@ def problem(
     if errors:
         body["errors"] = errors
     body.update(extra or {})
+    if has_request_context() and g.get("request_id"):
+        body["request_id"] = g.request_id  # the X-Request-Id of the answer and its log line
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(headers or {})
     return response
@@ -180,7 +182,9 @@ def _refused(exc: RequestRefusedError) -> Response:
 def _unhandled(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return _http_error(exc)
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    # The route template, not the path: a path can hold a tracking code.
+    route = request.url_rule.rule if request.url_rule else "(unrouted)"
+    log.exception("unhandled error on %s %s", request.method, route)
     type_, title_id, title_en = HTTP_TITLES[500]
     return problem(500, type_, (title_id, title_en), "the server failed; the error is logged")
 

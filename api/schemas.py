@@ -55,6 +55,9 @@ class ProblemSchema(Schema):
     status = fields.Integer(required=True)
     detail = fields.String()
     errors = fields.List(fields.Nested(ProblemItemSchema))
+    request_id = fields.String(
+        metadata={"description": "the request's X-Request-Id (also in the server's log line)"}
+    )
 
 
 class RegionSchema(Schema):

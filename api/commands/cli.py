@@ -232,9 +232,11 @@ def demo(keep: Path | None) -> None:
 def worker(once: bool, now_text: str | None, interval: float | None) -> None:
     """Fire due timers and mark overdue steps and applications."""
     from api.commands.worker import run_forever
+    from api.observability import configure_logging
     from engine.services.ops import record_heartbeat
     from engine.services.worker import run_pass
 
+    configure_logging(setting("LOG_LEVEL"), str(setting("LOG_FORMAT")).lower())
     context = engine_context()
     if once or now_text:
         report = run_pass(context, _aware(now_text) if now_text else None)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.context import EngineContext
+from engine.domain import correlation
 from engine.domain.actors import Actor
 from engine.domain.audit_chain import (
     ChainBreak,
@@ -49,9 +50,15 @@ def record_event(
             subject=subject,
             at=at,
             reason=reason,
-            data=_jsonable(data or {}),
+            data=_jsonable(_with_request_id(data or {})),
         )
     )
+
+
+def _with_request_id(data: dict[str, Any]) -> dict[str, Any]:
+    """The event's data, naming the HTTP request that caused it (when one did)."""
+    rid = correlation.request_id.get()
+    return {**data, "request_id": rid} if rid and "request_id" not in data else data
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

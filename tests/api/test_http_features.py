@@ -524,7 +524,8 @@ def test_an_unknown_or_malformed_tracking_code_is_a_404_that_says_nothing(
     response = client.get(f"/track/{code}")
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
     assert response.json == {"type": "not-found", "title": "Tidak ditemukan", "status": 404,
-                             "detail": "no application has this tracking code"}
+                             "detail": "no application has this tracking code",
+                             "request_id": response.headers["X-Request-Id"]}
     page = client.get(f"/track/{code}", headers={"Accept": "text/html"})  # a person: a page
     assert page.status_code == 404 and page.mimetype == "text/html"
     assert "Kode lacak tidak ditemukan" in page.get_data(as_text=True)
