@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.domain.errors import AlreadyExistsError, ConcurrentUpdateError
+from engine.persistence import idempotency
 from engine.persistence.audit_log import PendingEvent, append_events
 from engine.persistence.repositories import Repositories
 
@@ -81,10 +82,15 @@ class UnitOfWork:
             self._session.flush()  # the use case's own writes first, then the short chain lock
             append_events(self._session, self._events)
             self._events = []
+            idempotency.claim_in(self._session)  # the request's Idempotency-Key, if any
             self._session.commit()
         except StaleDataError:
             self._session.rollback()
             raise _concurrent_change() from None
+        except idempotency.DuplicateClaimError:
+            self._session.rollback()
+            raise
+        idempotency.committed()
 
     def flush(self) -> None:
         """Send pending changes (to get generated ids) without committing.

@@ -30,7 +30,7 @@ from engine.persistence.base import BaseRepository
 from engine.persistence.billing_queries import BillingRepository
 from engine.persistence.calendar_queries import CalendarRepository
 from engine.persistence.citizen_queries import CitizenQueries
-from engine.persistence.ops_queries import IdempotencyQueries, OpsQueries
+from engine.persistence.ops_queries import EtagQueries, IdempotencyQueries, OpsQueries
 from engine.persistence.report_queries import ReportQueries
 from engine.persistence.tables import (
     ApplicationRecord,
@@ -532,3 +532,4 @@ class Repositories:
         self.citizen = CitizenQueries(session)
         self.ops = OpsQueries(session)
         self.idempotency = IdempotencyQueries(session)
+        self.etags = EtagQueries(session)
