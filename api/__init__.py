@@ -30,6 +30,7 @@ from api import (
 )
 from api.config import load_config
 from api.errors import PROBLEM_JSON, register_error_handlers
+from api.etags import init_etags
 from api.idempotency import init_idempotency
 from api.observability import init_observability
 from api.schemas import ProblemSchema
@@ -113,6 +114,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
+    init_etags(app)  # before idempotency: a stale If-Match claims no key
     init_idempotency(app)
     init_web(app)
     init_observability(app)  # last: its request id is set before every other hook
