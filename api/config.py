@@ -19,6 +19,10 @@ class Defaults:
     """Default settings; each is overridable as PERMITFLOW_<NAME>."""
 
     DATABASE_URL = "sqlite:///var/permitflow.db"
+    DATABASE_READ_URL = ""  # optional hot standby for the read-only use cases
+    DB_CONNECT_TIMEOUT = 5.0  # seconds (PostgreSQL); 0: no limit
+    DB_STATEMENT_TIMEOUT = 30.0
+    DB_LOCK_TIMEOUT = 10.0
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024
     SCRIPT_CPU_SECONDS = 1.0
     SCRIPT_MAX_ITERATIONS = 100_000

@@ -19,6 +19,7 @@ from engine.domain import errors as e
 log = logging.getLogger("permitflow.api")
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = "5"  # on 503: about the time a failover manager needs to promote
 
 # error class -> (status, type, title id, title en); the most specific class wins.
 ERROR_TABLE: dict[type[e.EngineError], tuple[int, str, str, str]] = {
@@ -128,6 +129,8 @@ def _engine_error(exc: e.EngineError) -> Response:
     cls = next(c for c in type(exc).__mro__ if c in ERROR_TABLE)
     status, type_, title_id, title_en = ERROR_TABLE[cls]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:  # the database is down, read-only or too slow: a retry may succeed
+        headers = {"Retry-After": RETRY_AFTER_SECONDS}
     return problem(
         status,
         type_,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from flask import Flask, current_app
 
 from engine.context import EngineContext
 from engine.domain.calendar_holidays import national_days_off
-from engine.persistence.database import make_engine, make_session_factory
+from engine.persistence.database import Timeouts, make_engine, make_session_factory
 from engine.workflow.runtime import WorkflowRuntime
 from engine.workflow.script_engine import SandboxedScriptEngine, ScriptLimits
 from engine.workflow.state_bounds import DEFAULT_MAX_STATE_BYTES
@@ -22,15 +24,21 @@ def build_context(
     max_iterations: int = 100_000,
     cache_size: int = 256,
     max_state_bytes: int = DEFAULT_MAX_STATE_BYTES,
+    timeouts: Timeouts | None = None,
+    read_url: str | None = None,
 ) -> EngineContext:
-    """An EngineContext for `database_url` (also used by the CLI, without Flask)."""
+    """An EngineContext for `database_url` (also used by the CLI, without Flask);
+    `read_url` serves the read-only use cases (a hot standby)."""
     limits = ScriptLimits(cpu_seconds=cpu_seconds, max_iterations=max_iterations)
     runtime = WorkflowRuntime(
         script_engine_factory=partial(SandboxedScriptEngine, limits),
         cache_size=cache_size,
         max_state_bytes=max_state_bytes,
     )
-    return EngineContext(make_session_factory(make_engine(database_url)), runtime)
+    replica = make_engine(read_url, timeouts) if read_url else None
+    return EngineContext(
+        make_session_factory(make_engine(database_url, timeouts)), runtime, replica=replica
+    )
 
 
 def init_engine(app: Flask) -> None:
@@ -41,6 +49,8 @@ def init_engine(app: Flask) -> None:
         max_iterations=int(app.config["SCRIPT_MAX_ITERATIONS"]),
         cache_size=int(app.config["SPEC_CACHE_SIZE"]),
         max_state_bytes=int(app.config["MAX_STATE_BYTES"]),
+        timeouts=database_timeouts(app.config),
+        read_url=app.config["DATABASE_READ_URL"] or None,
     )
     warm_holidays()
 
@@ -56,3 +66,12 @@ def ctx() -> EngineContext:
     """The current app's engine context."""
     context: EngineContext = current_app.extensions["permitflow"]
     return context
+
+
+def database_timeouts(settings: Mapping[str, Any]) -> Timeouts:
+    """The DB_*_TIMEOUT settings (seconds; 0 turns one off)."""
+    return Timeouts(
+        connect=float(settings["DB_CONNECT_TIMEOUT"]),
+        statement=float(settings["DB_STATEMENT_TIMEOUT"]),
+        lock=float(settings["DB_LOCK_TIMEOUT"]),
+    )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.persistence.database import read_only_bind, snapshot_bind
@@ -59,8 +60,13 @@ class EngineContext:
     versions: BoundedCache = field(default_factory=BoundedCache)  # version id -> VersionFacts
     calendars: BoundedCache = field(default_factory=BoundedCache)  # (region, revision) -> cal.
 
+    # A hot standby for the use cases that only read (`reader()`): inbox, tracking, catalog,
+    # reports. None: they read from the primary like everything else.
+    replica: Engine | None = None
+
     def __post_init__(self) -> None:
-        self._read_bind = read_only_bind(self.session_factory.kw["bind"])
+        self._read_bind = read_only_bind(self.replica or self.session_factory.kw["bind"])
+        self._primary_read_bind = read_only_bind(self.session_factory.kw["bind"])
         self._snapshot_bind = snapshot_bind(self.session_factory.kw["bind"])
 
     def uow(self) -> UnitOfWork:
@@ -71,6 +77,11 @@ class EngineContext:
         """A unit of work for a use case that only reads: no transaction to open or close
         on PostgreSQL, no write lock on SQLite; committing it is an error."""
         return UnitOfWork(self.session_factory, self._read_bind)
+
+    def primary_reader(self) -> UnitOfWork:
+        """Like `reader`, but always on the primary: reads that must see the latest commit
+        (idempotency keys, entity tags, readiness), even when `reader` uses a standby."""
+        return UnitOfWork(self.session_factory, self._primary_read_bind)
 
     def snapshot(self) -> UnitOfWork:
         """Like `reader`, but every statement sees the same moment (verifying a chain while

@@ -18,6 +18,8 @@ from engine.domain.errors import EngineError
 from engine.persistence import schema
 from engine.services import models, regions, users
 
+TIMEOUT_SETTINGS = ("DB_CONNECT_TIMEOUT", "DB_STATEMENT_TIMEOUT", "DB_LOCK_TIMEOUT")
+
 
 def database_url() -> str:
     """PERMITFLOW_DATABASE_URL, as every command reads it."""
@@ -25,10 +27,12 @@ def database_url() -> str:
 
 
 def engine_context() -> EngineContext:
-    from api.wiring import build_context
+    from api.wiring import build_context, database_timeouts
 
     return build_context(
         database_url(),
+        timeouts=database_timeouts({n: setting(n) for n in TIMEOUT_SETTINGS}),
+        read_url=setting("DATABASE_READ_URL") or None,
         cpu_seconds=setting("SCRIPT_CPU_SECONDS"),
         max_iterations=setting("SCRIPT_MAX_ITERATIONS"),
         max_state_bytes=setting("MAX_STATE_BYTES"),
@@ -236,7 +240,6 @@ def worker(once: bool, now_text: str | None, interval: float | None) -> None:
     from engine.services.ops import record_heartbeat
     from engine.services.worker import run_pass
 
-    configure_logging(setting("LOG_LEVEL"), str(setting("LOG_FORMAT")).lower())
     context = engine_context()
     if once or now_text:
         report = run_pass(context, _aware(now_text) if now_text else None)
@@ -247,6 +250,8 @@ def worker(once: bool, now_text: str | None, interval: float | None) -> None:
             + (f", timers failed: {report.timers_failed}" if report.timers_failed else "")
         )
         return
+    # The long-running worker logs as the API does (JSON lines); --once prints its report.
+    configure_logging(setting("LOG_LEVEL"), str(setting("LOG_FORMAT")).lower())
     run_forever(context, interval or setting("WORKER_INTERVAL"))
 
 

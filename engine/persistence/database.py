@@ -8,7 +8,9 @@ PostgreSQL is the production database (psycopg 3).
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +23,90 @@ from engine.domain.errors import ConcurrentUpdateError, EngineError, StorageUnav
 
 
 def normalize_url(url: str) -> str:
-    """Use psycopg 3 for plain `postgresql://` URLs."""
+    """Use psycopg 3 for plain `postgresql://` URLs; spell host lists as libpq takes them.
+
+    `postgresql://u@h1:5432,h2:5433/db` (the multi-host form of libpq's URIs) becomes
+    `postgresql+psycopg://u@/db?host=h1:5432&host=h2:5433&target_session_attrs=read-write`:
+    SQLAlchemy cannot parse ports in a host list, and a list of servers is only useful if
+    the connection goes to the one that takes writes (the primary after a failover).
+
+    Raises: InvalidDatabaseUrlError for a URL that cannot be understood.
+    """
     if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("postgresql"):
+        url = _host_list(url)
+    try:
+        make_url(url)
+    except Exception as exc:  # SQLAlchemy's messages name the part it could not read
+        raise InvalidDatabaseUrlError(f"cannot read the database URL: {exc}") from None
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`, with the per-backend settings this application relies on."""
+class InvalidDatabaseUrlError(ValueError):
+    """PERMITFLOW_DATABASE_URL (or the read URL) is not a URL the engine can use."""
+
+
+def _host_list(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    netloc, _, tail = rest.partition("/")
+    userinfo, at, hosts = netloc.rpartition("@")
+    if "," not in hosts:
+        return url
+    listed = [h for h in hosts.split(",") if h]
+    for host in listed:
+        name, _, port = host.rpartition(":") if ":" in host else (host, "", "")
+        if not name or (port and not port.isdigit()):
+            raise InvalidDatabaseUrlError(
+                f"cannot read host {host!r} of the host list {hosts!r}: write host:port, "
+                "e.g. postgresql://user@db1:5432,db2:5432/permitflow"
+            )
+    database, _, query = tail.partition("?")
+    params = [q for q in query.split("&") if q]
+    params += [f"host={h}" for h in listed]
+    if not any(q.startswith("target_session_attrs=") for q in params):
+        params.append("target_session_attrs=read-write")
+    return f"{scheme}://{userinfo}{at}/{database}?" + "&".join(params)
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds the database may take (0: no limit): to connect, per statement, per lock wait.
+
+    Without them a hung primary or a lost synchronous standby holds every request thread
+    for as long as the network keeps the socket open.
+    """
+
+    connect: float = 0
+    statement: float = 0
+    lock: float = 0
+
+
+def _with_timeouts(url: str, timeouts: Timeouts) -> str:
+    """libpq parameters for `timeouts`, added to the URL's own (`options` is merged)."""
+    parsed = make_url(url)
+    query = dict(parsed.query)
+    if timeouts.connect and "connect_timeout" not in query:
+        query["connect_timeout"] = str(max(1, math.ceil(timeouts.connect)))
+    limits = (("statement_timeout", timeouts.statement), ("lock_timeout", timeouts.lock))
+    settings = [f"-c {name}={int(seconds * 1000)}" for name, seconds in limits if seconds]
+    if settings:
+        given = query.get("options", "")
+        given = " ".join(given) if isinstance(given, tuple) else given
+        query["options"] = " ".join([given, *settings]).strip()
+    return parsed.set(query=query).render_as_string(hide_password=False)
+
+
+def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url`, with the per-backend settings this application relies on.
+
+    Raises: InvalidDatabaseUrlError.
+    """
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if timeouts is not None:
+            url = _with_timeouts(url, timeouts)
         engine = create_engine(url, **kwargs)
         if not kwargs.get("pool_pre_ping"):
             _ping_when_idle(engine, PING_IDLE_SECONDS)
@@ -47,7 +122,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 # SQLSTATEs that mean "another transaction got there first": retryable, answered as 409.
 _CONFLICT_STATES = {"40001", "40P01", "55P03"}
-_UNAVAILABLE_STATES = {"42P01", "3D000", "28000", "28P01", "57P03", "08001", "08006"}
+# Not answering, not migrated, not taking writes (a standby, or a primary being demoted:
+# 25006), shutting down (57P01-57P03), or too slow (57014: statement_timeout).
+_UNAVAILABLE_STATES = {
+    "42P01",
+    "3D000",
+    "28000",
+    "28P01",
+    "25006",
+    "57P01",
+    "57P02",
+    "57P03",
+    "57014",
+}
 
 
 def _translate_error(context: Any) -> EngineError | None:
@@ -63,12 +150,25 @@ def _translate_error(context: Any) -> EngineError | None:
         or "no such table" in text
         or context.is_disconnect
         or "connection refused" in text
+        or _dbapi_says_unavailable(orig)
     ):
         return StorageUnavailableError(
             "the database is unreachable or not migrated (run `permitflow db upgrade`): "
             + str(orig).splitlines()[0][:200]
         )
     return None
+
+
+def _dbapi_says_unavailable(orig: BaseException) -> bool:
+    """A driver error without an SQLSTATE about the server, not the statement: the connect
+    failed (refused, timed out, no route, name unknown) or the socket broke."""
+    return (
+        type(orig).__module__.startswith("psycopg")
+        and not getattr(orig, "sqlstate", None)
+        and any(
+            cls.__name__ in ("OperationalError", "InterfaceError") for cls in type(orig).__mro__
+        )
+    )
 
 
 # A connection back in the pool for longer than this is checked before use (HikariCP's

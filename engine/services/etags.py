@@ -28,7 +28,7 @@ class Kind(StrEnum):
 def current_etag(ctx: EngineContext, actor: Actor | None, kind: Kind, *ids: str) -> str | None:
     """The quoted ETag of a resource now; None when it does not exist for `actor`
     (another region's resource answers like a missing one: its view says 404)."""
-    with ctx.reader() as uow:
+    with ctx.primary_reader() as uow:
         q = uow.repos.etags
         found = {
             Kind.APPLICATION: lambda: q.application(uuid.UUID(ids[0])),

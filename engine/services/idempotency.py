@@ -64,7 +64,7 @@ def begin(ctx: EngineContext, scope: str, key: str, print_: str) -> StoredAnswer
     RequestInProgressError (409) when the first request has not answered yet.
     """
     now = ctx.clock()
-    with ctx.reader() as uow:
+    with ctx.primary_reader() as uow:
         row = uow.repos.idempotency.get(scope, key)
         if row is not None and row.expires_at > now:
             return _replay(row.fingerprint, print_, row.status, row.content_type, row.body)

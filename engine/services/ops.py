@@ -34,7 +34,7 @@ def readiness(ctx: EngineContext, max_heartbeat_age: timedelta) -> list[Check]:
     """
     head = head_revision()
     try:
-        with ctx.reader() as uow:
+        with ctx.primary_reader() as uow:
             uow.repos.ops.ping()
             revision = _revision(uow)
             last_beat = uow.repos.ops.last_beat() if revision == head else None
@@ -79,7 +79,7 @@ def _worker_check(now: datetime, last_beat: datetime | None, max_age: timedelta)
 def version_facts(ctx: EngineContext) -> dict[str, str | None]:
     """This package's version, the schema revision (code and database), SpiffWorkflow's version."""
     try:
-        with ctx.reader() as uow:
+        with ctx.primary_reader() as uow:
             database = _revision(uow)
     except EngineError:
         database = None
