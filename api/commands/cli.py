@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -252,7 +254,12 @@ def worker(once: bool, now_text: str | None, interval: float | None) -> None:
         return
     # The long-running worker logs as the API does (JSON lines); --once prints its report.
     configure_logging(setting("LOG_LEVEL"), str(setting("LOG_FORMAT")).lower())
-    run_forever(context, interval or setting("WORKER_INTERVAL"))
+    stop = threading.Event()
+    # SIGTERM (systemd stop, `kill`): finish the pass under way, each timer of which is its
+    # own transaction, and exit 0; nothing is left half-done.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run_forever(context, interval or setting("WORKER_INTERVAL"), stop)
 
 
 def _aware(text: str) -> datetime:
