@@ -33,7 +33,7 @@ from api import create_app
 from engine.domain.actors import SYSTEM
 from engine.domain.definitions import ModelPackage
 from engine.persistence.schema import upgrade
-from engine.services import applications, models
+from engine.services import applications, models, ops
 from tests.factories import ROOT, make_region, make_user
 
 pytestmark = pytest.mark.slow
@@ -64,8 +64,10 @@ class Figures:
 def seeded_app(tmp_path: Path) -> Iterator[tuple[Flask, dict[str, str]]]:
     url = f"sqlite:///{tmp_path / 'fuzz.db'}"
     upgrade(url)
-    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    # A deployment whose worker runs: /readyz answers 200 for the whole run.
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "READY_WORKER_MAX_AGE": 86400})
     ctx = app.extensions["permitflow"]
+    ops.record_heartbeat(ctx, 0)
     make_region(ctx, "3273")
     example = ROOT / "examples" / "sk-domisili"
     forms = {p.name: p.read_bytes() for p in (example / "forms").glob("*.json")}
