@@ -62,10 +62,15 @@ def _host_list_url(url: str) -> str:
 def test_a_host_list_with_a_dead_first_host_connects_to_the_next(postgres_url: str) -> None:
     if "@127.0.0.1:5432/" not in postgres_url:
         pytest.skip("needs the server at 127.0.0.1:5432")
+    from tests.conftest import _truncate
+
+    _truncate(postgres_url)
     ctx = build_context(_host_list_url(postgres_url))
-    regions.create_region(ctx, regions_actor(), "3273", "Kota Bandung", "Asia/Jakarta")
-    assert [r.code for r in regions.list_regions(ctx)] == ["3273"]
-    ctx.session_factory.kw["bind"].dispose()
+    try:
+        regions.create_region(ctx, regions_actor(), "3273", "Kota Bandung", "Asia/Jakarta")
+        assert [r.code for r in regions.list_regions(ctx)] == ["3273"]
+    finally:
+        ctx.session_factory.kw["bind"].dispose()
 
 
 def regions_actor():  # type: ignore[no-untyped-def]
