@@ -37,6 +37,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.workflow.runtime import LoadedSpec
 from engine.workflow.serialization import WorkflowCodec
+from engine.workflow.walk import all_tasks
 
 # What a spec may change without changing how a current task behaves.
 _COSMETIC = frozenset(
@@ -228,9 +229,8 @@ def migrate_state(state: dict[str, Any], target: LoadedSpec) -> dict[str, Any]:
         _drop_foreseen(sub, set(known.task_specs) if known else set())
     codec = WorkflowCodec()
     workflow = codec.state_from_dict(pruned, target.spec, target.subprocess_specs)
-    for scope in [workflow, *workflow.subprocesses.values()]:
-        for task in list(scope.get_tasks(state=_CURRENT, skip_subprocesses=True)):
-            task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
+    for task in all_tasks(workflow, _CURRENT):
+        task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
     return codec.state_to_dict(workflow)
 
 

@@ -27,17 +27,18 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.statuses import StepStatus
 from engine.workflow import spiff_compat
+from engine.workflow.event_subprocesses import settle as settle_event_subprocesses
 from engine.workflow.serialization import WorkflowCodec
 from engine.workflow.spiff_compat import MultiInstanceLimitError, engine_time, mark_error
 from engine.workflow.state_bounds import (  # noqa: F401 (re-exported for services)
     DEFAULT_MAX_STATE_BYTES,
     StateNotStorableError,
     StateTooLargeError,
-    all_tasks,
     check_task_data,
     task_states,
 )
 from engine.workflow.timers import TimerState, waiting_timers
+from engine.workflow.walk import all_tasks, human_tasks
 
 StepStateName = StepStatus  # the row state a SpiffWorkflow task maps to
 
@@ -226,9 +227,9 @@ class WorkflowRuntime:
     def restore(self, loaded: LoadedSpec, state: dict[str, Any]) -> BpmnWorkflow:
         """The workflow of a saved state, with our script engine attached."""
         workflow = self._codec.state_from_dict(state, loaded.spec, loaded.subprocess_specs)
+        # Sub-workflows read the top workflow's engine (BpmnSubWorkflow.script_engine is a
+        # read-only property in 3.2.0): setting it on them fails, and is not needed.
         workflow.script_engine = self._script_engine
-        for subprocess in workflow.subprocesses.values():
-            subprocess.script_engine = self._script_engine
         return workflow
 
     def _ready_step(self, workflow: BpmnWorkflow, task_id: uuid.UUID) -> Any:
@@ -264,7 +265,10 @@ class WorkflowRuntime:
                 # Fire what is due first: do_engine_steps() only checks timers at its end,
                 # so a timer due now would otherwise wait for the next call to move on.
                 workflow.refresh_timers()
-                workflow.do_engine_steps(will_complete_task=_step_counter(workflow))
+                count = _step_counter(workflow)
+                workflow.do_engine_steps(will_complete_task=count)
+                while settle_event_subprocesses(workflow):
+                    workflow.do_engine_steps(will_complete_task=count)
         except (
             SpiffWorkflowException,
             EngineStepLimitError,
@@ -321,10 +325,7 @@ def _step_counter(workflow: BpmnWorkflow) -> Callable[[Any], None]:
 
 
 def _human_steps(workflow: BpmnWorkflow) -> Iterable[StepState]:
-    tasks = list(workflow.get_tasks(manual=True))
-    for subprocess in workflow.subprocesses.values():
-        tasks.extend(subprocess.get_tasks(manual=True))
-    for task in tasks:
+    for task in human_tasks(workflow):
         name = _STATE_NAMES.get(task.state)
         if name is not None:
             spec = task.task_spec

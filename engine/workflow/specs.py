@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
 
 from engine.domain.problems import Problem
+from engine.workflow.event_subprocesses import mark_event_subprocesses
 from engine.workflow.serialization import WorkflowCodec
 
 _NAMESPACES = {
@@ -72,7 +73,10 @@ def _parse(tree: etree._Element, process_id: str, filename: str) -> tuple[Any, d
         warnings.simplefilter("ignore")
         parser = _Parser()  # one per compile: a parser keeps every process it saw
         parser.add_bpmn_xml(tree, filename=filename)
-        return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    mark_event_subprocesses(tree, [spec, *subprocess_specs.values()])
+    return spec, subprocess_specs
 
 
 class _ProcessParser(SpiffProcessParser):

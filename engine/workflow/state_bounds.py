@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.storable import NotStorableError, measure
+from engine.workflow.walk import all_tasks, scopes
 
 # An application's saved state, serialized: 8 MiB is some 600 times a finished 8-step permit.
 DEFAULT_MAX_STATE_BYTES = 8 * 1024 * 1024
@@ -33,14 +34,6 @@ class StateNotStorableError(Exception):
 
 class StateTooLargeError(StateNotStorableError):
     """The application's state would be larger than its byte budget."""
-
-
-def all_tasks(workflow: BpmnWorkflow) -> list[Any]:
-    """Every task of the workflow and of its sub-process workflows."""
-    tasks = list(workflow.get_tasks())
-    for subprocess in workflow.subprocesses.values():
-        tasks.extend(subprocess.get_tasks())
-    return tasks
 
 
 def task_states(workflow: BpmnWorkflow) -> dict[uuid.UUID, int]:
@@ -62,7 +55,7 @@ def check_task_data(workflow: BpmnWorkflow, known: dict[uuid.UUID, int], limit: 
         if known.get(task.id) == task.state and task.has_state(TaskState.FINISHED_MASK):
             continue
         _measure(task.data, limit, memo, task)
-    for flow in (workflow, *workflow.subprocesses.values()):
+    for flow in scopes(workflow):
         _measure(flow.data, limit, memo, None)
 
 

@@ -22,6 +22,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.util.task import TaskState
 
+from engine.workflow.walk import all_tasks
+
 _KINDS = (
     (CycleTimerEventDefinition, "cycle"),
     (DurationTimerEventDefinition, "duration"),
@@ -41,17 +43,15 @@ class TimerState:
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[TimerState]:
     """Every timer of the workflow (and its sub-processes) that is waiting with a due time."""
-    workflows = [workflow, *workflow.subprocesses.values()]
     found = []
-    for wf in workflows:
-        for task in wf.get_tasks(state=TaskState.WAITING):
-            definition = getattr(task.task_spec, "event_definition", None)
-            if not isinstance(definition, TimerEventDefinition):
-                continue
-            due = _due(task.internal_data.get("event_value"))
-            if due is not None:
-                spec = task.task_spec
-                found.append(TimerState(task.id, spec.bpmn_id or spec.name, _kind(definition), due))
+    for task in all_tasks(workflow, TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        due = _due(task.internal_data.get("event_value"))
+        if due is not None:
+            spec = task.task_spec
+            found.append(TimerState(task.id, spec.bpmn_id or spec.name, _kind(definition), due))
     return found
 
 

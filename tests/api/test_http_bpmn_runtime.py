@@ -1,0 +1,60 @@
+"""Constructs other tools draw, over HTTP (issue #10): upload, start, work every step."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.api.conftest import bearer
+from tests.factories import FIXTURES, make_region, make_user
+
+MODELS = FIXTURES / "bpmn" / "runtime"
+
+
+@pytest.fixture
+def admin(app) -> dict[str, str]:
+    ctx = app.extensions["permitflow"]
+    make_region(ctx, "3273")
+    _, token = make_user(ctx, "admin", region=None, name="admin")
+    return bearer(token)
+
+
+def upload(client: FlaskClient, headers: dict[str, str], name: str) -> Any:
+    bpmn = (MODELS / f"{name}.bpmn").read_bytes()
+    return client.post("/api/v1/regions/3273/process-models", headers=headers,
+                       content_type="multipart/form-data",
+                       data={"bpmn": (io.BytesIO(bpmn), f"{name}.bpmn")})
+
+
+def run(client: FlaskClient, headers: dict[str, str], name: str, data: dict[str, Any],
+        order: list[str], step_data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Upload `name`, start it with `data`, complete the steps in `order`; the application."""
+    created = upload(client, headers, name)
+    assert created.status_code == 201, created.json
+    started = client.post("/api/v1/regions/3273/applications", headers=headers,
+                          json={"process_key": created.json["key"], "applicant": {}, "data": data})
+    assert started.status_code == 201, started.json
+    app = started.json
+    for element_id in order:
+        tasks = client.get(f"/api/v1/applications/{app['id']}", headers=headers).json["tasks"]
+        (task,) = [t for t in tasks if t["state"] == "ready" and t["element_id"] == element_id]
+        done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=headers,
+                           json={"data": step_data or {}})
+        assert done.status_code == 200, done.json
+        app = done.json
+    return app
+
+
+@pytest.mark.parametrize(("name", "order"), [
+    ("subprocess_first", ["fill", "check", "approve"]),
+    ("transaction", ["register", "survey", "report"]),
+])
+def test_steps_inside_sub_processes_are_worked_over_http(
+    client: FlaskClient, admin: dict[str, str], name: str, order: list[str]
+) -> None:
+    app = run(client, admin, name, {}, order)
+    assert app["status"] == "completed"
+    assert [t["element_id"] for t in app["tasks"]] == order

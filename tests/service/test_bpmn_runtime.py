@@ -1,0 +1,110 @@
+"""Constructs other tools draw, driven to their end through the service layer (issue #10).
+
+Each model in tests/fixtures/bpmn/runtime/ is a Camunda Modeler file (with DI). The
+service persists the workflow state on every call, so each step below also round-trips
+the state through the serializer and the database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from engine.services import applications, tasks, worker
+from engine.services.context import EngineContext
+from tests.factories import FIXTURES, Clock, make_region, make_user, upload
+
+MODELS = FIXTURES / "bpmn" / "runtime"
+
+
+@pytest.fixture
+def admin(ctx: EngineContext):
+    make_region(ctx, "3273")
+    actor, _ = make_user(ctx, "admin", region=None)
+    return actor
+
+
+def _start(ctx: EngineContext, actor, name: str, data=None):
+    version = upload(ctx, "3273", (MODELS / f"{name}.bpmn").read_bytes())
+    return applications.start_application(
+        ctx, actor, "3273", version.key, {"name": "Siti"}, data or {}
+    )
+
+
+def ready(ctx: EngineContext, actor, app_id) -> list:
+    app = applications.get_application(ctx, actor, app_id)
+    return sorted((t for t in app.tasks if t.state == "ready"), key=lambda t: t.element_id)
+
+
+def drive(ctx: EngineContext, actor, app, order: list[str], data=None):
+    """Complete the ready steps named in `order`, one by one; return the application."""
+    for element_id in order:
+        (task,) = [t for t in ready(ctx, actor, app.id) if t.element_id == element_id]
+        app = tasks.complete_task(ctx, actor, task.id, dict(data or {}, done=element_id))
+    return app
+
+
+@pytest.mark.parametrize(
+    ("name", "order"),
+    [
+        ("subprocess_first", ["fill", "check", "approve"]),
+        ("subprocess_later", ["register", "survey", "report"]),
+        ("transaction", ["register", "survey", "report"]),
+    ],
+)
+def test_steps_inside_a_sub_process_run_to_the_end(
+    ctx: EngineContext, admin, name: str, order: list[str]
+) -> None:
+    app = _start(ctx, admin, name)
+    app = drive(ctx, admin, app, order)
+    assert app.status == "completed", app.error
+    done = [t.element_id for t in app.tasks if t.state == "completed"]
+    assert sorted(done) == sorted(order) and len(app.tasks) == len(order)
+
+
+@pytest.fixture
+def clock(ctx: EngineContext) -> Clock:
+    ctx.clock = Clock(datetime(2026, 7, 6, 2, 0, tzinfo=UTC))
+    return ctx.clock
+
+
+def test_an_interrupting_event_sub_process_replaces_the_main_path(
+    ctx: EngineContext, admin, clock: Clock
+) -> None:
+    app = _start(ctx, admin, "event_subprocess_interrupting")
+    assert [t.element_id for t in ready(ctx, admin, app.id)] == ["review"]
+    clock.advance(days=2, minutes=1)
+    worker.run_pass(ctx, clock.now)
+    assert [t.element_id for t in ready(ctx, admin, app.id)] == ["decide"]
+    app = drive(ctx, admin, app, ["decide"])
+    assert app.status == "completed", app.error
+    states = {t.element_id: t.state for t in app.tasks}
+    assert states == {"review": "cancelled", "decide": "completed"}
+
+
+def test_a_non_interrupting_event_sub_process_runs_beside_the_main_path(
+    ctx: EngineContext, admin, clock: Clock
+) -> None:
+    app = _start(ctx, admin, "event_subprocess_non_interrupting")
+    clock.advance(days=2, minutes=1)
+    worker.run_pass(ctx, clock.now)
+    assert [t.element_id for t in ready(ctx, admin, app.id)] == ["decide", "review"]
+    app = drive(ctx, admin, app, ["decide"])
+    assert app.status == "running"
+    app = drive(ctx, admin, app, ["review"])
+    assert app.status == "completed", app.error
+    assert {t.element_id: t.state for t in app.tasks} == {
+        "review": "completed",
+        "decide": "completed",
+    }
+
+
+def test_before_its_timer_an_event_sub_process_does_not_start(
+    ctx: EngineContext, admin, clock: Clock
+) -> None:
+    app = _start(ctx, admin, "event_subprocess_interrupting")
+    clock.advance(days=1)
+    worker.run_pass(ctx, clock.now)
+    app = drive(ctx, admin, app, ["review"])
+    assert app.status == "completed" and [t.element_id for t in app.tasks] == ["review"]
