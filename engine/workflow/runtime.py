@@ -19,6 +19,7 @@ from threading import Lock
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
@@ -360,7 +361,7 @@ def _mark_failed(exc: BaseException) -> None:
 def _describe_error(exc: BaseException) -> dict[str, Any]:
     task = getattr(exc, "task", None)
     spec = getattr(task, "task_spec", None)
-    message = str(exc) or type(exc).__name__
+    message = _data_message(exc, spec) or str(exc) or type(exc).__name__
     error: dict[str, Any] = {"message": message, "type": type(exc).__name__}
     if spec is not None:
         error["element_id"] = spec.bpmn_id or spec.name
@@ -368,3 +369,25 @@ def _describe_error(exc: BaseException) -> dict[str, Any]:
     if isinstance(line, int) and line > 0:
         error["line"] = line
     return error
+
+
+def _data_message(exc: BaseException, spec: Any) -> str | None:
+    """SpiffWorkflow's data-object errors in plain words: which step, which data object,
+    under which key of the step's data (3.2.0 keys a data object by its element id)."""
+    if not isinstance(exc, WorkflowDataException) or spec is None:
+        return None
+    step = spec.bpmn_name or spec.bpmn_id
+    if exc.data_output is not None:
+        item = exc.data_output
+        return (
+            f"step {step!r} should leave a value for the data object "
+            f"{item.bpmn_name or item.bpmn_id!r} (under the key {item.bpmn_id!r} of its data) "
+            "and did not: give that key in the step's data or remove the data association"
+        )
+    if exc.data_input is not None:
+        item = exc.data_input
+        return (
+            f"step {step!r} reads the data object {item.bpmn_name or item.bpmn_id!r} "
+            f"(key {item.bpmn_id!r}), which has no value yet: an earlier step must set it"
+        )
+    return None

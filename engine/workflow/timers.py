@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.util.task import TaskState
 
+from engine.workflow.event_gateway import gateway_timers
 from engine.workflow.walk import all_tasks
 
 _KINDS = (
@@ -45,6 +46,12 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[TimerState]:
     """Every timer of the workflow (and its sub-processes) that is waiting with a due time."""
     found = []
     for task in all_tasks(workflow, TaskState.WAITING):
+        for element_id, timer, value in gateway_timers(task):
+            due = _due(value)
+            if due is not None:
+                # One row per timer: its id is derived from the gateway task and the event.
+                timer_id = uuid.uuid5(task.id, element_id)
+                found.append(TimerState(timer_id, element_id, _kind(timer), due))
         definition = getattr(task.task_spec, "event_definition", None)
         if not isinstance(definition, TimerEventDefinition):
             continue

@@ -40,7 +40,7 @@ def run(client: FlaskClient, headers: dict[str, str], name: str, data: dict[str,
     app = started.json
     for element_id in order:
         tasks = client.get(f"/api/v1/applications/{app['id']}", headers=headers).json["tasks"]
-        (task,) = [t for t in tasks if t["state"] == "ready" and t["element_id"] == element_id]
+        task = next(t for t in tasks if t["state"] == "ready" and t["element_id"] == element_id)
         done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=headers,
                            json={"data": step_data or {}})
         assert done.status_code == 200, done.json
@@ -58,3 +58,15 @@ def test_steps_inside_sub_processes_are_worked_over_http(
     app = run(client, admin, name, {}, order)
     assert app["status"] == "completed"
     assert [t["element_id"] for t in app["tasks"]] == order
+
+
+@pytest.mark.parametrize(("name", "element_id", "words"), [
+    ("data_object_output", "record", "decision"),
+    ("mi_completion_condition", "assess", "approved"),
+])
+def test_an_error_inside_a_step_puts_the_application_in_error_over_http(
+    client: FlaskClient, admin: dict[str, str], name: str, element_id: str, words: str
+) -> None:
+    app = run(client, admin, name, {}, [element_id])
+    assert app["status"] == "error"
+    assert app["error"]["element_id"] == element_id and words in app["error"]["message"]

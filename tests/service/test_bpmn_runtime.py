@@ -108,3 +108,71 @@ def test_before_its_timer_an_event_sub_process_does_not_start(
     worker.run_pass(ctx, clock.now)
     app = drive(ctx, admin, app, ["review"])
     assert app.status == "completed" and [t.element_id for t in app.tasks] == ["review"]
+
+
+def test_a_data_object_the_step_did_not_set_puts_the_application_in_error(
+    ctx: EngineContext, admin
+) -> None:
+    app = _start(ctx, admin, "data_object_output")
+    (task,) = ready(ctx, admin, app.id)
+    app = tasks.complete_task(ctx, admin, task.id, {"note": "no decision given"})
+    assert app.status == "error"
+    assert app.error["element_id"] == "record"
+    assert app.error["message"] == (
+        "step 'Catat keputusan' should leave a value for the data object 'decision' (under "
+        "the key 'DataObject_decision' of its data) and did not: give that key in the step's "
+        "data or remove the data association"
+    )
+
+
+def test_a_failing_completion_condition_puts_the_application_in_error(
+    ctx: EngineContext, admin
+) -> None:
+    app = _start(ctx, admin, "mi_completion_condition")
+    first = ready(ctx, admin, app.id)[0]
+    app = tasks.complete_task(ctx, admin, first.id, {"note": "no approved key"})
+    assert app.status == "error"
+    assert app.error["element_id"] == "assess"
+    assert "approved" in app.error["message"], app.error
+
+
+def test_a_data_object_set_by_one_step_is_read_by_the_next(ctx: EngineContext, admin) -> None:
+    app = _start(ctx, admin, "data_object_output")
+    app = drive(ctx, admin, app, ["record"], {"DataObject_decision": "approved"})
+    app = drive(ctx, admin, app, ["use"])
+    assert app.status == "completed", app.error
+
+
+def _timers(ctx: EngineContext, app_id) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from engine.persistence.tables import TimerRecord
+
+    with ctx.uow() as uow:
+        assert uow.session is not None
+        rows = uow.session.scalars(select(TimerRecord).where(TimerRecord.application_id == app_id))
+        return {row.element_id: row.status for row in rows}
+
+
+@pytest.mark.parametrize("name", ["event_gateway_timers", "event_gateway_message"])
+def test_the_first_timer_behind_an_event_gateway_wins(
+    ctx: EngineContext, admin, clock: Clock, name: str
+) -> None:
+    app = drive(ctx, admin, _start(ctx, admin, name), ["submit"])
+    expected = {"Event_reminder": "waiting"}
+    if name == "event_gateway_timers":
+        expected["Event_expired"] = "waiting"
+    assert _timers(ctx, app.id) == expected
+    clock.advance(hours=23)
+    worker.run_pass(ctx, clock.now)
+    assert ready(ctx, admin, app.id) == []
+    clock.advance(hours=2)
+    assert worker.run_pass(ctx, clock.now).timers_fired == 1
+    assert [t.element_id for t in ready(ctx, admin, app.id)] == ["remind"]
+    expected = {k: "fired" if k == "Event_reminder" else "cancelled" for k in expected}
+    assert _timers(ctx, app.id) == expected
+    clock.advance(days=5)
+    worker.run_pass(ctx, clock.now)
+    app = drive(ctx, admin, app, ["remind"])
+    assert app.status == "completed", app.error
+    assert [t.element_id for t in app.tasks] == ["submit", "remind"]

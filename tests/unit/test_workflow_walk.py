@@ -37,3 +37,15 @@ def test_each_task_is_walked_once_and_a_state_with_sub_workflows_restores(name: 
         outcome = runtime.complete(spec, outcome.state, step.task_id, {}, NOW)
         assert outcome.error is None
     assert runtime.restore(spec, outcome.state).subprocesses  # restored with its sub-workflow
+
+
+def test_a_multi_instance_output_is_ordered_by_input_not_by_completion() -> None:
+    runtime, spec = loaded("mi_output_order")
+    outcome = runtime.start(spec, {"inputs": [1, 2, 3]}, NOW)
+    ready = [s for s in outcome.steps if s.state == "ready"]
+    assert [s.item for s in ready] == [{"value": 1}, {"value": 2}, {"value": 3}]
+    for step in reversed(ready):
+        doubled = 2 * step.item["value"]  # type: ignore[index]
+        outcome = runtime.complete(spec, outcome.state, step.task_id, {"doubled": doubled}, NOW)
+    assert outcome.completed
+    assert runtime.restore(spec, outcome.state).data["outputs"] == [2, 4, 6]

@@ -11,6 +11,12 @@ each instance's whole data back into the process, so the variable leaks; the nex
 that fans out with the same name, or the same step reached again by a loop back, then
 fails ("input item already exists"), and a non-empty output collection is refused. Both
 are patched below to Camunda's behaviour.
+
+SpiffWorkflow appends each instance's output element to a list output collection when
+the instance completes, so instances completed out of order give an output in completion
+order. In BPMN (and Zeebe) output element i belongs to input element i: it is put at its
+instance's index (None where an instance never completed, e.g. after a completion
+condition).
 """
 
 from __future__ import annotations
@@ -46,7 +52,8 @@ def _bounded_create_child(self: Any, my_task: Any, item: Any, key_or_index: Any 
 
 
 def _scoped_merge_child(self: Any, workflow: Any, child: Any) -> None:
-    _merge_child(self, workflow, child)
+    if not _merge_by_index(self, child):
+        _merge_child(self, workflow, child)
     for item in (self.input_item, self.output_item):
         if item is not None:
             child.parent.data.pop(item.bpmn_id, None)
@@ -65,3 +72,22 @@ def install() -> None:
     MultiInstanceTask.create_child = _bounded_create_child
     MultiInstanceTask.merge_child = _scoped_merge_child
     MultiInstanceTask.init_data_output_with_input_data = _fresh_output
+
+
+def _merge_by_index(self: Any, child: Any) -> bool:
+    """Put `child`'s output element at its index of a list output; False when the output
+    is not such a list (a mapping, updated in place, or no output)."""
+    if self.data_output is None or self.output_item is None:
+        return False
+    my_task = child.parent
+    index = child.internal_data.get("key_or_index")
+    output = self.data_output.get(my_task) if self.data_output.exists(my_task) else None
+    source = self.data_input.get(my_task) if self.data_input is not None else None
+    if not isinstance(index, int) or not isinstance(output, list) or output is source:
+        return False
+    if not self.output_item.exists(child):
+        self.raise_data_exception("Expected an output item", child)
+    output.extend([None] * (index + 1 - len(output)))
+    output[index] = self.output_item.get(child)
+    my_task.internal_data["merged"].append(str(child.id))
+    return True
