@@ -11,7 +11,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.modeling.bpmn import NS, ModelScan, children, kind, q, text_of
+from engine.modeling.bpmn import ACTIVITIES, NS, ModelScan, children, kind, q, text_of
 from engine.modeling.graph import Scope
 
 _CONDITIONAL_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
@@ -134,8 +134,18 @@ def _check_subprocess(scan: ModelScan, container: etree._Element) -> None:
             "needs exactly one",
             container,
         )
-    elif not ends:
+    elif not ends and not _ends_implicitly(container):
         scan.add(f"{scan.label(container)} has no end event", container)
+
+
+def _ends_implicitly(container: etree._Element) -> bool:
+    """Whether an activity of `container` has no outgoing flow: its path ends there."""
+    sources = {flow.get("sourceRef") for flow in children(container, "sequenceFlow")}
+    return any(
+        kind(node) in ACTIVITIES and node.get("id") not in sources
+        for node in container
+        if isinstance(node.tag, str)
+    )
 
 
 def _check_compensation(scan: ModelScan) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.modeling.bpmn import FLOW_NODES, GATEWAYS, ModelScan, children, kind
+from engine.modeling.bpmn import ACTIVITIES, FLOW_NODES, GATEWAYS, ModelScan, children, kind
 from engine.modeling.links import is_link, pair_links
 
 _NO_INCOMING_OK = frozenset({"startEvent", "boundaryEvent"})
@@ -111,7 +111,9 @@ def _check_node(
         return  # an unpaired link event: `pair_links` said why
     if not incoming and node_kind not in _NO_INCOMING_OK:
         scan.add(f"{label} is dangling: no sequence flow leads to it", node)
-    if not outgoing and node_kind != "endEvent":
+    # An activity with no outgoing flow ends its path there (BPMN's implicit end, as in
+    # Camunda and SpiffWorkflow); `bpmn_fixups` draws the end event SpiffWorkflow needs.
+    if not outgoing and node_kind != "endEvent" and node_kind not in ACTIVITIES:
         scan.add(
             f"{label} is dangling: no sequence flow leaves it; connect it to the next "
             "step or to an end event",

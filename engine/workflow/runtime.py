@@ -23,6 +23,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -94,6 +96,8 @@ class LoadedSpec:
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
 
+
+_GATEWAYS = ((ExclusiveGateway, "exclusive"), (InclusiveGateway, "inclusive"))
 
 _STATE_NAMES: dict[int, StepStateName] = {
     TaskState.READY: StepStatus.READY,
@@ -360,8 +364,12 @@ def _mark_failed(exc: BaseException) -> None:
 
 def _describe_error(exc: BaseException) -> dict[str, Any]:
     task = getattr(exc, "task", None)
-    spec = getattr(task, "task_spec", None)
-    message = _data_message(exc, spec) or str(exc) or type(exc).__name__
+    # An exclusive gateway's "no condition" error carries its spec, not its task (3.2.0).
+    spec = getattr(task, "task_spec", None) or getattr(exc, "task_spec", None)
+    message = (
+        _data_message(exc, spec) or _gateway_message(exc, spec) or str(exc)
+        or type(exc).__name__
+    )
     error: dict[str, Any] = {"message": message, "type": type(exc).__name__}
     if spec is not None:
         error["element_id"] = spec.bpmn_id or spec.name
@@ -391,3 +399,15 @@ def _data_message(exc: BaseException, spec: Any) -> str | None:
             f"(key {item.bpmn_id!r}), which has no value yet: an earlier step must set it"
         )
     return None
+
+
+def _gateway_message(exc: BaseException, spec: Any) -> str | None:
+    """A gateway none of whose conditions holds, without a default flow."""
+    kind = next((k for cls, k in _GATEWAYS if isinstance(spec, cls)), None)
+    if kind is None or not str(exc).startswith("No conditions satisfied"):
+        return None
+    name = f"{spec.bpmn_name!r} ({spec.bpmn_id})" if spec.bpmn_name else repr(spec.bpmn_id)
+    return (
+        f"no condition of the {kind} gateway {name} holds and it has no default flow: "
+        "give it a default flow or a condition for this case"
+    )

@@ -176,3 +176,41 @@ def test_the_first_timer_behind_an_event_gateway_wins(
     app = drive(ctx, admin, app, ["remind"])
     assert app.status == "completed", app.error
     assert [t.element_id for t in app.tasks] == ["submit", "remind"]
+
+
+@pytest.mark.parametrize("kind", ["exclusive", "inclusive"])
+def test_a_gateway_where_no_condition_holds_names_itself(
+    ctx: EngineContext, admin, kind: str
+) -> None:
+    app = _start(ctx, admin, f"{kind}_no_default", {"area": 5})
+    assert app.status == "error"
+    assert app.error["element_id"] == "Gateway_size"
+    assert app.error["message"] == (
+        f"no condition of the {kind} gateway 'Luas bangunan?' (Gateway_size) holds and it has "
+        "no default flow: give it a default flow or a condition for this case"
+    )
+
+
+@pytest.mark.parametrize(("area", "taken"), [(500, ["large"]), (50, ["small"])])
+def test_an_exclusive_gateway_takes_the_first_true_condition_in_document_order(
+    ctx: EngineContext, admin, area: int, taken: list[str]
+) -> None:
+    app = _start(ctx, admin, "exclusive_no_default", {"area": area})
+    assert [t.element_id for t in ready(ctx, admin, app.id)] == taken
+
+
+def test_an_inclusive_gateway_takes_every_true_condition(ctx: EngineContext, admin) -> None:
+    app = _start(ctx, admin, "inclusive_no_default", {"area": 500})
+    assert [t.element_id for t in ready(ctx, admin, app.id)] == ["large", "small"]
+
+
+@pytest.mark.parametrize("order", [["archive", "inspect", "decide"], ["inspect", "decide", "archive"]])
+def test_an_activity_without_outgoing_flow_ends_its_path(
+    ctx: EngineContext, admin, order: list[str]
+) -> None:
+    app = _start(ctx, admin, "implicit_end", {"area": 1})
+    assert [t.element_id for t in ready(ctx, admin, app.id)] == ["archive", "inspect"]
+    app = drive(ctx, admin, app, order[:-1])
+    assert app.status == "running"
+    app = drive(ctx, admin, app, order[-1:])
+    assert app.status == "completed", app.error

@@ -49,7 +49,47 @@ def spiff_copy(
                  collection)
     _join_links(tree, by_id, links)
     _name_timers_by_id(tree)
+    _end_implicit_ends(tree)
     return tree
+
+
+_ACTIVITIES = frozenset({
+    "userTask", "manualTask", "task", "scriptTask", "serviceTask", "sendTask", "receiveTask",
+    "businessRuleTask", "callActivity", "subProcess", "transaction",
+})
+
+
+def _end_implicit_ends(tree: etree._Element) -> None:
+    # An activity with no outgoing flow ends its path (BPMN's implicit end). SpiffWorkflow
+    # 3.2.0 completes the task and stops there: the path never reaches its scope's end, so
+    # a sub-process ended so never completes and the process's data is never set. An end
+    # event after each such activity makes the end explicit.
+    ids = {e.get("id") for e in tree.iter(etree.Element)}
+    sources = {f.get("sourceRef") for f in tree.iter(_BPMN + "sequenceFlow")}  # ids are unique
+    for activity in list(tree.iter(*(_BPMN + kind for kind in _ACTIVITIES))):
+        scope = activity.getparent()
+        activity_id = activity.get("id")
+        if (scope is None or not activity_id or activity_id in sources
+                or scope.tag == _BPMN + "adHocSubProcess" or _started_by_event(activity)):
+            continue
+        end_id = _fresh(f"{activity_id}-implicit-end", ids)
+        flow_id = _fresh(f"{activity_id}-implicit-flow", ids)
+        scope.append(etree.Element(_BPMN + "endEvent", id=end_id))
+        scope.append(etree.Element(_BPMN + "sequenceFlow", id=flow_id,
+                                   sourceRef=activity_id, targetRef=end_id))
+
+
+def _started_by_event(activity: etree._Element) -> bool:
+    return activity.get("triggeredByEvent") == "true" or activity.get("isForCompensation") == "true"
+
+
+def _fresh(wanted: str, ids: set[str | None]) -> str:
+    name, n = wanted, 1
+    while name in ids:
+        n += 1
+        name = f"{wanted}-{n}"
+    ids.add(name)
+    return name
 
 
 def _join_links(
