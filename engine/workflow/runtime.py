@@ -19,17 +19,15 @@ from threading import Lock
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
-from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
-from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.statuses import StepStatus
 from engine.workflow import spiff_compat
+from engine.workflow.errors import describe_error
 from engine.workflow.event_subprocesses import settle as settle_event_subprocesses
 from engine.workflow.serialization import WorkflowCodec
 from engine.workflow.spiff_compat import MultiInstanceLimitError, engine_time, mark_error
@@ -96,8 +94,6 @@ class LoadedSpec:
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
 
-
-_GATEWAYS = ((ExclusiveGateway, "exclusive"), (InclusiveGateway, "inclusive"))
 
 _STATE_NAMES: dict[int, StepStateName] = {
     TaskState.READY: StepStatus.READY,
@@ -280,16 +276,16 @@ class WorkflowRuntime:
             MultiInstanceLimitError,
             RecursionError,
         ) as exc:
-            error = _describe_error(exc)
+            error = describe_error(exc)
             _mark_failed(exc)
         except Exception as exc:
-            error = _describe_error(exc)
+            error = describe_error(exc)
             _mark_failed(exc)
         try:
             check_task_data(workflow, known, self._max_state_bytes)
             state = self._codec.state_to_dict(workflow, self._max_state_bytes)
         except StateNotStorableError as exc:
-            error = _describe_error(exc)
+            error = describe_error(exc)
             workflow = fallback()
             state = self._codec.state_to_dict(workflow, self._max_state_bytes)
         return Outcome(
@@ -361,53 +357,3 @@ def _mark_failed(exc: BaseException) -> None:
     if task is not None:
         mark_error(task)
 
-
-def _describe_error(exc: BaseException) -> dict[str, Any]:
-    task = getattr(exc, "task", None)
-    # An exclusive gateway's "no condition" error carries its spec, not its task (3.2.0).
-    spec = getattr(task, "task_spec", None) or getattr(exc, "task_spec", None)
-    message = (
-        _data_message(exc, spec) or _gateway_message(exc, spec) or str(exc)
-        or type(exc).__name__
-    )
-    error: dict[str, Any] = {"message": message, "type": type(exc).__name__}
-    if spec is not None:
-        error["element_id"] = spec.bpmn_id or spec.name
-    line = getattr(exc, "line_number", None)
-    if isinstance(line, int) and line > 0:
-        error["line"] = line
-    return error
-
-
-def _data_message(exc: BaseException, spec: Any) -> str | None:
-    """SpiffWorkflow's data-object errors in plain words: which step, which data object,
-    under which key of the step's data (3.2.0 keys a data object by its element id)."""
-    if not isinstance(exc, WorkflowDataException) or spec is None:
-        return None
-    step = spec.bpmn_name or spec.bpmn_id
-    if exc.data_output is not None:
-        item = exc.data_output
-        return (
-            f"step {step!r} should leave a value for the data object "
-            f"{item.bpmn_name or item.bpmn_id!r} (under the key {item.bpmn_id!r} of its data) "
-            "and did not: give that key in the step's data or remove the data association"
-        )
-    if exc.data_input is not None:
-        item = exc.data_input
-        return (
-            f"step {step!r} reads the data object {item.bpmn_name or item.bpmn_id!r} "
-            f"(key {item.bpmn_id!r}), which has no value yet: an earlier step must set it"
-        )
-    return None
-
-
-def _gateway_message(exc: BaseException, spec: Any) -> str | None:
-    """A gateway none of whose conditions holds, without a default flow."""
-    kind = next((k for cls, k in _GATEWAYS if isinstance(spec, cls)), None)
-    if kind is None or not str(exc).startswith("No conditions satisfied"):
-        return None
-    name = f"{spec.bpmn_name!r} ({spec.bpmn_id})" if spec.bpmn_name else repr(spec.bpmn_id)
-    return (
-        f"no condition of the {kind} gateway {name} holds and it has no default flow: "
-        "give it a default flow or a condition for this case"
-    )

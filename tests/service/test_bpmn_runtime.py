@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from engine.services.context import EngineContext
 
 from engine.services import applications, tasks, worker
-from engine.services.context import EngineContext
 from tests.factories import FIXTURES, Clock, make_region, make_user, upload
 
 MODELS = FIXTURES / "bpmn" / "runtime"
