@@ -37,7 +37,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.workflow.runtime import LoadedSpec
 from engine.workflow.serialization import WorkflowCodec
-from engine.workflow.walk import all_tasks
+from engine.workflow.spiff_compat import all_tasks
 
 # What a spec may change without changing how a current task behaves.
 _COSMETIC = frozenset(

@@ -28,9 +28,15 @@ from SpiffWorkflow.util.task import TaskState
 from engine.domain.statuses import StepStatus
 from engine.workflow import spiff_compat
 from engine.workflow.errors import describe_error
-from engine.workflow.event_subprocesses import settle as settle_event_subprocesses
 from engine.workflow.serialization import WorkflowCodec
-from engine.workflow.spiff_compat import MultiInstanceLimitError, engine_time, mark_error
+from engine.workflow.spiff_compat import (
+    MultiInstanceLimitError,
+    all_tasks,
+    engine_time,
+    human_tasks,
+    mark_error,
+    settle_event_subprocesses,
+)
 from engine.workflow.state_bounds import (  # noqa: F401 (re-exported for services)
     DEFAULT_MAX_STATE_BYTES,
     StateNotStorableError,
@@ -39,7 +45,6 @@ from engine.workflow.state_bounds import (  # noqa: F401 (re-exported for servic
     task_states,
 )
 from engine.workflow.timers import TimerState, waiting_timers
-from engine.workflow.walk import all_tasks, human_tasks
 
 StepStateName = StepStatus  # the row state a SpiffWorkflow task maps to
 

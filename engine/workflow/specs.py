@@ -28,8 +28,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
 
 from engine.domain.problems import Problem
-from engine.workflow.event_subprocesses import mark_event_subprocesses
 from engine.workflow.serialization import WorkflowCodec
+from engine.workflow.spiff_compat import mark_event_subprocesses
 
 _NAMESPACES = {
     "http://www.omg.org/spec/BPMN/20100524/MODEL": "bpmn",

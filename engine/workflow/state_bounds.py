@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.storable import NotStorableError, measure
-from engine.workflow.walk import all_tasks, scopes
+from engine.workflow.spiff_compat import all_tasks, scopes
 
 # An application's saved state, serialized: 8 MiB is some 600 times a finished 8-step permit.
 DEFAULT_MAX_STATE_BYTES = 8 * 1024 * 1024

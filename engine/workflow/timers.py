@@ -22,8 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.util.task import TaskState
 
-from engine.workflow.event_gateway import gateway_timers
-from engine.workflow.walk import all_tasks
+from engine.workflow.spiff_compat import all_tasks, gateway_timers
 
 _KINDS = (
     (CycleTimerEventDefinition, "cycle"),

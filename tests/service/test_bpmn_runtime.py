@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from engine.services.context import EngineContext
+from engine.context import EngineContext
 
 from engine.services import applications, tasks, worker
 from tests.factories import FIXTURES, Clock, make_region, make_user, upload
@@ -148,9 +148,8 @@ def _timers(ctx: EngineContext, app_id) -> dict[str, str]:
 
     from engine.persistence.tables import TimerRecord
 
-    with ctx.uow() as uow:
-        assert uow.session is not None
-        rows = uow.session.scalars(select(TimerRecord).where(TimerRecord.application_id == app_id))
+    with ctx.session_factory() as session:
+        rows = session.scalars(select(TimerRecord).where(TimerRecord.application_id == app_id))
         return {row.element_id: row.status for row in rows}
 
 

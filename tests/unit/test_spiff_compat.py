@@ -7,10 +7,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from engine.workflow import spiff_compat
-from engine.workflow.spiff_compat import clock, multi_instance
+from engine.workflow.spiff_compat import clock, event_gateway, multi_instance
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +32,8 @@ def test_install_is_idempotent_and_wraps_the_library_originals_once() -> None:
     assert multi_instance._create_child is not multi_instance._bounded_create_child
     assert MultiInstanceTask.merge_child is multi_instance._scoped_merge_child
     assert spiff_timer.datetime is clock._EngineDateTime
+    assert MultipleEventDefinition.has_fired is event_gateway._has_fired
+    assert event_gateway._gateway_run is not event_gateway._first_event_wins
 
 
 def test_every_workaround_names_a_test_that_exists() -> None:

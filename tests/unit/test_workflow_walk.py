@@ -10,7 +10,7 @@ import pytest
 from engine.domain.definitions import ModelPackage
 from engine.modeling import compile_model
 from engine.workflow.runtime import WorkflowRuntime
-from engine.workflow.walk import all_tasks, human_tasks
+from engine.workflow.spiff_compat.walk import all_tasks, human_tasks
 from tests.factories import FIXTURES
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)

@@ -12,19 +12,29 @@ from __future__ import annotations
 
 from threading import Lock
 
-from engine.workflow.spiff_compat import clock, multi_instance
+from engine.workflow.spiff_compat import clock, event_gateway, multi_instance
 from engine.workflow.spiff_compat.bpmn_rewrites import spiff_copy
 from engine.workflow.spiff_compat.clock import engine_time
+from engine.workflow.spiff_compat.event_gateway import gateway_timers
+from engine.workflow.spiff_compat.event_subprocesses import mark_event_subprocesses
+from engine.workflow.spiff_compat.event_subprocesses import settle as settle_event_subprocesses
 from engine.workflow.spiff_compat.multi_instance import MAX_INSTANCES, MultiInstanceLimitError
 from engine.workflow.spiff_compat.task_state import mark_error
+from engine.workflow.spiff_compat.walk import all_tasks, human_tasks, scopes
 
 __all__ = [
     "CHECKED_AGAINST",
     "MAX_INSTANCES",
     "MultiInstanceLimitError",
+    "all_tasks",
     "engine_time",
+    "gateway_timers",
+    "human_tasks",
     "install",
     "mark_error",
+    "mark_event_subprocesses",
+    "scopes",
+    "settle_event_subprocesses",
     "spiff_copy",
 ]
 
@@ -42,4 +52,5 @@ def install() -> None:
             return
         multi_instance.install()
         clock.install()
+        event_gateway.install()
         _installed = True

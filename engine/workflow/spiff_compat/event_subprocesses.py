@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess
 from SpiffWorkflow.util.task import TaskState
 
-from engine.workflow.walk import all_tasks, scopes
+from engine.workflow.spiff_compat.walk import all_tasks, scopes
 
 _NON_INTERRUPTING = "permitflow:nonInterrupting"
 _HANDLER = "permitflow:eventSubprocess"
