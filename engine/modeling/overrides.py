@@ -21,8 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml import etree
+
 from engine.domain.problems import Problem
 from engine.modeling.bpmn import CAMUNDA, NS, STEP_KINDS, ModelScan, q
+from engine.modeling.steps import id_is_role
 from engine.modeling.values import canonical_sla, parse_fee
 
 ROLE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -148,13 +151,18 @@ _STEP_CHECKS = {"sla": normal_sla, "fee": normal_fee, "role": normal_role}
 def source_roles(scan: ModelScan) -> set[str]:
     """The roles the source model names: its lanes' ids and its tasks' candidate groups."""
     assert scan.process is not None
-    roles = {(lane.get("id") or "").lower() for lane in scan.process.iter(q("lane"))}
+    roles = {_lane_role(lane) for lane in scan.process.iter(q("lane"))}
     for holder in scan.process.iter():
         groups = holder.get(f"{{{CAMUNDA}}}candidateGroups")
         if groups is None and holder.tag == f"{{{NS['zeebe']}}}assignmentDefinition":
             groups = holder.get("candidateGroups")
         roles |= {g.strip().lower() for g in (groups or "").split(",") if g.strip()}
     return roles - {""}
+
+
+def _lane_role(lane: etree._Element) -> str:
+    lane_id = (lane.get("id") or "").lower()
+    return lane_id if id_is_role(lane_id) else (lane.get("name") or "").strip().lower()
 
 
 def _roles(

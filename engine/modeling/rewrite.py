@@ -36,7 +36,7 @@ from engine.domain.errors import InvalidInputError, ModelInvalidError
 from engine.domain.problems import Problem
 from engine.modeling.bpmn import CAMUNDA, NS, ModelScan, children, kind, q, text_of
 from engine.modeling.overrides import Overrides, check_overrides
-from engine.modeling.steps import lane_index
+from engine.modeling.steps import id_is_role, lane_index
 from engine.modeling.structure import KEY_PATTERN, choose_process, index_ids
 from engine.modeling.xmlsafe import parse_bpmn
 
@@ -145,6 +145,10 @@ def _map_roles(scan: ModelScan, roles: dict[str, str], problems: list[Problem]) 
         return
     assert scan.process is not None
     lanes = list(scan.process.iter(q("lane")))
+    for lane in lanes:  # a lane whose made-up id is no role stands for the role in its name
+        name = (lane.get("name") or "").strip().lower()
+        if not id_is_role(str(lane.get("id")).lower()) and name in roles:
+            lane.set("name", roles[name])
     renames = {
         str(lane.get("id")): roles[str(lane.get("id")).lower()]
         for lane in lanes

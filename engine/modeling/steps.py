@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Collection
 from typing import TypeVar
 
 from lxml import etree
 
 from engine.domain.definitions import StepDefinition, StepKind
+from engine.domain.formats import ROLE
 from engine.modeling.bpmn import ACTIVITIES, STEP_KINDS, ModelScan, children, kind, q, text_of
 from engine.modeling.extensions import Declared, candidate_group, form_key, read_properties
 from engine.modeling.values import canonical_sla, form_file_name, parse_fee
@@ -95,12 +97,46 @@ def _role(scan: ModelScan, task: etree._Element, lanes: dict[str, etree._Element
         if holder is not task and kind(holder) not in ACTIVITIES:
             continue  # a step inside a sub-process inherits the sub-process's lane
         lane = lanes.get(holder.get("id") or "")
-        if lane is not None and lane.get("id"):
-            return str(lane.get("id")).lower()
+        if lane is not None:
+            return lane_role(scan, lane, task)
     scan.add(
         f"step {task.get('id')!r} is in no lane and has no candidate groups: put it in "
         "the lane of the role that does it",
         task,
+        field="role",
+    )
+    return None
+
+
+# Ids modelling tools make up for a lane: Camunda's Lane_0abc123, Signavio's sid-<uuid>,
+# and the _<uuid> or bare UUIDs of others. Nobody holds such a role.
+_GENERATED_ID = re.compile(
+    r"^(lane_[0-9a-z]{1,12}|sid-[0-9a-f-]+|_.*|.*[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-.*)$"
+)
+
+
+def id_is_role(lane_id: str) -> bool:
+    """Whether a lane's id (lower-cased) names its role, rather than being made up."""
+    return ROLE.matches(lane_id) and not _GENERATED_ID.match(lane_id)
+
+
+def lane_role(scan: ModelScan, lane: etree._Element, task: etree._Element) -> str | None:
+    """The role a lane stands for: its id when that is a role name (front-office), else
+    its name when that is one (a modeller made up the id); else a problem at the lane."""
+    lane_id = str(lane.get("id") or "").strip().lower()
+    if id_is_role(lane_id):
+        return lane_id
+    name = (lane.get("name") or "").strip().lower()
+    if ROLE.matches(name):
+        return name
+    if any(p.element_id == lane.get("id") and p.field == "role" for p in scan.problems):
+        return None  # said once per lane
+    said = f"named {lane.get('name')!r}" if name else "without a name"
+    scan.add(
+        f"the lane {lane.get('id')!r} {said} (it holds step {task.get('id')!r}) is no role "
+        "a user can hold: name the lane after the role that does its steps, e.g. "
+        f"front-office ({ROLE.hint})",
+        lane,
         field="role",
     )
     return None

@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
 
 from engine.domain.problems import Problem
+from engine.workflow.parse_messages import plain_parse_message
 from engine.workflow.serialization import WorkflowCodec
 from engine.workflow.spiff_compat import mark_event_subprocesses
 
@@ -129,7 +130,7 @@ def _problem(tree: etree._Element, exc: Exception, filename: str) -> Problem:
 
 def _describe(exc: Exception) -> str:
     text = str(exc) if isinstance(exc, ValidationException) else f"{type(exc).__name__}: {exc}"
-    text = text.strip() or type(exc).__name__
+    text = plain_parse_message(text.strip(), exc) or type(exc).__name__
     # Some wrapped errors quote a whole XML element; the line points there already.
     return text if len(text) <= 300 else text[:300] + "..."
 

@@ -70,3 +70,20 @@ def test_an_error_inside_a_step_puts_the_application_in_error_over_http(
     app = run(client, admin, name, {}, [element_id])
     assert app["status"] == "error"
     assert app["error"]["element_id"] == element_id and words in app["error"]["message"]
+
+
+def test_a_lane_no_user_can_hold_is_refused_at_upload_with_its_line(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    bpmn = (MODELS / "transaction.bpmn").read_text()
+    bpmn = bpmn.replace('<bpmn:lane id="Lane_2" name="technical-team">',
+                        '<bpmn:lane id="_937b5086-1d2a-4f4e-9c1b-5a1f3c0e2d11">')
+    response = client.post("/api/v1/regions/3273/process-models", headers=admin,
+                           content_type="multipart/form-data",
+                           data={"bpmn": (io.BytesIO(bpmn.encode()), "transaction.bpmn")})
+    assert response.status_code == 422
+    (error,) = response.json["errors"]
+    line = next(n for n, text in enumerate(bpmn.splitlines(), 1) if "_937b5086" in text)
+    assert (error["element_id"], error["line"], error["field"]) == (
+        "_937b5086-1d2a-4f4e-9c1b-5a1f3c0e2d11", line, "role")
+    assert "without a name" in error["message"] and " at 0x" not in error["message"]

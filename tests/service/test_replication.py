@@ -438,3 +438,11 @@ def test_the_diff_shows_changed_conditions_and_new_steps(ctx: EngineContext) -> 
     assert diff["steps"]["renamed"] == [
         {"element_id": "fix", "a": "Lengkapi berkas", "b": "Perbaiki berkas"}]
     assert "~ fix: name 'Lengkapi berkas' -> 'Perbaiki berkas'" in render_text(diff)
+
+
+def test_a_role_named_by_a_lane_name_is_mapped_in_the_name() -> None:
+    bpmn = (ROOT / "tests/fixtures/bpmn/runtime/subprocess_first.bpmn").read_bytes()
+    out = rewrite_model(bpmn, key="copy", overrides={"roles": {"front-office": "loket"}})
+    compiled = compile_model(ModelPackage(bpmn=out))
+    assert {step.role for step in compiled.steps} == {"loket"}
+    assert b'<bpmn:lane id="Lane_1" name="loket">' in out

@@ -200,3 +200,62 @@ def test_pathological_form_json():
     [problem] = problems_of(fixture("minimal.bpmn"),
                             forms={"application.json": b"[" * 200_000 + b"]" * 200_000})
     assert problem.file == "forms/application.json"
+
+
+LANE = '<bpmn:lane id="front-office" name="front-office">'
+
+
+@pytest.mark.parametrize(("lane", "role"), [
+    ('<bpmn:lane id="front-office" name="Petugas loket">', "front-office"),  # id is the role
+    ('<bpmn:lane id="Lane_0x1y2z3" name="front-office">', "front-office"),  # Camunda's id
+    ('<bpmn:lane id="_937b5086-1d2a-4f4e-9c1b-5a1f3c0e2d11" name="Technical-Team">',
+     "technical-team"),
+    ('<bpmn:lane id="sid-6A2E8F0B-59C4-4B7E-A2B1-0D9C2B1E7F44" name="cashier">', "cashier"),
+])
+def test_a_lane_is_a_role_by_its_id_or_else_by_its_name(lane: str, role: str) -> None:
+    from .support import compile_bytes, minimal
+
+    model = compile_bytes(minimal((LANE, lane)))
+    assert {step.role for step in model.steps} == {role}
+
+
+@pytest.mark.parametrize(("lane", "said"), [
+    ('<bpmn:lane id="_937b5086-1d2a-4f4e-9c1b-5a1f3c0e2d11">', "without a name"),
+    ('<bpmn:lane id="Lane_0x1y2z3" name="Petugas Front Office">',
+     "named 'Petugas Front Office'"),
+])
+def test_a_lane_no_user_can_hold_is_refused_where_it_is(lane: str, said: str) -> None:
+    from .support import minimal
+
+    data = minimal((LANE, lane))
+    problems = problems_of(data)
+    assert [(p.field, p.line) for p in problems] == [("role", line_of(data, "<bpmn:lane "))]
+    assert said in problems[0].message and "e.g. front-office" in problems[0].message
+
+
+def _after_task_a(element: str, element_id: str) -> bytes:
+    from .support import minimal
+
+    return minimal(
+        ('<bpmn:endEvent id="end" />', f'{element}<bpmn:endEvent id="end" />'),
+        ('<bpmn:sequenceFlow id="flow_2" sourceRef="task_a" targetRef="end" />',
+         f'<bpmn:sequenceFlow id="flow_2" sourceRef="task_a" targetRef="{element_id}" />'
+         f'<bpmn:sequenceFlow id="flow_3" sourceRef="{element_id}" targetRef="end" />'),
+    )
+
+
+@pytest.mark.parametrize(("element", "says"), [
+    ('<bpmn:serviceTask id="notify" name="Kirim" camunda:class="id.go.Notify" />',
+     "serviceTask 'notify' says nothing the engine can run: make it an external task"),
+    ('<bpmn:scriptTask id="notify"><bpmn:property id="p1" name="x"/>'
+     '<bpmn:dataInputAssociation id="dia"><bpmn:sourceRef>nothing</bpmn:sourceRef>'
+     '<bpmn:targetRef>p1</bpmn:targetRef></bpmn:dataInputAssociation>'
+     '<bpmn:script>a = 1</bpmn:script></bpmn:scriptTask>',
+     "a data input association of scriptTask 'notify' comes from no data object"),
+])
+def test_parser_messages_are_plain_and_show_no_python_objects(element: str, says: str) -> None:
+    data = _after_task_a(element, "notify")
+    [problem] = problems_of(data)
+    assert (problem.element_id, problem.line) == ("notify", line_of(data, 'id="notify"'))
+    assert says in problem.message
+    assert " at 0x" not in problem.message and "operator" not in problem.message
