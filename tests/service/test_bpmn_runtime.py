@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from engine.context import EngineContext
 
+from engine.context import EngineContext
 from engine.services import applications, tasks, worker
 from tests.factories import FIXTURES, Clock, make_region, make_user, upload
 
