@@ -90,6 +90,7 @@ def check_unsupported(scan: ModelScan) -> None:
         )
     for container in scan.elements("subProcess", "transaction"):
         _check_subprocess(scan, container)
+        _check_nested_handler(scan, container)
     _check_data_stores(scan)
     _check_compensation(scan)
     _check_event_refs(scan)
@@ -146,6 +147,28 @@ def _ends_implicitly(container: etree._Element) -> bool:
         for node in container
         if isinstance(node.tag, str)
     )
+
+
+_TRIGGERS = ("errorEventDefinition", "escalationEventDefinition", "messageEventDefinition",
+             "signalEventDefinition", "conditionalEventDefinition")
+
+
+def _check_nested_handler(scan: ModelScan, container: etree._Element) -> None:
+    # SpiffWorkflow 3.2.0 starts an event sub-process by an error, escalation, message,
+    # signal or condition only at the process level; inside a sub-process it never would.
+    parent = container.getparent()
+    if container.get("triggeredByEvent") != "true" or parent is None or parent is scan.process:
+        return
+    for start in children(container, "startEvent"):
+        if any(children(start, trigger) for trigger in _TRIGGERS):
+            scan.add(
+                f"{scan.label(container)} is an event sub-process started by an error, "
+                "escalation, message, signal or condition inside a sub-process, which the "
+                "engine cannot start: move it to the process level, or use a boundary event "
+                f"on {scan.label(parent)}",
+                start,
+                element_id=container.get("id"),
+            )
 
 
 def _check_compensation(scan: ModelScan) -> None:

@@ -26,6 +26,9 @@ _KNOWN = (
     ("Cannot resolve dataOutputAssociation",
      "a data output association of {label} goes to no data object of this process: "
      "connect it to a data object reference drawn in the same process"),
+    ("No DMN Diagram available",
+     "{label} calls a DMN decision table, which a model package cannot hold: write the "
+     "rule as a script task or as conditions on an exclusive gateway"),
     ("No start event found", "{label} has no start event: draw one where it begins"),
     ("A SubWorkflow Must contain an End event", "{label} has no end event"),
     ("There is no support implemented for this task type",

@@ -24,7 +24,17 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.event_parsers import SpiffStartEventParser
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
 
 from engine.domain.problems import Problem
@@ -106,10 +116,32 @@ class _ProcessParser(SpiffProcessParser):
                 self.data_store_references[node_id] = node
 
 
+class _StartEventParser(SpiffStartEventParser):
+    """SpiffWorkflow 3.2.0 reads only message, signal, timer and conditional start events:
+    an error or escalation start event of an event sub-process becomes a none start, so
+    the handler ran as soon as the process started. Read those two as well; the process
+    then starts the event sub-process when an end event throws its error or escalation."""
+
+    def create_task(self) -> Any:
+        event_definition = self.get_event_definition(
+            [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH,
+             CONDITIONAL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH]
+        )
+        task = self._create_task(event_definition)
+        self.spec.start.connect(task)
+        return task
+
+
 class _Parser(SpiffBpmnParser):
-    """SpiffWorkflow's parser with the process indexing above."""
+    """SpiffWorkflow's parser with the process indexing and start events above."""
 
     PROCESS_PARSER_CLASS = _ProcessParser
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (
+            _StartEventParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]
+        ),
+    }
 
 
 def _problem(tree: etree._Element, exc: Exception, filename: str) -> Problem:

@@ -87,3 +87,13 @@ def test_a_lane_no_user_can_hold_is_refused_at_upload_with_its_line(
     assert (error["element_id"], error["line"], error["field"]) == (
         "_937b5086-1d2a-4f4e-9c1b-5a1f3c0e2d11", line, "role")
     assert "without a name" in error["message"] and " at 0x" not in error["message"]
+
+
+def test_an_error_event_sub_process_runs_over_http(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    app = run(client, admin, "error_event_subprocess", {}, ["review", "notify"],
+              {"rejected": True})
+    assert app["status"] == "completed"
+    assert [(t["element_id"], t["state"]) for t in app["tasks"]] == [
+        ("review", "completed"), ("notify", "completed")]

@@ -213,3 +213,21 @@ def test_an_activity_without_outgoing_flow_ends_its_path(
     assert app.status == "running"
     app = drive(ctx, admin, app, order[-1:])
     assert app.status == "completed", app.error
+
+
+def test_an_error_event_sub_process_starts_only_when_its_error_is_thrown(
+    ctx: EngineContext, admin
+) -> None:
+    app = _start(ctx, admin, "error_event_subprocess")
+    assert [t.element_id for t in ready(ctx, admin, app.id)] == ["review"]
+    app = drive(ctx, admin, app, ["review"], {"rejected": True})
+    assert [t.element_id for t in ready(ctx, admin, app.id)] == ["notify"]
+    app = drive(ctx, admin, app, ["notify"])
+    assert app.status == "completed", app.error
+
+
+def test_an_error_event_sub_process_not_thrown_to_never_runs(ctx: EngineContext, admin) -> None:
+    app = drive(ctx, admin, _start(ctx, admin, "error_event_subprocess"), ["review"],
+                {"rejected": False})
+    assert app.status == "completed", app.error
+    assert [t.element_id for t in app.tasks] == ["review"]

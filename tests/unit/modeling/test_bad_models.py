@@ -8,7 +8,7 @@ from engine.domain.definitions import ModelPackage
 from engine.domain.errors import ModelInvalidError
 from engine.modeling import compile_model
 
-from .support import BAD, FORMS, fixture, line_of, located, problems_of
+from .support import BAD, FIXTURES, FORMS, fixture, line_of, located, problems_of
 
 
 def _bad(name: str) -> bytes:
@@ -259,3 +259,19 @@ def test_parser_messages_are_plain_and_show_no_python_objects(element: str, says
     assert (problem.element_id, problem.line) == ("notify", line_of(data, 'id="notify"'))
     assert says in problem.message
     assert " at 0x" not in problem.message and "operator" not in problem.message
+
+
+def test_an_error_event_sub_process_inside_a_sub_process_is_refused() -> None:
+    data = (FIXTURES / "runtime" / "error_event_subprocess.bpmn").read_text()
+    start = data.index('<bpmn:startEvent id="StartEvent_1">')
+    handler = data.index('<bpmn:subProcess id="Activity_handle"')
+    handler_end = data.index("</bpmn:subProcess>", handler) + len("</bpmn:subProcess>")
+    nested = (data[:start] + '<bpmn:subProcess id="outer"><bpmn:startEvent id="o_s"/>'
+              '<bpmn:endEvent id="o_e"/><bpmn:sequenceFlow id="o_f" sourceRef="o_s" '
+              'targetRef="o_e"/>' + data[handler:handler_end] + "</bpmn:subProcess>"
+              + data[start:handler] + data[handler_end:])
+    # ("outer" is also dangling here: no flow leads to it; that is said on its own.)
+    [problem] = [p for p in problems_of(nested.encode(), forms={})
+                 if p.element_id == "Activity_handle"]
+    assert "move it to the process level" in problem.message
+    assert problem.line == line_of(nested, 'id="Event_err_start"')

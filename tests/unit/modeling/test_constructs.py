@@ -195,8 +195,8 @@ def test_flow_to_an_element_that_is_not_a_flow_node():
 
 
 @pytest.mark.parametrize(("xml", "message"), [
-    ('<bpmn:serviceTask id="x"/>', "A Service Task must have an operator"),
-    ('<bpmn:businessRuleTask id="x"/>', "No DMN Diagram available"),
+    ('<bpmn:serviceTask id="x"/>', "serviceTask 'x' says nothing the engine can run"),
+    ('<bpmn:businessRuleTask id="x"/>', "businessRuleTask 'x' calls a DMN decision table"),
 ])
 def test_spiffworkflow_errors_become_located_problems(xml, message):
     data = _after_task(xml)
