@@ -125,9 +125,15 @@ _ORDERED = "ordered_tasks"
 
 
 def _order_tasks(dct: dict[str, Any]) -> None:
-    dct[_ORDERED] = list(dct.pop("tasks").items())
-    for sub in dct.get("subprocesses", {}).values():
-        sub[_ORDERED] = list(sub.pop("tasks").items())
+    for scope in (dct, *dct.get("subprocesses", {}).values()):
+        scope[_ORDERED] = list(scope.pop("tasks").items())
+        for _, task in scope[_ORDERED]:
+            # A delta lists the keys a task dropped in its parent's key order, which a
+            # restore from JSONB changes (data leaving a sub-process drops keys): sorted,
+            # the same state always saves as the same document.
+            deletions = (task.get("delta") or {}).get("deletions")
+            if deletions:
+                task["delta"]["deletions"] = sorted(deletions)
 
 
 def _unorder_tasks(dct: dict[str, Any]) -> None:
