@@ -310,7 +310,7 @@ def _end_events(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
     top = workflow.spec.task_specs
     return [
         (t.task_spec.bpmn_id, t.task_spec.bpmn_name or "")
-        for t in workflow.get_tasks(state=TaskState.COMPLETED)
+        for t in all_tasks(workflow, TaskState.COMPLETED)
         if isinstance(t.task_spec, EndEvent) and top.get(t.task_spec.name) is t.task_spec
     ]
 
