@@ -18,6 +18,7 @@ from api import (
     calendars,
     catalog,
     citizen,
+    messages,
     ops,
     process_models,
     regions,
@@ -111,6 +112,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         citizen,
         billing,
         ops,
+        messages,
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)

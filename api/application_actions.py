@@ -16,9 +16,10 @@ from api.schemas import (
     FeeItemSchema,
     PaymentSchema,
     RetrySchema,
+    VariablesSchema,
 )
 from api.wiring import ctx
-from engine.services import applications, audit, payments
+from engine.services import applications, audit, payments, variables
 
 blp = Blueprint(
     "fees",
@@ -82,3 +83,12 @@ class Audit(MethodView):
     def get(self, application_id: uuid.UUID) -> Any:
         """The application's hash-chained events"""
         return audit.application_events(ctx(), current_actor(), application_id)
+
+
+@blp.route("/variables")
+class Variables(MethodView):
+    @blp.response(200, VariablesSchema)
+    def get(self, application_id: uuid.UUID) -> Any:
+        """The process data as the process sees it now (admin, supervisor, officers whose
+        roles have steps in the model)"""
+        return variables.application_variables(ctx(), current_actor(), application_id)

@@ -56,6 +56,24 @@ ERROR_TABLE: dict[type[e.EngineError], tuple[int, str, str, str]] = {
         "Tidak ada versi terbit",
         "No published version",
     ),
+    e.MessageNotCorrelatedError: (
+        404,
+        "message-not-correlated",
+        "Tidak ada yang menunggu pesan ini",
+        "No one waits for this message",
+    ),
+    e.MessageAmbiguousError: (
+        409,
+        "message-ambiguous",
+        "Pesan cocok dengan lebih dari satu penerima",
+        "The message matches more than one receiver",
+    ),
+    e.StartsByMessageError: (
+        409,
+        "starts-by-message",
+        "Proses ini dimulai oleh pesan",
+        "This process is started by a message",
+    ),
     e.AlreadyExistsError: (409, "already-exists", "Sudah ada", "Already exists"),
     e.ConflictError: (409, "conflict", "Konflik", "Conflict"),
     e.StorageUnavailableError: (

@@ -491,3 +491,19 @@ class PowersSchema(Schema):
 class AssignSchema(Schema):
     user_id = integer(1, INT32_MAX, required=True)
     reason = reason_field(max_length=1000, required=False)
+
+
+class MessageSchema(Schema):
+    name = text(min_length=1, max_length=200, required=True)
+    application_id = fields.UUID()
+    tracking_code = text(max_length=32)
+    correlation = fields.Dict(keys=fields.String())
+    data = fields.Dict(load_default=dict)
+    message_id = text(min_length=1, max_length=200)
+    region = formatted(formats.REGION_CODE)
+
+
+class VariablesSchema(Schema):
+    application_id = fields.UUID()
+    status = fields.String()
+    variables = fields.Dict()

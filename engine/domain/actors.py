@@ -1,7 +1,8 @@
 """Who is acting, and what their roles allow (DESIGN §6 "Auth").
 
 Roles: `admin` (everything, every region), `analyst` (models of own region),
-`supervisor` (oversight of own region), and officer roles, which are the lane roles of
+`supervisor` (oversight of own region), `integration` (another system's service account:
+sends messages to its region's applications), and officer roles, which are the lane roles of
 the models (`front-office`, `technical-team`, ...). Applicant-lane steps are done by the
 applicant's own account (role `applicant`, own applications only) or by a role holding
 the power to act for the applicant.
@@ -33,6 +34,9 @@ ANALYST = "analyst"
 SUPERVISOR = "supervisor"
 FRONT_OFFICE = "front-office"
 CASHIER = "cashier"
+# A service account of another system (a bank, the national licensing system) that sends
+# messages to the region's applications (`POST /api/v1/messages`).
+INTEGRATION = "integration"
 SYSTEM_ACTOR_ID = 0
 
 ACTS_FOR_APPLICANT = "acts-for-applicant"
@@ -41,7 +45,7 @@ DEFAULT_POWERS: dict[str, tuple[str, ...]] = {
     ACTS_FOR_APPLICANT: (FRONT_OFFICE,),
     RECORDS_PAYMENTS: (CASHIER, FRONT_OFFICE),
 }
-BUILT_IN_ROLES = frozenset({ADMIN, ANALYST, SUPERVISOR, *APPLICANT_ROLES})
+BUILT_IN_ROLES = frozenset({ADMIN, ANALYST, SUPERVISOR, INTEGRATION, *APPLICANT_ROLES})
 
 
 class Access(Enum):

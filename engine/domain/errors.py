@@ -81,3 +81,15 @@ class ApplicationNotInErrorError(ConflictError):
 
 class ModelNotPublishedError(ConflictError):
     """The process model has no version that accepts new applications."""
+
+
+class MessageNotCorrelatedError(NotFoundError):
+    """No application waits for the message, and no model starts with it."""
+
+
+class MessageAmbiguousError(ConflictError):
+    """Several applications (or tasks, or models) would take the message."""
+
+
+class StartsByMessageError(ConflictError):
+    """The model starts only with a message: it is started by `POST /api/v1/messages`."""

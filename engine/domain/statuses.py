@@ -66,3 +66,11 @@ def outcome_kind(element_id: str, name: str) -> OutcomeKind:
     text = f"{element_id} {name}".lower()
     refused = any(word in text for word in _REFUSAL_WORDS)
     return OutcomeKind.REJECTED if refused else OutcomeKind.GRANTED
+
+
+class SubscriptionStatus(StrEnum):
+    """A task waiting for a message (`message_subscriptions.status`)."""
+
+    WAITING = "waiting"
+    # Its task no longer waits: the message came, or the path it was on ended.
+    CLOSED = "closed"

@@ -28,6 +28,7 @@ from engine.modeling import (
     expressions,
     graph,
     lengths,
+    messages,
     multiinstance,
     structure,
 )
@@ -128,6 +129,7 @@ def _check(scan: ModelScan, declared: _Declared, forms: frozenset[str]) -> None:
     for check in (graph.check_connections, graph.check_boundaries, constructs.check_gateways):
         check(scan, scopes)
     constructs.check_unsupported(scan)
+    messages.check_message_catchers(scan)
     declared.steps = read_steps(scan, forms, graph.walk_order(scan, scopes))
     lengths.check_lengths(scan, declared.title, declared.process_sla, declared.steps)
     declared.timers, timer_texts = read_timers(scan, check_code)

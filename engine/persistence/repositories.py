@@ -30,6 +30,7 @@ from engine.persistence.base import BaseRepository
 from engine.persistence.billing_queries import BillingRepository
 from engine.persistence.calendar_queries import CalendarRepository
 from engine.persistence.citizen_queries import CitizenQueries
+from engine.persistence.message_queries import MessageRepository
 from engine.persistence.ops_queries import EtagQueries, IdempotencyQueries, OpsQueries
 from engine.persistence.report_queries import ReportQueries
 from engine.persistence.tables import (
@@ -208,7 +209,9 @@ class ApplicationRepository(BaseRepository):
         query = select(ApplicationRecord).where(ApplicationRecord.id == application_id)
         if for_update:
             # PostgreSQL serializes writers on the row; SQLite ignores it (one writer anyway).
-            query = query.with_for_update()
+            # Read the row again even when the session holds it: it may have changed while
+            # this transaction waited for the lock.
+            query = query.with_for_update().execution_options(populate_existing=True)
         else:
             query = query.options(defer(ApplicationRecord.state))
         return self.session.scalars(query).first()
@@ -525,6 +528,7 @@ class Repositories:
         self.fees = FeeRepository(session)
         self.billing = BillingRepository(session)
         self.timers = TimerRepository(session)
+        self.messages = MessageRepository(session)
         self.audit = AuditRepository(session)
         self.calendars = CalendarRepository(session)
         self.reports = ReportQueries(session)

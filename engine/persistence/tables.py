@@ -508,3 +508,40 @@ class IdempotencyRecord(Base):
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+class MessageSubscriptionRecord(Base):
+    """A task waiting for a message, so a message finds its catcher by index (issue #10)."""
+
+    __tablename__ = "message_subscriptions"
+    __table_args__ = (
+        Index(
+            "ix_message_subscriptions_waiting",
+            "region_code",
+            "name",
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(16))
+    task_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the waiting task (SpiffWorkflow's id)
+    name: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class MessageDeliveryRecord(Base):
+    """A delivered message with the sender's `message_id`: a redelivery is answered from it."""
+
+    __tablename__ = "message_deliveries"
+
+    region_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"))
+    element_id: Mapped[str] = mapped_column(String(200))
+    started: Mapped[bool] = mapped_column(Boolean)
+    delivered_at: Mapped[datetime]

@@ -15,6 +15,7 @@ from engine.domain.errors import (
     InvalidInputError,
     ModelNotPublishedError,
     PermissionDeniedError,
+    StartsByMessageError,
 )
 from engine.domain.formats import NON_BLANK
 from engine.domain.problems import Problem
@@ -39,8 +40,9 @@ from engine.services.outcomes import (
 )
 from engine.services.payments import fee_views
 from engine.services.presenters import application_view, redacted_application
-from engine.services.spec_cache import load_spec
+from engine.services.spec_cache import VersionFacts, load_spec
 from engine.unit_of_work import UnitOfWork
+from engine.workflow.messages import message_starts
 
 # Crockford base32 without I, L, O, U: readable aloud, no look-alikes.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -63,7 +65,7 @@ def start_application(
 ) -> ApplicationView:
     """Start an application on the newest published version of `process_key`.
 
-    Raises: NotFoundError, ModelNotPublishedError, InvalidInputError.
+    Raises: NotFoundError, ModelNotPublishedError, InvalidInputError, StartsByMessageError.
     """
     if not actor.may_start():
         raise PermissionDeniedError(
@@ -80,42 +82,63 @@ def start_application(
                 f"{process_key} has no published version in region {region}"
             )
         version, loaded = load_spec(ctx, uow, published.id)
+        starts = message_starts(loaded.spec)
+        if starts.names and not starts.plain:
+            raise StartsByMessageError(
+                f"{process_key} starts only with a message ({', '.join(sorted(starts.names))}): "
+                "it is started by POST /api/v1/messages with that name"
+            )
         with caller_data_fits():
             outcome = ctx.runtime.start(loaded, data, now)
-        app = ApplicationRecord(
-            id=uuid.uuid4(),
-            region_code=region,
-            model_version_id=version.id,
-            process_key=process_key,
-            version=version.version,
-            title=version.title,
-            status=ApplicationStatus.RUNNING,
-            tracking_code=new_tracking_code(),
-            applicant=applicant,
-            state=outcome.state,
-            error=None,
-            created_by=actor.id or None,
-            created_at=now,
-            updated_at=now,
-            completed_at=None,
-        )
-        uow.repos.applications.add(app)
-        record_event(
-            uow,
-            actor=actor,
-            action="application.started",
-            subject=f"application:{app.id}",
-            at=now,
-            region_code=region,
-            application_id=app.id,
-            data={"process_key": process_key, "version": version.version},
-        )
+        app = new_application(uow, actor, region, process_key, version, applicant, now)
         calendar = region_calendar(ctx, uow, region)
         start_process_clock(app, version, calendar, now)
         rows = apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
         view = progress_view(uow, app, rows, now)
         uow.commit()
         return view
+
+
+def new_application(
+    uow: UnitOfWork,
+    actor: Actor,
+    region: str,
+    process_key: str,
+    version: VersionFacts,
+    applicant: dict[str, Any],
+    now: datetime,
+) -> ApplicationRecord:
+    """A new running application on `version`, added with its `application.started` event;
+    the caller saves the first outcome on it (`apply_outcome`)."""
+    app = ApplicationRecord(
+        id=uuid.uuid4(),
+        region_code=region,
+        model_version_id=version.id,
+        process_key=process_key,
+        version=version.version,
+        title=version.title,
+        status=ApplicationStatus.RUNNING,
+        tracking_code=new_tracking_code(),
+        applicant=applicant,
+        state={},
+        error=None,
+        created_by=actor.id or None,
+        created_at=now,
+        updated_at=now,
+        completed_at=None,
+    )
+    uow.repos.applications.add(app)
+    record_event(
+        uow,
+        actor=actor,
+        action="application.started",
+        subject=f"application:{app.id}",
+        at=now,
+        region_code=region,
+        application_id=app.id,
+        data={"process_key": process_key, "version": version.version},
+    )
+    return app
 
 
 def _check_start_input(applicant: Any, data: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from engine.context import EngineContext
 from engine.domain.errors import NotFoundError
 from engine.unit_of_work import UnitOfWork
+from engine.workflow.messages import catches_messages
 from engine.workflow.runtime import LoadedSpec
 
 
@@ -27,6 +28,8 @@ class VersionFacts:
     forms: dict[str, Any]
     timers: list[Any]
     deemed_approval: bool = False
+    # Whether a task of the model can wait for a message: only then are subscriptions synced.
+    messages: bool = False
 
 
 def load_spec(
@@ -41,6 +44,7 @@ def load_spec(
         record = uow.repos.models.version_by_id(version_id)
         if record is None:
             raise NotFoundError(f"model version {version_id} not found")
+        loaded = ctx.runtime.load_spec(record.id, lambda: record.spec)
         facts = VersionFacts(
             record.id,
             record.version,
@@ -50,9 +54,10 @@ def load_spec(
             record.forms,
             record.timers,
             record.deemed_approval,
+            catches_messages(loaded.spec, loaded.subprocess_specs),
         )
         ctx.versions.put(version_id, facts)
-        return facts, ctx.runtime.load_spec(record.id, lambda: record.spec)
+        return facts, loaded
     return facts, ctx.runtime.load_spec(version_id, lambda: _spec_of(uow, version_id))
 
 

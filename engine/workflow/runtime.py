@@ -28,6 +28,13 @@ from SpiffWorkflow.util.task import TaskState
 from engine.domain.statuses import StepStatus
 from engine.workflow import spiff_compat
 from engine.workflow.errors import describe_error
+from engine.workflow.messages import (
+    MessageNotWaitingError,
+    MessageWait,
+    deliver_to,
+    find_catcher,
+    waiting_messages,
+)
 from engine.workflow.serialization import WorkflowCodec
 from engine.workflow.spiff_compat import (
     MultiInstanceLimitError,
@@ -45,6 +52,7 @@ from engine.workflow.state_bounds import (  # noqa: F401 (re-exported for servic
     task_states,
 )
 from engine.workflow.timers import TimerState, waiting_timers
+from engine.workflow.variables import current_data
 
 StepStateName = StepStatus  # the row state a SpiffWorkflow task maps to
 
@@ -90,6 +98,7 @@ class Outcome:
     # The top-level end events the process reached, as (element id, name): how it ended
     # (issued or rejected) is the end event's, never the generic "completed".
     end_events: list[tuple[str, str]] = field(default_factory=list)
+    messages: list[MessageWait] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +239,51 @@ class WorkflowRuntime:
             workflow, now, known=task_states(workflow), fallback=lambda: self.restore(loaded, state)
         )
 
+    def deliver_message(
+        self,
+        loaded: LoadedSpec,
+        state: dict[str, Any],
+        name: str,
+        data: dict[str, Any],
+        now: datetime,
+        correlation: dict[str, Any] | None = None,
+    ) -> Outcome:
+        """Deliver the message `name` with `data` to the one task waiting for it (whose
+        data holds the `correlation` values) and run the engine on (`messages`).
+
+        Raises: MessageNotWaitingError, MessageAmbiguousError.
+        """
+        workflow = self.restore(loaded, state)
+        catcher = find_catcher(workflow, name, correlation)
+        return self._advance(
+            workflow,
+            now,
+            known=task_states(workflow),
+            fallback=lambda: self.restore(loaded, state),
+            first=lambda: deliver_to(catcher, name, data),
+        )
+
+    def waits_for_message(
+        self,
+        loaded: LoadedSpec,
+        state: dict[str, Any],
+        name: str,
+        correlation: dict[str, Any] | None = None,
+    ) -> bool:
+        """Whether exactly one task of the saved workflow waits for `name` (correlated).
+
+        Raises: MessageAmbiguousError when several do.
+        """
+        try:
+            find_catcher(self.restore(loaded, state), name, correlation)
+        except MessageNotWaitingError:
+            return False
+        return True
+
+    def variables(self, loaded: LoadedSpec, state: dict[str, Any]) -> dict[str, Any]:
+        """The process data as the saved workflow sees it now (`variables.current_data`)."""
+        return current_data(self.restore(loaded, state))
+
     def restore(self, loaded: LoadedSpec, state: dict[str, Any]) -> BpmnWorkflow:
         """The workflow of a saved state, with our script engine attached."""
         workflow = self._codec.state_from_dict(state, loaded.spec, loaded.subprocess_specs)
@@ -300,6 +354,7 @@ class WorkflowRuntime:
             error=error,
             timers=waiting_timers(workflow),
             end_events=_end_events(workflow),
+            messages=waiting_messages(workflow),
         )
 
 
