@@ -18,6 +18,7 @@ from api import (
     calendars,
     catalog,
     citizen,
+    external_tasks,
     messages,
     ops,
     process_models,
@@ -113,6 +114,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         billing,
         ops,
         messages,
+        external_tasks,
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)

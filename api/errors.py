@@ -74,6 +74,12 @@ ERROR_TABLE: dict[type[e.EngineError], tuple[int, str, str, str]] = {
         "Proses ini dimulai oleh pesan",
         "This process is started by a message",
     ),
+    e.ExternalTaskLockError: (
+        409,
+        "external-task-lock",
+        "Tugas eksternal tidak dikunci oleh pekerja ini",
+        "The external task is not locked by this worker",
+    ),
     e.AlreadyExistsError: (409, "already-exists", "Sudah ada", "Already exists"),
     e.ConflictError: (409, "conflict", "Konflik", "Conflict"),
     e.StorageUnavailableError: (

@@ -5,7 +5,9 @@ Content rules (form schemas, what may happen now) are checked by `forms` and `en
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, fields, post_load, validate
 
 from api.fields import (
     FIRST_YEAR,
@@ -25,6 +27,7 @@ from api.fields import (
 from engine.domain import formats
 from engine.domain.statuses import ApplicationStatus
 from engine.services.catalog import SORT_KEYS
+from engine.services.external_tasks import TopicRequest
 from engine.services.payments import CHANNELS
 from engine.services.regions import INDONESIAN_TIMEZONES
 
@@ -507,3 +510,66 @@ class VariablesSchema(Schema):
     application_id = fields.UUID()
     status = fields.String()
     variables = fields.Dict()
+
+
+class _TopicSchema(Schema):
+    name = text(min_length=1, max_length=200, required=True)
+    lock_duration = integer(1, 604_800_000)
+
+
+class ExternalFetchSchema(Schema):
+    """Camunda's shape: topics with their own lock_duration, or a lock_duration for all."""
+
+    worker_id = text(min_length=1, max_length=200, required=True)
+    max_tasks = integer(1, 100, load_default=10)
+    lock_duration = integer(1, 604_800_000)
+    topics = fields.List(
+        fields.Nested(_TopicSchema), required=True, validate=validate.Length(min=1, max=50)
+    )
+    region = formatted(formats.REGION_CODE)
+
+    @post_load
+    def _topics(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        default = data.get("lock_duration", 0)
+        data["topics"] = [
+            TopicRequest(t["name"], t.get("lock_duration") or default) for t in data["topics"]
+        ]
+        return data
+
+
+class LockedExternalTaskSchema(Schema):
+    id = fields.UUID()
+    topic = fields.String()
+    worker_id = fields.String()
+    lock_expires_at = fields.AwareDateTime()
+    retries = fields.Integer(allow_none=True)
+    error_message = fields.String(allow_none=True)
+    application_id = fields.UUID()
+    process_key = fields.String()
+    element_id = fields.String()
+    region = fields.String()
+    variables = fields.Dict()
+
+
+class ExternalCompleteSchema(Schema):
+    worker_id = text(min_length=1, max_length=200, required=True)
+    variables = fields.Dict(load_default=dict)
+
+
+class ExternalFailureSchema(Schema):
+    worker_id = text(min_length=1, max_length=200, required=True)
+    message = text(max_length=2000, load_default="")
+    retries = integer(0, 1000, load_default=0)
+    retry_timeout = integer(0, 604_800_000, load_default=0)
+
+
+class ExternalBpmnErrorSchema(Schema):
+    worker_id = text(min_length=1, max_length=200, required=True)
+    code = text(min_length=1, max_length=200, required=True)
+    message = text(max_length=2000)
+    variables = fields.Dict(load_default=dict)
+
+
+class ExternalExtendLockSchema(Schema):
+    worker_id = text(min_length=1, max_length=200, required=True)
+    new_duration = integer(1, 604_800_000, required=True)

@@ -2,10 +2,11 @@
 
 Roles: `admin` (everything, every region), `analyst` (models of own region),
 `supervisor` (oversight of own region), `integration` (another system's service account:
-sends messages to its region's applications), and officer roles, which are the lane roles of
-the models (`front-office`, `technical-team`, ...). Applicant-lane steps are done by the
-applicant's own account (role `applicant`, own applications only) or by a role holding
-the power to act for the applicant.
+sends messages to its region's applications), `external-worker` (a worker's service
+account: fetches and answers its region's external service tasks), and officer roles,
+which are the lane roles of the models (`front-office`, `technical-team`, ...).
+Applicant-lane steps are done by the applicant's own account (role `applicant`, own
+applications only) or by a role holding the power to act for the applicant.
 
 Two powers are held by roles a region declares (default as below): acting for the
 applicant (starting applications at the counter, completing the applicant's steps) and
@@ -37,6 +38,9 @@ CASHIER = "cashier"
 # A service account of another system (a bank, the national licensing system) that sends
 # messages to the region's applications (`POST /api/v1/messages`).
 INTEGRATION = "integration"
+# A service account of a worker that fetches and answers external service tasks
+# (`POST /api/v1/external-tasks/...`) of its region.
+EXTERNAL_WORKER = "external-worker"
 SYSTEM_ACTOR_ID = 0
 
 ACTS_FOR_APPLICANT = "acts-for-applicant"
@@ -45,7 +49,9 @@ DEFAULT_POWERS: dict[str, tuple[str, ...]] = {
     ACTS_FOR_APPLICANT: (FRONT_OFFICE,),
     RECORDS_PAYMENTS: (CASHIER, FRONT_OFFICE),
 }
-BUILT_IN_ROLES = frozenset({ADMIN, ANALYST, SUPERVISOR, INTEGRATION, *APPLICANT_ROLES})
+BUILT_IN_ROLES = frozenset(
+    {ADMIN, ANALYST, SUPERVISOR, INTEGRATION, EXTERNAL_WORKER, *APPLICANT_ROLES}
+)
 
 
 class Access(Enum):

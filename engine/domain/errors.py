@@ -93,3 +93,8 @@ class MessageAmbiguousError(ConflictError):
 
 class StartsByMessageError(ConflictError):
     """The model starts only with a message: it is started by `POST /api/v1/messages`."""
+
+
+class ExternalTaskLockError(ConflictError):
+    """The worker does not hold the external task's lock (never did, lost it, or it expired),
+    or the task is no longer open."""

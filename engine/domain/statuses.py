@@ -74,3 +74,13 @@ class SubscriptionStatus(StrEnum):
     WAITING = "waiting"
     # Its task no longer waits: the message came, or the path it was on ended.
     CLOSED = "closed"
+
+
+class ExternalTaskStatus(StrEnum):
+    """A service task worked by an external worker (`external_tasks.status`)."""
+
+    OPEN = "open"  # waiting for a worker, or locked by one until `lock_expires_at`
+    COMPLETED = "completed"
+    # Its retries ran out: an incident, the application is in error until a retry.
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # the path it was on ended (a boundary event, a cancellation)

@@ -30,6 +30,7 @@ from engine.modeling import (
     lengths,
     messages,
     multiinstance,
+    service_tasks,
     structure,
 )
 from engine.modeling.bpmn import ModelScan
@@ -130,6 +131,7 @@ def _check(scan: ModelScan, declared: _Declared, forms: frozenset[str]) -> None:
         check(scan, scopes)
     constructs.check_unsupported(scan)
     messages.check_message_catchers(scan)
+    service_tasks.check_service_tasks(scan)
     declared.steps = read_steps(scan, forms, graph.walk_order(scan, scopes))
     lengths.check_lengths(scan, declared.title, declared.process_sla, declared.steps)
     declared.timers, timer_texts = read_timers(scan, check_code)

@@ -30,6 +30,7 @@ from engine.persistence.base import BaseRepository
 from engine.persistence.billing_queries import BillingRepository
 from engine.persistence.calendar_queries import CalendarRepository
 from engine.persistence.citizen_queries import CitizenQueries
+from engine.persistence.external_task_queries import ExternalTaskRepository
 from engine.persistence.message_queries import MessageRepository
 from engine.persistence.ops_queries import EtagQueries, IdempotencyQueries, OpsQueries
 from engine.persistence.report_queries import ReportQueries
@@ -529,6 +530,7 @@ class Repositories:
         self.billing = BillingRepository(session)
         self.timers = TimerRepository(session)
         self.messages = MessageRepository(session)
+        self.external_tasks = ExternalTaskRepository(session)
         self.audit = AuditRepository(session)
         self.calendars = CalendarRepository(session)
         self.reports = ReportQueries(session)

@@ -545,3 +545,33 @@ class MessageDeliveryRecord(Base):
     element_id: Mapped[str] = mapped_column(String(200))
     started: Mapped[bool] = mapped_column(Boolean)
     delivered_at: Mapped[datetime]
+
+
+class ExternalTaskRecord(Base):
+    """A service task waiting for an external worker, so fetch-and-lock is one indexed query."""
+
+    __tablename__ = "external_tasks"
+    __table_args__ = (
+        Index(
+            "ix_external_tasks_open",
+            "region_code",
+            "topic",
+            "created_at",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the workflow task's id
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(16))
+    element_id: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    worker_id: Mapped[str | None] = mapped_column(String(200))
+    lock_expires_at: Mapped[datetime | None]
+    retries: Mapped[int | None] = mapped_column(Integer)
+    retry_at: Mapped[datetime | None]
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]

@@ -35,7 +35,7 @@ from engine.services.audit import record_event
 from engine.services.fee_assessment import open_fee_item
 from engine.services.presenters import application_view
 from engine.services.spec_cache import VersionFacts
-from engine.services.subscriptions import sync_subscriptions
+from engine.services.subscriptions import sync_external_tasks, sync_subscriptions
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import Outcome, StepState
 from engine.workflow.state_bounds import StateNotStorableError
@@ -92,6 +92,8 @@ def apply_outcome(
         _sync_timers(uow, app, outcome, actor, now)
     if version.messages or outcome.messages:
         sync_subscriptions(uow, app, outcome, now)
+    if version.external or outcome.external:
+        sync_external_tasks(uow, app, outcome, now)
     _update_status(uow, app, outcome, actor=actor, now=now, calendar=calendar)
     every = [*by_id.values(), *created]
     _update_process_clock(app, [t for t in every if t.state == StepStatus.READY], now, calendar)

@@ -12,6 +12,7 @@ from typing import Any
 from engine.context import EngineContext
 from engine.domain.errors import NotFoundError
 from engine.unit_of_work import UnitOfWork
+from engine.workflow.external_tasks import has_external_tasks
 from engine.workflow.messages import catches_messages
 from engine.workflow.runtime import LoadedSpec
 
@@ -30,6 +31,8 @@ class VersionFacts:
     deemed_approval: bool = False
     # Whether a task of the model can wait for a message: only then are subscriptions synced.
     messages: bool = False
+    # Whether the model has service tasks for external workers: only then are their rows synced.
+    external: bool = False
 
 
 def load_spec(
@@ -55,6 +58,7 @@ def load_spec(
             record.timers,
             record.deemed_approval,
             catches_messages(loaded.spec, loaded.subprocess_specs),
+            has_external_tasks(loaded.spec, loaded.subprocess_specs),
         )
         ctx.versions.put(version_id, facts)
         return facts, loaded

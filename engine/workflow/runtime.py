@@ -28,6 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.domain.statuses import StepStatus
 from engine.workflow import spiff_compat
 from engine.workflow.errors import describe_error
+from engine.workflow.external_tasks import ExternalWait, waiting_external
 from engine.workflow.messages import (
     MessageNotWaitingError,
     MessageWait,
@@ -99,6 +100,7 @@ class Outcome:
     # (issued or rejected) is the end event's, never the generic "completed".
     end_events: list[tuple[str, str]] = field(default_factory=list)
     messages: list[MessageWait] = field(default_factory=list)
+    external: list[ExternalWait] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,14 +255,31 @@ class WorkflowRuntime:
 
         Raises: MessageNotWaitingError, MessageAmbiguousError.
         """
+
+        def prepare(workflow: BpmnWorkflow) -> Callable[[], Any]:
+            catcher = find_catcher(workflow, name, correlation)
+            return lambda: deliver_to(catcher, name, data)
+
+        return self.act(loaded, state, now, prepare)
+
+    def act(
+        self,
+        loaded: LoadedSpec,
+        state: dict[str, Any],
+        now: datetime,
+        prepare: Callable[[BpmnWorkflow], Callable[[], Any]],
+    ) -> Outcome:
+        """Restore the workflow, let `prepare` find what to do on it (its errors propagate:
+        nothing was done), then do that and run the engine on (a message, an external
+        task's answer)."""
         workflow = self.restore(loaded, state)
-        catcher = find_catcher(workflow, name, correlation)
+        first = prepare(workflow)
         return self._advance(
             workflow,
             now,
             known=task_states(workflow),
             fallback=lambda: self.restore(loaded, state),
-            first=lambda: deliver_to(catcher, name, data),
+            first=first,
         )
 
     def waits_for_message(
@@ -355,6 +374,7 @@ class WorkflowRuntime:
             timers=waiting_timers(workflow),
             end_events=_end_events(workflow),
             messages=waiting_messages(workflow),
+            external=waiting_external(workflow),
         )
 
 

@@ -39,6 +39,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessPars
 
 from engine.domain.problems import Problem
 from engine.workflow.parse_messages import plain_parse_message
+from engine.workflow.external_tasks import ExternalServiceTask, ExternalTaskParser
 from engine.workflow.serialization import WorkflowCodec
 from engine.workflow.spiff_compat import mark_event_subprocesses
 
@@ -133,7 +134,8 @@ class _StartEventParser(SpiffStartEventParser):
 
 
 class _Parser(SpiffBpmnParser):
-    """SpiffWorkflow's parser with the process indexing and start events above."""
+    """SpiffWorkflow's parser with the process indexing and start events above, and
+    service tasks worked by external workers (`external_tasks`)."""
 
     PROCESS_PARSER_CLASS = _ProcessParser
     OVERRIDE_PARSER_CLASSES = {
@@ -141,6 +143,7 @@ class _Parser(SpiffBpmnParser):
         full_tag("startEvent"): (
             _StartEventParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]
         ),
+        full_tag("serviceTask"): (ExternalTaskParser, ExternalServiceTask),
     }
 
 

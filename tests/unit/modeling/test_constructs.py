@@ -195,7 +195,7 @@ def test_flow_to_an_element_that_is_not_a_flow_node():
 
 
 @pytest.mark.parametrize(("xml", "message"), [
-    ('<bpmn:serviceTask id="x"/>', "serviceTask 'x' says nothing the engine can run"),
+    ('<bpmn:serviceTask id="x"/>', "names no topic for an external worker"),
     ('<bpmn:businessRuleTask id="x"/>', "businessRuleTask 'x' calls a DMN decision table"),
 ])
 def test_spiffworkflow_errors_become_located_problems(xml, message):
