@@ -16,6 +16,7 @@ from api.schemas import (
     ExternalExtendLockSchema,
     ExternalFailureSchema,
     ExternalFetchSchema,
+    ExternalTaskSchema,
     LockedExternalTaskSchema,
 )
 from api.wiring import ctx
@@ -48,10 +49,10 @@ class FetchAndLock(MethodView):
 @blp.route("/<uuid:task_id>/complete")
 class Complete(MethodView):
     @blp.arguments(ExternalCompleteSchema)
-    @blp.response(204)
-    def post(self, body: dict[str, Any], task_id: uuid.UUID) -> None:
+    @blp.response(200, ExternalTaskSchema)
+    def post(self, body: dict[str, Any], task_id: uuid.UUID) -> Any:
         """Complete a locked external task; its variables become process data"""
-        external_tasks.complete(
+        return external_tasks.complete(
             ctx(), current_actor(), task_id, body["worker_id"], body["variables"]
         )
 
@@ -59,11 +60,11 @@ class Complete(MethodView):
 @blp.route("/<uuid:task_id>/failure")
 class Failure(MethodView):
     @blp.arguments(ExternalFailureSchema)
-    @blp.response(204)
-    def post(self, body: dict[str, Any], task_id: uuid.UUID) -> None:
+    @blp.response(200, ExternalTaskSchema)
+    def post(self, body: dict[str, Any], task_id: uuid.UUID) -> Any:
         """Report a failure: retry after retry_timeout ms, or an incident when no retries
         are left"""
-        external_tasks.fail(
+        return external_tasks.fail(
             ctx(),
             current_actor(),
             task_id,
@@ -77,11 +78,11 @@ class Failure(MethodView):
 @blp.route("/<uuid:task_id>/bpmn-error")
 class BpmnError(MethodView):
     @blp.arguments(ExternalBpmnErrorSchema)
-    @blp.response(204)
-    def post(self, body: dict[str, Any], task_id: uuid.UUID) -> None:
+    @blp.response(200, ExternalTaskSchema)
+    def post(self, body: dict[str, Any], task_id: uuid.UUID) -> Any:
         """Throw a BPMN error with a code: an error boundary event catches it, else an
         incident"""
-        external_tasks.bpmn_error(
+        return external_tasks.bpmn_error(
             ctx(),
             current_actor(),
             task_id,
@@ -95,9 +96,9 @@ class BpmnError(MethodView):
 @blp.route("/<uuid:task_id>/extend-lock")
 class ExtendLock(MethodView):
     @blp.arguments(ExternalExtendLockSchema)
-    @blp.response(204)
-    def post(self, body: dict[str, Any], task_id: uuid.UUID) -> None:
+    @blp.response(200, ExternalTaskSchema)
+    def post(self, body: dict[str, Any], task_id: uuid.UUID) -> Any:
         """Extend the worker's lock to new_duration ms from now"""
-        external_tasks.extend_lock(
+        return external_tasks.extend_lock(
             ctx(), current_actor(), task_id, body["worker_id"], body["new_duration"]
         )

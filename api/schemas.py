@@ -142,6 +142,7 @@ class TaskSchema(Schema):
 class TaskDetailSchema(TaskSchema):
     form_schema = fields.Dict(allow_none=True)
     data = fields.Dict(allow_none=True)
+    earlier_data = fields.Dict(allow_none=True)
     fee_item = fields.Dict(allow_none=True)
 
 
@@ -573,3 +574,16 @@ class ExternalBpmnErrorSchema(Schema):
 class ExternalExtendLockSchema(Schema):
     worker_id = text(min_length=1, max_length=200, required=True)
     new_duration = integer(1, 604_800_000, required=True)
+
+
+class ExternalTaskSchema(Schema):
+    id = fields.UUID()
+    topic = fields.String()
+    status = fields.String()
+    worker_id = fields.String(allow_none=True)
+    lock_expires_at = fields.AwareDateTime(allow_none=True)
+    retries = fields.Integer(allow_none=True)
+    error_message = fields.String(allow_none=True)
+    application_id = fields.UUID()
+    element_id = fields.String()
+    region = fields.String()

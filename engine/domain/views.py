@@ -56,6 +56,8 @@ class TaskView:
     input: dict[str, Any] | None = None
     # Its application is granted by law (fiktif positif): the step carries that fact.
     deemed_granted: bool = False
+    # The values the process holds now for the fields of the step's form (one read only).
+    earlier_data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

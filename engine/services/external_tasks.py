@@ -67,6 +67,22 @@ class LockedTask:
     variables: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class ExternalTaskView:
+    """An external task as a worker's answer left it."""
+
+    id: uuid.UUID
+    topic: str
+    status: str
+    worker_id: str | None
+    lock_expires_at: datetime | None
+    retries: int | None
+    error_message: str | None
+    application_id: uuid.UUID
+    element_id: str
+    region: str
+
+
 def fetch_and_lock(
     ctx: EngineContext,
     actor: Actor,
@@ -107,7 +123,7 @@ def complete(
     task_id: uuid.UUID,
     worker_id: str,
     variables: dict[str, Any],
-) -> None:
+) -> ExternalTaskView:
     """The worker's result: `variables` become process data and the process moves on.
 
     Raises: PermissionDeniedError, NotFoundError, ExternalTaskLockError,
@@ -128,7 +144,9 @@ def complete(
             now,
             {"worker_id": worker_id, "variables": variables},
         )
+        view = _task_view(row)
         uow.commit()
+        return view
 
 
 def fail(
@@ -139,7 +157,7 @@ def fail(
     message: str,
     retries: int,
     retry_timeout: int,
-) -> None:
+) -> ExternalTaskView:
     """The worker could not do it: with `retries` left the task is fetchable again after
     `retry_timeout` milliseconds; with none, an incident: the application stops in `error`
     with the message, until an admin or supervisor retries it.
@@ -165,7 +183,9 @@ def fail(
         else:
             row.status = ExternalTaskStatus.FAILED
             _incident(uow, actor, app, row, f"the external task failed: {message}", now)
+        view = _task_view(row)
         uow.commit()
+        return view
 
 
 def bpmn_error(
@@ -176,7 +196,7 @@ def bpmn_error(
     code: str,
     message: str | None,
     variables: dict[str, Any],
-) -> None:
+) -> ExternalTaskView:
     """A business error: caught by an error boundary event with `code` on the task (or an
     enclosing sub-process, or an error event sub-process), whose path then runs; when
     nothing catches it, an incident.
@@ -218,12 +238,14 @@ def bpmn_error(
                 now,
                 message,
             )
+        view = _task_view(row)
         uow.commit()
+        return view
 
 
 def extend_lock(
     ctx: EngineContext, actor: Actor, task_id: uuid.UUID, worker_id: str, new_duration: int
-) -> None:
+) -> ExternalTaskView:
     """Keep the lock `new_duration` milliseconds from now.
 
     Raises: PermissionDeniedError, NotFoundError, ExternalTaskLockError, InvalidInputError.
@@ -236,7 +258,9 @@ def extend_lock(
         row.lock_expires_at = now + timedelta(milliseconds=new_duration)
         data = {"worker_id": worker_id, "lock_expires_at": row.lock_expires_at.isoformat()}
         _audit(uow, actor, row, "external_task.lock_extended", now, data)
+        view = _task_view(row)
         uow.commit()
+        return view
 
 
 def _may_work(actor: Actor) -> None:
@@ -362,6 +386,21 @@ def _variables(
         return ext.task_data(ctx.runtime.restore(loaded, app.state), row.id)
     except ext.ExternalTaskNotWaitingError:
         return None
+
+
+def _task_view(row: ExternalTaskRecord) -> ExternalTaskView:
+    return ExternalTaskView(
+        id=row.id,
+        topic=row.topic,
+        status=row.status,
+        worker_id=row.worker_id,
+        lock_expires_at=row.lock_expires_at,
+        retries=row.retries,
+        error_message=row.error_message,
+        application_id=row.application_id,
+        element_id=row.element_id,
+        region=row.region_code,
+    )
 
 
 def _locked_view(

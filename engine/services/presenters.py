@@ -157,7 +157,7 @@ def model_summary(model: ProcessModelRecord) -> ModelSummaryView:
 
 def redacted_task(view: TaskView) -> TaskView:
     """A task without what the applicant or the officers entered (Access.REDACTED)."""
-    return replace(view, data=None, input=None)
+    return replace(view, data=None, input=None, earlier_data=None)
 
 
 def redacted_application(view: ApplicationView) -> ApplicationView:

@@ -103,10 +103,28 @@ def get_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
             form_schema=schema,
             data=task.data,
             fee_item=receipt_view(item, None) if item is not None else None,
+            earlier_data=_earlier_data(ctx, uow, app, task.id, schema),
         )
         if application_access(uow, actor, app) is Access.REDACTED:
             return redacted_task(view)
         return view
+
+
+def _earlier_data(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    app: ApplicationRecord,
+    task_id: uuid.UUID,
+    schema: dict[str, Any] | None,
+) -> dict[str, Any] | None:
+    """The values the process holds now for the form's top-level fields, as the step sees
+    them (so an officer sees what earlier steps entered); None without a form."""
+    names = (schema or {}).get("properties")
+    if not isinstance(names, dict) or not names:
+        return None
+    _, loaded = load_spec(ctx, uow, app.model_version_id)
+    data = ctx.runtime.task_data(loaded, app.state, task_id)
+    return {name: data[name] for name in names if name in data}
 
 
 def claim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:

@@ -303,6 +303,17 @@ class WorkflowRuntime:
         """The process data as the saved workflow sees it now (`variables.current_data`)."""
         return current_data(self.restore(loaded, state))
 
+    def task_data(
+        self, loaded: LoadedSpec, state: dict[str, Any], task_id: uuid.UUID
+    ) -> dict[str, Any]:
+        """A copy of the data one task of the saved workflow holds ({} when it has none)."""
+        workflow = self.restore(loaded, state)
+        try:
+            task = workflow.get_task_from_id(task_id)
+        except (WorkflowException, KeyError):
+            return {}
+        return copy.deepcopy(dict(task.data)) if task is not None else {}
+
     def restore(self, loaded: LoadedSpec, state: dict[str, Any]) -> BpmnWorkflow:
         """The workflow of a saved state, with our script engine attached."""
         workflow = self._codec.state_from_dict(state, loaded.spec, loaded.subprocess_specs)

@@ -52,7 +52,7 @@ def test_external_tasks_over_http(app: Flask, client: FlaskClient) -> None:
         json={"worker_id": "w1", "new_duration": 5000},
         headers=worker,
     )
-    assert extended.status_code == 204
+    assert extended.status_code == 200 and extended.json["worker_id"] == "w1"
     stale = client.post(
         url.format(first["id"], "complete"), json={"worker_id": "w2"}, headers=worker
     )
@@ -62,7 +62,7 @@ def test_external_tasks_over_http(app: Flask, client: FlaskClient) -> None:
         json={"worker_id": "w1", "variables": {"valid": True}},
         headers=worker,
     )
-    assert done.status_code == 204
+    assert done.status_code == 200 and done.json["status"] == "completed"
     one = client.get(f"/api/v1/applications/{ids[0]}", headers=counter).json
     assert [t["element_id"] for t in one["tasks"]] == ["review"]
     caught = client.post(
@@ -70,7 +70,7 @@ def test_external_tasks_over_http(app: Flask, client: FlaskClient) -> None:
         json={"worker_id": "w1", "code": "NIB_INVALID", "message": "tidak terdaftar"},
         headers=worker,
     )
-    assert caught.status_code == 204
+    assert caught.status_code == 200 and caught.json["status"] == "completed"
     two = client.get(f"/api/v1/applications/{ids[1]}", headers=counter).json
     assert [t["element_id"] for t in two["tasks"]] == ["fix"]
     gone = client.post(
