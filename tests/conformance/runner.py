@@ -383,3 +383,7 @@ def run(driver: Driver, scenario: Scenario) -> None:
                 f"{step}: the workflow was not restored from the database")
         stored(driver)
     check(driver, {"status": "completed", **scenario.expect})
+
+
+# Actions for messages and external workers register themselves on import (issue #10).
+from tests.conformance import integration_actions  # noqa: E402, F401
