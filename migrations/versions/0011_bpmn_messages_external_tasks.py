@@ -1,12 +1,7 @@
 """External tasks: service tasks waiting for external workers (issue #10).
 
-<<<<<<<< HEAD:migrations/versions/0011_bpmn_messages_external_tasks.py
 Revision ID: 0011_bpmn_messages
 Revises: 0010_bpmn_messages
-========
-Revision ID: 0008_bpmn_messages
-Revises: 0007_bpmn_messages
->>>>>>>> d8ecdec (External task answers return the task (every endpoint declares its response schema); GET /tasks/{id} carries earlier_data, the process data its form's fields refer to (issue #10 build 5)):migrations/versions/0008_bpmn_messages_external_tasks.py
 """
 
 import sqlalchemy as sa
@@ -14,13 +9,8 @@ from alembic import op
 
 import engine.persistence.tables
 
-<<<<<<<< HEAD:migrations/versions/0011_bpmn_messages_external_tasks.py
 revision = "0011_bpmn_messages"
 down_revision = "0010_bpmn_messages"
-========
-revision = "0008_bpmn_messages"
-down_revision = "0007_bpmn_messages"
->>>>>>>> d8ecdec (External task answers return the task (every endpoint declares its response schema); GET /tasks/{id} carries earlier_data, the process data its form's fields refer to (issue #10 build 5)):migrations/versions/0008_bpmn_messages_external_tasks.py
 branch_labels = None
 depends_on = None
 
