@@ -38,8 +38,8 @@ from SpiffWorkflow.spiff.parser.event_parsers import SpiffStartEventParser
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
 
 from engine.domain.problems import Problem
-from engine.workflow.parse_messages import plain_parse_message
 from engine.workflow.external_tasks import ExternalServiceTask, ExternalTaskParser
+from engine.workflow.parse_messages import plain_parse_message
 from engine.workflow.serialization import WorkflowCodec
 from engine.workflow.spiff_compat import mark_event_subprocesses
 

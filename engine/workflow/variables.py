@@ -14,7 +14,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine.workflow.state_bounds import all_tasks
+from engine.workflow.spiff_compat import all_tasks
 
 _OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 

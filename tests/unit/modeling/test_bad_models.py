@@ -246,7 +246,7 @@ def _after_task_a(element: str, element_id: str) -> bytes:
 
 @pytest.mark.parametrize(("element", "says"), [
     ('<bpmn:serviceTask id="notify" name="Kirim" camunda:class="id.go.Notify" />',
-     "serviceTask 'notify' says nothing the engine can run: make it an external task"),
+     "serviceTask 'notify' is implemented by camunda:class, Java code that permitflow does not run"),
     ('<bpmn:scriptTask id="notify"><bpmn:property id="p1" name="x"/>'
      '<bpmn:dataInputAssociation id="dia"><bpmn:sourceRef>nothing</bpmn:sourceRef>'
      '<bpmn:targetRef>p1</bpmn:targetRef></bpmn:dataInputAssociation>'
