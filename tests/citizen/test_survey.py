@@ -5,37 +5,19 @@ hand computation. Service and HTTP, both databases."""
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from flask import Flask
 
-from api import create_app
 from engine.context import EngineContext
 from engine.domain import skm
 from engine.domain.actors import SYSTEM
 from engine.domain.errors import AlreadyExistsError, ConflictError, InvalidInputError
 from engine.services import applications, standards, survey, tracking
-from tests.citizen.helpers import MONDAY_10, decision_bpmn, work
-from tests.factories import Clock, make_region, make_user, upload
+from tests.citizen.helpers import work
+from tests.factories import make_user
 from tests.unit.test_skm import SHEET
-
-
-@pytest.fixture
-def app(db_url: str) -> Iterator[Flask]:
-    app = create_app({"DATABASE_URL": db_url, "TESTING": True})
-    yield app
-    app.extensions["permitflow"].session_factory.kw["bind"].dispose()
-
-
-@pytest.fixture
-def ctx(app: Flask) -> EngineContext:
-    context: EngineContext = app.extensions["permitflow"]
-    context.clock = Clock(MONDAY_10)
-    make_region(context, "3273")
-    upload(context, "3273", decision_bpmn())
-    return context
 
 
 def _completed(ctx: EngineContext):
