@@ -381,9 +381,10 @@ def models_retire(region: str, key: str, version: int) -> None:
 
 
 def _register_more() -> None:
-    from api.commands import money
+    from api.commands import backups, money
 
     money.register(main, _Group)
+    backups.register(main, _Group)
 
 
 _register_more()

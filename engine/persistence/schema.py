@@ -34,3 +34,22 @@ def head_revision() -> str:
 
     heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
     return ",".join(sorted(heads))
+
+
+def revision_state(revision: str | None) -> str:
+    """Where a database's revision stands against this code: `current` (at the newest
+    migration), `behind` (an older one this code can upgrade) or `unknown` (none, or one a
+    newer permitflow made)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    if not revision:
+        return "unknown"
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    if revision in script.get_heads():
+        return "current"
+    try:
+        found = script.get_revision(revision)
+    except CommandError:  # alembic's ResolutionError is a CommandError
+        return "unknown"
+    return "behind" if found is not None else "unknown"

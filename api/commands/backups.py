@@ -1,0 +1,74 @@
+"""CLI: `permitflow backup FILE` and `permitflow restore FILE` (issue #17 item 7).
+
+The work is in `engine.persistence.backup` (SQLite's online backup API) and
+`engine.persistence.pg_backup` (pg_dump / pg_restore); after a restore the audit chains
+are verified on the restored database, as `permitflow audit verify` does.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def register(main: click.Group, group_cls: type[click.Group]) -> None:
+    """Add `backup` and `restore` to the `permitflow` group."""
+
+    @main.command("backup")
+    @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="replace FILE if it exists")
+    def backup_command(file: Path, force: bool) -> None:
+        """Write a consistent backup of PERMITFLOW_DATABASE_URL to FILE, while it runs.
+
+        SQLite: a copy made with SQLite's online backup API. PostgreSQL: a `pg_dump
+        --format=custom` archive (pg_dump must be on PATH; otherwise the command to run
+        is printed).
+        """
+        from api.commands.cli import database_url
+        from engine.persistence.backup import backup
+
+        report = backup(database_url(), file, force=force)
+        click.echo(
+            f"backup of the {report.backend} database written to {report.path} "
+            f"({report.size_bytes} bytes, schema revision {report.revision})"
+        )
+
+    @main.command("restore")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="replace a target database that holds tables")
+    def restore_command(file: Path, force: bool) -> None:
+        """Restore FILE (from `permitflow backup`) into PERMITFLOW_DATABASE_URL.
+
+        Refused while the target is in use, when it holds tables (without --force), or when
+        the backup's schema revision is newer than this code's. The audit chains are then
+        verified on the restored database (exit 1 if one is broken).
+        """
+        from api.commands.cli import database_url, engine_context
+        from engine.persistence.backup import restore
+        from engine.persistence.schema import head_revision
+        from engine.services.audit import verify_audit
+
+        report = restore(database_url(), file, force=force)
+        replaced = " (its tables replaced)" if report.replaced else ""
+        click.echo(
+            f"restored {file} into the {report.backend} database{replaced}, "
+            f"schema revision {report.revision}"
+        )
+        if report.state == "behind":
+            click.echo(
+                f"the backup's schema revision {report.revision} is older than this code's "
+                f"{head_revision()}: run `permitflow db upgrade`, then `permitflow audit "
+                "verify`, before starting the API and workers"
+            )
+            return
+        breaks = verify_audit(engine_context())
+        for found in breaks:
+            click.echo(
+                f"chain {found.chain}: broken at event #{found.seq} (id {found.event_id}): "
+                f"{found.reason}"
+            )
+        if breaks:
+            sys.exit(1)
+        click.echo("audit chains intact")
