@@ -70,6 +70,18 @@ class StepDefinition:
 
 
 @dataclass(frozen=True, slots=True)
+class CallDefinition:
+    """A call activity: the model key it calls and how it binds the version (`latest`,
+    `version` with `version`, or `deployment`: the latest when the caller is uploaded)."""
+
+    element_id: str
+    key: str
+    binding: str = "latest"
+    version: int | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TimerDefinition:
     """A timer event: where it sits, what kind, and its ISO-8601 text or expression."""
 
@@ -133,6 +145,8 @@ class CompiledModel:
     spec: dict[str, Any]
     # Silence past the process SLA means approval (fiktif positif); issue #15 item 1.
     deemed_approval: bool = False
+    # The call activities, checked against the region's published models at upload.
+    calls: tuple[CallDefinition, ...] = ()
 
     def step(self, element_id: str) -> StepDefinition | None:
         """The step with this element id, if the model has one."""

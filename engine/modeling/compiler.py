@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.domain.definitions import (
+    CallDefinition,
     CompiledModel,
     InstanceCollection,
     ModelPackage,
@@ -23,6 +24,7 @@ from engine.domain.definitions import (
 from engine.domain.errors import ModelInvalidError
 from engine.domain.problems import Problem
 from engine.modeling import (
+    calls,
     constructs,
     eventrefs,
     expressions,
@@ -60,6 +62,7 @@ class _Declared:
     deemed_approval: bool = False
     steps: list[StepDefinition] = field(default_factory=list)
     timers: list[TimerDefinition] = field(default_factory=list)
+    calls: list[CallDefinition] = field(default_factory=list)
     spec: dict[str, Any] | None = None
 
 
@@ -89,6 +92,7 @@ def compile_model(package: ModelPackage) -> CompiledModel:
         bpmn=package.bpmn,
         spec=declared.spec,
         deemed_approval=declared.deemed_approval,
+        calls=tuple(declared.calls),
     )
 
 
@@ -132,6 +136,7 @@ def _check(scan: ModelScan, declared: _Declared, forms: frozenset[str]) -> None:
     constructs.check_unsupported(scan)
     messages.check_message_catchers(scan)
     service_tasks.check_service_tasks(scan)
+    declared.calls = calls.read_calls(scan)
     declared.steps = read_steps(scan, forms, graph.walk_order(scan, scopes))
     lengths.check_lengths(scan, declared.title, declared.process_sla, declared.steps)
     declared.timers, timer_texts = read_timers(scan, check_code)

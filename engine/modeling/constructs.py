@@ -82,12 +82,6 @@ def check_unsupported(scan: ModelScan) -> None:
             "inclusive or parallel gateways",
             gateway,
         )
-    for call in scan.elements("callActivity"):
-        scan.add(
-            f"{scan.label(call)}: call activities are not supported, a model package "
-            "holds one process; draw an embedded sub-process instead",
-            call,
-        )
     for container in scan.elements("subProcess", "transaction"):
         _check_subprocess(scan, container)
         _check_nested_handler(scan, container)

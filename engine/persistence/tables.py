@@ -223,6 +223,9 @@ class ApplicationRecord(Base):
     # without a decision on a model that declares it; recorded once by the worker.
     deemed_granted_at: Mapped[datetime | None]
     deemed_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The versions its call activities run (called key -> model version id), bound when it
+    # started (issue #10); None when its model calls no other model.
+    called_versions: Mapped[dict[str, Any] | None]
     # Optimistic concurrency: every UPDATE checks and bumps this, so a write based
     # on a stale read fails instead of silently overwriting a newer state.
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)

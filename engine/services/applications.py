@@ -32,6 +32,7 @@ from engine.services.access import (
 )
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
+from engine.services.calls import bind_calls, load_bound
 from engine.services.outcomes import (
     apply_outcome,
     caller_data_fits,
@@ -40,7 +41,7 @@ from engine.services.outcomes import (
 )
 from engine.services.payments import fee_views
 from engine.services.presenters import application_view, redacted_application
-from engine.services.spec_cache import VersionFacts, load_spec
+from engine.services.spec_cache import VersionFacts
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.messages import message_starts
 
@@ -81,7 +82,8 @@ def start_application(
             raise ModelNotPublishedError(
                 f"{process_key} has no published version in region {region}"
             )
-        version, loaded = load_spec(ctx, uow, published.id)
+        bindings = bind_calls(ctx, uow, region, published.id)
+        version, loaded = load_bound(ctx, uow, published.id, bindings)
         starts = message_starts(loaded.spec)
         if starts.names and not starts.plain:
             raise StartsByMessageError(
@@ -91,6 +93,7 @@ def start_application(
         with caller_data_fits():
             outcome = ctx.runtime.start(loaded, data, now)
         app = new_application(uow, actor, region, process_key, version, applicant, now)
+        app.called_versions = bindings
         calendar = region_calendar(ctx, uow, region)
         start_process_clock(app, version, calendar, now)
         rows = apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
@@ -281,7 +284,7 @@ def retry_application(
         app = visible_application(uow, actor, application_id, for_update=True)
         if app.status != ApplicationStatus.ERROR:
             raise ApplicationNotInErrorError(f"application {app.id} is {app.status}")
-        version, loaded = load_spec(ctx, uow, app.model_version_id)
+        version, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
         with caller_data_fits():
             outcome = ctx.runtime.retry(loaded, app.state, data, now)
         failed, app.status, app.error = app.error, ApplicationStatus.RUNNING, None

@@ -32,8 +32,8 @@ from engine.persistence.tables import ApplicationRecord, ExternalTaskRecord
 from engine.services.access import require_roles, visible_region
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
+from engine.services.calls import load_bound
 from engine.services.outcomes import apply_outcome, caller_data_fits
-from engine.services.spec_cache import load_spec
 from engine.unit_of_work import UnitOfWork
 from engine.workflow import external_tasks as ext
 
@@ -215,7 +215,7 @@ def bpmn_error(
         app, row = _held(uow, actor, task_id, worker_id, now)
         data = {"worker_id": worker_id, "code": code, "message": message, "variables": variables}
         _audit(uow, actor, row, "external_task.bpmn_error", now, data)
-        _, loaded = load_spec(ctx, uow, app.model_version_id)
+        _, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
         workflow = ctx.runtime.restore(loaded, app.state)
         if ext.error_catcher(workflow, row.id, code) is None:
             row.status, row.error_message = ExternalTaskStatus.FAILED, message
@@ -349,7 +349,7 @@ def _run(
     prepare: Callable[[Any], Callable[[], Any]],
     now: datetime,
 ) -> None:
-    version, loaded = load_spec(ctx, uow, app.model_version_id)
+    version, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
     with caller_data_fits():
         outcome = ctx.runtime.act(loaded, app.state, now, prepare)
     calendar = region_calendar(ctx, uow, app.region_code)
@@ -381,7 +381,7 @@ def _incident(
 def _variables(
     ctx: EngineContext, uow: UnitOfWork, app: ApplicationRecord, row: ExternalTaskRecord
 ) -> dict[str, Any] | None:
-    _, loaded = load_spec(ctx, uow, app.model_version_id)
+    _, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
     try:
         return ext.task_data(ctx.runtime.restore(loaded, app.state), row.id)
     except ext.ExternalTaskNotWaitingError:

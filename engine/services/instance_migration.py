@@ -25,6 +25,7 @@ from engine.domain.statuses import ApplicationStatus, StepStatus
 from engine.persistence.tables import ApplicationRecord, ModelVersionRecord
 from engine.services.access import require_roles
 from engine.services.audit import record_event
+from engine.services.calls import bind_calls, joined_spec_dict, load_bound
 from engine.services.versions import PUBLISHED, find_version
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.instance_migration import migrate_state, migration_problems
@@ -37,6 +38,7 @@ _DECLARED = ("kind", "role", "sla", "fee", "form")
 class _Versions:
     """The two versions, as plain values read once."""
 
+    region: str
     source_id: int
     target_id: int
     source_number: int
@@ -102,11 +104,12 @@ def _read_versions(
             "applications move only onto a published version"
         )
     ids = list(uow.repos.versions.running_on(source.id))
-    return _versions(source, target), ids
+    return _versions(region, source, target), ids
 
 
-def _versions(source: ModelVersionRecord, target: ModelVersionRecord) -> _Versions:
+def _versions(region: str, source: ModelVersionRecord, target: ModelVersionRecord) -> _Versions:
     return _Versions(
+        region,
         source.id,
         target.id,
         source.version,
@@ -135,9 +138,27 @@ def _migrate_one(
         assert app is not None
         ready = [t for t in uow.repos.tasks.for_application(app.id) if t.state == StepStatus.READY]
         reasons = [f"no longer running on version {versions.source_number}"]
+        bindings: dict[str, Any] | None = None
         if app.status == ApplicationStatus.RUNNING and app.model_version_id == versions.source_id:
-            reasons = migration_problems(app.state, versions.source_spec, versions.target_spec)
-            reasons += [r for t in ready for r in _step_problems(t.element_id, versions)]
+            try:
+                # Calls stay bound where they are; calls new in the target are bound now.
+                bindings = bind_calls(
+                    ctx, uow, versions.region, versions.target_id, app.called_versions
+                )
+                if bindings or app.called_versions:
+                    _, loaded = load_bound(ctx, uow, versions.target_id, bindings)
+            except ModelNotPublishedError as exc:
+                reasons = [str(exc)]
+            else:
+                source = joined_spec_dict(uow, versions.source_spec, app.called_versions)
+                target = joined_spec_dict(uow, versions.target_spec, bindings)
+                reasons = migration_problems(app.state, source, target)
+                reasons += [
+                    r
+                    for t in ready
+                    if not _called_step(t.element_id, versions, app.called_versions)
+                    for r in _step_problems(t.element_id, versions)
+                ]
         entry = {
             "application_id": app.id,
             "tracking_code": app.tracking_code,
@@ -147,8 +168,19 @@ def _migrate_one(
         if reasons or dry_run:
             return entry
         _move(uow, actor, app, versions, loaded, now)
+        app.called_versions = bindings
         uow.commit()
         return entry
+
+
+def _called_step(
+    element_id: str, versions: _Versions, called: dict[str, Any] | None
+) -> bool:
+    """A step of a called model (neither version declares it): its binding is kept, so it is
+    declared the same after the move."""
+    return bool(called) and (
+        element_id not in versions.source_steps and element_id not in versions.target_steps
+    )
 
 
 def _step_problems(element_id: str, versions: _Versions) -> list[str]:

@@ -34,6 +34,7 @@ from engine.services.access import application_access, require_roles, visible_re
 from engine.services.applications import new_application
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
+from engine.services.calls import bind_calls, load_bound
 from engine.services.outcomes import (
     apply_outcome,
     caller_data_fits,
@@ -180,7 +181,7 @@ def _waiting_apps(
         candidates = [a for a in map(uow.repos.applications.get, ids) if a is not None]
     found = []
     for app in candidates:
-        _, loaded = load_spec(ctx, uow, app.model_version_id)
+        _, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
         try:
             if ctx.runtime.waits_for_message(loaded, app.state, message.name, message.correlation):
                 found.append(app)
@@ -223,7 +224,7 @@ def _deliver(
 ) -> tuple[ApplicationRecord, str, list[TaskRecord]]:
     locked = uow.repos.applications.get(app.id, for_update=True)
     assert locked is not None
-    version, loaded = load_spec(ctx, uow, locked.model_version_id)
+    version, loaded = load_bound(ctx, uow, locked.model_version_id, locked.called_versions)
     try:  # again under the lock: another message may have been taken meanwhile
         element_id = _catcher_element(ctx, loaded, locked.state, message)
     except wf_messages.MessageNotWaitingError:
@@ -250,12 +251,14 @@ def _start(
     now: datetime,
 ) -> tuple[ApplicationRecord, str, list[TaskRecord]]:
     assert target.version_id is not None and target.process_key is not None
-    version, loaded = load_spec(ctx, uow, target.version_id)
+    bindings = bind_calls(ctx, uow, region, target.version_id)
+    version, loaded = load_bound(ctx, uow, target.version_id, bindings)
     with caller_data_fits():
         waiting = ctx.runtime.start(loaded, message.data, now)
         element_id = _catcher_element(ctx, loaded, waiting.state, message)
         outcome = ctx.runtime.deliver_message(loaded, waiting.state, message.name, {}, now)
     app = new_application(uow, actor, region, target.process_key, version, {}, now)
+    app.called_versions = bindings
     _audit(uow, actor, app, message, element_id, now)
     calendar = region_calendar(ctx, uow, region)
     start_process_clock(app, version, calendar, now)

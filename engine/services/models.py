@@ -17,6 +17,7 @@ from engine.modeling import compile_model, read_package_dir
 from engine.persistence.tables import ModelVersionRecord, ProcessModelRecord
 from engine.services.access import require_roles, visible_model, visible_region
 from engine.services.audit import record_event
+from engine.services.calls import check_calls
 from engine.services.presenters import model_summary, version_view
 from engine.unit_of_work import UnitOfWork
 
@@ -34,6 +35,7 @@ def upload_model(
     compiled = compile_model(package)  # CPU work outside the transaction
     with ctx.uow() as uow:
         visible_region(uow, actor, region)
+        compiled = check_calls(uow, ctx, region, compiled, package.bpmn_name)
         version = store_version(uow, ctx, actor, region, compiled)
         uow.commit()
         return version_view(version)

@@ -31,6 +31,7 @@ from engine.services.access import (
 )
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
+from engine.services.calls import load_bound
 from engine.services.outcomes import (
     apply_outcome,
     caller_data_fits,
@@ -39,7 +40,7 @@ from engine.services.outcomes import (
 )
 from engine.services.payments import receipt_view
 from engine.services.presenters import redacted_task, task_view
-from engine.services.spec_cache import VersionFacts, load_spec
+from engine.services.spec_cache import VersionFacts
 from engine.services.users import actor_for
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import StepNotReadyError
@@ -122,7 +123,7 @@ def _earlier_data(
     names = (schema or {}).get("properties")
     if not isinstance(names, dict) or not names:
         return None
-    _, loaded = load_spec(ctx, uow, app.model_version_id)
+    _, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
     data = ctx.runtime.task_data(loaded, app.state, task_id)
     return {name: data[name] for name in names if name in data}
 
@@ -180,7 +181,7 @@ def complete_task(
         task = next((t for t in rows if t.id == task_id), None)
         _check_workable(actor, app, task, task_id)
         assert task is not None  # checked
-        version, loaded = load_spec(ctx, uow, app.model_version_id)
+        version, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
         _validate_form(ctx, version, task, data)
         _ensure_paid(uow, task)
         try:

@@ -9,7 +9,7 @@ from engine.context import EngineContext
 from engine.domain.actors import SUPERVISOR, Access, Actor
 from engine.domain.errors import PermissionDeniedError
 from engine.services.access import visible_application
-from engine.services.spec_cache import load_spec
+from engine.services.calls import load_bound
 
 
 def application_variables(
@@ -29,7 +29,7 @@ def application_variables(
                     "the process data is read by admins, supervisors and the officers "
                     "whose roles have steps in this procedure"
                 )
-        _, loaded = load_spec(ctx, uow, app.model_version_id)
+        _, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
         return {
             "application_id": app.id,
             "status": app.status,

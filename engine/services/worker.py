@@ -24,8 +24,8 @@ from engine.domain.statuses import ApplicationStatus, TimerStatus
 from engine.persistence.tables import ApplicationRecord, TaskRecord, TimerRecord
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
+from engine.services.calls import load_bound
 from engine.services.outcomes import apply_outcome
-from engine.services.spec_cache import load_spec
 from engine.unit_of_work import UnitOfWork
 
 log = logging.getLogger("permitflow.worker")
@@ -124,7 +124,7 @@ def _fire(ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime
     if app is None or app.status != ApplicationStatus.RUNNING:
         timer.status = TimerStatus.CANCELLED
         return 0
-    version, loaded = load_spec(ctx, uow, app.model_version_id)
+    version, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
     outcome = ctx.runtime.advance(loaded, app.state, now)
     apply_outcome(
         uow,

@@ -27,6 +27,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.statuses import StepStatus
 from engine.workflow import spiff_compat
+from engine.workflow.call_activities import join_specs
 from engine.workflow.errors import describe_error
 from engine.workflow.external_tasks import ExternalWait, waiting_external
 from engine.workflow.messages import (
@@ -151,6 +152,31 @@ class WorkflowRuntime:
         spec_dict = spec_source() if callable(spec_source) else spec_source
         spec, subprocess_specs = self._codec.spec_from_dict(spec_dict)
         loaded = LoadedSpec(spec, subprocess_specs)
+        with self._lock:
+            self._cache[cache_key] = loaded
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return loaded
+
+    def compose(
+        self, cache_key: Any, base: LoadedSpec, called: dict[str, LoadedSpec]
+    ) -> LoadedSpec:
+        """A caller's spec joined with the specs of the models its call activities call
+        (key -> spec), cached like a version's (`call_activities`).
+
+        Raises: CallConflictError.
+        """
+        with self._lock:
+            loaded = self._cache.get(cache_key)
+            if loaded is not None:
+                self._cache.move_to_end(cache_key)
+                return loaded
+        joined = join_specs(
+            base.spec,
+            base.subprocess_specs,
+            {key: (c.spec, c.subprocess_specs) for key, c in called.items()},
+        )
+        loaded = LoadedSpec(base.spec, joined)
         with self._lock:
             self._cache[cache_key] = loaded
             while len(self._cache) > self._cache_size:

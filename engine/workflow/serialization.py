@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.workflow.call_activities import CalledProcess, CalledProcessConverter
 from engine.workflow.external_tasks import ExternalServiceTask, ExternalServiceTaskConverter
 from engine.workflow.state_bounds import check_serialized_size
 
@@ -39,6 +40,7 @@ def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _SpecRefWorkflowConverter
     config[ExternalServiceTask] = ExternalServiceTaskConverter
+    config[CalledProcess] = CalledProcessConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 

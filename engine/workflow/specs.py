@@ -38,6 +38,7 @@ from SpiffWorkflow.spiff.parser.event_parsers import SpiffStartEventParser
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
 
 from engine.domain.problems import Problem
+from engine.workflow.call_activities import CallActivityParser, CalledProcess
 from engine.workflow.external_tasks import ExternalServiceTask, ExternalTaskParser
 from engine.workflow.parse_messages import plain_parse_message
 from engine.workflow.serialization import WorkflowCodec
@@ -86,7 +87,10 @@ def _parse(tree: etree._Element, process_id: str, filename: str) -> tuple[Any, d
         parser = _Parser()  # one per compile: a parser keeps every process it saw
         parser.add_bpmn_xml(tree, filename=filename)
         spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
+        # A call activity's called model is another model version, joined at run time
+        # (`call_activities`): not required here, and left out of this version's spec.
+        found = parser.get_subprocess_specs(process_id, require_call_activity_specs=False)
+        subprocess_specs = {name: sub for name, sub in found.items() if sub is not None}
     mark_event_subprocesses(tree, [spec, *subprocess_specs.values()])
     return spec, subprocess_specs
 
@@ -134,8 +138,9 @@ class _StartEventParser(SpiffStartEventParser):
 
 
 class _Parser(SpiffBpmnParser):
-    """SpiffWorkflow's parser with the process indexing and start events above, and
-    service tasks worked by external workers (`external_tasks`)."""
+    """SpiffWorkflow's parser with the process indexing and start events above, service
+    tasks worked by external workers (`external_tasks`) and call activities with their
+    bindings and variable mappings (`call_activities`)."""
 
     PROCESS_PARSER_CLASS = _ProcessParser
     OVERRIDE_PARSER_CLASSES = {
@@ -144,6 +149,7 @@ class _Parser(SpiffBpmnParser):
             _StartEventParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]
         ),
         full_tag("serviceTask"): (ExternalTaskParser, ExternalServiceTask),
+        full_tag("callActivity"): (CallActivityParser, CalledProcess),
     }
 
 

@@ -31,7 +31,7 @@ from engine.context import EngineContext
 from engine.domain.actors import SYSTEM, Actor
 from engine.domain.definitions import ModelPackage
 from engine.services import applications, models, regions, tasks, users
-from engine.services.spec_cache import load_spec
+from engine.services.calls import load_bound
 from engine.services.worker import run_pass
 from engine.workflow.runtime import all_tasks
 from engine.workflow.serialization import WorkflowCodec
@@ -57,6 +57,9 @@ class Scenario:
     data: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     xfail: str | None = None  # why it fails today: the defect and the branch fixing it
+    # Models the scenario's model calls, uploaded first in this order (call activities):
+    # two files with the same process id become versions 1 and 2 of that key.
+    calls: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -205,6 +208,10 @@ class ServiceDriver(Driver):
         model = MODELS / f"{scenario.model}.bpmn"
         package = ModelPackage(bpmn=model.read_bytes(), forms=model_forms(model))
         analyst, _ = self.actor("analyst")
+        for called in scenario.calls:
+            path = MODELS / f"{called}.bpmn"
+            called_package = ModelPackage(bpmn=path.read_bytes(), forms=model_forms(path))
+            models.upload_model(self.ctx, analyst, REGION, called_package)
         models.upload_model(self.ctx, analyst, REGION, package)
         counter, _ = self.actor(COUNTER)
         view = applications.start_application(
@@ -247,16 +254,17 @@ class HttpDriver(Driver):
             headers={"Authorization": f"Bearer {admin}"},
         )
         assert made.status_code == 201, made.json
-        model = MODELS / f"{scenario.model}.bpmn"
-        body = {
-            "bpmn": (io.BytesIO(model.read_bytes()), model.name),
-            "forms": [(io.BytesIO(b), n) for n, b in model_forms(model).items()],
-        }
-        uploaded = self.client.post(
-            f"/api/v1/regions/{REGION}/process-models", data=body,
-            headers=self.headers("analyst"), content_type="multipart/form-data",
-        )
-        assert uploaded.status_code == 201, uploaded.json
+        for name in [*scenario.calls, scenario.model]:
+            model = MODELS / f"{name}.bpmn"
+            body = {
+                "bpmn": (io.BytesIO(model.read_bytes()), model.name),
+                "forms": [(io.BytesIO(b), n) for n, b in model_forms(model).items()],
+            }
+            uploaded = self.client.post(
+                f"/api/v1/regions/{REGION}/process-models", data=body,
+                headers=self.headers("analyst"), content_type="multipart/form-data",
+            )
+            assert uploaded.status_code == 201, uploaded.json
         started = self.client.post(
             f"/api/v1/regions/{REGION}/applications", headers=self.headers(COUNTER),
             json={"process_key": scenario.key, "applicant": {"name": "Siti Aminah"},
@@ -307,7 +315,7 @@ def stored(driver: Driver) -> Stored:
         record = uow.repos.applications.get(driver.app_id, for_update=True)
         assert record is not None
         state, status, error = record.state, record.status, record.error
-        _, loaded = load_spec(ctx, uow, record.model_version_id)
+        _, loaded = load_bound(ctx, uow, record.model_version_id, record.called_versions)
         rows = uow.repos.tasks.for_application(record.id)
         ready_rows = sorted(str(t.id) for t in rows if t.state == "ready")
     workflow = codec.state_from_dict(state, loaded.spec, loaded.subprocess_specs)
@@ -329,7 +337,8 @@ def stored(driver: Driver) -> Stored:
 
 def check(driver: Driver, expect: dict[str, Any]) -> None:
     """Assert what `expect` names: `status`, `path` (exact), `sequence` (in this order, others
-    between), `absent`, `ready`, `tasks` (the states of an element's task rows), `error` (keys
+    between), `absent`, `ready`, `tasks` (the states of an element's task rows), `roles` (the
+    role of an element's task rows: a called model's lane), `error` (keys
     of the application's error), `data` (the named keys; null: not in the data)."""
     listed = driver.tasks()  # and the status, as the driver's door reports it
     now = stored(driver)
@@ -344,6 +353,9 @@ def check(driver: Driver, expect: dict[str, Any]) -> None:
         assert not taken, f"{sorted(taken)} completed; path {now.path}"
     if "ready" in expect:
         assert now.ready == sorted(expect["ready"]), f"ready {now.ready}"
+    for element_id, role in expect.get("roles", {}).items():
+        got_roles = {t["role"] for t in listed if t["element_id"] == element_id}
+        assert got_roles == {role}, f"roles of {element_id}: {got_roles}, expected {role}"
     for element_id, states in expect.get("tasks", {}).items():
         got = sorted(t["state"] for t in listed if t["element_id"] == element_id)
         assert got == sorted(states), f"tasks of {element_id}: {got}, expected {states}"

@@ -121,6 +121,11 @@ PROBES: dict[str, dict[str, str]] = {
     "send_task": {"body": '<bpmn:sendTask id="x" />'},
     "business_rule_task": {"body": '<bpmn:businessRuleTask id="x" camunda:decisionRef="d" />'},
     "call_activity": {"body": '<bpmn:callActivity id="x" calledElement="lain" />'},
+    "call_activity_no_key": {"body": '<bpmn:callActivity id="x" />'},
+    "call_self": {"body": '<bpmn:callActivity id="x" calledElement="probe" />'},
+    "call_source_expression": {"body": '<bpmn:callActivity id="x" calledElement="lain"><bpmn:'
+                                       'extensionElements><camunda:in sourceExpression="${a}" '
+                                       'target="b" /></bpmn:extensionElements></bpmn:callActivity>'},
     "empty_subprocess": {"body": '<bpmn:subProcess id="x" />'},
     "adhoc": {"body": f'<bpmn:adHocSubProcess id="x"><bpmn:userTask id="a">{STEP}</bpmn:userTask>'
                       "</bpmn:adHocSubProcess>"},

@@ -60,11 +60,12 @@ def test_every_step_has_a_role_sla_fee_and_form(path: Path) -> None:
         if None not in known:  # every scenario of the model fails today for a known defect
             pytest.xfail("; ".join(sorted(known)))  # type: ignore[arg-type]
         raise
-    assert compiled.process_sla and compiled.steps
+    called_only = path.stem not in {s.model for s in load_scenarios()}
+    assert compiled.process_sla and (compiled.steps or called_only)
     for step in compiled.steps:
         assert step.role and step.sla and step.fee >= 0 and step.form, step
 
 
 def test_every_model_has_a_scenario() -> None:
-    used = {s.model for s in load_scenarios()}
+    used = {s.model for s in load_scenarios()} | {c for s in load_scenarios() for c in s.calls}
     assert {p.stem for p in PATHS} <= used

@@ -134,7 +134,12 @@ def test_very_long_chains_are_refused_before_spiffworkflow_recurses():
 
 
 @pytest.mark.parametrize(("xml", "message"), [
-    ('<bpmn:callActivity id="x" calledElement="other"/>', "call activities are not supported"),
+    ('<bpmn:callActivity id="x"/>', "names no model to call"),
+    ('<bpmn:callActivity id="x" calledElement="${which}"/>', "an expression"),
+    ('<bpmn:callActivity id="x" calledElement="other" camunda:calledElementBinding="version"/>',
+     "calledElementVersion"),
+    ('<bpmn:callActivity id="x" calledElement="other" camunda:calledElementBinding="tag"/>',
+     "write latest, version"),
     ('<bpmn:subProcess id="x"/>', "is empty"),
     ('<bpmn:complexGateway id="x"/>', "complex gateways are not supported"),
     ('<bpmn:subProcess id="x"><bpmn:endEvent id="se"/></bpmn:subProcess>', "0 start events"),

@@ -1,0 +1,155 @@
+"""Call activities through the service layer: binding, upload checks, mappings, migration."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from engine.context import EngineContext
+from engine.domain import errors
+from engine.domain.actors import SYSTEM
+from engine.services import applications, instance_migration, tasks, variables
+from tests.conformance.runner import MODELS, model_forms
+from tests.factories import make_region, make_user, upload
+
+PAYMENT = "cf-call-payment"
+
+
+def model(name: str) -> bytes:
+    return (MODELS / f"{name}.bpmn").read_bytes()
+
+
+def publish(ctx: EngineContext, bpmn: bytes | str, name: str = "call_latest") -> None:
+    data = bpmn.encode() if isinstance(bpmn, str) else bpmn
+    upload(ctx, "3273", data, {n: b for n, b in model_forms(MODELS / f"{name}.bpmn").items()})
+
+
+@pytest.fixture
+def region(ctx: EngineContext) -> str:
+    return make_region(ctx, "3273")
+
+
+def start(ctx: EngineContext, key: str, data: dict | None = None):
+    counter = make_user(ctx, "front-office")[0]
+    return applications.start_application(ctx, counter, "3273", key, {"name": "Siti"}, data or {})
+
+
+def work(ctx: EngineContext, app_id: uuid.UUID, element_id: str, data: dict | None = None):
+    view = applications.get_application(ctx, SYSTEM, app_id)
+    (task,) = [t for t in view.tasks if t.element_id == element_id and t.state == "ready"]
+    actor = make_user(ctx, task.role)[0]
+    return tasks.complete_task(ctx, actor, task.id, data or {})
+
+
+def data_of(ctx: EngineContext, app_id: uuid.UUID) -> dict:
+    admin = make_user(ctx, "admin", region=None)[0]
+    return variables.application_variables(ctx, admin, app_id)["variables"]
+
+
+def problems(exc: pytest.ExceptionInfo) -> list[tuple[str | None, str]]:
+    return [(p.element_id, p.message) for p in exc.value.problems]
+
+
+def test_an_application_keeps_the_version_bound_at_its_start(ctx: EngineContext, region) -> None:
+    publish(ctx, model("call_payment_v1"))
+    publish(ctx, model("call_latest"))
+    first = start(ctx, "cf-call-latest")
+    publish(ctx, model("call_payment_v2"))  # published after the first application started
+    second = start(ctx, "cf-call-latest")
+    for app in (first, second):
+        work(ctx, app.id, "register")
+        after = work(ctx, app.id, "pay_fee")
+        assert [t.element_id for t in after.tasks if t.state == "ready"] == ["sign"]
+    assert data_of(ctx, first.id)["called_version"] == 1
+    assert data_of(ctx, second.id)["called_version"] == 2
+    rows = applications.get_application(ctx, SYSTEM, first.id).tasks
+    (paid,) = [t for t in rows if t.element_id == "pay_fee"]
+    assert (paid.role, paid.sla, paid.state) == ("treasurer", "P1D", "completed")
+
+
+def test_deployment_binding_is_pinned_at_upload(ctx: EngineContext, region) -> None:
+    publish(ctx, model("call_payment_v1"))
+    deployment = model("call_latest").replace(
+        b'calledElement="cf-call-payment"',
+        b'calledElement="cf-call-payment" camunda:calledElementBinding="deployment"',
+    )
+    publish(ctx, deployment)
+    publish(ctx, model("call_payment_v2"))
+    app = start(ctx, "cf-call-latest")
+    work(ctx, app.id, "register")
+    work(ctx, app.id, "pay_fee")
+    assert data_of(ctx, app.id)["called_version"] == 1
+
+
+def test_a_call_to_a_key_not_published_in_the_region_is_refused(ctx: EngineContext, region) -> None:
+    with pytest.raises(errors.ModelInvalidError) as refused:
+        publish(ctx, model("call_latest"))
+    [(element, message)] = problems(refused)
+    assert element == "pay" and "'cf-call-payment'" in message and "no model" in message
+    publish(ctx, model("call_payment_v1"))
+    with pytest.raises(errors.ModelInvalidError) as fixed:
+        publish(ctx, model("call_fixed_version").replace(
+            b'calledElementVersion="1"', b'calledElementVersion="3"'))
+    [(element, message)] = problems(fixed)
+    assert element == "pay" and "version 3" in message and "not a published version" in message
+
+
+def test_a_cycle_of_calls_is_refused_at_upload(ctx: EngineContext, region) -> None:
+    publish(ctx, model("call_payment_v1"))
+    publish(ctx, model("call_latest"))  # cf-call-latest calls cf-call-payment
+    calls_back = (
+        model("call_latest")
+        .replace(b'calledElement="cf-call-payment"', b'calledElement="cf-call-latest"')
+        .replace(b'id="cf-call-latest"', b'id="cf-call-payment"')
+        .replace(b'processRef="cf-call-latest"', b'processRef="cf-call-payment"')
+    )
+    with pytest.raises(errors.ModelInvalidError) as refused:
+        publish(ctx, calls_back)
+    cycle = "cf-call-payment -> cf-call-latest -> cf-call-payment"
+    assert any(e == "pay" and cycle in m for e, m in problems(refused)), problems(refused)
+
+
+def test_a_called_model_with_a_step_id_of_the_caller_is_refused(ctx: EngineContext, region) -> None:
+    publish(ctx, model("call_payment_v1"))
+    clash = model("call_latest").replace(b"register", b"pay_fee")
+    with pytest.raises(errors.ModelInvalidError) as refused:
+        publish(ctx, clash)
+    [(element, message)] = problems(refused)
+    assert element == "pay" and "pay_fee" in message
+
+
+def test_a_zeebe_call_activity_maps_plain_variables(ctx: EngineContext, region) -> None:
+    publish(ctx, model("call_receipt"), "call_receipt")
+    zeebe = (
+        model("call_mappings")
+        .replace(b' calledElement="cf-call-receipt"', b"")
+        .replace(b'xmlns:camunda=', b'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:camunda=')
+        .replace(
+            b'<camunda:in source="applicant_name" target="name" />',
+            b'<zeebe:calledElement processId="cf-call-receipt" />'
+            b'<zeebe:ioMapping><zeebe:input source="=applicant_name" target="name" />'
+            b'<zeebe:output source="=receipt" target="payment_receipt" /></zeebe:ioMapping>',
+        )
+        .replace(b'<camunda:out source="receipt" target="payment_receipt" />', b"")
+    )
+    publish(ctx, zeebe, "call_mappings")
+    app = start(ctx, "cf-call-mappings", {"applicant_name": "Siti"})
+    work(ctx, app.id, "register")
+    data = data_of(ctx, app.id)
+    assert data["payment_receipt"] == "KW-Siti" and "receipt" not in data and "name" not in data
+
+
+def test_a_migrated_application_keeps_its_called_version(ctx: EngineContext, region) -> None:
+    publish(ctx, model("call_payment_v1"))
+    publish(ctx, model("call_latest"))
+    app = start(ctx, "cf-call-latest")
+    work(ctx, app.id, "register")  # now inside the called model, at pay_fee
+    publish(ctx, model("call_payment_v2"))
+    publish(ctx, model("call_latest").replace(b'name="Tandatangani izin"', b'name="Teken izin"'))
+    report = instance_migration.migrate_applications(ctx, SYSTEM, "3273", "cf-call-latest", 1, 2)
+    assert [m["application_id"] for m in report["migrated"]] == [app.id], report
+    work(ctx, app.id, "pay_fee")
+    after = work(ctx, app.id, "sign")
+    assert after.status == "completed" and after.version == 2
+    assert data_of(ctx, app.id)["called_version"] == 1
