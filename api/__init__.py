@@ -93,6 +93,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     load_config(app, overrides)
     app.config.setdefault("API_SPEC_OPTIONS", SPEC_OPTIONS)
     init_engine(app)
+    # Imported here, not at the top: prometheus_client chooses its storage when first
+    # imported, and `permitflow serve` sets PROMETHEUS_MULTIPROC_DIR only before forking.
+    from api.metrics import init_metrics
+
+    init_metrics(app, app.extensions["permitflow"])
     # Before any route exists: every `<int:...>` of every blueprint is bounded.
     app.url_map.converters["int"] = BoundedIntConverter
     api = PermitflowApi(app)

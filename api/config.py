@@ -32,6 +32,7 @@ class Defaults:
     LOG_LEVEL = "INFO"
     LOG_FORMAT = "json"  # one JSON object a line; "text" for a terminal
     READY_WORKER_MAX_AGE = 120.0  # seconds: /readyz fails when no worker passed for longer
+    METRICS_TOKEN = ""  # GET /metrics is public unless this is set (then: Bearer <token>)
     # The web console's signed session cookie. Without a SECRET_KEY a development process
     # makes its own (`permitflow serve` makes one for all its gunicorn workers); with
     # PRODUCTION set, the app refuses to start without one.

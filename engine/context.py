@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.domain.observers import CommitObserver
 from engine.persistence.database import read_only_bind, snapshot_bind
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import WorkflowRuntime
@@ -63,6 +64,8 @@ class EngineContext:
     # A hot standby for the use cases that only read (`reader()`): inbox, tracking, catalog,
     # reports. None: they read from the primary like everything else.
     replica: Engine | None = None
+    # Told what each committed unit of work recorded (api/metrics.py counts it); None: nobody.
+    observer: CommitObserver | None = None
 
     def __post_init__(self) -> None:
         self._read_bind = read_only_bind(self.replica or self.session_factory.kw["bind"])
@@ -71,7 +74,7 @@ class EngineContext:
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one per use case)."""
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self.session_factory, observer=self.observer)
 
     def reader(self) -> UnitOfWork:
         """A unit of work for a use case that only reads: no transaction to open or close

@@ -7,6 +7,7 @@ a failure can never leave state, tasks and events half-written (DESIGN §8).
 
 from __future__ import annotations
 
+import logging
 from types import TracebackType
 from typing import Self
 
@@ -16,9 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.domain.errors import AlreadyExistsError, ConcurrentUpdateError
+from engine.domain.observers import CommitObserver
 from engine.persistence import idempotency
 from engine.persistence.audit_log import PendingEvent, append_events
 from engine.persistence.repositories import Repositories
+
+log = logging.getLogger("permitflow.engine")
 
 
 class UnitOfWork:
@@ -29,10 +33,14 @@ class UnitOfWork:
     """
 
     def __init__(
-        self, session_factory: sessionmaker[Session], read_bind: Engine | None = None
+        self,
+        session_factory: sessionmaker[Session],
+        read_bind: Engine | None = None,
+        observer: CommitObserver | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._read_bind = read_bind
+        self._observer = observer  # told the audit events of each successful commit
         # Private: services read and write through `repos` only (every query lives in
         # engine/persistence); tests may reach in to set up or inspect rows.
         self._session: Session | None = None
@@ -81,7 +89,7 @@ class UnitOfWork:
         try:
             self._session.flush()  # the use case's own writes first, then the short chain lock
             append_events(self._session, self._events)
-            self._events = []
+            committed, self._events = self._events, []
             idempotency.claim_in(self._session)  # the request's Idempotency-Key, if any
             self._session.commit()
         except StaleDataError:
@@ -91,6 +99,17 @@ class UnitOfWork:
             self._session.rollback()
             raise
         idempotency.committed()
+        self._tell_observer(committed)
+
+    def _tell_observer(self, committed: list[PendingEvent]) -> None:
+        """After the commit only: an observer counts work that is durable, never work a
+        rollback undid. Its failure is logged; the commit stands."""
+        if self._observer is None or not committed:
+            return
+        try:
+            self._observer.committed(committed)
+        except Exception:
+            log.exception("the commit observer failed (the commit stands)")
 
     def flush(self) -> None:
         """Send pending changes (to get generated ids) without committing.

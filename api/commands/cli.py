@@ -255,8 +255,9 @@ def worker(once: bool, now_text: str | None, interval: float | None) -> None:
     # The long-running worker logs as the API does (JSON lines); --once prints its report.
     configure_logging(setting("LOG_LEVEL"), str(setting("LOG_FORMAT")).lower())
     stop = threading.Event()
-    # SIGTERM (systemd stop, `kill`): finish the pass under way, each timer of which is its
-    # own transaction, and exit 0; nothing is left half-done.
+    # SIGTERM (systemd stop, `kill`): finish the item in hand (a timer, a batch of breaches:
+    # each its own transaction), skip the rest of the pass and exit 0; nothing is left
+    # half-done, and the next worker's pass takes what this one did not reach.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     run_forever(context, interval or setting("WORKER_INTERVAL"), stop)

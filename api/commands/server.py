@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from gunicorn import util
@@ -12,7 +16,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import ThreadWorker
 
-from api import create_app
+from api import create_app  # imports no prometheus_client (see api/metrics.py)
 
 # What gunicorn answers itself, before the app sees a request (an over-long request line, a
 # malformed header, ...): status, problem type and title, as api/errors.py would answer it.
@@ -74,8 +78,38 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_metrics_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path:
+    """The directory where every process of this server writes its metrics, created and
+    emptied (values of an earlier run would be summed in); made temporary when unset.
+
+    Set in the environment before gunicorn forks and before anything imports
+    prometheus_client, which chooses its multiprocess storage at import.
+    """
+    given = environ.get(MULTIPROC_DIR)
+    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="permitflow-metrics-"))
+    path.mkdir(parents=True, exist_ok=True)
+    for entry in path.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    environ[MULTIPROC_DIR] = str(path)
+    return path
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    """gunicorn hook: a worker process ended; its live gauges (pool use) stop counting."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
 def run_server(host: str, port: int, *, workers: int, threads: int, with_worker: bool) -> None:
     """Serve until interrupted; `with_worker` also runs the SLA/timer worker loop."""
+    prepare_metrics_dir()
     options = {
         "bind": f"{host}:{port}",
         "workers": max(1, workers),
@@ -83,6 +117,7 @@ def run_server(host: str, port: int, *, workers: int, threads: int, with_worker:
         "worker_class": "api.commands.server.ProblemWorker",
         "accesslog": "-",
         "timeout": 60,
+        "child_exit": _child_exit,
     }
     worker = _spawn_worker() if with_worker else None
     try:
@@ -91,6 +126,7 @@ def run_server(host: str, port: int, *, workers: int, threads: int, with_worker:
         if worker is not None:
             worker.terminate()
             worker.wait(timeout=10)
+            _child_exit(None, worker)
 
 
 def _spawn_worker() -> subprocess.Popen[bytes]:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from engine.context import EngineContext
 from engine.services.ops import record_heartbeat
 from engine.services.worker import run_pass
+
+if TYPE_CHECKING:  # imported when the loop runs (prometheus_client reads its env at import)
+    from api.metrics import Metrics
 
 log = logging.getLogger("permitflow.worker")
 
@@ -16,21 +20,32 @@ log = logging.getLogger("permitflow.worker")
 def run_forever(ctx: EngineContext, interval: float, stop: threading.Event | None = None) -> None:
     """Run passes every `interval` seconds until `stop` is set; a failing pass is logged.
 
-    Each finished pass writes this worker's heartbeat (what `GET /readyz` checks).
+    `stop` is checked between two items of a pass too (SIGTERM: the item in hand, its own
+    transaction, is finished; the rest waits for the next worker). Each pass writes this
+    worker's heartbeat (what `GET /readyz` checks) and its duration (`/metrics`).
     """
+    from api.metrics import worker_metrics
+
     stop = stop or threading.Event()
+    metrics = worker_metrics(ctx)
     while not stop.is_set():
-        one_pass(ctx)
+        one_pass(ctx, stop, metrics)
         stop.wait(interval)
 
 
-def one_pass(ctx: EngineContext) -> None:
+def one_pass(
+    ctx: EngineContext, stop: threading.Event | None = None, metrics: Metrics | None = None
+) -> None:
     """One pass and its heartbeat; failures are logged, the next pass retries."""
     started = time.monotonic()
+    stopping = stop.is_set if stop is not None else (lambda: False)
     try:
-        report = run_pass(ctx)
+        report = run_pass(ctx, stop=stopping)
         if report.timers_fired or report.steps_breached or report.applications_breached:
             log.info("worker pass: %s", report)
-        record_heartbeat(ctx, int((time.monotonic() - started) * 1000))
+        elapsed = time.monotonic() - started
+        record_heartbeat(ctx, int(elapsed * 1000))
+        if metrics is not None:
+            metrics.worker_pass.observe(elapsed)
     except Exception:  # keep serving; the next pass retries what this one rolled back
         log.exception("worker pass failed")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,19 @@ def snapshot_bind(engine: Engine) -> Engine:
     if engine.dialect.name == "sqlite":
         return read_only_bind(engine)
     return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+
+
+def watch_pool(engine: Engine, on_change: Callable[[int], None]) -> int:
+    """Call `on_change(+1)` when a connection leaves `engine`'s pool for a transaction and
+    `on_change(-1)` when it comes back; returns the pool's configured size (0: unbounded).
+
+    For a gauge that sums over processes (`api/metrics.py`): each process reports its own
+    changes, never a total it could only know for itself.
+    """
+    event.listen(engine, "checkout", lambda *_: on_change(1))
+    event.listen(engine, "checkin", lambda *_: on_change(-1))
+    size = getattr(engine.pool, "size", None)
+    return int(size()) if callable(size) else 0
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -13,13 +13,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, select, union_all
+from sqlalchemy import Select, bindparam, func, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, defer
 
 from engine.domain.statuses import (
     OPEN_STATUSES,
-    ApplicationStatus,
     StepStatus,
     TimerStatus,
     VersionStatus,
@@ -32,6 +31,7 @@ from engine.persistence.calendar_queries import CalendarRepository
 from engine.persistence.citizen_queries import CitizenQueries
 from engine.persistence.external_task_queries import ExternalTaskRepository
 from engine.persistence.message_queries import MessageRepository
+from engine.persistence.metrics_queries import MetricsQueries
 from engine.persistence.ops_queries import EtagQueries, IdempotencyQueries, OpsQueries
 from engine.persistence.report_queries import ReportQueries
 from engine.persistence.tables import (
@@ -483,15 +483,7 @@ class TimerRepository(BaseRepository):
     def next_due(self, now: datetime, passed: Iterable[uuid.UUID] = ()) -> TimerRecord | None:
         """The earliest timer due at `now`, locked (skipping rows other workers hold), of an
         application not stopped by an error, and not among `passed`."""
-        # An application in error cannot move: its timers wait for the retry. (A correlated
-        # check by primary key: the due-timer index drives the query.)
-        stopped = exists().where(
-            ApplicationRecord.id == TimerRecord.application_id,
-            ApplicationRecord.status == ApplicationStatus.ERROR,
-        )
-        query = select(TimerRecord).where(
-            TimerRecord.status == TimerStatus.WAITING, TimerRecord.due_at <= now, ~stopped
-        )
+        query = select(TimerRecord).where(sla_clauses.timer_due(now))
         skipped = list(passed)
         if skipped:
             query = query.where(TimerRecord.id.not_in(skipped))
@@ -502,14 +494,9 @@ class TimerRepository(BaseRepository):
 def _breaching(
     session: Session, table: Any, open_states: tuple[str, ...], now: datetime, limit: int
 ) -> Sequence[Any]:
-    column = table.state if table is TaskRecord else table.status
     return session.scalars(
         select(table)
-        .where(
-            column.in_(open_states),
-            table.breached_at.is_(None),
-            sla_clauses.past_due(table.due_at, now),
-        )
+        .where(sla_clauses.breach_pending(table, open_states, now))
         .order_by(table.due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -537,5 +524,6 @@ class Repositories:
         self.versions = VersionQueries(session)
         self.citizen = CitizenQueries(session)
         self.ops = OpsQueries(session)
+        self.metrics = MetricsQueries(session)
         self.idempotency = IdempotencyQueries(session)
         self.etags = EtagQueries(session)

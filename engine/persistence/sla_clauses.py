@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from engine.domain.sla import READY
-from engine.domain.statuses import OPEN_STATUSES
-from engine.persistence.tables import ApplicationRecord, TaskRecord
+from engine.domain.statuses import OPEN_STATUSES, ApplicationStatus, TimerStatus
+from engine.persistence.tables import ApplicationRecord, TaskRecord, TimerRecord
 
 
 def past_due(due_at: Any, now: Any) -> ColumnElement[bool]:
@@ -37,3 +37,26 @@ def application_overdue(now: datetime) -> ColumnElement[bool]:
         past_due(ApplicationRecord.due_at, now),
         ApplicationRecord.id.in_(overdue_steps),
     )
+
+
+def breach_pending(table: Any, open_states: tuple[str, ...], now: datetime) -> ColumnElement[bool]:
+    """Rows (`TaskRecord` or `ApplicationRecord`) the breach worker has yet to mark at `now`:
+    open, past due, no breach recorded. The worker's query and its lag figure share it."""
+    column = table.state if table is TaskRecord else table.status
+    clause: ColumnElement[bool] = (
+        column.in_(open_states) & table.breached_at.is_(None) & past_due(table.due_at, now)
+    )
+    return clause
+
+
+def timer_due(now: datetime) -> ColumnElement[bool]:
+    """Waiting timers due at `now` whose application can move (one in error waits for its
+    retry). A correlated check by primary key: the due-timer index drives the query."""
+    stopped = exists().where(
+        ApplicationRecord.id == TimerRecord.application_id,
+        ApplicationRecord.status == ApplicationStatus.ERROR,
+    )
+    clause: ColumnElement[bool] = (
+        (TimerRecord.status == TimerStatus.WAITING) & (TimerRecord.due_at <= now) & ~stopped
+    )
+    return clause

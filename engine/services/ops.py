@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 
 from engine.context import EngineContext
@@ -111,3 +111,33 @@ def record_heartbeat(ctx: EngineContext, pass_ms: int, *, name: str | None = Non
         uow.repos.ops.beat(name or worker_id(), now, pass_ms)
         uow.repos.idempotency.delete_expired(now)
         uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class ScrapeFigures:
+    """What `GET /metrics` reads from the database at each scrape (right across processes)."""
+
+    lag_seconds: dict[str, float]  # per kind of worker item: age of the oldest unhandled one
+    chain_lengths: list[tuple[str, int]]  # (chain, events): a region's code, or "*"
+
+
+def scrape_figures(ctx: EngineContext) -> ScrapeFigures:
+    """The worker's lag (how long the oldest item due and not yet handled has been due; 0
+    when nothing waits) and the length of every audit chain, read on the primary.
+
+    Raises: StorageUnavailableError when the database does not answer.
+    """
+    now = ctx.clock()
+    with ctx.primary_reader() as uow:
+        oldest = uow.repos.metrics.oldest_unhandled(now)
+        chains = uow.repos.metrics.chain_lengths()
+    lag = {
+        kind: 0.0 if due is None else max(0.0, (now - _aware(due)).total_seconds())
+        for kind, due in oldest.items()
+    }
+    return ScrapeFigures(lag, chains)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives times back naive (they are stored in UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

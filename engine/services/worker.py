@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -39,25 +39,43 @@ class PassReport:
     steps_breached: int
     applications_breached: int
     timers_failed: int = 0  # their applications went to error; the pass went on
+    stopped: bool = False  # asked to stop: the rest is left to the next pass
 
 
 BreachKind = Literal["task", "application"]
 
 
-def run_pass(ctx: EngineContext, now: datetime | None = None, batch: int = 500) -> PassReport:
-    """Process everything due at `now` (default: the context's clock)."""
+def _never() -> bool:
+    return False
+
+
+def run_pass(
+    ctx: EngineContext,
+    now: datetime | None = None,
+    batch: int = 500,
+    stop: Callable[[], bool] = _never,
+) -> PassReport:
+    """Process everything due at `now` (default: the context's clock).
+
+    `stop` is asked before each item (a timer, a batch of breaches): once it answers True
+    the pass ends after the item in hand, which is its own transaction, so a worker told
+    to stop (SIGTERM) leaves nothing half-done and the next pass takes the rest.
+    """
     now = now or ctx.clock()
-    fired, failed = _fire_due_timers(ctx, now, batch)
-    steps = _mark_breaches(ctx, now, batch, "task")
-    apps = _mark_breaches(ctx, now, batch, "application")
-    return PassReport(fired, steps, apps, failed)
+    fired, failed = _fire_due_timers(ctx, now, batch, stop)
+    steps = 0 if stop() else _mark_breaches(ctx, now, batch, "task", stop)
+    apps = 0 if stop() else _mark_breaches(ctx, now, batch, "application", stop)
+    return PassReport(fired, steps, apps, failed, stopped=stop())
 
 
-def _fire_due_timers(ctx: EngineContext, now: datetime, batch: int) -> tuple[int, int]:
-    """Fire due timers, each in its own transaction; (fired, failed)."""
+def _fire_due_timers(
+    ctx: EngineContext, now: datetime, batch: int, stop: Callable[[], bool]
+) -> tuple[int, int]:
+    """Fire due timers, each in its own transaction, until none is due or `stop()`;
+    (fired, failed)."""
     fired, failed = 0, 0
     passed: set[uuid.UUID] = set()  # timers this pass could not fire: not taken again
-    while True:
+    while not stop():
         taken: uuid.UUID | None = None
         try:
             with ctx.uow() as uow:
@@ -83,6 +101,7 @@ def _fire_due_timers(ctx: EngineContext, now: datetime, batch: int) -> tuple[int
             _stop_application(ctx, taken, exc, now)
         if fired >= batch:
             return fired, failed
+    return fired, failed
 
 
 def _stop_application(
@@ -163,13 +182,16 @@ def _deem_granted(uow: UnitOfWork, app: ApplicationRecord, now: datetime) -> Non
     )
 
 
-def _mark_breaches(ctx: EngineContext, now: datetime, batch: int, kind: BreachKind) -> int:
-    """Mark everything overdue at `now`, `batch` rows per transaction, until none is left."""
+def _mark_breaches(
+    ctx: EngineContext, now: datetime, batch: int, kind: BreachKind, stop: Callable[[], bool]
+) -> int:
+    """Mark everything overdue at `now`, `batch` rows per transaction, until none is left
+    (or `stop()`)."""
     total = 0
     while True:
         marked = _mark_batch(ctx, now, batch, kind)
         total += marked
-        if marked < batch:
+        if marked < batch or stop():
             return total
 
 
