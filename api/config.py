@@ -14,6 +14,8 @@ from typing import Any
 
 from flask import Flask
 
+from engine.domain.notifications import DeliverySettings
+
 
 class Defaults:
     """Default settings; each is overridable as PERMITFLOW_<NAME>."""
@@ -29,6 +31,12 @@ class Defaults:
     MAX_STATE_BYTES = 8 * 1024 * 1024
     SPEC_CACHE_SIZE = 256
     WORKER_INTERVAL = 30.0
+    # Notification delivery by the worker (see the README's Notifications section).
+    NOTIFY_MAX_ATTEMPTS = 8  # attempts before a dead letter
+    NOTIFY_BACKOFF = 60.0  # seconds after the first failure; doubled after each next one
+    NOTIFY_MAX_BACKOFF = 21600.0  # seconds: the back-off's ceiling (6 hours)
+    NOTIFY_LEASE = 120.0  # seconds a worker holds a row it is sending
+    NOTIFY_TIMEOUT = 10.0  # seconds for one SMTP or webhook exchange
     LOG_LEVEL = "INFO"
     LOG_FORMAT = "json"  # one JSON object a line; "text" for a terminal
     READY_WORKER_MAX_AGE = 120.0  # seconds: /readyz fails when no worker passed for longer
@@ -55,6 +63,21 @@ def setting(name: str) -> Any:
     default = getattr(Defaults, name)
     raw = os.environ.get(f"PERMITFLOW_{name}")
     return default if raw is None else type(default)(raw)
+
+
+def delivery_settings(settings: Mapping[str, Any]) -> DeliverySettings:
+    """The NOTIFY_* settings (an app's config, or `setting` for the CLI)."""
+    return DeliverySettings(
+        max_attempts=max(1, int(settings["NOTIFY_MAX_ATTEMPTS"])),
+        backoff=timedelta(seconds=float(settings["NOTIFY_BACKOFF"])),
+        max_backoff=timedelta(seconds=float(settings["NOTIFY_MAX_BACKOFF"])),
+        lease=timedelta(seconds=float(settings["NOTIFY_LEASE"])),
+        timeout=float(settings["NOTIFY_TIMEOUT"]),
+    )
+
+
+NOTIFY_SETTINGS = ("NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF", "NOTIFY_MAX_BACKOFF", "NOTIFY_LEASE",
+                   "NOTIFY_TIMEOUT")
 
 
 def token_lifetime(days: Any) -> timedelta:

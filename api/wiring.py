@@ -9,8 +9,10 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from api.config import delivery_settings
 from engine.context import EngineContext
 from engine.domain.calendar_holidays import national_days_off
+from engine.domain.notifications import DeliverySettings
 from engine.persistence.database import Timeouts, make_engine, make_session_factory
 from engine.workflow.runtime import WorkflowRuntime
 from engine.workflow.script_engine import SandboxedScriptEngine, ScriptLimits
@@ -26,6 +28,7 @@ def build_context(
     max_state_bytes: int = DEFAULT_MAX_STATE_BYTES,
     timeouts: Timeouts | None = None,
     read_url: str | None = None,
+    delivery: DeliverySettings | None = None,
 ) -> EngineContext:
     """An EngineContext for `database_url` (also used by the CLI, without Flask);
     `read_url` serves the read-only use cases (a hot standby)."""
@@ -36,9 +39,12 @@ def build_context(
         max_state_bytes=max_state_bytes,
     )
     replica = make_engine(read_url, timeouts) if read_url else None
-    return EngineContext(
+    context = EngineContext(
         make_session_factory(make_engine(database_url, timeouts)), runtime, replica=replica
     )
+    if delivery is not None:
+        context.delivery = delivery
+    return context
 
 
 def init_engine(app: Flask) -> None:
@@ -51,6 +57,7 @@ def init_engine(app: Flask) -> None:
         max_state_bytes=int(app.config["MAX_STATE_BYTES"]),
         timeouts=database_timeouts(app.config),
         read_url=app.config["DATABASE_READ_URL"] or None,
+        delivery=delivery_settings(app.config),
     )
     warm_holidays()
 

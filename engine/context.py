@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.domain.notifications import DeliverySettings
 from engine.domain.observers import CommitObserver
 from engine.persistence.database import read_only_bind, snapshot_bind
 from engine.unit_of_work import UnitOfWork
@@ -60,6 +61,9 @@ class EngineContext:
     # Per process and per database (tests run several databases in one process).
     versions: BoundedCache = field(default_factory=BoundedCache)  # version id -> VersionFacts
     calendars: BoundedCache = field(default_factory=BoundedCache)  # (region, revision) -> cal.
+    # ("channels", region, revision) -> the region's notification channel routes.
+    channels: BoundedCache = field(default_factory=BoundedCache)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     # A hot standby for the use cases that only read (`reader()`): inbox, tracking, catalog,
     # reports. None: they read from the primary like everything else.
@@ -74,7 +78,7 @@ class EngineContext:
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one per use case)."""
-        return UnitOfWork(self.session_factory, observer=self.observer)
+        return UnitOfWork(self.session_factory, observer=self.observer, routes=self.channels)
 
     def reader(self) -> UnitOfWork:
         """A unit of work for a use case that only reads: no transaction to open or close

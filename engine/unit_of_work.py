@@ -8,6 +8,7 @@ a failure can never leave state, tasks and events half-written (DESIGN §8).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -17,9 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.domain.errors import AlreadyExistsError, ConcurrentUpdateError
+from engine.domain.notifications import PendingNotification
 from engine.domain.observers import CommitObserver
 from engine.persistence import idempotency
 from engine.persistence.audit_log import PendingEvent, append_events
+from engine.persistence.outbox_queries import RouteCache, write_outbox
 from engine.persistence.repositories import Repositories
 
 log = logging.getLogger("permitflow.engine")
@@ -37,10 +40,12 @@ class UnitOfWork:
         session_factory: sessionmaker[Session],
         read_bind: Engine | None = None,
         observer: CommitObserver | None = None,
+        routes: RouteCache | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._read_bind = read_bind
         self._observer = observer  # told the audit events of each successful commit
+        self._routes = routes
         # Private: services read and write through `repos` only (every query lives in
         # engine/persistence); tests may reach in to set up or inspect rows.
         self._session: Session | None = None
@@ -52,11 +57,20 @@ class UnitOfWork:
             self._session = self._session_factory(bind=self._read_bind, autoflush=False)
         self.repos = Repositories(self._session)
         self._events: list[PendingEvent] = []
+        self._notes: list[PendingNotification] = []
+        # Regions' settings revisions this transaction read (calendar and channel caches).
+        self.region_revisions: dict[str, int] = {}
         return self
 
     def queue_event(self, event: PendingEvent) -> None:
         """An audit event to append, with this transaction's changes, at commit."""
         self._events.append(event)
+
+    def queue_notification(self, note: PendingNotification, now: datetime) -> None:
+        """A notification to put in the outbox, with this transaction's changes, at commit
+        (one row per channel of its region that takes it; none without channels)."""
+        self._notes.append(note)
+        self._notes_at = now
 
     def __exit__(
         self,
@@ -87,6 +101,12 @@ class UnitOfWork:
         if self._read_bind is not None:
             raise RuntimeError("a read-only unit of work cannot commit")
         try:
+            if self._notes and self._routes is not None:
+                write_outbox(
+                    self._session, self._notes, self.region_revisions, self._routes,
+                    self._notes_at,
+                )
+                self._notes = []
             self._session.flush()  # the use case's own writes first, then the short chain lock
             append_events(self._session, self._events)
             committed, self._events = self._events, []

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from api.config import setting, token_lifetime
+from api.config import NOTIFY_SETTINGS, delivery_settings, setting, token_lifetime
 from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
 from engine.domain.definitions import ImportOutcome
@@ -38,6 +38,7 @@ def engine_context() -> EngineContext:
         cpu_seconds=setting("SCRIPT_CPU_SECONDS"),
         max_iterations=setting("SCRIPT_MAX_ITERATIONS"),
         max_state_bytes=setting("MAX_STATE_BYTES"),
+        delivery=delivery_settings({n: setting(n) for n in NOTIFY_SETTINGS}),
     )
 
 
@@ -250,6 +251,7 @@ def worker(once: bool, now_text: str | None, interval: float | None) -> None:
             f"timers fired: {report.timers_fired}, steps breached: {report.steps_breached}, "
             f"applications breached: {report.applications_breached}"
             + (f", timers failed: {report.timers_failed}" if report.timers_failed else "")
+            + _notifications_line(report.notifications)
         )
         return
     # The long-running worker logs as the API does (JSON lines); --once prints its report.
@@ -261,6 +263,13 @@ def worker(once: bool, now_text: str | None, interval: float | None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     run_forever(context, interval or setting("WORKER_INTERVAL"), stop)
+
+
+def _notifications_line(report: Any) -> str:
+    if not (report.sent or report.failed or report.dead):
+        return ""
+    return (f", notifications sent: {report.sent}, failed: {report.failed}, "
+            f"dead letters: {report.dead}")
 
 
 def _aware(text: str) -> datetime:

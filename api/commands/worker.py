@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from engine.context import EngineContext
+from engine.services.delivery import DeliveryReport
 from engine.services.ops import record_heartbeat
 from engine.services.worker import run_pass
 
@@ -41,7 +42,8 @@ def one_pass(
     stopping = stop.is_set if stop is not None else (lambda: False)
     try:
         report = run_pass(ctx, stop=stopping)
-        if report.timers_fired or report.steps_breached or report.applications_breached:
+        if (report.timers_fired or report.steps_breached or report.applications_breached
+                or report.notifications != DeliveryReport()):
             log.info("worker pass: %s", report)
         elapsed = time.monotonic() - started
         record_heartbeat(ctx, int(elapsed * 1000))

@@ -33,6 +33,7 @@ from engine.persistence.external_task_queries import ExternalTaskRepository
 from engine.persistence.message_queries import MessageRepository
 from engine.persistence.metrics_queries import MetricsQueries
 from engine.persistence.ops_queries import EtagQueries, IdempotencyQueries, OpsQueries
+from engine.persistence.outbox_queries import NotificationRepository
 from engine.persistence.report_queries import ReportQueries
 from engine.persistence.tables import (
     ApplicationRecord,
@@ -518,6 +519,7 @@ class Repositories:
         self.timers = TimerRepository(session)
         self.messages = MessageRepository(session)
         self.external_tasks = ExternalTaskRepository(session)
+        self.notifications = NotificationRepository(session)
         self.audit = AuditRepository(session)
         self.calendars = CalendarRepository(session)
         self.reports = ReportQueries(session)

@@ -23,6 +23,7 @@ from engine.domain.statuses import ApplicationStatus, FeeStatus, StepStatus, Tim
 from engine.domain.storable import data_problems
 from engine.domain.views import ApplicationView, Page
 from engine.persistence.tables import ApplicationRecord
+from engine.services import notifications
 from engine.services.access import (
     application_access,
     fully_readable_versions,
@@ -141,6 +142,7 @@ def new_application(
         application_id=app.id,
         data={"process_key": process_key, "version": version.version},
     )
+    notifications.application_received(uow, app, now)
     return app
 
 

@@ -53,6 +53,7 @@ def region_calendar(
     """
     if revision is None:
         revision = uow.repos.regions.calendar_revision(code)
+    uow.region_revisions[code] = revision  # the notification routes are keyed alike
     key = (code, revision)
     calendar: WorkingCalendar | None = ctx.calendars.get(key)
     if calendar is None:

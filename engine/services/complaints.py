@@ -18,6 +18,7 @@ from engine.domain.durations import parse_sla
 from engine.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from engine.domain.problems import Problem
 from engine.persistence.tables import ApplicationRecord, ComplaintRecord
+from engine.services import notifications
 from engine.services.access import require_roles
 from engine.services.audit import record_event
 from engine.services.by_code import application_by_code
@@ -85,6 +86,7 @@ def answer_complaint(ctx: EngineContext, actor: Actor, number: str, answer: str)
         app = uow.repos.applications.get(complaint.application_id)
         assert app is not None
         _audit(uow, app, "complaint.answered", complaint, now, actor)
+        notifications.complaint_answered(uow, app, complaint, now)
         uow.commit()
         return staff_view(complaint, now)
 

@@ -21,6 +21,7 @@ from engine.domain.problems import Problem
 from engine.domain.read_models import EstimatedFee, FeeEstimate
 from engine.domain.statuses import FeeStatus
 from engine.persistence.tables import ApplicationRecord, FeeItemRecord, TaskRecord
+from engine.services import notifications
 from engine.services.access import visible_model
 from engine.services.audit import record_event
 from engine.unit_of_work import UnitOfWork
@@ -90,6 +91,7 @@ def open_fee_item(
               "billing_code": item.billing_code,
               **({"assessment": assessment.as_dict()} if assessment is not None else {})},
     )
+    notifications.payment_billed(uow, app, item, now)
 
 
 def next_billing_code(

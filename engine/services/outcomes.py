@@ -31,6 +31,7 @@ from engine.persistence.tables import (
     TaskRecord,
     TimerRecord,
 )
+from engine.services import notifications
 from engine.services.audit import record_event
 from engine.services.fee_assessment import open_fee_item
 from engine.services.presenters import application_view
@@ -124,6 +125,7 @@ def _sync_tasks(
                 uow, app, row, steps.get(step.element_id, {}), step.data,
                 actor=actor, now=now, calendar=calendar,
             )
+            notifications.step_ready(uow, app, row, now, calendar)
             created.append(row)
         elif row is not None and row.state == StepStatus.READY and step.state != StepStatus.READY:
             finish_task(row, step.state, now, calendar)
@@ -247,6 +249,7 @@ def _update_status(
             application_id=app.id,
             data={"outcome": app.outcome} if app.outcome else None,
         )
+        notifications.decision(uow, app, now)
 
 
 def _ending(outcome: Outcome) -> dict[str, Any] | None:

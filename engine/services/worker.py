@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -22,9 +22,11 @@ from engine.domain.actors import SYSTEM
 from engine.domain.errors import ConcurrentUpdateError, StorageUnavailableError
 from engine.domain.statuses import ApplicationStatus, TimerStatus
 from engine.persistence.tables import ApplicationRecord, TaskRecord, TimerRecord
+from engine.services import notifications
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
 from engine.services.calls import load_bound
+from engine.services.delivery import DeliveryReport, deliver_due
 from engine.services.outcomes import apply_outcome
 from engine.unit_of_work import UnitOfWork
 
@@ -40,6 +42,7 @@ class PassReport:
     applications_breached: int
     timers_failed: int = 0  # their applications went to error; the pass went on
     stopped: bool = False  # asked to stop: the rest is left to the next pass
+    notifications: DeliveryReport = field(default_factory=DeliveryReport)
 
 
 BreachKind = Literal["task", "application"]
@@ -65,7 +68,9 @@ def run_pass(
     fired, failed = _fire_due_timers(ctx, now, batch, stop)
     steps = 0 if stop() else _mark_breaches(ctx, now, batch, "task", stop)
     apps = 0 if stop() else _mark_breaches(ctx, now, batch, "application", stop)
-    return PassReport(fired, steps, apps, failed, stopped=stop())
+    # Last: what this pass itself queued (breaches, decisions) goes out in the same pass.
+    sent = DeliveryReport() if stop() else deliver_due(ctx, now, stop=stop)
+    return PassReport(fired, steps, apps, failed, stopped=stop(), notifications=sent)
 
 
 def _fire_due_timers(
@@ -206,6 +211,9 @@ def _mark_batch(ctx: EngineContext, now: datetime, batch: int, kind: BreachKind)
             row.breached_at = now
             if isinstance(row, ApplicationRecord) and row.deemed_approval:
                 _deem_granted(uow, row, now)
+                notifications.decision(uow, row, now, "deemed_granted")
+            elif isinstance(row, TaskRecord):
+                notifications.step_overdue(uow, row, now)
             application_id = row.application_id if isinstance(row, TaskRecord) else row.id
             record_event(
                 uow,

@@ -14,12 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, event
+import pytest
+from sqlalchemy import Engine, event, func, select
 
 from api.commands import scenarios
 from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
-from engine.services import models, payments, tasks
+from engine.persistence.tables import OutboxRecord
+from engine.services import models, notification_admin, payments, tasks
 
 SHIPPED = Path(__file__).resolve().parents[2] / "process_models"
 PBG = SHIPPED / "3273" / "pbg"
@@ -43,12 +45,24 @@ def counting(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
+def outbox_size(ctx: EngineContext) -> int:
+    with ctx.uow() as uow:
+        assert uow._session is not None
+        return int(uow._session.scalar(select(func.count()).select_from(OutboxRecord)) or 0)
+
+
+@pytest.mark.parametrize("channel", [False, True], ids=["no-channel", "webhook-channel"])
 def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budget(
-    ctx: EngineContext, monkeypatch
+    ctx: EngineContext, monkeypatch, channel: bool
 ) -> None:
     models.import_directory(ctx, SYSTEM, SHIPPED)
+    if channel:
+        notification_admin.add_channel(ctx, SYSTEM, "3273", {
+            "name": "gateway", "kind": "webhook", "secret": "x" * 16,
+            "settings": {"url": "http://127.0.0.1:9/hook"}})
     engine: Engine = ctx.session_factory.kw["bind"]
     counted: list[tuple[str, int, int]] = []  # (element, statements, budget)
+    notifying: list[bool] = []
     complete = tasks.complete_task
 
     def counted_complete(ctx_, actor, task_id, data):
@@ -57,14 +71,23 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
             assert task is not None
             element, own_fee, app_id = task.element_id, task.fee > 0, task.application_id
             before = len(uow.repos.fees.with_payments(app_id))
+        queued = outbox_size(ctx)
         with counting(engine) as statements:
             view = complete(ctx_, actor, task_id, data)
         with ctx.uow() as uow:
             opened = len(uow.repos.fees.with_payments(app_id)) - before
+        notified = outbox_size(ctx) > queued
+        assert channel or not notified  # a region without channels: no row
         # A fee item opened now is its INSERT, its billing number (one upsert) and its
-        # `fee.billed` audit event; the fee list is read where there are any.
-        budget = BASE_BUDGET + own_fee + 3 * (opened > 0) + (before + opened > 0)
+        # `fee.billed` audit event; the fee list is read where there are any. In a region
+        # with a notification channel, the step's outbox rows (step ready, fee billed,
+        # decision: one INSERT of all of them) cost one statement more; the channels
+        # themselves are known from the region's revision, which the lock query reads, so a
+        # region without channels costs nothing more at all.
+        budget = (BASE_BUDGET + own_fee + 3 * (opened > 0) + (before + opened > 0)
+                  + notified)
         counted.append((element, len(statements), budget))
+        notifying.append(notified)
         return view
 
     monkeypatch.setattr(tasks, "complete_task", counted_complete)
@@ -82,3 +105,4 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
     assert len(counted) == len(scenario["steps"])
     over = [(element, n, budget) for element, n, budget in counted if n > budget]
     assert not over, f"steps over their statement budget (element, statements, budget): {over}"
+    assert any(notifying) == channel
