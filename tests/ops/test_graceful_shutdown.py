@@ -1,9 +1,11 @@
-"""The production recipe's worker (issue #17 item 8): SIGTERM during a pass loses nothing.
+"""The production recipe's worker (issue #17 item 8): SIGTERM stops it between two timers.
 
 `permitflow worker` runs as systemd runs it (a subprocess on the real clock) over timers
-long due; SIGTERM arrives once it has fired some: it finishes its pass (each timer its own
-transaction), writes its heartbeat and exits 0; a later pass fires the rest, each timer
-exactly once, and the audit chain verifies.
+long due. Once it has fired some, the test holds the rows it needs next (the write lock on
+SQLite, every application row on PostgreSQL), sends SIGTERM and lets go: the worker finishes
+at most the timer in hand (its own transaction), skips the rest of the pass, writes its
+heartbeat and exits 0; a later pass fires the rest, each timer exactly once, and the audit
+chain verifies.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import func, select
 
 from engine.context import EngineContext
-from engine.persistence.tables import EventRecord, WorkerHeartbeatRecord
+from engine.persistence.tables import ApplicationRecord, EventRecord, WorkerHeartbeatRecord
 from engine.services import applications
 from engine.services.audit import verify_audit
 from engine.services.worker import run_pass
-from tests.factories import ROOT, TIMER_BPMN, Clock, make_region, make_user, upload
+from tests.factories import ROOT, TIMER_BPMN, Clock, make_region, make_user, tiny_bpmn, upload
 
 WIB = timezone(timedelta(hours=7))
 APPS = 60
@@ -42,15 +44,39 @@ def _count(ctx: EngineContext, record: type, *where: object) -> int:
         return int(session.scalar(select(func.count()).select_from(record).where(*where)) or 0)
 
 
-def test_sigterm_mid_pass_finishes_the_pass_and_loses_nothing(
-    ctx: EngineContext, db_url: str
-) -> None:
+def _due_timers(ctx: EngineContext, count: int) -> None:
     make_region(ctx, "3273")
     upload(ctx, "3273", TIMER_BPMN)
     officer, _ = make_user(ctx, "front-office")
     ctx.clock = Clock(datetime(2026, 3, 2, 10, 0, tzinfo=WIB))  # timers due that afternoon
-    for _ in range(APPS):
+    for _ in range(count):
         applications.start_application(ctx, officer, "3273", "escalation", {}, {})
+
+
+def test_a_pass_asked_to_stop_ends_after_the_item_in_hand(ctx: EngineContext) -> None:
+    _due_timers(ctx, 5)
+    upload(ctx, "3273", tiny_bpmn(steps=1))  # one step, P1D: past due by Wednesday
+    officer, _ = make_user(ctx, "front-office")
+    applications.start_application(ctx, officer, "3273", "tiny", {}, {})
+    later = datetime(2026, 3, 4, 12, 0, tzinfo=WIB)  # timers due, and steps past their SLA
+    fired = (EventRecord.action == "timer.fired",)
+    asked = []
+
+    def stop() -> bool:  # asked before each timer: yes once one has fired
+        asked.append(1)
+        return _count(ctx, EventRecord, *fired) >= 1
+
+    report = run_pass(ctx, later, stop=stop)
+    assert (report.timers_fired, report.steps_breached, report.stopped) == (1, 0, True)
+    assert _count(ctx, EventRecord, *fired) == 1
+    rest = run_pass(ctx, later)
+    assert (rest.timers_fired, rest.steps_breached, rest.stopped) == (4, 1, False)
+
+
+def test_sigterm_stops_the_worker_between_two_timers_and_loses_nothing(
+    ctx: EngineContext, db_url: str
+) -> None:
+    _due_timers(ctx, APPS)
     fired = (EventRecord.action == "timer.fired",)
     env = {**os.environ, "PERMITFLOW_DATABASE_URL": db_url, "PERMITFLOW_LOG_FORMAT": "json"}
     worker = subprocess.Popen(
@@ -64,13 +90,23 @@ def test_sigterm_mid_pass_finishes_the_pass_and_loses_nothing(
     try:
         _wait_for(lambda: _count(ctx, EventRecord, *fired) > 0 or worker.poll() is not None,
                   "the worker's first timer")
-        worker.send_signal(signal.SIGTERM)
+        # Hold what the worker's next timer needs: SQLite's write lock (every transaction
+        # begins IMMEDIATE), or on PostgreSQL every application row (a timer locks its
+        # application). Nothing more can commit while the signal arrives.
+        with ctx.session_factory() as holder:
+            holder.execute(select(ApplicationRecord.id).with_for_update()).all()
+            before = holder.scalar(select(func.count()).select_from(EventRecord).where(*fired))
+            worker.send_signal(signal.SIGTERM)
+            holder.rollback()
         _, err = worker.communicate(timeout=180)
     finally:
         if worker.poll() is None:
             worker.kill()
             worker.communicate()
     assert worker.returncode == 0, err
+    # At most the timer in hand was finished; the rest of the pass was left.
+    stopped_at = _count(ctx, EventRecord, *fired)
+    assert before <= stopped_at <= before + 1 < APPS
     for line in err.splitlines():  # whatever it logged is JSON lines
         json.loads(line)
     assert _count(ctx, WorkerHeartbeatRecord) == 1  # the pass under way was finished
