@@ -9,6 +9,7 @@ answers 422. A second request racing the first writes nothing and gets the first
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 
@@ -17,12 +18,13 @@ from flask import Flask, Response, g, request
 from api.auth import current_actor
 from api.errors import HTTP_TITLES, problem
 from api.wiring import ctx
-from engine.domain.errors import AuthenticationError
+from engine.domain.errors import AuthenticationError, StorageUnavailableError
 from engine.persistence.idempotency import pending
 from engine.services import idempotency
 from engine.services.idempotency import HEADER, Claim, DuplicateClaimError, StoredAnswer
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_log = logging.getLogger("permitflow.idempotency")
 _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as Stripe and the IETF draft
 
 
@@ -75,7 +77,14 @@ def _after(response: Response) -> Response:
         answer = StoredAnswer(
             response.status_code, response.content_type or "", response.get_data()
         )
-        idempotency.store(ctx(), claim, answer)
+        try:
+            idempotency.store(ctx(), claim, answer)
+        except StorageUnavailableError as exc:
+            # The change is committed and this answer is true: give it. Only the stored
+            # copy is lost (the database went away between the two transactions, e.g. a
+            # primary crash); a retry with the key answers 409, "made, read the resource".
+            # Raised here, after the view, it would reach the client as a 500.
+            _log.warning("idempotency answer not stored: %s", exc.detail)
     return response
 
 

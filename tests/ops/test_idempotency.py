@@ -152,3 +152,26 @@ def test_service_layer_claim_commits_with_the_change(ctx: EngineContext) -> None
     clock.advance(hours=25)
     ops.record_heartbeat(ctx, 0)
     assert isinstance(idempotency.begin(ctx, "user:1", "svc-key", print_), idempotency.Claim)
+
+
+def test_an_answer_that_cannot_be_stored_is_still_given_and_a_retry_is_409(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The database went away between the change's commit and storing its answer (found by
+    # tests/ops/test_failover.py: a primary killed under load). The change is made: the
+    # client gets its 201, not a 500; the retry learns the change was made (409).
+    from engine.domain.errors import StorageUnavailableError
+
+    w = world(app)
+    headers = {**w.officer, "Idempotency-Key": "lost-answer-1"}
+
+    def database_gone(*_args: object) -> None:
+        raise StorageUnavailableError("the database is unreachable: server closed the connection")
+
+    monkeypatch.setattr(idempotency, "store", database_gone)
+    first = client.post(START, json=start_body(), headers=headers)
+    assert first.status_code == 201, first.get_json()
+    monkeypatch.undo()
+    again = client.post(START, json=start_body(), headers=headers)
+    assert again.status_code == 409 and "Idempotency-Key" in again.get_json()["detail"]
+    assert _count(client, w.officer) == 1

@@ -1,0 +1,225 @@
+"""Database failover under load (issue #17 item 6, "Must show").
+
+A primary and a synchronous standby made by initdb on loopback (tests/ops/pg_cluster.py).
+Clients (threads, each its own HTTP client of one app built on the multi-host URL) start
+applications and complete steps, each action with an `Idempotency-Key` and retried with the
+same key on `503`, as a well-behaved client does. The primary is killed with SIGKILL, the
+standby promoted, the load goes on with the same app. Then, on the new primary: every
+acknowledged action is there, none is doubled, the audit chain verifies, and the clients
+got going again by themselves (only `503`s in between, counted).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.pool import NullPool
+
+from api import create_app
+from api.wiring import build_context
+from engine.persistence.database import make_engine
+from engine.persistence.schema import upgrade
+from engine.services.audit import verify_audit
+from tests.factories import make_region, make_user, tiny_bpmn, upload
+from tests.ops import pg_cluster
+from tests.ops.scenario import APPLICANT
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+THREADS = 4
+BEFORE, AFTER = 150, 150  # acknowledged actions before the crash, and after the promotion
+ACTION_BOUND = 90.0  # seconds one action may keep retrying before the test fails
+START = "/api/v1/regions/3273/applications"
+
+
+@pytest.fixture
+def pair() -> Iterator[pg_cluster.Pair]:
+    reason = pg_cluster.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    made = pg_cluster.Pair()
+    try:
+        made.start()
+        upgrade(made.url(made.primary_port))
+        yield made
+    finally:
+        made.stop()
+
+
+@dataclass
+class Tally:
+    """What the clients saw; shared by the threads under one lock."""
+
+    statuses: Counter[int] = field(default_factory=Counter)
+    started: dict[str, str] = field(default_factory=dict)  # client ref -> application id
+    started_unanswered: set[str] = field(default_factory=set)  # made, answer lost (409)
+    completed: set[str] = field(default_factory=set)  # task ids
+    completed_unanswered: set[str] = field(default_factory=set)
+    acked: int = 0
+    first_503: float | None = None
+    first_ok_after_promotion: float | None = None
+    promoted: bool = False
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Client(threading.Thread):
+    def __init__(self, app: Flask, headers: dict[str, str], tally: Tally,
+                 stop: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.http: FlaskClient = app.test_client()
+        self.headers, self.tally, self.stop = headers, tally, stop
+        self.next_task: dict[str, str] = {}  # application id -> its ready task
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                self.start_one()
+                if self.next_task:
+                    self.complete_one()
+        except Exception as exc:  # reported by the test
+            self.tally.errors.append(f"{type(exc).__name__}: {exc}")
+
+    def start_one(self) -> None:
+        ref = uuid.uuid4().hex
+        body = {"process_key": "tiny", "applicant": {**APPLICANT, "client_ref": ref}, "data": {}}
+        answer = self.act(START, body)
+        with self.tally.lock:
+            if answer is None:
+                self.tally.started_unanswered.add(ref)
+                return
+            self.tally.started[ref] = answer["id"]
+        self.remember(answer)
+
+    def complete_one(self) -> None:
+        app_id, task_id = next(iter(self.next_task.items()))
+        del self.next_task[app_id]
+        answer = self.act(f"/api/v1/tasks/{task_id}/complete", {"data": {}})
+        with self.tally.lock:
+            (self.tally.completed if answer else self.tally.completed_unanswered).add(task_id)
+        if answer:
+            self.remember(answer)
+
+    def remember(self, application: dict[str, Any]) -> None:
+        ready = [t["id"] for t in application["tasks"] if t["state"] == "ready"]
+        if ready:
+            self.next_task[application["id"]] = ready[0]
+
+    def act(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """POST until the answer is final; the application, or None when the change was
+        made but its answer lost (409 on the key). Raises on anything unexpected."""
+        headers = {**self.headers, "Idempotency-Key": uuid.uuid4().hex}
+        deadline = time.monotonic() + ACTION_BOUND
+        while True:
+            response = self.http.post(path, json=body, headers=headers)
+            now = time.monotonic()
+            with self.tally.lock:
+                self.tally.statuses[response.status_code] += 1
+                if response.status_code == 503 and self.tally.first_503 is None:
+                    self.tally.first_503 = now
+            if response.status_code in (200, 201):
+                with self.tally.lock:
+                    self.tally.acked += 1
+                    if self.tally.promoted and self.tally.first_ok_after_promotion is None:
+                        self.tally.first_ok_after_promotion = now
+                result: dict[str, Any] = response.get_json()
+                return result
+            problem = response.get_json() or {}
+            if response.status_code == 409 and "Idempotency-Key" in problem.get("detail", ""):
+                return None  # the first attempt committed; its stored answer was lost
+            if response.status_code != 503 or now > deadline:
+                raise AssertionError(f"{path}: {response.status_code} {problem}")
+            assert response.headers.get("Retry-After") == "5"
+            time.sleep(0.05)
+
+
+def _wait(predicate: Any, what: str, tally: Tally, bound: float = 120.0) -> None:
+    deadline = time.monotonic() + bound
+    while not predicate():
+        assert not tally.errors, tally.errors
+        assert time.monotonic() < deadline, f"waited {bound} s for {what}: {tally.statuses}"
+        time.sleep(0.02)
+
+
+def test_a_primary_killed_under_load_loses_and_doubles_nothing(
+    pair: pg_cluster.Pair, record_property: Any
+) -> None:
+    app = create_app({
+        "DATABASE_URL": pair.host_list_url(), "TESTING": True,
+        "DB_CONNECT_TIMEOUT": 2, "DB_STATEMENT_TIMEOUT": 10, "DB_LOCK_TIMEOUT": 5,
+    })
+    ctx = app.extensions["permitflow"]
+    make_region(ctx, "3273")
+    upload(ctx, "3273", tiny_bpmn(steps=3))
+    _, token = make_user(ctx, "front-office", region="3273")
+    tally, stop = Tally(), threading.Event()
+    clients = [Client(app, {"Authorization": f"Bearer {token}"}, tally, stop)
+               for _ in range(THREADS)]
+    try:
+        for client in clients:
+            client.start()
+        _wait(lambda: tally.acked >= BEFORE, "the load to get going", tally)
+        crashed_at = time.monotonic()
+        pair.crash_primary()
+        _wait(lambda: tally.first_503 is not None, "a client to see the crash", tally)
+        pair.promote_standby()
+        with tally.lock:
+            tally.promoted, at_promotion = True, tally.acked
+        _wait(lambda: tally.acked >= at_promotion + AFTER, "the load to recover", tally)
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(ACTION_BOUND + 30)
+        ctx.session_factory.kw["bind"].dispose()
+    assert not any(c.is_alive() for c in clients)
+    assert not tally.errors, tally.errors
+    assert set(tally.statuses) <= {200, 201, 409, 503}, tally.statuses
+    unanswered = tally.started_unanswered | tally.completed_unanswered
+    assert tally.statuses[409] == len(unanswered)
+
+    promoted = pair.url(pair.standby_port)
+    engine = make_engine(promoted, poolclass=NullPool)
+    with engine.connect() as conn:
+        apps = conn.execute(text("SELECT id, applicant FROM applications")).all()
+        states = dict(conn.execute(text("SELECT id, state FROM tasks")).all())
+        completions = Counter(conn.execute(text(
+            "SELECT subject FROM events WHERE action = 'task.completed'")).scalars())
+    engine.dispose()
+
+    refs = Counter(applicant["client_ref"] for _, applicant in apps)
+    assert max(refs.values()) == 1, "an application was started twice"
+    by_ref = {applicant["client_ref"]: str(app_id) for app_id, applicant in apps}
+    assert {r: by_ref.get(r) for r in tally.started} == tally.started  # every acknowledged one
+    assert set(refs) == set(tally.started) | tally.started_unanswered  # and nothing else
+    states = {str(k): v for k, v in states.items()}
+    assert all(states[t] == "completed" for t in tally.completed | tally.completed_unanswered)
+    assert max(completions.values()) == 1, "a step was completed twice"
+    assert len(completions) == len(tally.completed | tally.completed_unanswered)
+
+    checked = build_context(promoted)
+    try:
+        assert verify_audit(checked) == []
+    finally:
+        checked.session_factory.kw["bind"].dispose()
+
+    assert tally.first_ok_after_promotion is not None and tally.first_503 is not None
+    outage = tally.first_ok_after_promotion - crashed_at
+    figures = {
+        "acknowledged": tally.acked,
+        "answers_503": tally.statuses[503],
+        "answer_lost_409": len(unanswered),
+        "seconds_from_crash_to_first_success": round(outage, 2),
+    }
+    for name, value in figures.items():
+        record_property(name, value)
+    print(f"failover: {figures}")
