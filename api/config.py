@@ -6,11 +6,14 @@ these values as arguments from `api/wiring.py`.
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
@@ -58,11 +61,123 @@ class Defaults:
     OPENAPI_JSON_PATH = "openapi.json"
 
 
-def setting(name: str) -> Any:
-    """One setting outside an app (the CLI): PERMITFLOW_<NAME>, else the default, typed alike."""
+PREFIX = "PERMITFLOW_"
+# PERMITFLOW_* variables that are not settings of the application: read by the test suite,
+# the benchmarks and the screenshot tool, so a command run beside them must not refuse them.
+TOOL_VARIABLES = frozenset(
+    {"TEST_POSTGRES_URL", "BENCH_POSTGRES_URL", "SCREENSHOTS", "FUZZ_EXAMPLES"}
+)
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_CHOICES = {"LOG_LEVEL": _LOG_LEVELS, "LOG_FORMAT": ("json", "text")}
+
+
+def known_settings() -> frozenset[str]:
+    """Every setting's name (without the prefix): the upper-case attributes of `Defaults`."""
+    return frozenset(n for n in vars(Defaults) if n.isupper() and not n.startswith("_"))
+
+
+def parse_setting(name: str, raw: str) -> Any:
+    """The value of setting `name` given as text, typed like its default.
+
+    Raises: ValueError with a message saying what was expected.
+    """
     default = getattr(Defaults, name)
-    raw = os.environ.get(f"PERMITFLOW_{name}")
-    return default if raw is None else type(default)(raw)
+    text = raw.strip()
+    if isinstance(default, bool):
+        if text.lower() in _TRUE + _FALSE:
+            return text.lower() in _TRUE
+        raise ValueError("not a boolean: write true or false")
+    if isinstance(default, int | float):
+        return _number(text, whole=isinstance(default, int))
+    if name in _CHOICES:
+        wanted = text.upper() if name == "LOG_LEVEL" else text.lower()
+        if wanted not in _CHOICES[name]:
+            raise ValueError("not one of " + ", ".join(_CHOICES[name]))
+        return wanted
+    if name.endswith(("TIMEZONE", "TIME_ZONE")) and text:
+        _zone(text)
+    if name in ("DATABASE_URL", "DATABASE_READ_URL") and text:
+        from engine.persistence.database import normalize_url
+
+        normalize_url(text)  # InvalidDatabaseUrlError is a ValueError naming the part
+    return raw
+
+
+def _number(text: str, *, whole: bool) -> int | float:
+    try:
+        value: int | float = int(text) if whole else float(text)
+    except ValueError:
+        raise ValueError("not a whole number" if whole else "not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("must be a finite number, 0 or more")
+    return value
+
+
+def _zone(text: str) -> None:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not a known time zone (e.g. Asia/Jakarta)") from None
+
+
+def configuration_problems(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Everything wrong with the PERMITFLOW_* variables of `environ`, one line each: unknown
+    names (with the closest known one), values that cannot be read, a production set-up
+    without a session secret. Empty when all is well."""
+    environ = os.environ if environ is None else environ
+    known = known_settings()
+    problems = []
+    for key in sorted(k for k in environ if k.startswith(PREFIX)):
+        name = key.removeprefix(PREFIX)
+        if name in TOOL_VARIABLES:
+            continue
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+            hint = f"; did you mean {PREFIX}{close[0]}?" if close else ""
+            problems.append(f"{key}: not a setting{hint}")
+            continue
+        try:
+            parse_setting(name, environ[key])
+        except ValueError as exc:
+            problems.append(f"{key}={environ[key]!r}: {exc}")
+    production = environ.get(f"{PREFIX}PRODUCTION", "").strip().lower() in _TRUE
+    if production and not environ.get(f"{PREFIX}SECRET_KEY"):
+        problems.append(f"{PREFIX}SECRET_KEY: required when {PREFIX}PRODUCTION is true")
+    return problems
+
+
+class ConfigurationError(RuntimeError):
+    """The environment's PERMITFLOW_* variables cannot be used; `problems` lists each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(describe_problems(problems))
+
+
+def describe_problems(problems: list[str]) -> str:
+    """The one message a refused start-up prints."""
+    count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
+    lines = [f"the configuration cannot be used ({count}):"]
+    lines += [f"  - {p}" for p in problems]
+    lines.append("Every setting is listed in the README's Configuration table.")
+    return "\n".join(lines)
+
+
+def check_configuration(environ: Mapping[str, str] | None = None) -> None:
+    """Raises: ConfigurationError naming every problem of the environment at once."""
+    problems = configuration_problems(environ)
+    if problems:
+        raise ConfigurationError(problems)
+
+
+def setting(name: str) -> Any:
+    """One setting outside an app (the CLI): PERMITFLOW_<NAME>, else the default, typed alike.
+
+    Raises: ValueError for a value that cannot be read (the CLI checks them all first).
+    """
+    raw = os.environ.get(f"{PREFIX}{name}")
+    return getattr(Defaults, name) if raw is None else parse_setting(name, raw)
 
 
 def delivery_settings(settings: Mapping[str, Any]) -> DeliverySettings:
@@ -87,8 +202,11 @@ def token_lifetime(days: Any) -> timedelta:
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     """Fill `app.config` from defaults, then the environment, then `overrides`."""
+    check_configuration()
     app.config.from_object(Defaults)
-    app.config.from_prefixed_env("PERMITFLOW")
+    for name in known_settings():  # typed like their defaults ("false" is False)
+        if f"{PREFIX}{name}" in os.environ:
+            app.config[name] = setting(name)
     if overrides:
         app.config.update(overrides)
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"])

@@ -12,7 +12,14 @@ from typing import Any
 
 import click
 
-from api.config import NOTIFY_SETTINGS, delivery_settings, setting, token_lifetime
+from api.config import (
+    NOTIFY_SETTINGS,
+    configuration_problems,
+    delivery_settings,
+    describe_problems,
+    setting,
+    token_lifetime,
+)
 from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
 from engine.domain.definitions import ImportOutcome
@@ -63,6 +70,13 @@ class _Group(click.Group):
 @click.group(cls=_Group)
 def main() -> None:
     """permitflow: BPMN permit procedures for Indonesian regional governments."""
+    # Before any command reads a setting: every problem of the PERMITFLOW_* environment at
+    # once (a typo, a value that cannot be read), exit status 2 like a usage error, no
+    # traceback. `create_app` checks the same for a server started another way.
+    problems = configuration_problems()
+    if problems:
+        click.echo(f"error: {describe_problems(problems)}", err=True)
+        sys.exit(2)
 
 
 @main.group(cls=_Group)
