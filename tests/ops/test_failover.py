@@ -11,6 +11,7 @@ got going again by themselves (only `503`s in between, counted).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -26,8 +27,9 @@ from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
 from api import create_app
+from api.commands.worker import run_forever
 from api.wiring import build_context
-from engine.persistence.database import make_engine
+from engine.persistence.database import Timeouts, make_engine
 from engine.persistence.schema import upgrade
 from engine.services.audit import verify_audit
 from tests.factories import make_region, make_user, tiny_bpmn, upload
@@ -143,6 +145,23 @@ class Client(threading.Thread):
             time.sleep(0.05)
 
 
+class Failures(logging.Handler):
+    """Counts the worker's failed passes (it logs each and goes on)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += record.getMessage() == "worker pass failed"
+
+
+def _beats_since(pair: pg_cluster.Pair, moment: Any) -> int:
+    found = pair.scalar(pair.standby_port,
+                        "SELECT count(*) FROM worker_heartbeats WHERE beat_at > :t", t=moment)
+    return int(found or 0)
+
+
 def _wait(predicate: Any, what: str, tally: Tally, bound: float = 120.0) -> None:
     deadline = time.monotonic() + bound
     while not predicate():
@@ -165,23 +184,35 @@ def test_a_primary_killed_under_load_loses_and_doubles_nothing(
     tally, stop = Tally(), threading.Event()
     clients = [Client(app, {"Authorization": f"Bearer {token}"}, tally, stop)
                for _ in range(THREADS)]
+    # A worker as `permitflow worker` runs it: its own pool, a pass every 0.2 s.
+    worker_ctx = build_context(pair.host_list_url(), timeouts=Timeouts(2, 10, 5))
+    worker = threading.Thread(target=run_forever, args=(worker_ctx, 0.2, stop), daemon=True)
+    failures = Failures()
+    logging.getLogger("permitflow.worker").addHandler(failures)
     try:
-        for client in clients:
-            client.start()
+        for thread in (*clients, worker):
+            thread.start()
         _wait(lambda: tally.acked >= BEFORE, "the load to get going", tally)
         crashed_at = time.monotonic()
         pair.crash_primary()
         _wait(lambda: tally.first_503 is not None, "a client to see the crash", tally)
         pair.promote_standby()
+        promoted_at = ctx.clock()
         with tally.lock:
             tally.promoted, at_promotion = True, tally.acked
         _wait(lambda: tally.acked >= at_promotion + AFTER, "the load to recover", tally)
+        # The worker got going again by itself, and the API process reports itself ready.
+        _wait(lambda: _beats_since(pair, promoted_at) > 0, "a worker pass", tally)
+        ready = app.test_client().get("/readyz")
+        assert ready.status_code == 200, ready.get_json()
     finally:
         stop.set()
-        for client in clients:
-            client.join(ACTION_BOUND + 30)
+        for thread in (*clients, worker):
+            thread.join(ACTION_BOUND + 30)
+        logging.getLogger("permitflow.worker").removeHandler(failures)
         ctx.session_factory.kw["bind"].dispose()
-    assert not any(c.is_alive() for c in clients)
+        worker_ctx.session_factory.kw["bind"].dispose()
+    assert not any(t.is_alive() for t in (*clients, worker))
     assert not tally.errors, tally.errors
     assert set(tally.statuses) <= {200, 201, 409, 503}, tally.statuses
     unanswered = tally.started_unanswered | tally.completed_unanswered
@@ -218,6 +249,7 @@ def test_a_primary_killed_under_load_loses_and_doubles_nothing(
         "acknowledged": tally.acked,
         "answers_503": tally.statuses[503],
         "answer_lost_409": len(unanswered),
+        "worker_passes_failed": failures.count,
         "seconds_from_crash_to_first_success": round(outage, 2),
     }
     for name, value in figures.items():
