@@ -12,6 +12,7 @@ got going again by themselves (only `503`s in between, counted).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -35,8 +36,6 @@ from engine.services.audit import verify_audit
 from tests.factories import make_region, make_user, tiny_bpmn, upload
 from tests.ops import pg_cluster
 from tests.ops.scenario import APPLICANT
-
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 THREADS = 4
 BEFORE, AFTER = 150, 150  # acknowledged actions before the crash, and after the promotion
@@ -170,6 +169,20 @@ def _wait(predicate: Any, what: str, tally: Tally, bound: float = 120.0) -> None
         time.sleep(0.02)
 
 
+def test_tearing_down_never_kills_a_process_that_is_not_the_clusters() -> None:
+    # A stale postmaster.pid (the killed primary's) may name a pid the system gave to
+    # another process since: stop() must leave it alone and still remove the directory.
+    made = pg_cluster.Pair()
+    made.primary.mkdir()
+    if os.geteuid() == 0:
+        os.chown(made.primary, 0, 0)
+    (made.primary / "postmaster.pid").write_text(f"{os.getpid()}\n{made.primary}\n")
+    made.stop()  # would SIGKILL this very test process if it trusted the file
+    assert not made.root.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
 def test_a_primary_killed_under_load_loses_and_doubles_nothing(
     pair: pg_cluster.Pair, record_property: Any
 ) -> None:
