@@ -134,6 +134,7 @@ def _check(scan: ModelScan, declared: _Declared, forms: frozenset[str]) -> None:
     for check in (graph.check_connections, graph.check_boundaries, constructs.check_gateways):
         check(scan, scopes)
     constructs.check_unsupported(scan)
+    constructs.check_not_run(scan)
     messages.check_message_catchers(scan)
     service_tasks.check_service_tasks(scan)
     declared.calls = calls.read_calls(scan)

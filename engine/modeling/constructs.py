@@ -203,3 +203,94 @@ def _check_cancel_activity(scan: ModelScan) -> None:
                 event,
                 field="cancelActivity",
             )
+
+
+_START_TRIGGERS = {
+    "timerEventDefinition": "a timer",
+    "signalEventDefinition": "a signal",
+    "conditionalEventDefinition": "a condition",
+}
+
+
+def check_not_run(scan: ModelScan) -> None:
+    """Constructs the engine would accept and then not run as the standard says: each is
+    refused with what to draw instead (issue #10: nothing accepted that then stalls)."""
+    _check_start_events(scan)
+    for adhoc in scan.elements("adHocSubProcess"):
+        scan.add(
+            f"{scan.label(adhoc)}: ad-hoc sub-processes are not supported (the workflow "
+            "engine would run its steps in sequence, not in any order); draw an embedded "
+            "sub-process, with a parallel or inclusive gateway for steps done in any order",
+            adhoc,
+        )
+    for kind_ in ("intermediateThrowEvent", "endEvent"):
+        for event in scan.elements(kind_):
+            if children(event, "messageEventDefinition"):
+                scan.add(
+                    f"{scan.label(event)} sends a message, and permitflow sends no messages "
+                    'itself: draw a send task with camunda:type="external" camunda:topic="..." '
+                    "(an external worker fetches it and sends the message), then a plain event",
+                    event,
+                )
+    _check_camunda_extensions(scan)
+
+
+def _check_start_events(scan: ModelScan) -> None:
+    assert scan.process is not None
+    for start in children(scan.process, "startEvent"):
+        for definition, what in _START_TRIGGERS.items():
+            if children(start, definition):
+                scan.add(
+                    f"{scan.label(start)} starts the process by {what}, which the engine "
+                    "cannot do: an application starts when it is submitted (POST "
+                    ".../applications, a none start event) or by a message (a message start "
+                    "event, POST /api/v1/messages)",
+                    start,
+                )
+
+
+_LISTENERS = ("executionListener", "taskListener")
+
+
+def _extensions(element: etree._Element, namespace: str, name: str) -> list[Any]:
+    """The `namespace:name` elements in `element`'s own extensionElements (not its children's)."""
+    return [
+        found
+        for ext in children(element, "extensionElements")
+        for found in ext.iter(f"{{{NS[namespace]}}}{name}")
+    ]
+
+
+def _check_camunda_extensions(scan: ModelScan) -> None:
+    assert scan.process is not None
+    nodes = [*scan.flow_nodes(), *scan.elements("sequenceFlow")]
+    for element in nodes:
+        for mapping in _extensions(element, "camunda", "inputOutput"):
+            scan.add(
+                f"{scan.label(element)} has camunda:inputOutput mappings, which permitflow "
+                "does not apply: set the variables in a script task before it (or, on a call "
+                "activity, use camunda:in and camunda:out)",
+                mapping,
+                element_id=element.get("id"),
+                field="camunda:inputOutput",
+            )
+        if kind(element) != "callActivity":
+            for mapping in _extensions(element, "zeebe", "ioMapping"):
+                scan.add(
+                    f"{scan.label(element)} has zeebe:ioMapping, which permitflow does not "
+                    "apply here: set the variables in a script task before it",
+                    mapping,
+                    element_id=element.get("id"),
+                    field="zeebe:ioMapping",
+                )
+    for element in [scan.process, *nodes]:
+        for name in _LISTENERS:
+            for listener in _extensions(element, "camunda", name):
+                scan.add(
+                    f"{scan.label(element)} has a camunda:{name}, code that permitflow does "
+                    "not run: draw what it does as a script task, or a service task worked "
+                    "by an external worker",
+                    listener,
+                    element_id=element.get("id"),
+                    field=f"camunda:{name}",
+                )

@@ -1,5 +1,8 @@
 """Service tasks are worked by external workers: each names the topic they fetch.
 
+A send task is the same to the engine: permitflow sends nothing itself, so a worker
+fetches it by its topic and sends the message (Camunda 7's external send task).
+
 permitflow runs no code of its own for a service task (no Java delegates, no connectors):
 a worker fetches it by topic (`POST /api/v1/external-tasks/fetch-and-lock`) and answers.
 A service task that names no topic could never be fetched and would stall; it is refused
@@ -22,8 +25,9 @@ _HOW = (
 
 
 def check_service_tasks(scan: ModelScan) -> None:
-    """Every service task names a topic; Java implementations are refused."""
-    for task in scan.elements("serviceTask"):
+    """Every service task and send task names a topic (a send task is worked by a worker
+    that sends the message, as Camunda 7 allows); Java implementations are refused."""
+    for task in scan.elements("serviceTask", "sendTask"):
         java = [a for a in _JAVA if task.get(f"{{{CAMUNDA}}}{a}")]
         if java:
             scan.add(

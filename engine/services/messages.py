@@ -19,6 +19,8 @@ from typing import Any
 from engine.context import EngineContext
 from engine.domain.actors import ADMIN, INTEGRATION, Access, Actor
 from engine.domain.errors import (
+    AlreadyExistsError,
+    ConcurrentUpdateError,
     InvalidInputError,
     MessageAmbiguousError,
     MessageNotCorrelatedError,
@@ -80,6 +82,23 @@ def correlate_message(ctx: EngineContext, actor: Actor, message: Message) -> App
     """
     require_roles(actor, ADMIN, INTEGRATION, action="sending a message")
     _check(message)
+    try:
+        return _correlate(ctx, actor, message)
+    except (MessageNotCorrelatedError, ConcurrentUpdateError, AlreadyExistsError):
+        # The same message_id delivered concurrently: the first delivery won (its task was
+        # taken, its application row changed, or its delivery row is there), so this one
+        # answers what the first did, as a redelivery after it would.
+        if message.message_id is None:
+            raise
+        with ctx.uow() as uow:
+            region = _region_of(uow, actor, message)
+            done = uow.repos.messages.delivery(region, message.message_id)
+            if done is None:
+                raise
+            return _answer(uow, actor, _application(uow, done.application_id), ctx.clock())
+
+
+def _correlate(ctx: EngineContext, actor: Actor, message: Message) -> ApplicationView:
     now = ctx.clock()
     with ctx.uow() as uow:
         region = _region_of(uow, actor, message)
@@ -104,6 +123,9 @@ def correlate_message(ctx: EngineContext, actor: Actor, message: Message) -> App
                     delivered_at=now,
                 )
             )
+            # Written now: a concurrent delivery of the same id fails here, as a conflict
+            # (`correlate_message` then answers the first one), not in a later autoflush.
+            uow.flush()
         view = _answer(uow, actor, app, now, rows)
         uow.commit()
         return view

@@ -149,6 +149,7 @@ class _Parser(SpiffBpmnParser):
             _StartEventParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]
         ),
         full_tag("serviceTask"): (ExternalTaskParser, ExternalServiceTask),
+        full_tag("sendTask"): (ExternalTaskParser, ExternalServiceTask),
         full_tag("callActivity"): (CallActivityParser, CalledProcess),
     }
 

@@ -30,7 +30,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.context import EngineContext
 from engine.domain.actors import SYSTEM, Actor
 from engine.domain.definitions import ModelPackage
-from engine.services import applications, models, regions, tasks, users
+from engine.services import applications, messages, models, regions, tasks, users
 from engine.services.calls import load_bound
 from engine.services.worker import run_pass
 from engine.workflow.runtime import all_tasks
@@ -60,6 +60,9 @@ class Scenario:
     # Models the scenario's model calls, uploaded first in this order (call activities):
     # two files with the same process id become versions 1 and 2 of that key.
     calls: list[str] = field(default_factory=list)
+    # The name of the message that starts the application (a message start event), sent by
+    # an integration account with `data`, instead of starting it at the counter.
+    start_message: str | None = None
 
     @property
     def key(self) -> str:
@@ -213,10 +216,15 @@ class ServiceDriver(Driver):
             called_package = ModelPackage(bpmn=path.read_bytes(), forms=model_forms(path))
             models.upload_model(self.ctx, analyst, REGION, called_package)
         models.upload_model(self.ctx, analyst, REGION, package)
-        counter, _ = self.actor(COUNTER)
-        view = applications.start_application(
-            self.ctx, counter, REGION, scenario.key, {"name": "Siti Aminah"}, scenario.data
-        )
+        if scenario.start_message is not None:
+            sender, _ = self.actor("integration")
+            sent = messages.Message(scenario.start_message, scenario.data)
+            view = messages.correlate_message(self.ctx, sender, sent)
+        else:
+            counter, _ = self.actor(COUNTER)
+            view = applications.start_application(
+                self.ctx, counter, REGION, scenario.key, {"name": "Siti Aminah"}, scenario.data
+            )
         self.app_id, self.status = view.id, view.status
 
     def tasks(self) -> list[dict[str, Any]]:
@@ -265,12 +273,19 @@ class HttpDriver(Driver):
                 headers=self.headers("analyst"), content_type="multipart/form-data",
             )
             assert uploaded.status_code == 201, uploaded.json
-        started = self.client.post(
-            f"/api/v1/regions/{REGION}/applications", headers=self.headers(COUNTER),
-            json={"process_key": scenario.key, "applicant": {"name": "Siti Aminah"},
-                  "data": scenario.data},
-        )
-        assert started.status_code == 201, started.json
+        if scenario.start_message is not None:
+            started = self.client.post(
+                "/api/v1/messages", headers=self.headers("integration"),
+                json={"name": scenario.start_message, "data": scenario.data},
+            )
+            assert started.status_code == 200, started.json
+        else:
+            started = self.client.post(
+                f"/api/v1/regions/{REGION}/applications", headers=self.headers(COUNTER),
+                json={"process_key": scenario.key, "applicant": {"name": "Siti Aminah"},
+                      "data": scenario.data},
+            )
+            assert started.status_code == 201, started.json
         self.app_id, self.status = uuid.UUID(started.json["id"]), started.json["status"]
 
     def tasks(self) -> list[dict[str, Any]]:

@@ -78,7 +78,7 @@ def _end(definition: str, roots: str = "") -> dict[str, str]:
 
 def _start(definition: str, roots: str = "") -> dict[str, str]:
     return {"start": f'<bpmn:startEvent id="start">{definition}</bpmn:startEvent>',
-            "body": TASK, "roots": roots}
+            "body": TASK, "roots": roots, "located": "start"}
 
 
 MESSAGE = '<bpmn:message id="M" name="pesan" />'
@@ -164,6 +164,12 @@ PROBES: dict[str, dict[str, str]] = {
                                  '<camunda:property name="sla" value="P1D"/><camunda:property name="fee" '
                                  'value="0"/></camunda:properties><camunda:taskListener event="create" '
                                  'class="id.go.Notify" /></bpmn:extensionElements></bpmn:userTask>'},
+    "camunda_execution_listener": {"body": '<bpmn:userTask id="x"><bpmn:extensionElements>'
+                                           '<camunda:properties><camunda:property name="sla" '
+                                           'value="P1D"/><camunda:property name="fee" value="0"/>'
+                                           '</camunda:properties><camunda:executionListener '
+                                           'event="start" expression="${x}" />'
+                                           "</bpmn:extensionElements></bpmn:userTask>"},
     "documentation": {"body": '<bpmn:userTask id="x"><bpmn:documentation>Periksa KTP</bpmn:documentation>'
                               f"{STEP}</bpmn:userTask>"},
 }

@@ -238,3 +238,24 @@ def test_a_catcher_without_a_named_message_is_refused_at_upload(
     (problem,) = refused.value.problems
     assert problem.element_id == element and problem.line is not None
     assert "bpmn:message" in problem.message and "name" in problem.message
+
+
+@pytest.mark.parametrize("target", ["catch", "start"])
+def test_concurrent_redeliveries_of_one_message_id_all_get_the_first_answer(
+    ctx: EngineContext, officer, bank, target: str
+) -> None:
+    from tests.service.test_concurrency import race
+
+    if target == "catch":
+        app = start(ctx, officer)
+        message = Message("payment-confirmed", {"n": 1}, application_id=app.id, message_id="r-1")
+    else:
+        upload(ctx, "3273", model("message-start"))
+        message = Message("oss-application-submitted", {"nib": "7"}, message_id="oss-r-1")
+    outcomes = race(lambda _: correlate_message(ctx, bank, message), threads=6)
+    assert [o.trace for o in outcomes if o.error] == [], "\n".join(o.trace for o in outcomes if o.error)[-3000:]
+    answered = {o.value.id for o in outcomes}
+    assert len(answered) == 1
+    (app_id,) = answered
+    history = [e.action for e in applications.get_application(ctx, officer, app_id).history]
+    assert history.count("message.correlated") == 1
