@@ -17,23 +17,34 @@ def register(main: click.Group, group_cls: type[click.Group]) -> None:
     """Add `backup` and `restore` to the `permitflow` group."""
 
     @main.command("backup")
-    @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-    @click.option("--force", is_flag=True, help="replace FILE if it exists")
-    def backup_command(file: Path, force: bool) -> None:
-        """Write a consistent backup of PERMITFLOW_DATABASE_URL to FILE, while it runs.
+    @click.argument("target", type=click.Path(path_type=Path))
+    @click.option("--force", is_flag=True, help="replace the file if it exists")
+    @click.option("--keep", type=click.IntRange(min=1), default=None,
+                  help="with a directory: keep only the N newest dated backups in it")
+    def backup_command(target: Path, force: bool, keep: int | None) -> None:
+        """Write a consistent backup of PERMITFLOW_DATABASE_URL to TARGET, while it runs.
 
-        SQLite: a copy made with SQLite's online backup API. PostgreSQL: a `pg_dump
-        --format=custom` archive (pg_dump must be on PATH; otherwise the command to run
-        is printed).
+        TARGET is a file, or an existing directory: then the file is
+        DIR/permitflow-YYYYMMDDTHHMMSSZ.backup (UTC). SQLite: a copy made with SQLite's
+        online backup API. PostgreSQL: a `pg_dump --format=custom` archive (pg_dump must be
+        on PATH; otherwise the command to run is printed).
         """
-        from api.commands.cli import database_url
-        from engine.persistence.backup import backup
+        from datetime import UTC, datetime
 
+        from api.commands.cli import database_url
+        from engine.persistence.backup import backup, dated_path, prune
+
+        directory = target.is_dir()
+        if keep is not None and not directory:
+            raise click.BadParameter("--keep needs TARGET to be a directory", param_hint="--keep")
+        file = dated_path(target, datetime.now(UTC)) if directory else target
         report = backup(database_url(), file, force=force)
         click.echo(
             f"backup of the {report.backend} database written to {report.path} "
             f"({report.size_bytes} bytes, schema revision {report.revision})"
         )
+        for removed in prune(target, keep) if keep is not None else []:
+            click.echo(f"removed the older backup {removed}")
 
     @main.command("restore")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -347,7 +347,7 @@ def audit_verify(region: str | None, published: Any) -> None:
 @audit_group.command("heads")
 @click.option(
     "--append-to",
-    type=click.File("a", encoding="utf-8"),
+    type=click.File("a", encoding="utf-8", lazy=True),  # opened when written
     default=None,
     help="also append the lines to this file (e.g. a daily job's record)",
 )

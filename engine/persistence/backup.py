@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -48,6 +49,25 @@ class RestoreReport:
     revision: str
     state: str  # "current" or "behind" (revision_state); "unknown" is refused
     replaced: bool  # the target held tables (restored over with force)
+
+
+BACKUP_NAME = "permitflow-{stamp}.backup"
+BACKUP_GLOB = "permitflow-*.backup"
+
+
+def dated_path(directory: Path, now: datetime) -> Path:
+    """`DIR/permitflow-YYYYMMDDTHHMMSSZ.backup`: names that sort as the times they were taken."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return directory / BACKUP_NAME.format(stamp=stamp)
+
+
+def prune(directory: Path, keep: int) -> list[Path]:
+    """Remove all but the `keep` newest dated backups in `directory`; the removed ones."""
+    dated = sorted(directory.glob(BACKUP_GLOB))
+    removed = dated[: max(0, len(dated) - keep)]
+    for path in removed:
+        path.unlink()
+    return removed
 
 
 def backend_of(url: str) -> str:

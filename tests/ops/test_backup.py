@@ -290,3 +290,25 @@ def test_libpq_parameters_of_each_url_form() -> None:
     assert (params["host"], params["port"], password) == ("db", "6432", None)
     assert search_path_schema(params) == "mine"
     assert conninfo({"options": "-c a='b'"}) == "options='-c a=\\'b\\''"
+
+
+def test_a_directory_gets_dated_backups_and_keep_prunes_the_oldest(
+    sqlite_template: Path, tmp_path: Path, cli_run: Callable[..., Result]
+) -> None:
+    (tmp_path / "live.db").write_bytes(sqlite_template.read_bytes())
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    old = [shelf / f"permitflow-2026010{n}T013000Z.backup" for n in (1, 2, 3)]
+    for path in old:
+        path.write_bytes(b"an older backup")
+    (shelf / "notes.txt").write_text("not a backup: never removed")
+    made = cli_run(url, "backup", str(shelf), "--keep", "2")
+    assert made.exit_code == 0, made.output
+    dated = sorted(shelf.glob("permitflow-*.backup"))
+    assert dated[0] == old[2] and len(dated) == 2
+    assert dated[1].name.startswith("permitflow-20") and dated[1].stat().st_size > 10_000
+    assert (shelf / "notes.txt").exists()
+    assert f"removed the older backup {old[0]}" in made.output
+    refused = cli_run(url, "backup", str(tmp_path / "one.backup"), "--keep", "2")
+    assert refused.exit_code == 2 and "--keep needs TARGET to be a directory" in refused.output

@@ -15,9 +15,9 @@ def test_every_unit_command_parses_as_a_permitflow_command() -> None:
     commands = []
     for unit in DEPLOY.glob("*.service"):
         for line in unit.read_text().splitlines():
-            if line.startswith(("ExecStart=", "ExecStartPre=")):
+            if line.startswith(("ExecStart=", "ExecStartPre=", "ExecStartPost=")):
                 commands.append(shlex.split(line.split("=", 1)[1]))
-    assert len(commands) == 3
+    assert len(commands) == 5  # api: upgrade, serve; worker; backup: backup, audit heads
     for argv in commands:
         assert argv[0].endswith("/permitflow")
         group, *rest = argv[1:]
