@@ -50,6 +50,12 @@ ERROR_TABLE: dict[type[e.EngineError], tuple[int, str, str, str]] = {
         "Permohonan tidak sedang berhenti karena galat",
         "Application is not stopped by an error",
     ),
+    e.StandardNotPublishableError: (
+        409,
+        "standard-not-publishable",
+        "Standar pelayanan belum dapat diterbitkan",
+        "The service standard cannot be published yet",
+    ),
     e.ModelNotPublishedError: (
         409,
         "model-not-published",

@@ -206,6 +206,13 @@ class VersionDiffSchema(Schema):
     process = fields.Dict(metadata={"description": "changed process attributes, {a, b} each"})
     steps = fields.Dict(metadata={"description": "added, removed, renamed, changed steps"})
     flows = fields.Dict(metadata={"description": "added, removed, changed sequence flows"})
+    standard = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "each top-level key of standard.json that differs: "
+            "{key, component (1-14 or null), name, a, b}"
+        },
+    )
     lineage = fields.Dict(allow_none=True)
     identical = fields.Boolean()
 

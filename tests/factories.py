@@ -88,6 +88,33 @@ def upload(
     )
 
 
+def complete_standard(**changes: object) -> dict:
+    """A standard.json with all 14 components (the model gives procedure, time limit and
+    fees) and a decree number; `changes` replace or (with None) drop keys."""
+    standard: dict = {
+        "region": {"code": "3273", "name": "Kota Bandung"},
+        "agency": {"id": "DPMPTSP Kota Bandung (uji)", "en": "DPMPTSP Bandung (test)"},
+        "requirements": [{"code": "ktp", "name": {"id": "KTP", "en": "Identity card"}}],
+        "product": {"id": "Surat izin", "en": "Permit"},
+        "complaints": {"channels": [{"type": "sp4n-lapor", "url": "https://www.lapor.go.id"}]},
+        "legal_basis": ["Undang-Undang Nomor 25 Tahun 2009 tentang Pelayanan Publik"],
+        "facilities": [{"id": "Loket pelayanan", "en": "Service counter"}],
+        "competence": [{"role": "front-office", "id": "Petugas loket", "en": "Counter staff"}],
+        "internal_supervision": {"id": "Atasan langsung", "en": "Line supervision"},
+        "staffing": [{"role": "front-office", "count": 2}],
+        "service_guarantee": {"id": "Maklumat pelayanan", "en": "Service pledge"},
+        "security_guarantee": {"id": "Data pribadi dilindungi", "en": "Personal data protected"},
+        "performance_evaluation": {"id": "SKM setiap tahun", "en": "Yearly survey"},
+        "decree": {"number": "TEST/SP/3273/1", "date": "2026-01-02"},
+    }
+    for key, value in changes.items():
+        if value is None:
+            standard.pop(key, None)
+        else:
+            standard[key] = value
+    return standard
+
+
 class Clock:
     """A settable clock for EngineContext.clock (aware datetimes)."""
 

@@ -51,7 +51,8 @@ def upload() -> Any:
         stored = models.upload_model(ctx(), actor, region, package)
     except e.InvalidInputError as exc:
         return _problems_page(actor, region, exc, package)
-    message = texts(language())["uploaded_ok"].format(version=stored.version, key=stored.key)
+    said = "uploaded_ok" if stored.status == "published" else "uploaded_draft"
+    message = texts(language())[said].format(version=stored.version, key=stored.key)
     flash(message, "status")
     return redirect(url_for("web_studio.model", key=stored.key))
 

@@ -70,6 +70,8 @@ def explain(exc: e.EngineError) -> str:
     for cls, key in CONFLICT_TEXTS:
         if isinstance(exc, cls):
             return t[key]
+    if isinstance(exc, e.StandardNotPublishableError):  # what to fix, field by field
+        return f"{exc.detail}: " + "; ".join(p.message for p in exc.problems)
     return exc.detail
 
 

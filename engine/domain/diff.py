@@ -4,7 +4,8 @@ A side is what a stored version declares, read once by the service:
 
     {"ref": {"region", "key", "version"}, "title", "process_sla",
      "steps": [StepDefinition.as_dict()...], "flows": [{"id", "source", "target",
-     "condition", "name"}...], "forms": {file name: JSON Schema}, "lineage": dict | None}
+     "condition", "name"}...], "forms": {file name: JSON Schema}, "standard": dict | None,
+     "lineage": dict | None}
 
 Steps and flows line up by element id: replication keeps ids, so a diff between a
 procedure and its copy shows exactly the adaptations. The text form is what
@@ -21,6 +22,7 @@ from engine.domain.errors import InvalidInputError
 from engine.domain.formats import VERSION_REF
 from engine.domain.problems import Problem
 from engine.domain.read_models import VersionDiff, VersionSummary
+from engine.domain.service_standard import standard_changes
 
 STEP_FIELDS = ("sla", "fee", "role", "form")
 FLOW_FIELDS = ("source", "target", "condition")
@@ -51,14 +53,16 @@ def diff_models(a: dict[str, Any], b: dict[str, Any]) -> VersionDiff:
     process = _changes(a, b, ("title", "process_sla"))
     steps = _step_diff(a, b)
     flows = _flow_diff(a.get("flows", []), b.get("flows", []))
+    standard = standard_changes(a.get("standard"), b.get("standard"))
     return {
         "a": _summary(a),
         "b": _summary(b),
         "process": process,
         "steps": steps,
         "flows": flows,
+        "standard": standard,
         "lineage": _lineage(a, b),
-        "identical": not (process or any(steps.values()) or any(flows.values())),
+        "identical": not (process or any(steps.values()) or any(flows.values()) or standard),
     }
 
 
@@ -186,7 +190,18 @@ def render_text(diff: Mapping[str, Any]) -> str:
     )
     lines += _section("steps", _step_lines(diff["steps"]))
     lines += _section("flows", _flow_lines(diff["flows"]))
+    lines += _section("standard", _standard_lines(diff.get("standard", [])))
     return "\n".join(lines) + "\n"
+
+
+def _standard_lines(changes: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for change in changes:
+        number = change["component"]
+        named = f" (komponen {number}, {change['name']})" if number else ""
+        paths = form_paths(change["a"], change["b"], f"/{_escape(change['key'])}")
+        lines.append(f"  ~ {change['key']}{named}: {', '.join(paths)}")
+    return lines
 
 
 def _lineage_lines(lineage: dict[str, Any] | None, b: dict[str, Any]) -> list[str]:

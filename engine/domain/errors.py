@@ -79,6 +79,11 @@ class ApplicationNotInErrorError(ConflictError):
     """Only an application stopped by an error can be retried."""
 
 
+class StandardNotPublishableError(ConflictError):
+    """A version's service standard may not be published yet; `problems` names each field
+    (no decree number, a replica's standard not made local)."""
+
+
 class ModelNotPublishedError(ConflictError):
     """The process model has no version that accepts new applications."""
 

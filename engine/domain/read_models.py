@@ -368,5 +368,7 @@ class VersionDiff(TypedDict):
     process: dict[str, Any]
     steps: dict[str, Any]
     flows: dict[str, Any]
+    # Each top-level key of standard.json that differs: {key, component, name, a, b}.
+    standard: list[dict[str, Any]]
     lineage: dict[str, Any] | None
     identical: bool

@@ -38,6 +38,9 @@ class TimerStatus(StrEnum):
 
 
 class VersionStatus(StrEnum):
+    # Stored, not yet open to new applications: its standard lacks the decree that sets it,
+    # or it is a replica whose standard is not yet made local (issue #15 item 5).
+    DRAFT = "draft"
     PUBLISHED = "published"
     RETIRED = "retired"
 

@@ -4,7 +4,8 @@ The order matters only for cost and for the clarity of what is reported: the XML
 parsed by our hardened parser first; then the structure, steps, timers and expressions
 are checked, each collecting problems without stopping; SpiffWorkflow sees the model
 only when all of that found nothing, because its errors on a broken model are misleading.
-Form files and the service standard are checked whatever the BPMN holds.
+Form files and the service standard's components are checked whatever the BPMN holds; the
+standard is checked against the model's time limit and fees once the BPMN is sound.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from engine.modeling.bpmn import ModelScan
 from engine.modeling.documents import read_forms, read_standard
 from engine.modeling.extensions import read_properties
 from engine.modeling.fee_formulas import attach_formulas
+from engine.modeling.standard_check import check_against_model, check_components
 from engine.modeling.steps import read_steps
 from engine.modeling.timers import read_timers
 from engine.modeling.values import canonical_sla
@@ -74,10 +76,15 @@ def compile_model(package: ModelPackage) -> CompiledModel:
     """
     forms, problems = read_forms(package.forms, form_schema_problems)
     standard, standard_problems = read_standard(package.standard)
+    standard_problems += check_components(standard)
     declared, bpmn_problems = _compile_bpmn(
         package.bpmn, package.bpmn_name, frozenset(package.forms)
     )
     steps, formula_problems = attach_formulas(declared.steps, standard)
+    if not bpmn_problems:  # the model's facts are known: the standard is checked against them
+        standard_problems += check_against_model(
+            standard, declared.process_sla, steps, declared.key
+        )
     problems = bpmn_problems + problems + standard_problems + formula_problems
     if problems or declared.spec is None:
         raise _invalid(package.bpmn_name, problems)

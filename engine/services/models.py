@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from engine.services.access import require_roles, visible_model, visible_region
 from engine.services.audit import record_event
 from engine.services.calls import check_calls
 from engine.services.presenters import model_summary, version_view
+from engine.services.versions import replica_source, standard_problems
 from engine.unit_of_work import UnitOfWork
 
 
@@ -50,7 +52,12 @@ def store_version(
     lineage: dict[str, Any] | None = None,
 ) -> ModelVersionRecord:
     """Store `compiled` as the next version of its key in `region` (inside the caller's
-    transaction), with `lineage` when it is a replica; audited as `model.uploaded`."""
+    transaction), with `lineage` when it is a replica; audited as `model.uploaded`.
+
+    A new replica is a draft; any other version is published when its standard may be
+    (`versions.standard_problems`: a decree number, a replica's standard made local), else a
+    draft. An upload over a replica keeps the replica's lineage (`reupload_of` its version).
+    """
     now = ctx.clock()
     model = uow.repos.models.get(region, compiled.key, for_update=True)
     if model is None:
@@ -63,6 +70,8 @@ def store_version(
         )
         uow.repos.models.add(model)
         uow.flush()
+    if lineage is None:
+        lineage = _carried_lineage(uow, model, actor, now)
     model.latest_version += 1
     model.title = compiled.title
     version = ModelVersionRecord(
@@ -71,7 +80,7 @@ def store_version(
         key=compiled.key,
         version=model.latest_version,
         title=compiled.title,
-        status=VersionStatus.PUBLISHED,
+        status=VersionStatus.DRAFT,
         process_sla=compiled.process_sla,
         deemed_approval=compiled.deemed_approval,
         bpmn=compiled.bpmn,
@@ -88,6 +97,9 @@ def store_version(
         created_by=actor.id or None,
         created_at=now,
     )
+    new_replica = replica_source(lineage) is not None and "reupload_of" not in (lineage or {})
+    if not new_replica and not standard_problems(uow, version):
+        version.status = VersionStatus.PUBLISHED
     uow.repos.models.add(version)
     uow.flush()
     record_event(
@@ -101,9 +113,28 @@ def store_version(
             "version": version.version,
             "sha256": version.bpmn_sha256,
             "steps": len(compiled.steps),
+            "status": version.status,
         },
     )
     return version
+
+
+def _carried_lineage(
+    uow: UnitOfWork, model: ProcessModelRecord, actor: Actor, now: datetime
+) -> dict[str, Any] | None:
+    """A replica's lineage for an upload over it: the replica's source and origin stay (the
+    originator keeps the credit), with the version it was uploaded over."""
+    if not model.latest_version:
+        return None
+    latest = uow.repos.models.version(model.id, model.latest_version, with_blobs=False)
+    carried = dict(latest.lineage or {}) if latest is not None else {}
+    if replica_source(carried) is None:
+        return None
+    carried.pop("reupload_of", None)
+    return {
+        **carried,
+        "reupload_of": {"version": model.latest_version, "by": actor.label, "at": now.isoformat()},
+    }
 
 
 def package_digest(compiled: CompiledModel) -> str:

@@ -51,6 +51,10 @@ def replicate_model(
     `{steps: {<task id>: {sla, fee, role}}, roles: {<source role>: <target role>},
     process: {sla, title}}`. A step's `role` names a role of the copy, after the mapping.
 
+    The copy is a **draft**: its standard (copied from the source) names the source's
+    region, agency, complaint contacts and decree; the analyst makes them local (an upload
+    over the copy keeps its lineage) and publishes it (`versions.publish_version`).
+
     Lineage: `{source, origin, source_sha256, by, at, overrides}` where `overrides` is
     exactly what was given and `origin` is the first ancestor (the source itself unless
     the source is a copy too), so the originator keeps the credit down the line.

@@ -136,8 +136,13 @@ def test_migrate(app: Flask, client: FlaskClient, regions: None) -> None:
 
 def test_catalog_is_public(app: Flask, client: FlaskClient, regions: None) -> None:
     upload(client, analyst(app, "3273"), tiny_bpmn(fee="1000"))
-    client.post(MODELS.format(region="3510") + "/tiny/replicate", headers=analyst(app, "3510"),
-                json={"source": SOURCE})
+    banyuwangi = analyst(app, "3510")
+    copied = client.post(MODELS.format(region="3510") + "/tiny/replicate", headers=banyuwangi,
+                         json={"source": SOURCE})
+    assert copied.json["status"] == "draft"
+    assert client.get("/api/v1/catalog", query_string={"region": "3510"}).json["total"] == 0
+    assert client.post(MODELS.format(region="3510") + "/tiny/versions/1/publish",
+                       headers=banyuwangi).status_code == 200
     listed = client.get("/api/v1/catalog", query_string={"sort": "-replications"})
     assert listed.status_code == 200
     first = listed.json["items"][0]
@@ -154,3 +159,35 @@ def test_catalog_is_public(app: Flask, client: FlaskClient, regions: None) -> No
                  "/api/v1/regions/{region}/process-models/{key}/migrate",
                  "/api/v1/regions/{region}/process-models/{key}/versions/{version}/retire"):
         assert path in spec["paths"], path
+
+
+def test_the_standard_is_checked_at_upload_and_publication(
+    app: Flask, client: FlaskClient, regions: None
+) -> None:
+    """Issue #15 item 5 over HTTP: a missing component is refused by name and place; without
+    its decree number a version is a draft whose publication is refused, field by field."""
+    import json
+
+    from tests.factories import APPLICANT_LOOP_BPMN, complete_standard
+
+    headers = analyst(app, "3273")
+
+    def post(standard: dict):
+        return client.post(MODELS.format(region="3273"), headers=headers, data={
+            "bpmn": (io.BytesIO(APPLICANT_LOOP_BPMN), "model.bpmn"),
+            "standard": (io.BytesIO(json.dumps(standard).encode()), "standard.json")},
+            content_type="multipart/form-data")
+
+    refused = post(complete_standard(legal_basis=None))
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    (error,) = refused.json["errors"]
+    assert (error["file"], error["field"]) == ("standard.json", "/legal_basis")
+    assert "Dasar hukum" in error["message"]
+
+    draft = post(complete_standard(decree={"number": None}))
+    assert draft.status_code == 201 and draft.json["status"] == "draft"
+    publish = client.post(MODELS.format(region="3273") + "/loop/versions/1/publish",
+                          headers=headers)
+    assert publish.status_code == 409 and publish.json["type"].endswith("standard-not-publishable")
+    assert [e["field"] for e in publish.json["errors"]] == ["/decree/number"]
+    assert post(complete_standard()).json["status"] == "published"

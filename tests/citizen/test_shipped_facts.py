@@ -42,20 +42,23 @@ def test_sip_is_valid_five_years_renewable_and_the_str_for_life() -> None:
 
 @pytest.mark.parametrize("model_dir", MODEL_DIRS, ids=lambda p: p.name)
 def test_a_standards_time_limit_is_the_models_process_sla(model_dir: Path) -> None:
-    """The time limit a standard publishes is the model's process SLA, never a second figure."""
+    """The time limit a standard publishes is the model's process SLA, never a second figure:
+    standard.json types no SLA or fee total of its own (issue #15 item 5)."""
     compiled = compile_model(read_package_dir(model_dir))
-    time_limit = (compiled.standard or {}).get("time_limit")
-    assert time_limit, "every standard states its time limit"
-    assert time_limit["sla"] == compiled.process_sla
+    assert compiled.process_sla is not None
+    standard = compiled.standard or {}
+    assert standard.get("time_limit"), "every standard explains its time limit"
+    assert "sla" not in standard["time_limit"]
+    assert "total" not in (standard.get("fees") or {}) and "total" not in (standard.get("fee") or {})
 
 
 def test_sk_domisili_promises_what_its_p1d_sla_means() -> None:
     """P1D is 16:00 of the next working day (DESIGN §3), so "same day" is no promise."""
     standard = json.loads((DOMISILI / "standard.json").read_text())
-    assert standard["time_limit"]["sla"] == "P1D"
+    assert compile_model(read_package_dir(DOMISILI)).process_sla == "P1D"
     assert "16.00 hari kerja berikutnya" in standard["time_limit"]["id"]
     assert "next working day" in standard["time_limit"]["en"]
-    promise = json.dumps(standard["guarantee"], ensure_ascii=False).lower()
+    promise = json.dumps(standard["service_guarantee"], ensure_ascii=False).lower()
     assert "hari yang sama" not in promise and "same day" not in promise
 
 

@@ -94,8 +94,11 @@ def measured(ctx: EngineContext) -> EngineContext:
     source = {"region": "3273", "key": "imb", "version": 1}
     replication.replicate_model(ctx, SYSTEM, "3510", "imb", source, {"steps": {"step_1": {
         "fee": 10000}}})
+    versions.publish_version(ctx, SYSTEM, "3510", "imb", 1)  # a replica starts as a draft
     replication.replicate_model(ctx, SYSTEM, "3510", "imb", {**source, "region": "3510"})
+    versions.publish_version(ctx, SYSTEM, "3510", "imb", 2)
     replication.replicate_model(ctx, SYSTEM, "3273", "imb-copy", source)
+    versions.publish_version(ctx, SYSTEM, "3273", "imb-copy", 1)
     return ctx
 
 

@@ -162,6 +162,26 @@ def paying(ctx: EngineContext, prefix: str):
     return pay
 
 
+LOCAL = {  # Banyuwangi's own facts for a standard copied from Bandung (test values)
+    "region": {"code": "3510", "name": "Kabupaten Banyuwangi", "province": "Jawa Timur",
+               "timezone": "Asia/Jakarta"},
+    "agency": {"id": "DPMPTSP Kabupaten Banyuwangi", "en": "DPMPTSP, Banyuwangi Regency"},
+    "complaints": {"channels": [{"type": "sp4n-lapor", "url": "https://www.lapor.go.id"},
+                                {"type": "email", "value": "pengaduan@test.banyuwangi"}]},
+    "decree": {"number": "TEST/SP/3510/1", "date": "2026-12-01"},
+}
+
+
+def localise(ctx: EngineContext, actor, region: str, key: str, version: int, **changes):
+    """Upload over a stored replica the same model with its standard made local."""
+    stored = models.get_version(ctx, actor, region, key, version)
+    standard = {**(stored.standard or {}), **LOCAL, **changes}
+    return models.upload_model(ctx, actor, region, ModelPackage(
+        bpmn=stored.bpmn.encode(),
+        forms={n: json.dumps(s).encode() for n, s in stored.forms.items()},
+        standard=json.dumps(standard).encode()))
+
+
 def test_a_replicated_procedure_runs_in_the_target_region_with_its_overrides(
     ctx: EngineContext, shipped: None
 ) -> None:
@@ -174,6 +194,16 @@ def test_a_replicated_procedure_runs_in_the_target_region_with_its_overrides(
         ctx, analyst, "3510", "pbg", {"region": "3273", "key": "pbg", "version": 1}, OVERRIDES)
 
     assert (copy_view.region, copy_view.key, copy_view.version) == ("3510", "pbg", 1)
+    assert copy_view.status == "draft"  # its standard is still Bandung's
+    with pytest.raises(errors.StandardNotPublishableError) as refused:
+        versions.publish_version(ctx, analyst, "3510", "pbg", 1)
+    assert [p.field for p in refused.value.problems] == [
+        "/region/code", "/agency", "/complaints", "/decree/number"]
+    local = localise(ctx, analyst, "3510", "pbg", 1)
+    assert (local.version, local.status) == (2, "published")
+    assert {k: local.lineage[k] for k in ("source", "origin", "overrides")} == {
+        k: copy_view.lineage[k] for k in ("source", "origin", "overrides")}
+    assert local.lineage["reupload_of"]["version"] == 1
     assert copy_view.title == "Persetujuan Bangunan Gedung (Banyuwangi)"
     assert copy_view.process_sla == "P21D" and copy_view.total_fee == 1500000
     lineage = copy_view.lineage
@@ -365,6 +395,12 @@ def test_sources_and_targets_are_checked(ctx: EngineContext) -> None:
         replication.replicate_model(ctx, banyuwangi, "3510", "tiny", source)
     versions.publish_version(ctx, SYSTEM, "3273", "tiny", 1)
     first = replication.replicate_model(ctx, banyuwangi, "3510", "izin-tiny", source)
+    assert first.status == "draft"
+    with pytest.raises(errors.ModelNotPublishedError):  # a draft is no source
+        replication.replicate_model(
+            ctx, banyuwangi, "3510", "izin-tiny", {"region": "3510", "key": "izin-tiny",
+                                                    "version": 1})
+    versions.publish_version(ctx, banyuwangi, "3510", "izin-tiny", 1)  # no standard to localise
     again = replication.replicate_model(
         ctx, banyuwangi, "3510", "izin-tiny", {"region": "3510", "key": "izin-tiny", "version": 1},
         {"process": {"sla": "P2D"}})

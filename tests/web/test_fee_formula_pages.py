@@ -39,3 +39,19 @@ def test_the_tracking_page_shows_the_formula_fee_before_the_bill_opens(
     data = client.get(f"/track/{started.tracking_code}",
                       headers={"Accept": "application/json"}).json
     assert data["fee_schedule"]["formulas"] == ["retribusi_pbg"]
+
+
+def test_the_service_page_shows_every_component_and_the_example_decree(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Issue #15 item 5: the public page is the whole standard, and a shipped example decree
+    says it is one."""
+    models.import_directory(app.extensions["permitflow"], SYSTEM, ROOT / "process_models")
+    page = client.get("/layanan/3510/sip-dokter").get_data(as_text=True)
+    for heading in ("Persyaratan", "Dasar hukum", "Sarana, prasarana, dan/atau fasilitas",
+                    "Kompetensi pelaksana", "Pengawasan internal", "Jumlah pelaksana",
+                    "Jaminan pelayanan", "Jaminan keamanan dan keselamatan pelayanan",
+                    "Evaluasi kinerja pelaksana"):
+        assert f">{heading}</h2>" in page, heading
+    assert "CONTOH/SP/3510/SIP-DOKTER" in page
+    assert "CONTOH, bukan keputusan yang berlaku" in page
