@@ -47,6 +47,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -188,11 +189,22 @@ class DatabaseFigures(Collector):
         yield chains
 
 
-def worker_metrics(ctx: EngineContext) -> Metrics:
-    """The metrics of a `permitflow worker` process (they reach `/metrics` when it shares
-    the API's PROMETHEUS_MULTIPROC_DIR, as the worker `serve` starts does)."""
-    metrics = Metrics(CollectorRegistry())
+def worker_metrics(ctx: EngineContext, port: int = 0, host: str = "127.0.0.1") -> Metrics:
+    """The metrics of a `permitflow worker` process. They reach the API's `/metrics` when
+    the worker shares its PROMETHEUS_MULTIPROC_DIR (the worker `serve` starts does); with
+    `port`, the worker also answers them itself at http://host:port/ (its own figures and
+    the database's), for a worker run as its own unit."""
+    registry = CollectorRegistry()
+    metrics = Metrics(registry)
     metrics.watch(ctx)
+    if port:
+        exposed = registry
+        path = multiprocess_dir()
+        if path is not None:
+            exposed = CollectorRegistry()
+            multiprocess.MultiProcessCollector(exposed, path=path)  # type: ignore[no-untyped-call]
+        exposed.register(DatabaseFigures(ctx))
+        start_http_server(port, addr=host, registry=exposed)
     return metrics
 
 

@@ -250,7 +250,20 @@ def demo(keep: Path | None) -> None:
     type=float,
     help="seconds between passes [default: PERMITFLOW_WORKER_INTERVAL or 30]",
 )
-def worker(once: bool, now_text: str | None, interval: float | None) -> None:
+@click.option(
+    "--metrics-port",
+    default=0,
+    type=click.IntRange(0, 65535),
+    help="answer Prometheus metrics on this port (0: not; `serve`'s own worker needs none)",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
+def worker(
+    once: bool,
+    now_text: str | None,
+    interval: float | None,
+    metrics_port: int,
+    metrics_host: str,
+) -> None:
     """Fire due timers and mark overdue steps and applications."""
     from api.commands.worker import run_forever
     from api.observability import configure_logging
@@ -276,7 +289,13 @@ def worker(once: bool, now_text: str | None, interval: float | None) -> None:
     # half-done, and the next worker's pass takes what this one did not reach.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    run_forever(context, interval or setting("WORKER_INTERVAL"), stop)
+    run_forever(
+        context,
+        interval or setting("WORKER_INTERVAL"),
+        stop,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
+    )
 
 
 def _notifications_line(report: Any) -> str:

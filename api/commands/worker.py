@@ -18,17 +18,25 @@ if TYPE_CHECKING:  # imported when the loop runs (prometheus_client reads its en
 log = logging.getLogger("permitflow.worker")
 
 
-def run_forever(ctx: EngineContext, interval: float, stop: threading.Event | None = None) -> None:
+def run_forever(
+    ctx: EngineContext,
+    interval: float,
+    stop: threading.Event | None = None,
+    *,
+    metrics_port: int = 0,
+    metrics_host: str = "127.0.0.1",
+) -> None:
     """Run passes every `interval` seconds until `stop` is set; a failing pass is logged.
 
     `stop` is checked between two items of a pass too (SIGTERM: the item in hand, its own
     transaction, is finished; the rest waits for the next worker). Each pass writes this
-    worker's heartbeat (what `GET /readyz` checks) and its duration (`/metrics`).
+    worker's heartbeat (what `GET /readyz` checks) and its duration (`/metrics`); with
+    `metrics_port` the worker answers its metrics itself.
     """
     from api.metrics import worker_metrics
 
     stop = stop or threading.Event()
-    metrics = worker_metrics(ctx)
+    metrics = worker_metrics(ctx, metrics_port, metrics_host)
     while not stop.is_set():
         one_pass(ctx, stop, metrics)
         stop.wait(interval)

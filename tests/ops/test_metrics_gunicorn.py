@@ -1,6 +1,7 @@
 """/metrics under real gunicorn (issue #17 item 2): `permitflow serve --workers 2` in
 multiprocess mode. Counters are summed over every process that served, live or dead;
-pool gauges count live processes only (gunicorn's child_exit marks the dead ones)."""
+pool gauges count live processes only (gunicorn's child_exit marks the dead ones). The
+worker `serve` starts counts into the same figures; a worker of its own answers on a port."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from engine.context import EngineContext
-from tests.factories import ROOT, make_region, make_user, tiny_bpmn, upload
+from engine.services import applications
+from tests.factories import ROOT, TIMER_BPMN, Clock, make_region, make_user, tiny_bpmn, upload
 from tests.ops.scenario import start_body
 
 pytestmark = pytest.mark.slow
@@ -142,3 +145,70 @@ def test_two_gunicorn_processes_sum_their_counters(
             server.kill()
             _, err = server.communicate()
     assert server.returncode == 0, err[-2000:]
+
+
+def _long_due_timers(ctx: EngineContext, count: int) -> None:
+    make_region(ctx, "3273")
+    upload(ctx, "3273", TIMER_BPMN)
+    officer, _ = make_user(ctx, "front-office")
+    ctx.clock = Clock(datetime(2026, 3, 2, 10, 0, tzinfo=timezone(timedelta(hours=7))))
+    for _ in range(count):
+        applications.start_application(ctx, officer, "3273", "escalation", {}, {})
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+    return err
+
+
+def test_the_worker_serve_starts_counts_into_the_same_metrics(
+    ctx: EngineContext, db_url: str, tmp_path: Path
+) -> None:
+    _long_due_timers(ctx, 4)
+    port = _free_port()
+    env = {**os.environ, "PERMITFLOW_DATABASE_URL": db_url,
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.commands.cli", "serve", "--port", str(port), "--workers", "1"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    api = Server(f"http://127.0.0.1:{port}")
+    try:
+        _wait_for(lambda: api.get("/healthz")[0] == 200 or server.poll() is not None, "serve")
+        # The timers are fired by the worker process; the API process answers for it.
+        _wait_for(lambda: api.metric("permitflow_timers_fired_total", region="3273") == 4,
+                  "the worker's four timers in /metrics")
+        _wait_for(lambda: api.metric("permitflow_worker_pass_duration_seconds_count") >= 1,
+                  "the worker's pass")
+        assert api.metric("permitflow_worker_lag_seconds", kind="timer") == 0
+    finally:
+        err = _stop(server)
+    assert server.returncode == 0, err[-2000:]
+
+
+def test_a_worker_of_its_own_answers_its_metrics_on_a_port(
+    ctx: EngineContext, db_url: str
+) -> None:
+    _long_due_timers(ctx, 3)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "api.commands.cli", "worker", "--interval", "3600",
+         "--metrics-port", str(port)],
+        cwd=ROOT, env={**env, "PERMITFLOW_DATABASE_URL": db_url},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    own = Server(f"http://127.0.0.1:{port}")
+    try:
+        _wait_for(lambda: own.get("/metrics")[0] == 200 or worker.poll() is not None, "its port")
+        _wait_for(lambda: own.metric("permitflow_timers_fired_total", region="3273") == 3,
+                  "three timers fired")
+        assert own.metric("permitflow_metrics_database_up") == 1
+    finally:
+        err = _stop(worker)
+    assert worker.returncode == 0, err[-2000:]
