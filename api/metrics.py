@@ -37,6 +37,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
@@ -72,6 +73,8 @@ def multiprocess_dir() -> str | None:
 
 class Metrics:
     """The metrics of one process (one app, or one worker); the commit observer too."""
+
+    server: WSGIServer | None = None  # a worker's own metrics port (`worker_metrics`)
 
     def __init__(self, registry: CollectorRegistry) -> None:
         def counter(name: str, doc: str, labels: Sequence[str]) -> Counter:
@@ -204,7 +207,7 @@ def worker_metrics(ctx: EngineContext, port: int = 0, host: str = "127.0.0.1") -
             exposed = CollectorRegistry()
             multiprocess.MultiProcessCollector(exposed, path=path)  # type: ignore[no-untyped-call]
         exposed.register(DatabaseFigures(ctx))
-        start_http_server(port, addr=host, registry=exposed)
+        metrics.server, _ = start_http_server(port, addr=host, registry=exposed)
     return metrics
 
 

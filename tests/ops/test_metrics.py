@@ -3,6 +3,8 @@ databases; only committed work is counted; the database figures; access by token
 
 from __future__ import annotations
 
+import socket
+import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -13,13 +15,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select, text
 
 from api import create_app
+from api.commands.worker import one_pass
+from api.metrics import worker_metrics
 from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
 from engine.persistence.tables import EventRecord
 from engine.services import applications
 from engine.services.audit import record_event
 from engine.services.worker import run_pass
-from tests.factories import TIMER_BPMN, Clock, make_user, upload
+from tests.factories import TIMER_BPMN, Clock, make_region, make_user, upload
 from tests.ops.scenario import start_body, world
 
 WIB = timezone(timedelta(hours=7))
@@ -169,3 +173,31 @@ def test_the_database_figures_say_when_the_database_is_down(tmp_path) -> None:  
     samples = scrape(app.test_client())
     assert value(samples, "permitflow_metrics_database_up") == 0
     assert ("permitflow_worker_lag_seconds", (("kind", "timer"),)) not in samples
+
+
+def test_a_worker_answers_its_own_metrics_on_a_port(ctx: EngineContext) -> None:
+    make_region(ctx, "3273")
+    upload(ctx, "3273", TIMER_BPMN)
+    officer, _ = make_user(ctx, "front-office")
+    ctx.clock = Clock(MONDAY_10)
+    applications.start_application(ctx, officer, "3273", "escalation", {}, {})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    metrics = worker_metrics(ctx, port)
+    assert metrics.server is not None and ctx.observer is metrics
+    try:
+        ctx.clock = Clock(MONDAY_10 + timedelta(hours=5))
+        one_pass(ctx, metrics=metrics)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            body = answer.read().decode()
+    finally:
+        metrics.server.shutdown()
+        metrics.server.server_close()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body) for s in family.samples
+    }
+    assert value(samples, "permitflow_timers_fired_total", region="3273") == 1
+    assert value(samples, "permitflow_worker_pass_duration_seconds_count") == 1
+    assert value(samples, "permitflow_worker_lag_seconds", kind="timer") == 0
