@@ -144,7 +144,8 @@ class Load:
 
 @pytest.mark.slow
 def test_a_backup_taken_mid_load_restores_and_every_application_continues(
-    db_url: str, fresh_url: str, tmp_path: Path, cli_run: Callable[..., Result]
+    db_url: str, fresh_url: str, tmp_path: Path, cli_run: Callable[..., Result],
+    record_property: Callable[[str, object], None],
 ) -> None:
     ctx = build_context(db_url)
     make_region(ctx, "3273")
@@ -155,7 +156,9 @@ def test_a_backup_taken_mid_load_restores_and_every_application_continues(
         with Load(ctx, officer) as load:
             load.wait_for(30)
             before = _application_ids(db_url)
+            actions_before, began = load.actions, time.monotonic()
             backed_up = cli_run(db_url, "backup", str(dump))
+            during, took = load.actions - actions_before, time.monotonic() - began
             load.wait_for(load.actions + 30)  # and the load went on after it
         assert not load.errors, load.errors
         assert backed_up.exit_code == 0, backed_up.output
@@ -164,6 +167,10 @@ def test_a_backup_taken_mid_load_restores_and_every_application_continues(
     finally:
         _dispose(ctx)
 
+    record_property("actions_while_the_backup_ran", during)
+    record_property("backup_seconds", round(took, 2))
+    print(f"backup under load: {during} actions while it ran, {took:.2f} s, "
+          f"{len(before)} applications when it began")
     restored = cli_run(fresh_url, "restore", str(dump))
     assert restored.exit_code == 0, restored.output
     assert "audit chains intact" in restored.output
