@@ -7,6 +7,7 @@ import socket
 import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select, text
 
 from api import create_app
+from api.commands.server import _child_exit, prepare_metrics_dir
 from api.commands.worker import one_pass
 from api.metrics import worker_metrics
 from engine.context import EngineContext
@@ -167,7 +169,7 @@ def test_a_metrics_token_guards_the_endpoint(db_url: str) -> None:
         app.extensions["permitflow"].session_factory.kw["bind"].dispose()
 
 
-def test_the_database_figures_say_when_the_database_is_down(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_figures_say_when_the_database_is_down(tmp_path: Path) -> None:
     # Never migrated: the scrape still answers, with the process's own figures.
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "TESTING": True})
     samples = scrape(app.test_client())
@@ -201,3 +203,23 @@ def test_a_worker_answers_its_own_metrics_on_a_port(ctx: EngineContext) -> None:
     assert value(samples, "permitflow_timers_fired_total", region="3273") == 1
     assert value(samples, "permitflow_worker_pass_duration_seconds_count") == 1
     assert value(samples, "permitflow_worker_lag_seconds", kind="timer") == 0
+
+
+def test_serve_prepares_an_empty_metrics_directory_and_marks_dead_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = tmp_path / "metrics"
+    (given / "old").mkdir(parents=True)
+    (given / "counter_4242.db").write_bytes(b"x")
+    environ = {"PROMETHEUS_MULTIPROC_DIR": str(given)}
+    assert prepare_metrics_dir(environ) == given and list(given.iterdir()) == []
+    made: dict[str, str] = {}
+    path = prepare_metrics_dir(made)  # unset: a temporary directory, put in the environment
+    assert path.is_dir() and made["PROMETHEUS_MULTIPROC_DIR"] == str(path)
+    path.rmdir()
+    for name in ("gauge_livesum_4242.db", "gauge_livesum_4343.db", "counter_4242.db"):
+        (given / name).write_bytes(b"")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(given))
+    _child_exit(None, type("Worker", (), {"pid": 4242})())
+    # Its live gauges go; its counters stay (they are summed whether it lives or not).
+    assert sorted(p.name for p in given.iterdir()) == ["counter_4242.db", "gauge_livesum_4343.db"]
