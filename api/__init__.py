@@ -20,6 +20,7 @@ from api import (
     citizen,
     external_tasks,
     messages,
+    notifications,
     ops,
     process_models,
     regions,
@@ -120,6 +121,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         ops,
         messages,
         external_tasks,
+        notifications,
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
