@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from threading import Lock
 
-from engine.workflow.spiff_compat import clock, event_gateway, multi_instance
+from engine.workflow.spiff_compat import boundary_events, clock, event_gateway, multi_instance
 from engine.workflow.spiff_compat.bpmn_rewrites import spiff_copy
 from engine.workflow.spiff_compat.clock import engine_time
 from engine.workflow.spiff_compat.event_gateway import gateway_timers
@@ -53,4 +53,5 @@ def install() -> None:
         multi_instance.install()
         clock.install()
         event_gateway.install()
+        boundary_events.install()
         _installed = True
