@@ -264,7 +264,7 @@ def worker(
     metrics_port: int,
     metrics_host: str,
 ) -> None:
-    """Fire due timers and mark overdue steps and applications."""
+    """Fire due timers, mark overdue steps and applications, deliver due notifications."""
     from api.commands.worker import run_forever
     from api.observability import configure_logging
     from engine.services.ops import record_heartbeat

@@ -9,7 +9,7 @@ already reads with its lock): a step in a region without channels costs no state
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -42,13 +42,14 @@ class RouteCache(Protocol):
 def write_outbox(
     session: Session,
     notes: Sequence[PendingNotification],
-    revisions: Mapping[str, int],
+    revisions: dict[str, int],
     cache: RouteCache,
     now: datetime,
 ) -> int:
     """Add one outbox row per delivery of each note (flushed with the transaction's other
     writes); the number of rows. `revisions`: the regions' settings revisions this
-    transaction read already (the step's lock query brings its region's)."""
+    transaction read already (the step's lock query brings its region's); one read here
+    is added to it, so a worker's batch of breaches reads each region's once."""
     rows = []
     for note in notes:
         channels = _routes(session, note.region_code, revisions, cache)
@@ -75,12 +76,12 @@ def write_outbox(
 
 
 def _routes(
-    session: Session, region: str, revisions: Mapping[str, int], cache: RouteCache
+    session: Session, region: str, revisions: dict[str, int], cache: RouteCache
 ) -> tuple[ChannelRoute, ...]:
     revision = revisions.get(region)
     if revision is None:
         query = select(RegionRecord.calendar_revision).where(RegionRecord.code == region)
-        revision = session.scalar(query) or 0
+        revision = revisions[region] = session.scalar(query) or 0
     key = ("channels", region, revision)
     routes: tuple[ChannelRoute, ...] | None = cache.get(key)
     if routes is None:

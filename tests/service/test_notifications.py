@@ -19,6 +19,7 @@ from engine.domain.notifications import DeliverySettings
 from engine.persistence.tables import EventRecord, OutboxRecord
 from engine.services import applications, complaints, notification_admin, tasks
 from engine.services.delivery import deliver_due
+from engine.services.worker import run_pass
 from tests.factories import Clock, make_region, make_user, tiny_bpmn, upload
 from tests.support.receivers import Hook, smtp_server, webhook_receiver
 
@@ -300,3 +301,23 @@ def test_a_removed_channel_takes_no_new_rows_and_its_pending_rows_become_dead_le
     assert len(outbox_rows(ctx)) == 1
     assert deliver_due(ctx).dead == 1
     assert outbox_rows(ctx)[0].last_error == "the channel was removed or disabled"
+
+
+def test_the_worker_records_an_overdue_step_notifies_its_role_and_delivers_in_that_pass(
+    clocked,
+) -> None:
+    ctx = clocked
+    upload(ctx, "3273", tiny_bpmn(steps=1, sla="PT2H"))
+    hook = Hook(SECRET)
+    with webhook_receiver(hook) as url:
+        notification_admin.add_channel(ctx, SYSTEM, "3273", webhook_channel(
+            url, events=["step.overdue"]))
+        app = start(ctx)
+        report = run_pass(ctx, MONDAY_10 + timedelta(hours=3))
+    assert report.steps_breached == 1 and report.notifications.sent == 1
+    (received,) = hook.received
+    assert received["event"] == "step.overdue" and received["signed"]
+    document = received["document"]
+    assert document["audience"] == {"kind": "role", "role": "front-office"}
+    assert document["application_id"] == str(app.id)
+    assert document["text"]["id"]["subject"] == f"Melewati batas waktu: Langkah 1 ({app.id})"
