@@ -47,12 +47,15 @@ def visible_model(
 
 
 def application_access(uow: UnitOfWork, actor: Actor, app: ApplicationRecord) -> Access:
-    """How much of `app` the actor reads (`Actor.access_to`); the version's step roles are
-    read only when the actor's roles alone do not decide."""
+    """How much of `app` the actor reads (`Actor.access_to`); the version's step roles (and
+    those of the versions its call activities run) are read only when the actor's roles
+    alone do not decide."""
     access = actor.access_to(app.region_code, app.created_by, frozenset())
     if access is Access.FULL or actor.applicant_only or not actor.sees_region(app.region_code):
         return access
     roles = uow.repos.models.roles_of_version(app.model_version_id)
+    for called in (app.called_versions or {}).values():
+        roles |= uow.repos.models.roles_of_version(int(called))
     return actor.access_to(app.region_code, app.created_by, roles)
 
 

@@ -22,6 +22,7 @@ from engine.persistence.tables import ModelVersionRecord
 from engine.services.spec_cache import VersionFacts, load_spec
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.call_activities import CallConflictError, CallSite, call_sites, pin_versions
+from engine.workflow.messages import message_starts
 from engine.workflow.runtime import LoadedSpec
 
 # A chain of calls deeper than this is refused (and a cycle is found long before).
@@ -52,6 +53,16 @@ def check_calls(uow: UnitOfWork, ctx: EngineContext, region: str, compiled: Comp
             continue
         if call.binding == "deployment":
             pinned[call.element_id] = record.version
+        _, called_spec = load_spec(ctx, uow, record.id)
+        starts = message_starts(called_spec.spec)
+        if starts.names and not starts.plain:
+            problems.append(_problem(
+                call,
+                f"calls {call.key!r} (version {record.version}), which starts only with a "
+                "message; a call activity starts the called model at a none start event",
+                filename,
+            ))
+            continue
         try:
             cycle = _cycle(ctx, uow, region, compiled.key, record, [compiled.key, call.key])
         except _UnboundError:

@@ -153,3 +153,29 @@ def test_a_migrated_application_keeps_its_called_version(ctx: EngineContext, reg
     after = work(ctx, app.id, "sign")
     assert after.status == "completed" and after.version == 2
     assert data_of(ctx, app.id)["called_version"] == 1
+
+
+def test_an_officer_of_a_called_models_lane_reads_the_application_in_full(
+    ctx: EngineContext, region
+) -> None:
+    publish(ctx, model("call_payment_v1"))
+    publish(ctx, model("call_latest"))
+    app = start(ctx, "cf-call-latest")
+    treasurer = make_user(ctx, "treasurer")[0]
+    assert applications.get_application(ctx, treasurer, app.id).applicant == {"name": "Siti"}
+    stranger = make_user(ctx, "cashier")[0]  # reads payments: the application redacted
+    assert applications.get_application(ctx, stranger, app.id).applicant == {}
+
+
+def test_a_called_model_that_starts_only_by_a_message_is_refused(
+    ctx: EngineContext, region
+) -> None:
+    by_message = (
+        model("message_start")
+        .replace(b"cf-message-start", PAYMENT.encode())
+    )
+    publish(ctx, by_message, "message_start")
+    with pytest.raises(errors.ModelInvalidError) as refused:
+        publish(ctx, model("call_latest"))
+    [(element, message)] = problems(refused)
+    assert element == "pay" and "starts only with a message" in message
