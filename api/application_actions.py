@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from api.auth import current_actor
 from api.schemas import (
+    ApplicationProgressSchema,
     ApplicationSchema,
     CancelSchema,
     EventSchema,
@@ -68,7 +69,7 @@ class Cancel(MethodView):
 @blp.route("/retry")
 class Retry(MethodView):
     @blp.arguments(RetrySchema)
-    @blp.response(200, ApplicationSchema)
+    @blp.response(200, ApplicationProgressSchema)
     def post(self, body: dict[str, Any], application_id: uuid.UUID) -> Any:
         """Run an application stopped by an error again (admin, supervisor), setting data
         first, with a reason"""

@@ -12,6 +12,7 @@ from api.auth import current_actor
 from api.schemas import (
     ApplicationListArgsSchema,
     ApplicationPageSchema,
+    ApplicationProgressSchema,
     ApplicationSchema,
     ApplicationStartSchema,
 )
@@ -26,7 +27,7 @@ blp = Blueprint(
 @blp.route("/regions/<region>/applications")
 class StartApplication(MethodView):
     @blp.arguments(ApplicationStartSchema)
-    @blp.response(201, ApplicationSchema)
+    @blp.response(201, ApplicationProgressSchema)
     def post(self, body: dict[str, Any], region: str) -> Any:
         """Start an application on the newest published version"""
         return applications.start_application(

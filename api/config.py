@@ -52,6 +52,9 @@ class Defaults:
     SESSION_COOKIE_SECURE = False
     SESSION_HOURS = 8.0
     TOKEN_LIFETIME_DAYS = 90  # bearer tokens expire this many days after they are issued
+    # Seconds an authenticated token's actor is kept in the process (0: checked every
+    # request). A revocation through another process is seen within this time.
+    TOKEN_CACHE_SECONDS = 5.0
 
     # flask-smorest / OpenAPI (not meant to be changed)
     API_TITLE = "permitflow"

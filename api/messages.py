@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import current_actor
-from api.schemas import ApplicationSchema, MessageSchema
+from api.schemas import ApplicationProgressSchema, MessageSchema
 from api.wiring import ctx
 from engine.services import messages
 
@@ -23,7 +23,7 @@ blp = Blueprint(
 @blp.route("")
 class Messages(MethodView):
     @blp.arguments(MessageSchema)
-    @blp.response(200, ApplicationSchema)
+    @blp.response(200, ApplicationProgressSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Deliver a message to the one task waiting for it, or start an application at
         a message start event (admin, integration)"""

@@ -206,6 +206,16 @@ class ApplicationSchema(Schema):
     )
 
 
+class ApplicationProgressSchema(ApplicationSchema):
+    """What a step (start, complete, retry, a message) answers: the application's summary
+    with its ready tasks only, the first 50 of them; the whole application, with every
+    task it had and its history, is `GET /api/v1/applications/{id}`."""
+
+    ready_task_count = fields.Integer(
+        metadata={"description": "how many tasks are ready; `tasks` lists the first 50"}
+    )
+
+
 class ApplicationStartSchema(Schema):
     process_key = formatted(formats.MODEL_KEY, required=True)
     applicant = fields.Dict(load_default=dict)

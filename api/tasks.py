@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from api.auth import current_actor
 from api.schemas import (
-    ApplicationSchema,
+    ApplicationProgressSchema,
     AssignSchema,
     TaskCompleteSchema,
     TaskDetailSchema,
@@ -70,7 +70,7 @@ class Unclaim(MethodView):
 @blp.route("/<uuid:task_id>/complete")
 class Complete(MethodView):
     @blp.arguments(TaskCompleteSchema)
-    @blp.response(200, ApplicationSchema)
+    @blp.response(200, ApplicationProgressSchema)
     def post(self, body: dict[str, Any], task_id: uuid.UUID) -> Any:
         """Complete a task with form data (no prior claim needed)"""
         return tasks.complete_task(ctx(), current_actor(), task_id, body["data"])

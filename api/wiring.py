@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from api.config import delivery_settings
-from engine.context import EngineContext
+from engine.context import EngineContext, TokenCache
 from engine.domain.calendar_holidays import national_days_off
 from engine.domain.notifications import DeliverySettings
 from engine.persistence.database import Timeouts, make_engine, make_session_factory
@@ -59,6 +59,7 @@ def init_engine(app: Flask) -> None:
         read_url=app.config["DATABASE_READ_URL"] or None,
         delivery=delivery_settings(app.config),
     )
+    app.extensions["permitflow"].tokens = TokenCache(float(app.config["TOKEN_CACHE_SECONDS"]))
     warm_holidays()
 
 

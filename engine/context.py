@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -50,6 +51,52 @@ class BoundedCache:
                 self._items.popitem(last=False)
 
 
+class TokenCache:
+    """Actors of recently authenticated bearer tokens (by the token's hash), each kept for
+    `seconds` of real time (0: no cache), so a request costs no token query.
+
+    A revocation, a disabled user or a change of roles or powers made through this process
+    clears it at once; one made through another process is seen within `seconds`.
+    """
+
+    def __init__(
+        self,
+        seconds: float = 0.0,
+        size: int = 4096,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds = seconds
+        self._items: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._size = size
+        self._monotonic = monotonic
+        self._lock = Lock()
+
+    def get(self, key: str) -> Any:
+        if self.seconds <= 0:
+            return None
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            if self._monotonic() - found[0] >= self.seconds:
+                del self._items[key]
+                return None
+            return found[1]
+
+    def put(self, key: str, value: Any) -> None:
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            self._items[key] = (self._monotonic(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 @dataclass
 class EngineContext:
     """The dependencies of the use cases: database, workflow runtime, forms, clock."""
@@ -64,6 +111,7 @@ class EngineContext:
     # ("channels", region, revision) -> the region's notification channel routes.
     channels: BoundedCache = field(default_factory=BoundedCache)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    tokens: TokenCache = field(default_factory=TokenCache)  # token hash -> actor (off: 0 s)
 
     # A hot standby for the use cases that only read (`reader()`): inbox, tracking, catalog,
     # reports. None: they read from the primary like everything else.

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,7 +21,11 @@ from engine.domain.errors import AlreadyExistsError, ConcurrentUpdateError
 from engine.domain.notifications import PendingNotification
 from engine.domain.observers import CommitObserver
 from engine.persistence import idempotency
-from engine.persistence.audit_log import PendingEvent, append_events
+from engine.persistence.audit_log import (
+    PendingEvent,
+    append_events,
+    place_application_events,
+)
 from engine.persistence.outbox_queries import RouteCache, write_outbox
 from engine.persistence.repositories import Repositories
 
@@ -60,11 +64,22 @@ class UnitOfWork:
         self._notes: list[PendingNotification] = []
         # Regions' settings revisions this transaction read (calendar and channel caches).
         self.region_revisions: dict[str, int] = {}
+        self._unplaced: list[PendingEvent] = []  # queued events not yet in their chains
+        self._placed: list[dict[str, Any]] = []  # events chained at a flush, inserted at commit
+        if self._read_bind is None:
+            event.listen(self._session, "before_flush", self._place_events)
         return self
+
+    def _place_events(self, session: Session, *_: object) -> None:
+        """At every flush: applications' events move their chains' heads with the flush's
+        own UPDATE of the application (engine/persistence/audit_log.py)."""
+        rows, self._unplaced = place_application_events(session, self._unplaced)
+        self._placed += rows
 
     def queue_event(self, event: PendingEvent) -> None:
         """An audit event to append, with this transaction's changes, at commit."""
         self._events.append(event)
+        self._unplaced.append(event)
 
     def queue_notification(self, note: PendingNotification, now: datetime) -> None:
         """A notification to put in the outbox, with this transaction's changes, at commit
@@ -107,8 +122,12 @@ class UnitOfWork:
                     self._notes_at,
                 )
                 self._notes = []
-            self._session.flush()  # the use case's own writes first, then the short chain lock
-            append_events(self._session, self._events)
+            # Events queued since the last flush: a flush with nothing else to write runs no
+            # before_flush hook.
+            self._place_events(self._session)
+            self._session.flush()  # the use case's own writes first, then the events
+            append_events(self._session, self._unplaced, self._placed)
+            self._unplaced, self._placed = [], []
             committed, self._events = self._events, []
             idempotency.claim_in(self._session)  # the request's Idempotency-Key, if any
             self._session.commit()

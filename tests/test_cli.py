@@ -265,14 +265,16 @@ def test_audit_verify_passes_then_finds_a_tampered_event(run, ctx: EngineContext
     assert ok(run("audit", "verify")) == ["audit chains intact"]
     with ctx.uow() as uow:
         target = uow._session.scalars(select(EventRecord).where(
-            EventRecord.chain == "3273", EventRecord.action == "application.started")).one()
-        seq, event_id = target.seq, target.id
+            EventRecord.action == "application.started")).one()
+        seq, event_id, chain = target.seq, target.id, target.chain
         uow._session.execute(text("UPDATE events SET actor = 'user:1:someone else' WHERE id = :i"),
                             {"i": event_id})
         uow.commit()
     result = run("audit", "verify")
     assert result.exit_code == 1, result.output
-    assert result.output.splitlines()[0].startswith(f"chain 3273: broken at event #{seq} (id {event_id})")
+    # The application's own chain (issue #16), checked with its region's.
+    assert chain == str(target.application_id)
+    assert result.output.splitlines()[0].startswith(f"chain {chain}: broken at event #{seq} (id {event_id})")
     assert "Traceback" not in result.output
     assert run("audit", "verify", "--region", "3273").exit_code == 1
     assert ok(run("audit", "verify", "--region", "3510")) == ["audit chains intact"]

@@ -1,8 +1,13 @@
 """The audit chain's hashing: what an event's hash covers, and how a chain is checked.
 
 Each event's hash covers its own content and the previous event's hash, so changing,
-deleting or inserting any event breaks every link after it. One chain per region (the
-global chain `*` holds events of no region), ordered by `seq` without gaps.
+deleting or inserting any event breaks every link after it. Chains are ordered by `seq`
+without gaps. An application's events form the application's own chain (named by its id;
+its head is on the application's row, which the step already locks); events of no
+application form their region's chain (the global chain `*` holds events of no region).
+Before migration 0014 every event went to its region's chain: those events stay where
+they are and verify as they always did. A region's chains are tied together by its
+roots (`audit_roots`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,15 @@ GLOBAL_CHAIN = "*"
 def chain_of(region_code: str | None) -> str:
     """The chain an event of `region_code` belongs to."""
     return region_code or GLOBAL_CHAIN
+
+
+def application_chain(application_id: object) -> str:
+    """The chain of an application's events: its id, as text (36 characters)."""
+    return str(application_id)
+
+
+def is_application_chain(chain: str) -> bool:
+    return len(chain) == 36
 
 
 def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:

@@ -102,6 +102,8 @@ class ApplicationView:
     # Granted by law when the process SLA passed without a decision (fiktif positif).
     deemed_granted_at: datetime | None = None
     outcome: dict[str, Any] | None = None
+    # Set on a step's answer, which lists only the ready tasks (the first 50 of them).
+    ready_task_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

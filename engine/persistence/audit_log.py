@@ -1,9 +1,11 @@
 """Appending events to the hash chains, at commit time.
 
-A use case queues its events; the unit of work appends them just before it commits:
-lock each chain's head (in a fixed order, so two transactions never deadlock), give
-the events their sequence numbers and hashes, insert them, commit. A region's chain
-is therefore locked for a few statements, not for the whole use case.
+A use case queues its events; the unit of work chains them at commit. An application's
+events go to the application's own chain (engine/domain/audit_chain.py): when the use case
+holds the application's record (a step locks it first thing), its head moves with that
+record's UPDATE and the events cost one INSERT. Otherwise the application's row is locked
+and its head advanced here; events of no application go to their region's chain (lock its
+head, insert, advance). No step waits on a region-wide row.
 """
 
 from __future__ import annotations
@@ -16,9 +18,16 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
-from engine.domain.audit_chain import GENESIS, chain_of, event_hash, hashed_fields
-from engine.persistence.tables import ChainHeadRecord, EventRecord
+from engine.domain.audit_chain import (
+    GENESIS,
+    application_chain,
+    chain_of,
+    event_hash,
+    hashed_fields,
+)
+from engine.persistence.tables import ApplicationRecord, ChainHeadRecord, EventRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,58 +44,140 @@ class PendingEvent:
     data: dict[str, Any]
 
 
-def append_events(session: Session, pending: Sequence[PendingEvent]) -> None:
+def place_application_events(
+    session: Session, pending: Sequence[PendingEvent]
+) -> tuple[list[dict[str, Any]], list[PendingEvent]]:
+    """Chain the events of applications whose record the transaction holds; before a flush.
+
+    Each application's events go to its own chain, whose head is on the application's row:
+    the head moves with the flush's own UPDATE of that row (version-checked: a concurrent
+    step fails with 409), so the events cost one INSERT at commit and no lock beyond the
+    row's. Returns the rows to insert at commit, and the events left (of applications the
+    transaction does not hold, and of none).
+    """
+    rows: list[dict[str, Any]] = []
+    placed: set[Any] = set()
+    for app_id in _application_ids(pending):
+        record = _held_application(session, app_id)
+        if record is None:
+            continue
+        seq, head = record.audit_seq or 0, record.audit_hash or GENESIS
+        seq, head = _chained(application_chain(app_id), seq, head, _of(pending, app_id), rows)
+        record.audit_seq, record.audit_hash = seq, head
+        placed.add(app_id)
+    return rows, [e for e in pending if e.application_id not in placed or e.application_id is None]
+
+
+def append_events(
+    session: Session, pending: Sequence[PendingEvent], placed: Sequence[dict[str, Any]] = ()
+) -> None:
     """Place `pending` (in order) at the ends of their chains, inside the open transaction.
 
-    Plain SQL statements, not ORM objects: events are written once and never changed, so
-    the unit of work has nothing to track; a chain costs a locked read of its head, one
-    (multi-row) insert and one update, whatever the number of events.
+    `placed`: the rows `place_application_events` chained already (at the flushes), whose
+    events are not in `pending`. Of `pending`: an application not held by the transaction
+    has its row's head read locked and advanced; events of no application go to their
+    region's chain, whose head row is locked (in a fixed order, so two transactions never
+    deadlock) and advanced. Plain SQL statements, not ORM objects: events are written once
+    and never changed.
     """
-    if not pending:
+    if not pending and not placed:
         return
     conn = session.connection()
-    for chain in sorted({chain_of(e.region_code) for e in pending}):
+    rows = list(placed)
+    others = _application_ids(pending)
+    if others:  # one locked read and one (many-row) update, whatever their number
+        found = {r.id: r for r in conn.execute(_APP_HEADS_LOCKED, {"ids": sorted(others)})}
+        moved = []
+        for app_id in others:
+            if app_id not in found:
+                raise LookupError(f"audit event for an unknown application {app_id}")
+            seq, head = _chained(
+                application_chain(app_id), found[app_id].audit_seq, found[app_id].audit_hash,
+                _of(pending, app_id), rows,
+            )
+            moved.append({"app": app_id, "seq": seq, "head": head})
+        conn.execute(_ADVANCE_APP_HEAD, moved)
+    loose = [e for e in pending if e.application_id is None]
+    for chain in sorted({chain_of(e.region_code) for e in loose}):
         seq, head = _locked_head(session, chain)
-        rows = []
-        for event in (e for e in pending if chain_of(e.region_code) == chain):
-            seq += 1
-            fields = hashed_fields(
-                chain=chain,
-                seq=seq,
-                at=event.at,
-                actor=event.actor,
-                action=event.action,
-                subject=event.subject,
-                reason=event.reason,
-                data=event.data,
-                application_id=str(event.application_id) if event.application_id else None,
-            )
-            digest = event_hash(head, fields)
-            rows.append(
-                {
-                    "region_code": event.region_code,
-                    "application_id": event.application_id,
-                    "actor": event.actor,
-                    "action": event.action,
-                    "subject": event.subject,
-                    "at": event.at,
-                    "reason": event.reason,
-                    "data": event.data,
-                    "chain": chain,
-                    "seq": seq,
-                    "prev_hash": head,
-                    "hash": digest,
-                }
-            )
-            head = digest
-        # Two cached statements. (A data-modifying CTE would save PostgreSQL one round
-        # trip, but SQLAlchemy cannot cache such a statement: compiling it costs more.)
-        conn.execute(insert(_EVENTS), rows)
+        events = [e for e in loose if chain_of(e.region_code) == chain]
+        seq, head = _chained(chain, seq, head, events, rows)
         conn.execute(update(_HEADS).where(_HEADS.c.chain == chain).values(seq=seq, hash=head))
+    if rows:
+        conn.execute(insert(_EVENTS), rows)
+
+
+def _application_ids(pending: Sequence[PendingEvent]) -> list[Any]:
+    return list(dict.fromkeys(e.application_id for e in pending if e.application_id is not None))
+
+
+def _of(pending: Sequence[PendingEvent], app_id: Any) -> list[PendingEvent]:
+    return [e for e in pending if e.application_id == app_id]
+
+
+def _held_application(session: Session, app_id: Any) -> ApplicationRecord | None:
+    """The application's record if this transaction holds it (loaded or new), else None."""
+    held = session.identity_map.get(identity_key(ApplicationRecord, app_id))
+    if isinstance(held, ApplicationRecord):
+        return held
+    return next(
+        (o for o in session.new if isinstance(o, ApplicationRecord) and o.id == app_id), None
+    )
+
+
+def _chained(
+    chain: str, seq: int, head: str, events: Sequence[PendingEvent], rows: list[dict[str, Any]]
+) -> tuple[int, str]:
+    """Append `events` to `chain` after (seq, head) as rows; the new (seq, head)."""
+    for event in events:
+        seq += 1
+        fields = hashed_fields(
+            chain=chain,
+            seq=seq,
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            subject=event.subject,
+            reason=event.reason,
+            data=event.data,
+            application_id=str(event.application_id) if event.application_id else None,
+        )
+        digest = event_hash(head, fields)
+        rows.append(
+            {
+                "region_code": event.region_code,
+                "application_id": event.application_id,
+                "actor": event.actor,
+                "action": event.action,
+                "subject": event.subject,
+                "at": event.at,
+                "reason": event.reason,
+                "data": event.data,
+                "chain": chain,
+                "seq": seq,
+                "prev_hash": head,
+                "hash": digest,
+            }
+        )
+        head = digest
+    return seq, head
 
 
 _EVENTS: Table = EventRecord.__table__  # type: ignore[assignment]
 _HEADS: Table = ChainHeadRecord.__table__  # type: ignore[assignment]
+_APPS: Table = ApplicationRecord.__table__  # type: ignore[assignment]
+_APP_HEADS_LOCKED = (
+    select(_APPS.c.id, _APPS.c.audit_seq, _APPS.c.audit_hash)
+    .where(_APPS.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_APPS.c.id)  # a fixed order: two transactions never deadlock on these
+    .with_for_update()
+)
+# The row version is left alone: a step holding a stale copy is not refused for this.
+_ADVANCE_APP_HEAD = (
+    update(_APPS)
+    .where(_APPS.c.id == bindparam("app"))
+    .values(audit_seq=bindparam("seq"), audit_hash=bindparam("head"))
+)
 _HEAD_LOCKED = (
     select(_HEADS.c.seq, _HEADS.c.hash)
     .where(_HEADS.c.chain == bindparam("chain"))

@@ -1,23 +1,47 @@
-"""Reads of the audit chains for verification and publication (writes: `audit_log`)."""
+"""Reads of the audit chains for verification and publication, and the roots the worker
+seals (the events themselves are written by `audit_log`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, tuple_, update
 
 from engine.persistence.base import BaseRepository
-from engine.persistence.tables import ChainHeadRecord, EventRecord
+from engine.persistence.tables import (
+    ApplicationRecord,
+    AuditRootRecord,
+    ChainHeadRecord,
+    EventRecord,
+)
+
+_APPS: Table = ApplicationRecord.__table__  # type: ignore[assignment]
 
 
 class AuditRepository(BaseRepository):
     def heads(self) -> Sequence[ChainHeadRecord]:
-        """Every chain's head, by chain name."""
+        """Every region chain's head, by chain name."""
         return self.session.scalars(select(ChainHeadRecord).order_by(ChainHeadRecord.chain)).all()
+
+    def head(self, chain: str) -> ChainHeadRecord | None:
+        return self.session.get(ChainHeadRecord, chain)
 
     def chains(self) -> set[str]:
         """Every chain that has an event (a chain may lose its head row to tampering)."""
         return set(self.session.scalars(select(EventRecord.chain).distinct()))
+
+    def application_heads(self) -> dict[str, tuple[int, str, str]]:
+        """(seq, hash, region) of every application chain with an event, by chain name."""
+        rows = self.session.execute(
+            select(
+                ApplicationRecord.id,
+                ApplicationRecord.audit_seq,
+                ApplicationRecord.audit_hash,
+                ApplicationRecord.region_code,
+            ).where(ApplicationRecord.audit_seq > 0)
+        )
+        return {str(r.id): (r.audit_seq, r.audit_hash, r.region_code) for r in rows}
 
     def events_after(self, chain: str, after_seq: int, limit: int) -> Sequence[EventRecord]:
         """Up to `limit` events of `chain` with seq above `after_seq`, in seq order (keyset)."""
@@ -28,6 +52,81 @@ class AuditRepository(BaseRepository):
             .limit(limit)
         ).all()
 
+    def hashes_at(self, places: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """The hash of the event at each (chain, seq) that exists."""
+        wanted = list(places)
+        found: dict[tuple[str, int], str] = {}
+        for i in range(0, len(wanted), 500):
+            rows = self.session.execute(
+                select(EventRecord.chain, EventRecord.seq, EventRecord.hash).where(
+                    tuple_(EventRecord.chain, EventRecord.seq).in_(wanted[i : i + 500])
+                )
+            )
+            found.update({(r.chain, r.seq): r.hash for r in rows})
+        return found
+
     def forget_loaded(self) -> None:
         """Drop the records read so far from the session (long walks stay flat in memory)."""
         self.session.expunge_all()
+
+    # The regions' roots (engine/domain/audit_roots.py)
+
+    def regions_with_unrooted(self) -> set[str]:
+        """Regions with an application whose chain grew since the region's last root."""
+        return set(
+            self.session.scalars(
+                select(ApplicationRecord.region_code)
+                .where(ApplicationRecord.audit_seq > ApplicationRecord.audit_rooted_seq)
+                .distinct()
+            )
+        )
+
+    def unrooted_heads(self, region_code: str, limit: int) -> list[tuple[str, int, str]]:
+        """(chain, seq, hash) of up to `limit` application chains of the region that grew
+        since its last root (through the partial index)."""
+        rows = self.session.execute(
+            select(ApplicationRecord.id, ApplicationRecord.audit_seq, ApplicationRecord.audit_hash)
+            .where(
+                ApplicationRecord.region_code == region_code,
+                ApplicationRecord.audit_seq > ApplicationRecord.audit_rooted_seq,
+            )
+            .order_by(ApplicationRecord.id)
+            .limit(limit)
+        )
+        return [(str(r.id), r.audit_seq, r.audit_hash) for r in rows]
+
+    def mark_rooted(self, rooted: Sequence[tuple[Any, int]]) -> None:
+        """Record that the root covers each (application id, seq). A plain UPDATE of one
+        column: the row version is not bumped, so no step in flight is refused for it."""
+        if rooted:
+            self.session.connection().execute(
+                update(_APPS)
+                .where(_APPS.c.id == bindparam("app"))
+                .values(audit_rooted_seq=bindparam("seq")),
+                [{"app": app, "seq": seq} for app, seq in rooted],
+            )
+
+    def last_root(self, region_chain: str, *, lock: bool = True) -> AuditRootRecord | None:
+        """The region's newest root, locked by default (one sealer per region at a time)."""
+        query = (
+            select(AuditRootRecord)
+            .where(AuditRootRecord.region_chain == region_chain)
+            .order_by(AuditRootRecord.n.desc())
+            .limit(1)
+        )
+        return self.session.scalars(query.with_for_update() if lock else query).first()
+
+    def add_root(self, root: AuditRootRecord) -> None:
+        self.session.add(root)
+
+    def roots_after(self, region_chain: str, after_n: int, limit: int) -> Sequence[AuditRootRecord]:
+        return self.session.scalars(
+            select(AuditRootRecord)
+            .where(AuditRootRecord.region_chain == region_chain, AuditRootRecord.n > after_n)
+            .order_by(AuditRootRecord.n)
+            .limit(limit)
+        ).all()
+
+    def root_regions(self) -> set[str]:
+        return set(self.session.scalars(select(AuditRootRecord.region_chain).distinct()))
+

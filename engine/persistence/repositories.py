@@ -61,6 +61,16 @@ class RegionRepository(BaseRepository):
         query = select(RegionRecord.calendar_revision).where(RegionRecord.code == code)
         return self.session.scalar(query) or 0
 
+    def calendar_revisions(self, codes: Iterable[str]) -> dict[str, int]:
+        """The calendar revision of each of `codes` that exists (one query for a page)."""
+        wanted = sorted(set(codes))
+        if not wanted:
+            return {}
+        query = select(RegionRecord.code, RegionRecord.calendar_revision).where(
+            RegionRecord.code.in_(wanted)
+        )
+        return {code: revision for code, revision in self.session.execute(query)}
+
     def list(self) -> Sequence[RegionRecord]:
         return self.session.scalars(select(RegionRecord).order_by(RegionRecord.code)).all()
 
@@ -495,12 +505,15 @@ class TimerRepository(BaseRepository):
 def _breaching(
     session: Session, table: Any, open_states: tuple[str, ...], now: datetime, limit: int
 ) -> Sequence[Any]:
+    query = select(table).where(sla_clauses.breach_pending(table, open_states, now))
+    locked: list[Any] = [table]
+    if table is TaskRecord:
+        # The step's application too, first: its breach event advances the application's
+        # audit chain, and a step in flight holds that row (skipped: the next pass).
+        query = query.join(ApplicationRecord, ApplicationRecord.id == TaskRecord.application_id)
+        locked.append(ApplicationRecord)
     return session.scalars(
-        select(table)
-        .where(sla_clauses.breach_pending(table, open_states, now))
-        .order_by(table.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+        query.order_by(table.due_at).limit(limit).with_for_update(skip_locked=True, of=locked)
     ).all()
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from engine.domain.audit_chain import GENESIS
 from engine.domain.statuses import VersionStatus
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
@@ -181,6 +182,13 @@ class ApplicationRecord(Base):
         Index("ix_applications_region_key", "region_code", "process_key", "created_at"),
         Index("ix_applications_finished", "region_code", "process_key", "completed_at"),
         # The worker's work list: open applications past due and not yet marked.
+        # The worker's audit-root list: applications whose chain grew since the last root.
+        Index(
+            "ix_applications_audit_unrooted",
+            "region_code",
+            postgresql_where=text("audit_seq > audit_rooted_seq"),
+            sqlite_where=text("audit_seq > audit_rooted_seq"),
+        ),
         Index(
             "ix_applications_sla_due",
             "due_at",
@@ -230,6 +238,11 @@ class ApplicationRecord(Base):
     # Optimistic concurrency: every UPDATE checks and bumps this, so a write based
     # on a stale read fails instead of silently overwriting a newer state.
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The head of the application's audit chain (engine/persistence/audit_log.py), written
+    # with the step's own UPDATE; and how far the region's last audit root covers it.
+    audit_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    audit_hash: Mapped[str] = mapped_column(String(64), default=GENESIS, server_default=GENESIS)
+    audit_rooted_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": row_version}
 
@@ -240,6 +253,15 @@ class TaskRecord(Base):
         Index("ix_tasks_inbox", "region_code", "state", "role", "due_at", "ready_at", "id"),
         Index("ix_tasks_claimed", "region_code", "state", "claimed_by"),
         Index("ix_tasks_region_due", "region_code", "state", "due_at", "ready_at", "id"),
+        # The admin's inbox (every region): ready tasks in the inbox's order, no sort.
+        Index(
+            "ix_tasks_ready_due",
+            "due_at",
+            "ready_at",
+            "id",
+            postgresql_where=text("state = 'ready'"),
+            sqlite_where=text("state = 'ready'"),
+        ),
         Index("ix_tasks_completed", "region_code", "completed_at"),
         # The worker's work list: ready steps past due and not yet marked overdue.
         Index(
@@ -300,7 +322,8 @@ class EventRecord(Base):
     at: Mapped[datetime]
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]]
-    chain: Mapped[str] = mapped_column(String(16))
+    # A region code, `*`, or an application's id (its own chain, since migration 0014).
+    chain: Mapped[str] = mapped_column(String(40))
     seq: Mapped[int] = mapped_column(BigInteger)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
@@ -314,6 +337,23 @@ class ChainHeadRecord(Base):
     chain: Mapped[str] = mapped_column(String(16), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditRootRecord(Base):
+    """A region's audit root: a Merkle root over the chain heads that moved since the
+    previous root, linked to it (engine/domain/audit_roots.py); sealed by the worker."""
+
+    __tablename__ = "audit_roots"
+
+    region_chain: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    prev_root: Mapped[str] = mapped_column(String(64))
+    root: Mapped[str] = mapped_column(String(64))
+    # How far the region's own chain (events of no application) is covered, as of this root.
+    chain_seq: Mapped[int] = mapped_column(BigInteger)
+    # [[chain, seq, hash], ...] in chain order
+    leaves: Mapped[list[Any]] = mapped_column(JsonType)
+    sealed_at: Mapped[datetime]
 
 
 class TimerRecord(Base):

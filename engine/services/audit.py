@@ -12,18 +12,22 @@ from engine.context import EngineContext
 from engine.domain import correlation
 from engine.domain.actors import Actor
 from engine.domain.audit_chain import (
+    GENESIS,
     ChainBreak,
     PublishedHead,
     StoredEvent,
     chain_of,
     hashed_fields,
+    is_application_chain,
     verify_chain,
 )
+from engine.domain.audit_roots import is_root_chain
 from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
 from engine.domain.views import EventView
 from engine.persistence.audit_log import PendingEvent
 from engine.persistence.tables import EventRecord
+from engine.services.audit_roots import newest_roots, verify_roots
 from engine.unit_of_work import UnitOfWork
 
 
@@ -70,32 +74,50 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 def verify_audit(
     ctx: EngineContext, region: str | None = None, published: Iterable[PublishedHead] = ()
 ) -> list[ChainBreak]:
-    """Walk every chain (or one region's) and report the first break of each broken one.
+    """Walk every chain (or one region's) and report the first break of each broken one;
+    then the regions' roots (`audit_roots`).
 
-    `published`: heads published earlier (`published_heads`); each must still be in its
-    chain, which catches a chain rewritten with every hash recomputed.
+    Region chains end at their head row; an application's chain at the head on the
+    application's row (none there: it must be empty). `published`: heads published
+    earlier (`published_heads`), chains' and roots'; each must still be there, which
+    catches a chain rewritten with every hash recomputed.
     """
     published = list(published)
     breaks = []
     with ctx.snapshot() as uow:  # heads and events of one moment, while chains grow
         heads = {h.chain: (h.seq, h.hash) for h in uow.repos.audit.heads()}
-        chains = set(heads) | uow.repos.audit.chains()
-        chains |= {p.chain for p in published}
+        apps = uow.repos.audit.application_heads()
+        chains = set(heads) | set(apps) | uow.repos.audit.chains()
+        chains |= {p.chain for p in published if not is_root_chain(p.chain)}
         for chain in sorted(chains):
-            if region is not None and chain != chain_of(region):
+            if region is not None and not _of_region(chain, region, apps):
                 continue
-            found = verify_chain(chain, _stored(uow, chain), heads.get(chain), published)
+            head = heads.get(chain)
+            if is_application_chain(chain):
+                seq, digest, _ = apps.get(chain, (0, GENESIS, None))
+                head = (seq, digest)
+            found = verify_chain(chain, _stored(uow, chain), head, published)
             if found is not None:
                 breaks.append(found)
+        breaks += verify_roots(uow, None if region is None else chain_of(region), published)
     return breaks
 
 
+def _of_region(chain: str, region: str, apps: dict[str, tuple[int, str, str]]) -> bool:
+    """Whether `chain` is one of `region`'s (an application chain nobody's head names,
+    left by tampering, is checked with every region)."""
+    if is_application_chain(chain):
+        return chain not in apps or apps[chain][2] == region
+    return chain == chain_of(region)
+
+
 def published_heads(ctx: EngineContext) -> list[PublishedHead]:
-    """Every chain's head now, to be published outside the database (public: hashes and
-    counts only, no content)."""
+    """Every region chain's head and every region's newest root now, to be published
+    outside the database (public: hashes and counts only, no content)."""
     at = ctx.clock().astimezone(UTC).isoformat(timespec="seconds")
     with ctx.reader() as uow:
-        return [PublishedHead(h.chain, h.seq, h.hash, at) for h in uow.repos.audit.heads()]
+        heads = [PublishedHead(h.chain, h.seq, h.hash, at) for h in uow.repos.audit.heads()]
+        return heads + newest_roots(uow, at)
 
 
 def read_published(text: str) -> list[PublishedHead]:

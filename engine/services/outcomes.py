@@ -286,9 +286,16 @@ def _set_clock(app: ApplicationRecord, clock: sla.ProcessClock) -> None:
 def progress_view(
     uow: UnitOfWork, app: ApplicationRecord, rows: list[TaskRecord], now: datetime
 ) -> ApplicationView:
-    """The application as a step leaves it (`rows`: from apply_outcome): tasks, and fee items
-    when it charges any."""
+    """The application as a step leaves it: its summary and its ready tasks (at most
+    `PROGRESS_TASKS` of them, `ready_task_count` says how many there are), and fee items
+    when it charges any. Bounded: not every task it ever had (the full view is
+    `applications.get_application`, one GET away)."""
     from engine.services.payments import fee_views  # payments builds on this module
 
+    ready = [t for t in rows if t.state == StepStatus.READY]
     fees = fee_views(uow, app.id) if any(t.fee for t in rows) else []
-    return application_view(app, rows, now, fees=fees)
+    return application_view(app, ready, now, fees=fees, listed=PROGRESS_TASKS)
+
+
+# The ready tasks a step's answer lists (a 300-instance parallel step has 300 ready).
+PROGRESS_TASKS = 50

@@ -85,9 +85,13 @@ def application_view(
     now: datetime,
     events: Iterable[EventRecord] = (),
     fees: Iterable[FeeItemView] = (),
+    listed: int | None = None,
 ) -> ApplicationView:
+    """`listed`: list only the first `listed` of `tasks` (which are all ready) and count
+    them in `ready_task_count`; the SLA flags still read every one."""
     deemed = app.deemed_granted_at is not None
-    task_views = [task_view(t, now, deemed_granted=deemed) for t in tasks]
+    shown = tasks if listed is None else tasks[:listed]
+    task_views = [task_view(t, now, deemed_granted=deemed) for t in shown]
     return ApplicationView(
         id=app.id,
         tracking_code=app.tracking_code,
@@ -119,6 +123,7 @@ def application_view(
         deemed_granted_at=app.deemed_granted_at,
         outcome=app.outcome,
         fees=list(fees),
+        ready_task_count=None if listed is None else len(tasks),
     )
 
 

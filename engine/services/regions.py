@@ -94,6 +94,7 @@ def set_powers(
                      at=ctx.clock(), region_code=code,
                      data={"before": _listed(before), "after": _listed(after)})
         uow.commit()
+        ctx.tokens.clear()  # cached actors carry their region's powers
         return _listed(after)
 
 

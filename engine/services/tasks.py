@@ -79,8 +79,12 @@ def inbox(
             process_key=process_key,
             unclaimed=unclaimed,
         )
-        codes = {t.region_code for t in tasks}
-        calendars = {code: region_calendar(ctx, uow, code) for code in codes}
+        # One query for the page's regions' revisions (an admin's page spans regions);
+        # the calendars themselves are cached per process under them.
+        revisions = uow.repos.regions.calendar_revisions(t.region_code for t in tasks)
+        calendars = {
+            code: region_calendar(ctx, uow, code, revision) for code, revision in revisions.items()
+        }
         items = [task_view(t, now, calendars[t.region_code]) for t in tasks]
         return Page(items, total, limit, offset)
 

@@ -141,11 +141,17 @@ def actor_for_token_hash(ctx: EngineContext, token_hash: str) -> Actor:
     Raises: AuthenticationError.
     """
     now = ctx.clock()
+    cached = ctx.tokens.get(token_hash)  # (actor, token expiry), kept a few seconds
+    if cached is not None and (cached[1] is None or cached[1] > now):
+        actor: Actor = cached[0]
+        return actor
     with ctx.reader() as uow:
         found = uow.repos.users.by_token_hash(token_hash)
         if found is None or not _valid(*found, now):
             raise AuthenticationError("the token is not valid (unknown, expired or revoked)")
-        return actor_for(uow, found[0])
+        actor = actor_for(uow, found[0])
+        ctx.tokens.put(token_hash, (actor, found[1].expires_at))
+    return actor
 
 
 def _valid(user: UserRecord, token: TokenRecord, now: datetime) -> bool:
@@ -209,6 +215,7 @@ def issue_token(
         _audit(uow, actor, "token.issued", user, now,
                {"token_id": record.id, "expires_at": record.expires_at})
         uow.commit()
+        ctx.tokens.clear()  # the change is seen by the next request
         return {**token_view(record, now), "token": token}
 
 
@@ -228,6 +235,7 @@ def revoke_token(ctx: EngineContext, actor: Actor, user_id: int, token_id: int) 
             token.revoked_at, token.revoked_by = now, actor.id or None
             _audit(uow, actor, "token.revoked", user, now, {"token_id": token.id})
         uow.commit()
+        ctx.tokens.clear()  # the change is seen by the next request
         return token_view(token, now)
 
 
@@ -245,6 +253,7 @@ def disable_user(ctx: EngineContext, actor: Actor, user_id: int) -> UserView:
             _audit(uow, actor, "user.disabled", user, now,
                    {"before": {"active": True}, "after": {"active": False}})
         uow.commit()
+        ctx.tokens.clear()  # the change is seen by the next request
         return user_view(user, [])
 
 

@@ -24,6 +24,7 @@ from engine.domain.statuses import ApplicationStatus, TimerStatus
 from engine.persistence.tables import ApplicationRecord, TaskRecord, TimerRecord
 from engine.services import notifications
 from engine.services.audit import record_event
+from engine.services.audit_roots import seal_roots
 from engine.services.calendars import region_calendar
 from engine.services.calls import load_bound
 from engine.services.delivery import DeliveryReport, deliver_due
@@ -43,6 +44,7 @@ class PassReport:
     timers_failed: int = 0  # their applications went to error; the pass went on
     stopped: bool = False  # asked to stop: the rest is left to the next pass
     notifications: DeliveryReport = field(default_factory=DeliveryReport)
+    roots_sealed: int = 0  # audit roots: one per region whose chains grew
 
 
 BreachKind = Literal["task", "application"]
@@ -68,9 +70,12 @@ def run_pass(
     fired, failed = _fire_due_timers(ctx, now, batch, stop)
     steps = 0 if stop() else _mark_breaches(ctx, now, batch, "task", stop)
     apps = 0 if stop() else _mark_breaches(ctx, now, batch, "application", stop)
+    roots = 0 if stop() else seal_roots(ctx, now)
     # Last: what this pass itself queued (breaches, decisions) goes out in the same pass.
     sent = DeliveryReport() if stop() else deliver_due(ctx, now, stop=stop)
-    return PassReport(fired, steps, apps, failed, stopped=stop(), notifications=sent)
+    return PassReport(
+        fired, steps, apps, failed, stopped=stop(), notifications=sent, roots_sealed=roots
+    )
 
 
 def _fire_due_timers(

@@ -44,8 +44,12 @@ def run(client: FlaskClient, headers: dict[str, str], name: str, data: dict[str,
         done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=headers,
                            json={"data": step_data or {}})
         assert done.status_code == 200, done.json
+        assert all(t["state"] == "ready" for t in done.json["tasks"])  # the bounded answer
         app = done.json
-    return app
+    # The whole application, every task it had, is one GET away.
+    full = client.get(f"/api/v1/applications/{app['id']}", headers=headers)
+    assert full.status_code == 200
+    return full.json
 
 
 @pytest.mark.parametrize(("name", "order"), [

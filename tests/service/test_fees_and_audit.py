@@ -98,12 +98,14 @@ def test_the_audit_chain_detects_edits_deletions_and_insertions(
         "prev_hash",
         "hash",
     )
+    chain = str(app.id)  # an application's events form its own chain (issue #16)
     with ctx.uow() as uow:
         rows = uow._session.scalars(
-            select(EventRecord).where(EventRecord.chain == "3273").order_by(EventRecord.seq)
+            select(EventRecord).where(EventRecord.chain == chain).order_by(EventRecord.seq)
         ).all()
         events = [{c: getattr(r, c) for c in columns} for r in rows]
-    target = events[2]
+    assert len(events) == 3  # started, fee billed, payment recorded
+    target = events[1]
     seq, event_id = target["seq"], target["id"]
 
     def tamper(sql: str, **params) -> list:
@@ -130,8 +132,9 @@ def test_the_audit_chain_detects_edits_deletions_and_insertions(
     last = events[-1]["seq"]
     broken = tamper(
         "INSERT INTO events (region_code, actor, action, subject, at, data, chain, seq, "
-        "prev_hash, hash) VALUES ('3273', 'x', 'fee.waived', 's', :at, '{}', '3273', :seq, "
+        "prev_hash, hash) VALUES ('3273', 'x', 'fee.waived', 's', :at, '{}', :c, :seq, "
         ":p, :h)",
+        c=chain,
         at=events[-1]["at"],
         seq=last + 1,
         p=events[-1]["hash"],
@@ -151,7 +154,8 @@ def test_a_rewritten_chain_is_caught_by_a_head_published_before(
     published = published_heads(ctx)
     assert {h.chain for h in published} >= {"3273"}
     assert verify_audit(ctx, published=published) == []
-    forge_chain(ctx, "3273", "payment.recorded", {"amount": 0})
+    # The region's own chain holds the events of no application (here: the upload).
+    forge_chain(ctx, "3273", "model.uploaded", {"key": "forged"})
     assert verify_audit(ctx) == []  # a consistent rewrite: invisible from inside
     (broken,) = verify_audit(ctx, published=published)
     head = next(h for h in published if h.chain == "3273")

@@ -95,9 +95,11 @@ def test_movable_applications_move_and_run_on_the_target(ctx: EngineContext, thr
 
     first = advance(ctx, officer, apps[0].id, 4)
     assert first.status == "completed" and first.version == 2
-    assert [t.element_id for t in first.tasks] == ["step_1", "step_2", "step_3", "step_4"]
+    full = applications.get_application(ctx, officer, first.id)
+    assert [t.element_id for t in full.tasks] == ["step_1", "step_2", "step_3", "step_4"]
     assert advance(ctx, officer, apps[1].id, 3).status == "completed"
     stayed = advance(ctx, officer, apps[2].id, 1)
+    stayed = applications.get_application(ctx, officer, stayed.id)
     assert stayed.status == "completed" and len(stayed.tasks) == 3
     again = instance_migration.migrate_applications(ctx, SYSTEM, "3273", "tiny", 1, 2)
     assert again["migrated"] == again["refused"] == []

@@ -90,7 +90,8 @@ def test_running_applications_finish_on_their_version_and_new_ones_take_the_newe
         done = complete_ready(ctx, officer, app.id)
         done = complete_ready(ctx, officer, app.id)
         assert done.status == "completed" and done.version == 1
-        assert [(t.sla, t.fee) for t in done.tasks] == [("P1D", 5000), ("P1D", 5000)]
+        full = applications.get_application(ctx, officer, app.id)
+        assert [(t.sla, t.fee) for t in full.tasks] == [("P1D", 5000), ("P1D", 5000)]
         assert [(f[1], f[2]) for f in fee_rows(ctx, app.id)] == [(5000, "paid"), (5000, "paid")]
 
     fresh = applications.start_application(ctx, officer, region, "tiny", {}, {})

@@ -111,7 +111,9 @@ def test_a_timer_of_an_application_in_error_waits_for_the_retry(
         assert uow._session.scalars(select(TimerRecord.status)).all() == ["waiting"]
     clock.now = late
     retried = applications.retry_application(ctx, supervisor, app.id, {}, "dicoba lagi")
-    assert {t.element_id: t.state for t in retried.tasks} == {
+    assert {t.element_id: t.state for t in retried.tasks} == {"escalated": "ready"}
+    full = applications.get_application(ctx, supervisor, app.id)
+    assert {t.element_id: t.state for t in full.tasks} == {
         "review": "cancelled", "escalated": "ready"}
     with ctx.uow() as uow:
         assert uow._session.scalars(select(TimerRecord.status)).all() == ["fired"]
