@@ -24,7 +24,10 @@ from sqlalchemy import select
 
 from api.commands import cli
 from engine.context import EngineContext
+from engine.domain.audit_chain import GENESIS
+from engine.domain.audit_roots import Leaf, root_hash
 from engine.persistence.tables import EventRecord
+from engine.services import worker
 from tests.api.conftest import bearer
 from tests.factories import ROOT, Clock, make_region, make_user, tiny_bpmn, upload
 
@@ -391,29 +394,36 @@ def test_the_audit_log_is_hash_chained_and_ordered(
     assert [e["action"] for e in events] == [
         "application.started", "fee.billed", "payment.recorded", "task.claimed", "task.completed",
         "fee.billed"]  # the second step's fee opens with its billing code
-    seqs = [e["seq"] for e in events]
-    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    # The application's own chain (issue #16): every event, in order, linked to the one before.
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     for earlier, later in itertools.pairwise(events):
         assert re.fullmatch(r"[0-9a-f]{64}", later["hash"]) and later["hash"] != earlier["hash"]
-        if later["seq"] == earlier["seq"] + 1:
-            assert later["prev_hash"] == earlier["hash"]
-    assert {e["chain"] for e in events} == {"3273"}
+        assert later["prev_hash"] == earlier["hash"]
+    assert {e["chain"] for e in events} == {app_id}
     assert events[1]["data"]["amount"] == FEE and events[1]["data"]["billing_code"]
     payment = events[2]
     assert payment["data"]["amount"] == FEE and payment["data"]["reference"] == "BJB-0100"
     assert payment["actor"].startswith(f"user:{staff.ids['cashier']}:")
 
 
-def test_the_chain_heads_are_public_and_match_the_last_event(
-    client: FlaskClient, staff: Staff, paying: dict[str, Any]
+def test_the_chain_heads_and_region_roots_are_public_and_match_the_last_events(
+    client: FlaskClient, ctx: EngineContext, staff: Staff, paying: dict[str, Any]
 ) -> None:
     heads = client.get("/api/v1/audit/heads")  # no token: meant to be copied anywhere
     assert heads.status_code == 200
-    (bandung,) = [h for h in heads.json if h["chain"] == "3273"]
+    (bandung,) = [h for h in heads.json if h["chain"] == "3273"]  # events of no application
     assert set(bandung) == {"chain", "seq", "hash", "published_at"}
+    assert not [h for h in heads.json if h["chain"].startswith("root:")]  # none sealed yet
+    worker.run_pass(ctx)
+    heads = client.get("/api/v1/audit/heads").json
+    (root,) = [h for h in heads if h["chain"] == "root:3273"]
+    # The root covers the heads of the region's chains that grew: the application's, whose
+    # head is its last event, and the region's own.
     events = client.get(f"/api/v1/applications/{paying['id']}/audit",
                         headers=staff.h("officer")).json
-    assert (bandung["seq"], bandung["hash"]) == (events[-1]["seq"], events[-1]["hash"])
+    leaves = sorted([Leaf(paying["id"], events[-1]["seq"], events[-1]["hash"]),
+                     Leaf("3273", bandung["seq"], bandung["hash"])])
+    assert (root["seq"], root["hash"]) == (1, root_hash("3273", 1, GENESIS, leaves))
 
 
 def test_a_supervisor_retries_an_application_stopped_by_an_error(
