@@ -66,7 +66,7 @@ def send_email(settings: dict[str, Any], secret: str | None, message: Message,
     email.set_content(message.body)
     email["Content-Language"] = message.language  # after set_content, which clears Content-*
     try:
-        context = ssl.create_default_context()
+        context = tls_context()
         if mode == TlsMode.TLS:
             client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
         else:
@@ -83,6 +83,11 @@ def send_email(settings: dict[str, Any], secret: str | None, message: Message,
         raise SendError(f"SMTP {exc.smtp_code} ({type(exc).__name__})") from None
     except (smtplib.SMTPException, OSError) as exc:
         raise SendError(f"SMTP: {type(exc).__name__}: {_safe(exc)}") from None
+
+
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings of SMTP connections: the system's CAs, the host name checked."""
+    return ssl.create_default_context()
 
 
 def post_webhook(settings: dict[str, Any], secret: str | None, message: Message,

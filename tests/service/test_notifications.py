@@ -4,6 +4,9 @@ re-queue, several workers; on both databases."""
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
 import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -17,7 +20,7 @@ from engine.domain.actors import SYSTEM
 from engine.domain.errors import ConflictError, InvalidInputError
 from engine.domain.notifications import DeliverySettings
 from engine.persistence.tables import EventRecord, OutboxRecord
-from engine.services import applications, complaints, notification_admin, tasks
+from engine.services import applications, complaints, notification_admin, tasks, transports
 from engine.services.delivery import deliver_due
 from engine.services.worker import run_pass
 from tests.factories import Clock, make_region, make_user, tiny_bpmn, upload
@@ -321,3 +324,49 @@ def test_the_worker_records_an_overdue_step_notifies_its_role_and_delivers_in_th
     assert document["audience"] == {"kind": "role", "role": "front-office"}
     assert document["application_id"] == str(app.id)
     assert document["text"]["id"]["subject"] == f"Melewati batas waktu: Langkah 1 ({app.id})"
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1 (made with the openssl command)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def test_starttls_and_login_with_the_channel_secret_which_is_never_logged(
+    clocked, certificate, monkeypatch, caplog
+) -> None:
+    ctx = clocked
+    cert, key = certificate
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    # The worker verifies the server's certificate; here it trusts the test's own.
+    trusted = ssl.create_default_context(cafile=str(cert))
+    monkeypatch.setattr(transports, "tls_context", lambda: trusted)
+    upload(ctx, "3273", tiny_bpmn(steps=1))
+    with smtp_server(tls=server_tls, login=("dinas", "pw-0f-the-smtp")) as (mailbox, port):
+        channel = email_channel(port, events=["application.received"], secret="wrong-password")
+        channel["settings"] = {**channel["settings"], "tls": "starttls", "username": "dinas"}
+        added = notification_admin.add_channel(ctx, SYSTEM, "3273", channel)
+        start(ctx)
+        with caplog.at_level("INFO"):
+            assert deliver_due(ctx).failed == 1
+        assert outbox_rows(ctx)[0].last_error == "SMTP 535 (SMTPAuthenticationError)"
+        notification_admin.change_channel(ctx, SYSTEM, added["id"],
+                                          {**channel, "secret": "pw-0f-the-smtp"})
+        with caplog.at_level("INFO"):
+            assert deliver_due(ctx, MONDAY_10 + timedelta(minutes=1)).sent == 1
+    (mail,) = mailbox.messages
+    assert mail["to"] == ["siti@example.com"] and mail["event"] == "application.received"
+    # Ours (the SMTP server's own log, mail.log, names the recipient: it is the receiver).
+    logged = "\n".join(r.getMessage() for r in caplog.records
+                        if r.name.startswith("permitflow"))
+    assert "delivered" in logged and "SMTP 535" in logged
+    assert "wrong-password" not in logged and "pw-0f-the-smtp" not in logged
+    assert "siti@example.com" not in logged

@@ -7,6 +7,7 @@ import email
 import email.policy
 import json
 import socket
+import ssl
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from engine.domain.notifications import (
     EVENT_ID_HEADER,
@@ -54,13 +56,28 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    """A local SMTP server on a free port: (mailbox, port)."""
+def smtp_server(
+    tls: ssl.SSLContext | None = None, login: tuple[str, str] | None = None
+) -> Iterator[tuple[Mailbox, int]]:
+    """A local SMTP server on a free port: (mailbox, port). With `tls` it requires STARTTLS;
+    with `login` it requires AUTH with that user name and password (over TLS)."""
     mailbox = Mailbox()
     with socket.socket() as probe:  # aiosmtpd's start-up check connects to the given port
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    extra: dict[str, Any] = {}
+    if tls is not None:
+        extra.update(tls_context=tls, require_starttls=True)
+    if login is not None:
+        user, password = login
+
+        def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+            ok = (isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
+                  and auth_data.password == password.encode())
+            return AuthResult(success=ok, handled=False)
+
+        extra.update(authenticator=authenticator, auth_require_tls=True)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, **extra)
     controller.start()
     try:
         yield mailbox, port
