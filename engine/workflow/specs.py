@@ -25,16 +25,18 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH
 from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CANCEL_EVENT_XPATH,
     CONDITIONAL_EVENT_XPATH,
     ERROR_EVENT_XPATH,
     ESCALATION_EVENT_XPATH,
     MESSAGE_EVENT_XPATH,
     SIGNAL_EVENT_XPATH,
+    TERMINATION_EVENT_XPATH,
     TIMER_EVENT_XPATH,
 )
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.spiff.parser.event_parsers import SpiffStartEventParser
+from SpiffWorkflow.spiff.parser.event_parsers import SpiffEndEventParser, SpiffStartEventParser
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
 
 from engine.domain.problems import Problem
@@ -137,6 +139,21 @@ class _StartEventParser(SpiffStartEventParser):
         return task
 
 
+class _EndEventParser(SpiffEndEventParser):
+    """SpiffWorkflow 3.2.0 reads message, cancel, error, escalation and terminate end events
+    only: a signal end event became a none end event and its signal was never sent. Read
+    signals as well; the end event then throws its signal as an intermediate one does."""
+
+    def create_task(self) -> Any:
+        event_definition = self.get_event_definition(
+            [MESSAGE_EVENT_XPATH, CANCEL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH,
+             TERMINATION_EVENT_XPATH, SIGNAL_EVENT_XPATH]
+        )
+        task = self._create_task(event_definition)
+        task.connect(self.spec.end)
+        return task
+
+
 class _Parser(SpiffBpmnParser):
     """SpiffWorkflow's parser with the process indexing and start events above, service
     tasks worked by external workers (`external_tasks`) and call activities with their
@@ -147,6 +164,9 @@ class _Parser(SpiffBpmnParser):
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (
             _StartEventParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]
+        ),
+        full_tag("endEvent"): (
+            _EndEventParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][1]
         ),
         full_tag("serviceTask"): (ExternalTaskParser, ExternalServiceTask),
         full_tag("sendTask"): (ExternalTaskParser, ExternalServiceTask),

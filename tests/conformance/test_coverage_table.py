@@ -97,7 +97,6 @@ PROBES: dict[str, dict[str, str]] = {
     "escalation_end": _end('<bpmn:escalationEventDefinition escalationRef="E" />',
                            '<bpmn:escalation id="E" name="eskalasi" escalationCode="E1" />'),
     "message_end": _end('<bpmn:messageEventDefinition messageRef="M" />', MESSAGE),
-    "signal_end": _end('<bpmn:signalEventDefinition signalRef="S" />', SIGNAL),
     "compensation_end": _end(COMPENSATE),
     "none_throw": {"body": '<bpmn:intermediateThrowEvent id="x" />'},
     "timer_without_offset": {"body": '<bpmn:intermediateCatchEvent id="x"><bpmn:timerEventDefinition>'
@@ -107,7 +106,6 @@ PROBES: dict[str, dict[str, str]] = {
                               'messageRef="M" /></bpmn:intermediateThrowEvent>', "roots": MESSAGE},
     "compensation_throw": {"body": f'<bpmn:intermediateThrowEvent id="x">{COMPENSATE}'
                                    "</bpmn:intermediateThrowEvent>"},
-    "signal_boundary": _boundary('<bpmn:signalEventDefinition signalRef="S" />', roots=SIGNAL),
     "conditional_boundary": _boundary(CONDITION),
     "boundary_without_trigger": _boundary(""),
     "compensation_boundary": _boundary(COMPENSATE),
