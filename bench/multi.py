@@ -14,6 +14,7 @@ import time
 
 from sqlalchemy import text
 
+from api.schemas import ApplicationProgressSchema, ApplicationSchema
 from bench.databases import Database
 from bench.drivers import BenchError, service_lifecycle
 from bench.measure import Stopwatch, Summary, ms
@@ -21,6 +22,7 @@ from bench.raw import RawSpiff, complete_ready
 from bench.report import Row, ratio, verdict
 from bench.world import REGION, Scenario, World, mi_package
 from engine.services import applications, tasks
+from engine.services.outcomes import PROGRESS_TASKS
 
 MI_TARGET = 2.0  # seconds to start it and complete every instance
 MI_KEY, MI_STEP = "mi-review", "review_parcel"
@@ -59,13 +61,19 @@ def _measure_officers(world: World, db: str, cardinality: int) -> list[Row]:
     if len(ready) != cardinality:
         raise BenchError(f"{MI_KEY} started with {len(ready)} ready instances")
     each = Stopwatch()
+    answers = []
     for task in ready:
         with each.timed():
             app = tasks.complete_task(ctx, world.actor_for(task.role), task.id, {"ok": True})
+        if len(answers) < 1 or task is ready[-1]:
+            answers.append((len(ApplicationProgressSchema().dumps(app).encode()), len(app.tasks)))
     if [t.element_id for t in app.tasks if t.state == "ready"] != ["sign_off"]:
         raise BenchError(f"{MI_KEY} did not reach sign_off after {cardinality} completions")
+    whole = applications.get_application(ctx, world.actors["front-office"], app.id)
+    whole_bytes = len(ApplicationSchema().dumps(whole).encode())
     first, last = each.samples[0], each.samples[-1]
     total = start + sum(each.samples)
+    raw = _raw_stateless_walk(cardinality)  # the same walk, in the same run
     return [
         Row(section, "service: start the application (creates the instances' task rows)", db,
             ms(start)),
@@ -74,8 +82,26 @@ def _measure_officers(world: World, db: str, cardinality: int) -> list[Row]:
             f"per completion {ms(each.summary().median)}; first {ms(first)}, last {ms(last)}"),
         Row(section, f"service: start + complete all {cardinality} user tasks "
             f"({cardinality + 1} requests)", db, f"{total:.2f} s", "n=1",
-            f"{cardinality + 1} requests", "", "", ""),
+            f"raw stateless (same run) {raw:.2f} s", ratio(total, raw), "≤ raw stateless",
+            verdict(total <= raw)),
+        Row(section, "answer to one completion (`ApplicationProgressSchema` JSON: summary "
+            "and the first 50 ready tasks)", db,
+            f"first {answers[0][0]:,} B, last {answers[-1][0]:,} B",
+            f"{answers[0][1]} tasks listed of {cardinality - 1} ready",
+            f"whole application (GET) {whole_bytes:,} B", ratio(answers[0][0], whole_bytes),
+            f"≤ {PROGRESS_TASKS} tasks listed", verdict(answers[0][1] <= PROGRESS_TASKS)),
     ]
+
+
+def _raw_stateless_walk(cardinality: int) -> float:
+    """Seconds for raw SpiffWorkflow to start the walk and complete every instance,
+    loading and saving the state around each completion (default serializer)."""
+    raw = RawSpiff(mi_package(cardinality).bpmn, MI_KEY)
+    started = time.perf_counter()
+    blob = raw.start({}, raw.default)
+    for _ in range(cardinality):
+        blob = raw.step(blob, None, {"ok": True}, raw.default)
+    return time.perf_counter() - started
 
 
 def measure_raw(cardinality: int, repeats: int) -> list[Row]:

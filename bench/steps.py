@@ -19,7 +19,8 @@ from bench.world import Scenario, World
 from engine.modeling import compile_model, read_package_dir
 from engine.workflow.runtime import LoadedSpec, WorkflowRuntime
 
-TARGET = 2.0  # README: a step through the engine costs at most 2x the raw library step
+TARGET = 2.0  # issue #16: a step over HTTP costs at most 2x the raw library step
+SERVICE_TARGET = 1.5  # ... and through the service layer at most 1.5x
 
 
 @dataclass
@@ -98,23 +99,23 @@ class PerStep:
         ]
         for db in self.databases:
             rows.append(_vs(name, "service `tasks.complete_task`", db, samples.service[db],
-                            raw.median, reference, target=True))
+                            raw.median, reference, target=SERVICE_TARGET))
             rows.append(_vs(name, "HTTP `POST /tasks/{id}/complete`, Flask test client "
                             "(in-process, no socket)", db, samples.http[db], raw.median,
-                            reference, target=True))
+                            reference, target=TARGET))
         return rows
 
 
 def _vs(
     section: str, measure: str, db: str, watch: Stopwatch, reference: float, label: str,
-    target: bool = False,
+    target: float | None = None,
 ) -> Row:
     summary = watch.summary()
     quotient = summary.median / reference
     return Row(section, measure, db, ms(summary.median), summary.noise(), label,
                ratio(summary.median, reference),
-               f"≤ {TARGET:g}{TIMES} raw" if target else "",
-               verdict(quotient <= TARGET) if target else "")
+               f"≤ {target:g}{TIMES} raw" if target else "",
+               verdict(quotient <= target) if target else "")
 
 
 def _adapter_instance(
