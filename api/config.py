@@ -40,6 +40,7 @@ class Defaults:
     NOTIFY_MAX_BACKOFF = 21600.0  # seconds: the back-off's ceiling (6 hours)
     NOTIFY_LEASE = 120.0  # seconds a worker holds a row it is sending
     NOTIFY_TIMEOUT = 10.0  # seconds for one SMTP or webhook exchange
+    NOTIFY_RETENTION_DAYS = 90.0  # delivered rows are deleted after this; 0: kept for ever
     LOG_LEVEL = "INFO"
     LOG_FORMAT = "json"  # one JSON object a line; "text" for a terminal
     READY_WORKER_MAX_AGE = 120.0  # seconds: /readyz fails when no worker passed for longer
@@ -191,11 +192,13 @@ def delivery_settings(settings: Mapping[str, Any]) -> DeliverySettings:
         max_backoff=timedelta(seconds=float(settings["NOTIFY_MAX_BACKOFF"])),
         lease=timedelta(seconds=float(settings["NOTIFY_LEASE"])),
         timeout=float(settings["NOTIFY_TIMEOUT"]),
+        retention=(timedelta(days=float(settings["NOTIFY_RETENTION_DAYS"]))
+                   if float(settings["NOTIFY_RETENTION_DAYS"]) > 0 else None),
     )
 
 
 NOTIFY_SETTINGS = ("NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF", "NOTIFY_MAX_BACKOFF", "NOTIFY_LEASE",
-                   "NOTIFY_TIMEOUT")
+                   "NOTIFY_TIMEOUT", "NOTIFY_RETENTION_DAYS")
 
 
 def token_lifetime(days: Any) -> timedelta:

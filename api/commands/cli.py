@@ -299,10 +299,10 @@ def worker(
 
 
 def _notifications_line(report: Any) -> str:
-    if not (report.sent or report.failed or report.dead):
+    if not (report.sent or report.failed or report.dead or report.purged):
         return ""
     return (f", notifications sent: {report.sent}, failed: {report.failed}, "
-            f"dead letters: {report.dead}")
+            f"dead letters: {report.dead}, purged: {report.purged}")
 
 
 def _aware(text: str) -> datetime:

@@ -149,6 +149,7 @@ class DeliverySettings:
     lease: timedelta = timedelta(seconds=120)
     timeout: float = 10.0  # seconds for one SMTP or HTTP exchange
     batch: int = 100  # rows per pass at most
+    retention: timedelta | None = timedelta(days=90)  # delivered rows kept; None: for ever
 
 
 def next_delay(attempts: int, settings: DeliverySettings) -> timedelta:

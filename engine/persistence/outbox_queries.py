@@ -13,7 +13,7 @@ from collections.abc import Hashable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from engine.domain.notifications import (
@@ -147,6 +147,18 @@ class NotificationRepository(BaseRepository):
             row.lease_until, row.leased_by = lease_until, worker
             row.attempts += 1
         return row
+
+    def purge_delivered(self, before: datetime, limit: int) -> int:
+        """Delete up to `limit` rows delivered before `before` (dead letters stay)."""
+        old = (
+            select(OutboxRecord.id)
+            .where(OutboxRecord.status == OutboxStatus.DELIVERED,
+                   OutboxRecord.delivered_at < before)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        result = self.session.execute(delete(OutboxRecord).where(OutboxRecord.id.in_(old)))
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def get(self, row_id: uuid.UUID, *, for_update: bool = False) -> OutboxRecord | None:
         query = select(OutboxRecord).where(OutboxRecord.id == row_id)

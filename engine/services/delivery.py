@@ -41,6 +41,7 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0  # due again later
     dead: int = 0  # dead letters made by this pass
+    purged: int = 0  # delivered rows older than the retention, deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,17 @@ def deliver_due(
         sent += outcome == OutboxStatus.DELIVERED
         failed += outcome == OutboxStatus.PENDING
         dead += outcome == OutboxStatus.DEAD
-    return DeliveryReport(sent, failed, dead)
+    return DeliveryReport(sent, failed, dead, _purge(ctx, now))
+
+
+def _purge(ctx: EngineContext, now: datetime) -> int:
+    """Delete delivered rows past the retention (one batch a pass); dead letters stay."""
+    if ctx.delivery.retention is None:
+        return 0
+    with ctx.uow() as uow:
+        purged = uow.repos.notifications.purge_delivered(now - ctx.delivery.retention, 1000)
+        uow.commit()
+        return purged
 
 
 def _claim(ctx: EngineContext, now: datetime, worker: str) -> _Job | str | None:

@@ -370,3 +370,20 @@ def test_starttls_and_login_with_the_channel_secret_which_is_never_logged(
     assert "delivered" in logged and "SMTP 535" in logged
     assert "wrong-password" not in logged and "pw-0f-the-smtp" not in logged
     assert "siti@example.com" not in logged
+
+
+def test_delivered_rows_are_purged_after_the_retention_and_dead_letters_stay(clocked) -> None:
+    ctx = clocked
+    ctx.delivery = DeliverySettings(max_attempts=1, retention=timedelta(days=30))
+    upload(ctx, "3273", tiny_bpmn(steps=1))
+    good, bad = Hook(SECRET), Hook(SECRET, fail=1)
+    with webhook_receiver(good) as ok_url, webhook_receiver(bad) as bad_url:
+        for url in (ok_url, bad_url):
+            notification_admin.add_channel(ctx, SYSTEM, "3273", webhook_channel(
+                url, events=["application.received"]))
+        start(ctx)
+        first = deliver_due(ctx)
+        assert (first.sent, first.dead, first.purged) == (1, 1, 0)
+        assert deliver_due(ctx, MONDAY_10 + timedelta(days=30)).purged == 0  # not older yet
+        assert deliver_due(ctx, MONDAY_10 + timedelta(days=30, seconds=1)).purged == 1
+    assert [r.status for r in outbox_rows(ctx)] == ["dead"]
