@@ -10,9 +10,9 @@ from flask_smorest import Blueprint
 
 from api.auth import current_actor
 from api.read_schemas import CalendarSchema, DueTimeSchema
-from api.schemas import CalendarArgsSchema, CalendarUpdateSchema, DueArgsSchema
+from api.schemas import CalendarArgsSchema, CalendarUpdateSchema, CalendarWeekSchema, DueArgsSchema
 from api.wiring import ctx
-from engine.services import calendars
+from engine.services import calendars, office_week
 
 blp = Blueprint(
     "calendars",
@@ -40,6 +40,20 @@ class Calendar(MethodView):
         """
         overrides = [{**o, "day": o["day"].isoformat()} for o in body["overrides"]]
         return calendars.set_overrides(ctx(), current_actor(), region, body["year"], overrides)
+
+
+@blp.route("/week")
+class Week(MethodView):
+    @blp.arguments(CalendarWeekSchema)
+    @blp.response(200, CalendarSchema)
+    def put(self, body: dict[str, Any], region: str) -> Any:
+        """Set the working week and office hours (admin, supervisor); audited
+
+        `day_hours` lists the weekdays whose hours differ (e.g. Friday 07:30-16:30); open
+        deadlines from today on are laid out again on the new week. Opening is before
+        closing, and each weekday is given once (422 otherwise).
+        """
+        return office_week.set_week(ctx(), current_actor(), region, body)
 
 
 @blp.route("/due")

@@ -20,15 +20,37 @@ class OverrideDaySchema(Schema):
     reason = fields.String()
 
 
+class DayHoursSchema(Schema):
+    weekday = fields.Integer(metadata={"description": "0 = Monday ... 6 = Sunday"})
+    opens = fields.String(metadata={"description": "HH:MM, local time"})
+    closes = fields.String(metadata={"description": "HH:MM, local time"})
+
+
+class CalendarWarningSchema(Schema):
+    code = fields.String(metadata={"description": "cuti-bersama-unknown"})
+    year = fields.Integer()
+    message = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"description": "{id, en}"}
+    )
+
+
 class CalendarSchema(Schema):
     region = fields.String()
     year = fields.Integer()
     timezone = fields.String()
     working_days = fields.List(
-        fields.Integer(), metadata={"description": "ISO weekdays, 1 = Monday"}
+        fields.Integer(), metadata={"description": "weekdays worked, 0 = Monday ... 6 = Sunday"}
     )
     opens = fields.String()
     closes = fields.String()
+    day_hours = fields.List(
+        fields.Nested(DayHoursSchema),
+        metadata={"description": "weekdays whose office hours differ from opens-closes"},
+    )
+    warnings = fields.List(
+        fields.Nested(CalendarWarningSchema),
+        metadata={"description": "the year's cuti bersama not yet known to the calendar"},
+    )
     closed_days = fields.List(fields.Nested(ClosedDaySchema))
     overrides = fields.List(fields.Nested(OverrideDaySchema))
 
@@ -41,6 +63,13 @@ class DueTimeSchema(Schema):
     due_at = fields.AwareDateTime()
     due_local = fields.String(metadata={"description": "the due time in the region's zone"})
     working_minutes = fields.Integer()
+    warnings = fields.List(
+        fields.Nested(CalendarWarningSchema),
+        metadata={
+            "description": "a year from the clock's start to the due time whose cuti bersama "
+            "the calendar does not know yet: the due time may move"
+        },
+    )
 
 
 class FormulaRefSchema(Schema):

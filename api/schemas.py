@@ -329,6 +329,29 @@ class CalendarUpdateSchema(Schema):
     overrides = fields.List(fields.Nested(OverrideSchema), required=True)
 
 
+class DayHoursInputSchema(Schema):
+    weekday = integer(0, 6, required=True, metadata={"description": "0 = Monday ... 6 = Sunday"})
+    opens = formatted(formats.CLOCK_TIME, required=True)
+    closes = formatted(formats.CLOCK_TIME, required=True)
+
+
+class CalendarWeekSchema(Schema):
+    working_days = fields.List(
+        integer(0, 6),
+        required=True,
+        validate=validate.Length(min=1, max=7),
+        metadata={"description": "weekdays worked, each once, 0 = Monday ... 6 = Sunday"},
+    )
+    opens = formatted(formats.CLOCK_TIME, required=True)
+    closes = formatted(formats.CLOCK_TIME, required=True)
+    day_hours = fields.List(
+        fields.Nested(DayHoursInputSchema),
+        load_default=list,
+        validate=validate.Length(max=7),
+        metadata={"description": "weekdays whose hours differ from opens-closes (e.g. Friday)"},
+    )
+
+
 class DueArgsSchema(Schema):
     from_ = Moment(required=True, data_key="from")
     sla = formatted(formats.SLA, required=True)

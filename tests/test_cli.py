@@ -253,6 +253,24 @@ def test_calendar_due_refuses_bad_input(run) -> None:
     assert naive.exit_code == 2 and "offset" in naive.output and "Traceback" not in naive.output
 
 
+def test_calendar_week_and_the_cuti_bersama_warning(run) -> None:
+    """Issue #15 item 6: Friday's own hours move a due time; a deadline in 2028 (no SKB yet in
+    the calendar) comes with a warning."""
+    ok(run("regions", "add", "3273", "--name", "Kota Bandung"))
+    assert ok(run("calendar", "week", "3273", "--working-days", "0,1,2,3,4",
+                  "--day-hours", "4=07:30-16:30")) == [
+        "working days: [0, 1, 2, 3, 4], 07:30-16:00", "weekday 4: 07:30-16:30"]
+    assert ok(run("calendar", "due", "--region", "3273", "--from", "2026-03-06T09:00:00+07:00",
+                  "--sla", "P0D"))[1] == "local:  2026-03-06T16:30:00+07:00"
+    late = run("calendar", "due", "--region", "3273", "--from", "2027-12-20T10:00:00+07:00",
+               "--sla", "P10D")
+    assert late.exit_code == 0 and "warning: The cuti bersama (collective leave) of 2028" in (
+        late.output)
+    refused(run("calendar", "week", "3273", "--working-days", "0,9"), "/working_days")
+    bad = run("calendar", "week", "3273", "--working-days", "0", "--day-hours", "Friday")
+    assert bad.exit_code == 2 and "WEEKDAY=HH:MM-HH:MM" in bad.output
+
+
 # -- audit -----------------------------------------------------------------------------------
 
 

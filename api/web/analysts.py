@@ -17,6 +17,7 @@ from engine.domain.actors import Actor
 from engine.domain.definitions import ModelPackage
 from engine.domain.diff import parse_ref, render_text
 from engine.domain.read_models import ProcedureStep, VersionDiff
+from engine.domain.statuses import VersionStatus
 from engine.services import models, replication, standards, versions
 
 blp = Blueprint("web_studio", __name__, url_prefix="/studio", template_folder="templates")
@@ -51,7 +52,7 @@ def upload() -> Any:
         stored = models.upload_model(ctx(), actor, region, package)
     except e.InvalidInputError as exc:
         return _problems_page(actor, region, exc, package)
-    said = "uploaded_ok" if stored.status == "published" else "uploaded_draft"
+    said = "uploaded_ok" if stored.status == VersionStatus.PUBLISHED else "uploaded_draft"
     message = texts(language())[said].format(version=stored.version, key=stored.key)
     flash(message, "status")
     return redirect(url_for("web_studio.model", key=stored.key))

@@ -3,7 +3,9 @@
 A working day is a day of the region's working week that is neither a national holiday nor a
 cuti bersama day, unless the region's own override table says otherwise; overrides always win
 (a `closed` override closes any day, an `open` one opens a holiday or a weekend day, e.g. a
-*hari kerja pengganti*). Office hours are read in the region's own time zone.
+*hari kerja pengganti*). Office hours are read in the region's own time zone; a weekday may
+keep its own hours (`day_hours`: Friday's longer break under Perpres 21/2023, a short
+Saturday), every other day the region's `opens`-`closes`.
 
 Boundary decisions (pinned by tests/unit/test_calendar.py):
 
@@ -65,6 +67,8 @@ class CalendarSettings:
     opens: time = time(7, 30)
     closes: time = time(16, 0)
     overrides: tuple[CalendarOverride, ...] = ()
+    # (weekday, opens, closes) for the weekdays whose hours differ from opens-closes.
+    day_hours: tuple[tuple[int, time, time], ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse settings no calendar can be built from.
@@ -77,15 +81,27 @@ class CalendarSettings:
                 f"working days must be a non-empty set of weekdays 0-6 (Monday=0), "
                 f"not {sorted(self.working_days)}"
             )
-        if self.opens.tzinfo or self.closes.tzinfo or self.opens >= self.closes:
-            raise ValueError(
-                f"office hours must be naive local times with opening before closing, "
-                f"not {self.opens.isoformat()}-{self.closes.isoformat()}"
-            )
+        _check_hours(self.opens, self.closes)
+        weekdays = [weekday for weekday, _, _ in self.day_hours]
+        for weekday, opens, closes in self.day_hours:
+            if weekday not in range(7) or weekdays.count(weekday) > 1:
+                raise ValueError(
+                    f"day hours name each weekday 0-6 (Monday=0) at most once, not {weekday}"
+                )
+            _check_hours(opens, closes)
         days = [override.day for override in self.overrides]
         # Two rows for one day leave it unclear which wins; the table keeps one per day.
         if duplicates := sorted({day for day in days if days.count(day) > 1}):
             raise ValueError(f"more than one calendar override for {duplicates[0].isoformat()}")
+
+
+def _check_hours(opens: time, closes: time) -> None:
+    """Raises: ValueError unless opening is before closing, both naive local times."""
+    if opens.tzinfo or closes.tzinfo or opens >= closes:
+        raise ValueError(
+            f"office hours must be naive local times with opening before closing, "
+            f"not {opens.isoformat()}-{closes.isoformat()}"
+        )
 
 
 def _check_timezone(name: str) -> None:
@@ -119,8 +135,11 @@ class WorkingCalendar:
         self._zone = ZoneInfo(settings.timezone)
         self._working_days = frozenset(settings.working_days)
         self._overrides = {override.day: override for override in settings.overrides}
-        self._day_minutes = _minutes(settings.closes) - _minutes(settings.opens)
-        self._prefix: dict[int, list[int]] = {}  # year -> working days before each day of year
+        hours = {weekday: (opens, closes) for weekday, opens, closes in settings.day_hours}
+        self._hours = tuple(hours.get(w, (settings.opens, settings.closes)) for w in range(7))
+        self._day_minutes = tuple(_minutes(c) - _minutes(o) for o, c in self._hours)
+        # year -> office minutes of the working days before each day of the year
+        self._prefix: dict[int, list[int]] = {}
 
     # -- days ---------------------------------------------------------------------------------
 
@@ -227,9 +246,7 @@ class WorkingCalendar:
         if last > first:
             worked += self._worked_on(last, local_start, local_end)
             # Whole days strictly between: counted from per-year prefix sums, not day by day.
-            worked += timedelta(minutes=self._day_minutes) * self._working_days_between(
-                first + _ONE_DAY, last
-            )
+            worked += timedelta(minutes=self._minutes_between(first + _ONE_DAY, last))
         return worked // _ONE_MINUTE
 
     # -- helpers ------------------------------------------------------------------------------
@@ -241,28 +258,31 @@ class WorkingCalendar:
         span = min(end, self._closing(day)) - max(start, self._opening(day))
         return max(span, timedelta())
 
-    def _working_days_between(self, first: date, stop: date) -> int:
-        """Working days in [first, stop)."""
+    def _minutes_between(self, first: date, stop: date) -> int:
+        """Office minutes of the working days in [first, stop)."""
         if stop <= first:
             return 0
         if first.year == stop.year:
-            return self._working_days_before(stop) - self._working_days_before(first)
-        total = self._working_days_in(first.year) - self._working_days_before(first)
-        total += sum(self._working_days_in(y) for y in range(first.year + 1, stop.year))
-        return total + self._working_days_before(stop)
+            return self._minutes_before(stop) - self._minutes_before(first)
+        total = self._minutes_in(first.year) - self._minutes_before(first)
+        total += sum(self._minutes_in(y) for y in range(first.year + 1, stop.year))
+        return total + self._minutes_before(stop)
 
-    def _working_days_in(self, year: int) -> int:
+    def _minutes_in(self, year: int) -> int:
         last = date(year, 12, 31)
-        return self._working_days_before(last) + self.is_working_day(last)
+        return self._minutes_before(last) + self._minutes_on(last)
 
-    def _working_days_before(self, day: date) -> int:
-        """Working days from 1 January of `day`'s year up to, not including, `day`."""
+    def _minutes_on(self, day: date) -> int:
+        return self._day_minutes[day.weekday()] if self.is_working_day(day) else 0
+
+    def _minutes_before(self, day: date) -> int:
+        """Office minutes from 1 January of `day`'s year up to, not including, `day`."""
         prefix = self._prefix.get(day.year)
         if prefix is None:
             prefix, count, current = [], 0, date(day.year, 1, 1)
             while current.year == day.year:
                 prefix.append(count)
-                count += self.is_working_day(current)
+                count += self._minutes_on(current)
                 current += _ONE_DAY
             self._prefix[day.year] = prefix
         return prefix[day.timetuple().tm_yday - 1]
@@ -276,11 +296,15 @@ class WorkingCalendar:
             raise ValueError(f"a timezone-aware datetime is required, not naive {moment!r}")
         return moment.astimezone(self._zone)
 
+    def hours(self, day: date) -> tuple[time, time]:
+        """The office's opening and closing time on `day`'s weekday (local, naive)."""
+        return self._hours[day.weekday()]
+
     def _opening(self, day: date) -> datetime:
-        return datetime.combine(day, self.settings.opens, tzinfo=self._zone)
+        return datetime.combine(day, self._hours[day.weekday()][0], tzinfo=self._zone)
 
     def _closing(self, day: date) -> datetime:
-        return datetime.combine(day, self.settings.closes, tzinfo=self._zone)
+        return datetime.combine(day, self._hours[day.weekday()][1], tzinfo=self._zone)
 
     def _next_working_day(self, day: date) -> date:
         # Ends: the working week is never empty and holidays and overrides are finite.

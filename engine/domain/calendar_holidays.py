@@ -44,3 +44,15 @@ def national_days_off(year: int) -> Mapping[date, str]:
 def is_estimated(name: str) -> bool:
     """True when the package computed the date instead of taking it from a decree."""
     return ESTIMATED_MARK in name
+
+
+@lru_cache(maxsize=32)
+def cuti_bersama_known(year: int) -> bool:
+    """Whether the package lists the cuti bersama of `year` (its SKB 3 Menteri is in it).
+
+    The SKB is issued in the autumn of the year before (permit-domain §3.1); until the package
+    has it, the year returns no cuti bersama at all, and a deadline counted across that year
+    may move by several working days once the decree is known (permit-domain §3.2, gap 4).
+    """
+    found = holidays.country_holidays("ID", years=year, categories=(holidays.GOVERNMENT,))
+    return len(found) > 0

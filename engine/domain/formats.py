@@ -69,6 +69,10 @@ SLA = Format(
     r"^(?:P[0-9]{1,4}D|PT[1-9][0-9]{0,4}H(?:[0-9]{1,6}M)?|PT[1-9][0-9]{0,5}M)$",
     "P{n}D (working days), PT{n}H or PT{n}M (working time), e.g. P3D or PT4H",
 )
+# A local wall-clock time of office hours, 00:00-23:59.
+CLOCK_TIME = Format(
+    "local time", r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$", "HH:MM, a local time, e.g. 07:30"
+)
 # Reasons, names and titles: something other than spaces and line breaks (the API publishes
 # the same rule, so "  " is refused by the document as it is by the services).
 NON_BLANK = Format(

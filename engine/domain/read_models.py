@@ -29,6 +29,20 @@ class OverrideDay(TypedDict):
     reason: str
 
 
+class DayHours(TypedDict):
+    weekday: int  # 0 = Monday
+    opens: str
+    closes: str
+
+
+class CalendarWarning(TypedDict):
+    """Something a deadline on this calendar may not yet account for."""
+
+    code: str  # "cuti-bersama-unknown"
+    year: int
+    message: dict[str, str]  # {"id", "en"}
+
+
 class CalendarView(TypedDict):
     region: str
     year: int
@@ -36,6 +50,8 @@ class CalendarView(TypedDict):
     working_days: list[int]
     opens: str
     closes: str
+    day_hours: list[DayHours]
+    warnings: list[CalendarWarning]
     closed_days: list[ClosedDay]
     overrides: list[OverrideDay]
 
@@ -50,6 +66,7 @@ DueTime = TypedDict(
         "due_at": datetime,
         "due_local": str,
         "working_minutes": int,
+        "warnings": list[CalendarWarning],
     },
 )
 

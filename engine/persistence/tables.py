@@ -77,6 +77,9 @@ class RegionRecord(Base):
     working_days: Mapped[list[Any]] = mapped_column(JsonType, default=lambda: [0, 1, 2, 3, 4])
     opens: Mapped[str] = mapped_column(String(5), default="07:30")
     closes: Mapped[str] = mapped_column(String(5), default="16:00")
+    # [{"weekday": 0-6 (Monday=0), "opens": "HH:MM", "closes": "HH:MM"}] for the weekdays
+    # whose office hours differ from opens-closes (e.g. Friday); None: every day the same.
+    day_hours: Mapped[list[Any] | None] = mapped_column(JsonType)
     created_at: Mapped[datetime]
     # Bumped by every change to the region's calendar overrides and to its notification
     # channels: processes cache a region's calendar and its channel routes under (code,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
@@ -9,11 +10,12 @@ from typing import Any
 from engine.context import EngineContext
 from engine.domain.actors import ADMIN, SUPERVISOR, Actor
 from engine.domain.calendar import CalendarOverride, CalendarSettings, WorkingCalendar
+from engine.domain.calendar_holidays import cuti_bersama_known
 from engine.domain.durations import parse_sla
 from engine.domain.errors import InvalidInputError
 from engine.domain.formats import NON_BLANK
 from engine.domain.problems import Problem
-from engine.domain.read_models import CalendarView, DueTime
+from engine.domain.read_models import CalendarView, CalendarWarning, DueTime
 from engine.persistence.tables import (
     CalendarOverrideRecord,
     RegionRecord,
@@ -39,6 +41,10 @@ def calendar_for(uow: UnitOfWork, region: RegionRecord) -> WorkingCalendar:
             opens=time.fromisoformat(region.opens),
             closes=time.fromisoformat(region.closes),
             overrides=overrides,
+            day_hours=tuple(
+                (h["weekday"], time.fromisoformat(h["opens"]), time.fromisoformat(h["closes"]))
+                for h in region.day_hours or ()
+            ),
         )
     )
 
@@ -90,6 +96,8 @@ def get_calendar(
             "working_days": sorted(record.working_days),
             "opens": record.opens,
             "closes": record.closes,
+            "day_hours": list(record.day_hours or []),
+            "warnings": cuti_bersama_warnings([year]),
             "closed_days": [
                 {"day": d.day.isoformat(), "reason": d.reason, "estimated": d.estimated}
                 for d in calendar.closed_days(year)
@@ -125,7 +133,7 @@ def set_overrides(
         if changed:
             # An SQL increment: two concurrent changes get two revisions, never one.
             record.calendar_revision = RegionRecord.calendar_revision + 1
-            _recompute_due(uow, calendar_for(uow, record), region, min(changed))
+            recompute_due(uow, calendar_for(uow, record), region, min(changed))
         uow.commit()
     return get_calendar(ctx, actor, region, year)
 
@@ -203,7 +211,9 @@ def _apply_changes(
     return changed
 
 
-def _recompute_due(uow: UnitOfWork, calendar: WorkingCalendar, region: str, since: date) -> None:
+def recompute_due(uow: UnitOfWork, calendar: WorkingCalendar, region: str, since: date) -> None:
+    """Lay out again on `calendar` the due times of the region's ready steps and running
+    process clocks that fall on or after `since` (a change to the calendar from that day)."""
     start = datetime.combine(since, time.min, tzinfo=calendar.tz)
     for task in uow.repos.calendars.ready_steps_due_from(region, start):
         if task.sla:
@@ -236,12 +246,34 @@ def due_time(ctx: EngineContext, region: str, start: datetime, sla: str) -> DueT
     with ctx.reader() as uow:
         calendar = calendar_for(uow, visible_region(uow, None, region))
     due = calendar.due(start, duration)
+    clock_start = calendar.clock_start(start)
+    first, last = clock_start.astimezone(calendar.tz).year, due.astimezone(calendar.tz).year
     return {
         "region": region,
         "from": start,
         "sla": duration.iso(),
-        "clock_start": calendar.clock_start(start),
+        "clock_start": clock_start,
         "due_at": due,
         "due_local": due.astimezone(calendar.tz).isoformat(),
         "working_minutes": calendar.working_minutes_between(start, due),
+        "warnings": cuti_bersama_warnings(range(first, last + 1)),
     }
+
+
+def cuti_bersama_warnings(years: Iterable[int]) -> list[CalendarWarning]:
+    """A warning for each of `years` whose cuti bersama the calendar does not know yet: its
+    SKB 3 Menteri is not in the `holidays` package, so its working days may still change."""
+    return [
+        {
+            "code": "cuti-bersama-unknown",
+            "year": year,
+            "message": {
+                "id": f"Cuti bersama tahun {year} belum diketahui kalender (SKB 3 Menteri "
+                "belum tercatat); tenggat yang jatuh pada tahun itu dapat bergeser.",
+                "en": f"The cuti bersama (collective leave) of {year} are not yet known to the "
+                "calendar (no SKB 3 Menteri recorded); a deadline in that year may move.",
+            },
+        }
+        for year in years
+        if not cuti_bersama_known(year)
+    ]

@@ -45,6 +45,8 @@ CALLERS = (("admin", None), ("analyst", "3273"), ("front-office", "3273"))
 # operation's description.
 BEYOND_JSON_SCHEMA = {
     ("PUT", "/api/v1/regions/{region}/calendar"): "each day in `year`, none twice",
+    ("PUT", "/api/v1/regions/{region}/calendar/week"):
+        "opening before closing, each weekday once",
     ("GET", "/api/v1/reports/sla"): "`from` before `to`",
     ("POST", "/api/v1/regions/{region}/process-models/{key}/migrate"): "two different versions",
     ("POST", "/api/v1/regions/{region}/process-models/{key}/replicate"):
