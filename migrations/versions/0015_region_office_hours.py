@@ -1,7 +1,7 @@
 """Office hours per weekday: a region's weekdays whose hours differ (issue #15 item 6).
 
-Revision ID: 0014_region_office_hours
-Revises: 0013_notifications
+Revision ID: 0015_region_office_hours
+Revises: 0014_audit_per_application
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import engine.persistence.tables
 
-revision = "0014_region_office_hours"
-down_revision = "0013_notifications"
+revision = "0015_region_office_hours"
+down_revision = "0014_audit_per_application"
 branch_labels = None
 depends_on = None
 
