@@ -109,6 +109,10 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
         if timeouts is not None:
             url = _with_timeouts(url, timeouts)
         engine = create_engine(url, **kwargs)
+        if timeouts is not None and timeouts.statement and engine.dialect.driver == "psycopg":
+            from engine.persistence.commit_guard import guard_commits
+
+            guard_commits(engine, timeouts.statement)  # statement_timeout stops before COMMIT
         if not kwargs.get("pool_pre_ping"):
             _ping_when_idle(engine, PING_IDLE_SECONDS)
     else:

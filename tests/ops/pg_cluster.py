@@ -105,6 +105,20 @@ class Pair:
                 os.kill(victim, signal.SIGKILL)
         return pid
 
+    def stop_standby(self) -> None:
+        """Stop the standby at once (a lost synchronous standby)."""
+        self._server("pg_ctl", "-D", str(self.standby), "-m", "immediate", "-w", "-t",
+                     str(BOUND), "stop")
+
+    def start_standby(self) -> None:
+        """Start the standby again and wait until it replicates synchronously."""
+        self._pg_ctl(self.standby, "start")
+        self.wait_for(lambda: self.scalar(
+            self.primary_port,
+            "SELECT sync_state FROM pg_stat_replication WHERE application_name = :n",
+            n=STANDBY_NAME,
+        ) == "sync", "the standby to replicate synchronously again")
+
     def promote_standby(self) -> None:
         self._server("pg_ctl", "-D", str(self.standby), "-w", "-t", str(BOUND), "promote")
 

@@ -268,3 +268,54 @@ def test_a_primary_killed_under_load_loses_and_doubles_nothing(
     for name, value in figures.items():
         record_property(name, value)
     print(f"failover: {figures}")
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_lost_synchronous_standby_costs_a_write_the_statement_timeout_and_acks_nothing(
+    pair: pg_cluster.Pair,
+) -> None:
+    # statement_timeout does not cover a commit's wait for the synchronous standby, and a
+    # cancelled wait "succeeds" with a WARNING: without the commit guard this request
+    # hangs until the standby returns, or (cancelled) answers 201 for an unreplicated change.
+    app = create_app({
+        "DATABASE_URL": pair.host_list_url(), "TESTING": True,
+        "DB_CONNECT_TIMEOUT": 2, "DB_STATEMENT_TIMEOUT": 1, "DB_LOCK_TIMEOUT": 1,
+    })
+    ctx = app.extensions["permitflow"]
+    try:
+        make_region(ctx, "3273")
+        upload(ctx, "3273", tiny_bpmn(steps=2))
+        _, token = make_user(ctx, "front-office", region="3273")
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "lost-standby-1"}
+        body = {"process_key": "tiny", "applicant": dict(APPLICANT), "data": {}}
+        http = app.test_client()
+        pair.stop_standby()
+
+        answers: list[Any] = []
+        request = threading.Thread(
+            target=lambda: answers.append(http.post(START, json=body, headers=headers)),
+            daemon=True,
+        )
+        request.start()
+        request.join(60)  # a bound on a hang, far from the 1 s the guard takes
+        assert answers, "the write hung on the lost synchronous standby"
+        answer = answers[0]
+        assert answer.status_code == 503, answer.get_json()
+        assert answer.headers["Retry-After"] == "5"
+        assert "synchronous standby did not confirm" in answer.get_json()["detail"]
+        # Reads do not wait for the standby.
+        listed = http.get("/api/v1/applications", headers={"Authorization": headers["Authorization"]})
+        assert listed.status_code == 200 and listed.get_json()["total"] == 1
+
+        pair.start_standby()
+        again = http.post(START, json=body, headers=headers)
+        assert again.status_code == 409, again.get_json()  # made once: read the resource
+        assert "Idempotency-Key" in again.get_json()["detail"]
+        listed = http.get("/api/v1/applications", headers={"Authorization": headers["Authorization"]})
+        assert listed.get_json()["total"] == 1
+        # Once the standby is back, writes are acknowledged again.
+        fresh = {**headers, "Idempotency-Key": "lost-standby-2"}
+        assert http.post(START, json=body, headers=fresh).status_code == 201
+    finally:
+        ctx.session_factory.kw["bind"].dispose()
