@@ -106,7 +106,6 @@ PROBES: dict[str, dict[str, str]] = {
                               'messageRef="M" /></bpmn:intermediateThrowEvent>', "roots": MESSAGE},
     "compensation_throw": {"body": f'<bpmn:intermediateThrowEvent id="x">{COMPENSATE}'
                                    "</bpmn:intermediateThrowEvent>"},
-    "conditional_boundary": _boundary(CONDITION),
     "boundary_without_trigger": _boundary(""),
     "compensation_boundary": _boundary(COMPENSATE),
     "missing_signal_ref": {"body": '<bpmn:intermediateCatchEvent id="x"><bpmn:signalEventDefinition '
