@@ -71,14 +71,17 @@ class Pair:
             f"127.0.0.1:{self.standby_port}/permitflow"
         )
 
-    def start(self) -> None:
-        """initdb the primary, create the database, clone the standby, make it synchronous."""
+    def start(self, *, standby: bool = True) -> None:
+        """initdb the primary, create the database, clone the standby, make it synchronous
+        (`standby=False`: the primary alone, a private server)."""
         self._server("initdb", "-D", str(self.primary), "-U", "postgres", "-A", "trust",
                      "-E", "UTF8", "--locale=C", "--no-sync")
         self._configure(self.primary, self.primary_port,
                         "wal_level = replica", "max_wal_senders = 4", "wal_keep_size = '64MB'")
         self._pg_ctl(self.primary, "start")
         self.execute(self.primary_port, "CREATE DATABASE permitflow", database="postgres")
+        if not standby:
+            return
         self._server("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary_port),
                      "-U", "postgres", "-D", str(self.standby), "-R", "-X", "stream",
                      "-c", "fast", "--no-sync")

@@ -30,6 +30,7 @@ from engine.persistence.schema import head_revision, upgrade
 from engine.services import applications, tasks
 from engine.services.audit import verify_audit
 from tests.factories import make_region, make_user, tiny_bpmn, upload
+from tests.ops import pg_cluster
 from tests.ops.scenario import APPLICANT
 
 WAIT = 120.0  # seconds: the bound of every wait for progress below
@@ -319,3 +320,55 @@ def test_a_directory_gets_dated_backups_and_keep_prunes_the_oldest(
     assert f"removed the older backup {old[0]}" in made.output
     refused = cli_run(url, "backup", str(tmp_path / "one.backup"), "--keep", "2")
     assert refused.exit_code == 2 and "--keep needs TARGET to be a directory" in refused.output
+
+
+@pytest.fixture
+def own_server() -> Iterator[pg_cluster.Pair]:
+    """A private PostgreSQL 15 server (initdb, loopback), for whole-database backups: the
+    shared test server's databases are not ours to dump whole."""
+    reason = pg_cluster.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    server = pg_cluster.Pair()
+    try:
+        server.start(standby=False)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_whole_database_backup_restores_into_another_database(
+    own_server: pg_cluster.Pair, tmp_path: Path, cli_run: Callable[..., Result]
+) -> None:
+    # No search_path in the URL: pg_dump takes the whole database (the public schema).
+    source = f"postgresql://postgres@127.0.0.1:{own_server.primary_port}/permitflow"
+    target = f"postgresql://postgres@127.0.0.1:{own_server.primary_port}/restored"
+    upgrade(source)
+    ctx = build_context(source)
+    try:
+        make_region(ctx, "3273")
+        upload(ctx, "3273", tiny_bpmn(steps=2))
+        officer, _ = make_user(ctx, "front-office", region="3273")
+        started = applications.start_application(ctx, officer, "3273", "tiny", dict(APPLICANT), {})
+    finally:
+        _dispose(ctx)
+    dump = tmp_path / "whole.dump"
+    made = cli_run(source, "backup", str(dump))
+    assert made.exit_code == 0, made.output
+    own_server.execute(own_server.primary_port, "CREATE DATABASE restored", database="postgres")
+    restored = cli_run(target, "restore", str(dump))
+    assert restored.exit_code == 0 and "audit chains intact" in restored.output, restored.output
+    again = cli_run(target, "restore", str(dump))
+    assert again.exit_code == 1 and "--force" in again.output
+    forced = cli_run(target, "restore", "--force", str(dump))
+    assert forced.exit_code == 0 and "replaced" in forced.output, forced.output
+
+    on_copy = build_context(target)
+    try:
+        ready = [t for t in started.tasks if t.state == "ready"]
+        after = tasks.complete_task(on_copy, officer, ready[0].id, {})
+        assert after.status == "running" and verify_audit(on_copy) == []
+    finally:
+        _dispose(on_copy)
