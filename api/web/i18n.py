@@ -256,7 +256,9 @@ ID: dict[str, str] = {
     "overrides": "Penyesuaian per tahap (kosongkan bila sama)",
     "load_source": "Muat tahapan sumber",
     "replicate": "Replikasi",
-    "replicated_ok": "Replika tersimpan sebagai versi {version}.",
+    "replicated_ok": "Replika tersimpan sebagai versi {version}, sebuah draf: sesuaikan "
+    "standar pelayanannya (wilayah, instansi, kontak pengaduan, nomor SK) dengan mengunggah "
+    "versi baru, lalu terbitkan.",
     "api_docs": "Dokumentasi API",
     "region": "Daerah",
 }
@@ -503,7 +505,9 @@ EN: dict[str, str] = {
     "overrides": "Adjustments per step (leave empty to keep)",
     "load_source": "Load the source's steps",
     "replicate": "Replicate",
-    "replicated_ok": "Replica stored as version {version}.",
+    "replicated_ok": "Replica stored as version {version}, a draft: make its service standard "
+    "local (region, agency, complaint contacts, decree number) by uploading a new version, "
+    "then publish it.",
     "api_docs": "API documentation",
     "region": "Region",
 }

@@ -8,7 +8,7 @@ indexed application rows only (DESIGN §8: no workflow is loaded):
 - `started`: applications created in the window; `finished`: completed in the window
   (cancelled ones are not finished);
 - `median_days`, `p90_days`: working days from start to completion of the finished ones
-  (`cycle_minutes` over the region's office minutes per day, `regions.opens`-`closes`).
+  (`cycle_minutes` over the office minutes of the region's average working day).
   The median of an even count is the mean of the middle two; p90 is the nearest rank.
   This is the time the citizen experiences, the applicant's own time included;
 - `on_time_rate`: finished with `sla_used_minutes <= sla_budget_minutes`. The process SLA
@@ -151,9 +151,17 @@ def _item(
 
 
 def working_minutes_per_day(region: RegionRecord) -> int:
-    """Office minutes of one working day in `region` (07:30-16:00 -> 510)."""
-    opens, closes = time.fromisoformat(region.opens), time.fromisoformat(region.closes)
-    return (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
+    """Office minutes of an average working day of `region`'s week (07:30-16:00 -> 510;
+    a weekday with its own hours, e.g. Friday to 16:30, counts at its length), rounded."""
+    own = {h["weekday"]: (h["opens"], h["closes"]) for h in region.day_hours or ()}
+    spans = [own.get(day, (region.opens, region.closes)) for day in region.working_days]
+    total = sum(_minutes(closes) - _minutes(opens) for opens, closes in spans)
+    return round(total / len(spans))
+
+
+def _minutes(text: str) -> int:
+    moment = time.fromisoformat(text)
+    return moment.hour * 60 + moment.minute
 
 
 def _sla_days(sla: str | None, per_day: int) -> float | None:

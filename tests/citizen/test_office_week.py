@@ -14,7 +14,7 @@ from engine.context import EngineContext
 from engine.domain import errors
 from engine.domain.actors import SYSTEM
 from engine.persistence.tables import EventRecord
-from engine.services import applications, calendars, office_week
+from engine.services import applications, calendars, catalog, office_week
 from tests.citizen.helpers import WIB
 from tests.factories import Clock, make_user
 
@@ -46,6 +46,8 @@ def test_friday_hours_move_the_due_times_shown_and_to_come(ctx: EngineContext) -
         (data,) = uow._session.scalars(
             select(EventRecord.data).where(EventRecord.action == "calendar.week_changed")).all()
     assert data["before"]["day_hours"] == [] and data["after"] == PERPRES_WEEK
+    with ctx.uow() as uow:  # the catalogue's working day is the week's mean: (4*510+540)/5
+        assert catalog.working_minutes_per_day(uow.repos.regions.get("3273")) == 516
     office_week.set_week(ctx, SYSTEM, "3273", PERPRES_WEEK)  # the same week: no event
     with ctx.uow() as uow:
         assert len(uow._session.scalars(
