@@ -18,6 +18,7 @@ from api import (
     calendars,
     catalog,
     citizen,
+    documents,
     external_tasks,
     messages,
     notifications,
@@ -122,6 +123,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         messages,
         external_tasks,
         notifications,
+        documents,
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)

@@ -56,6 +56,12 @@ class Defaults:
     # Seconds an authenticated token's actor is kept in the process (0: checked every
     # request). A revocation through another process is seen within this time.
     TOKEN_CACHE_SECONDS = 5.0
+    # Issued documents (issue #14 item 3). The regions' private Ed25519 keys live in this
+    # directory (empty: `signing-keys/` beside the SQLite database, else var/signing-keys);
+    # with a passphrase they are encrypted at rest. PUBLIC_URL is what QR codes point to.
+    SIGNING_KEY_DIR = ""
+    SIGNING_KEY_PASSPHRASE = ""
+    PUBLIC_URL = "http://127.0.0.1:8000"
 
     # flask-smorest / OpenAPI (not meant to be changed)
     API_TITLE = "permitflow"

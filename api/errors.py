@@ -94,6 +94,12 @@ ERROR_TABLE: dict[type[e.EngineError], tuple[int, str, str, str]] = {
         "Layanan basis data tidak tersedia",
         "Storage unavailable",
     ),
+    e.SigningKeyUnavailableError: (
+        503,
+        "signing-key-unavailable",
+        "Kunci tanda tangan dokumen tidak tersedia",
+        "Document signing key unavailable",
+    ),
     e.EngineError: (400, "bad-request", "Permintaan ditolak", "Request refused"),
 }
 
@@ -223,8 +229,11 @@ def _unhandled(exc: Exception) -> Response:
 
 
 JSON_TYPES = ("application/json", "application/problem+json")
-# Endpoints that take a body other than JSON (model uploads: multipart, zip or XML).
-NON_JSON_ENDPOINTS = {"process_models.ProcessModels"}
+# Endpoints that take a body other than JSON (model uploads: multipart, zip or XML; a PDF
+# to verify: multipart).
+NON_JSON_ENDPOINTS = {
+    "process_models.ProcessModels", "documents.VerifyUpload", "documents.VerifyUploadJson",
+}
 
 
 def require_json_bodies() -> Response | None:

@@ -311,3 +311,57 @@ class ReconciliationSchema(Schema):
     unpaid = fields.List(fields.Nested(BilledItemSchema))
     notifications = fields.List(fields.Nested(ChannelNotificationSchema))
     totals = fields.Nested(ReconciliationTotalsSchema)
+
+
+# --- issued documents (issue #14 item 3) --------------------------------------------------
+
+
+class BilingualSchema(Schema):
+    id = fields.String()
+    en = fields.String()
+
+
+class SigningKeySchema(Schema):
+    key_id = fields.String()
+    region = fields.String()
+    algorithm = fields.String(metadata={"description": "ed25519"})
+    public_key = fields.String(metadata={"description": "hex of the 32 raw bytes"})
+    created_at = fields.AwareDateTime()
+    retired_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "rotated out; still verifies what it signed"}
+    )
+
+
+class DocumentSummarySchema(Schema):
+    number = fields.String()
+    type = fields.String()
+    title = fields.Nested(BilingualSchema)
+    issued_at = fields.AwareDateTime()
+    status = fields.String(metadata={"description": "valid, revoked or expired"})
+
+
+class DocumentVerificationSchema(Schema):
+    number = fields.String()
+    genuine = fields.Boolean(metadata={
+        "description": "the stored PDF hashes to the signed SHA-256 and the region's "
+                       "public key verifies the signature"})
+    status = fields.String(metadata={"description": "valid, revoked or expired"})
+    type = fields.String()
+    title = fields.Nested(BilingualSchema)
+    holder_name = fields.String(metadata={"description": "as printed on the document"})
+    issued_on = fields.Date()
+    valid_until = fields.Date(allow_none=True)
+    region = fields.Dict(keys=fields.String(), values=fields.String())
+    revoked_at = fields.AwareDateTime(allow_none=True)
+    revoked_reason = fields.String(allow_none=True)
+    key_id = fields.String()
+    key_retired = fields.Boolean()
+    sha256 = fields.String()
+    verify_url = fields.String()
+
+
+class UploadVerificationSchema(Schema):
+    genuine = fields.Boolean(metadata={"description": "exactly the PDF issued, signature valid"})
+    sha256 = fields.String(metadata={"description": "of the uploaded file"})
+    reason = fields.String()
+    document = fields.Nested(DocumentVerificationSchema, allow_none=True)

@@ -620,3 +620,7 @@ class ExternalTaskSchema(Schema):
     application_id = fields.UUID()
     element_id = fields.String()
     region = fields.String()
+
+
+class RevocationArgsSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(10, 1000))

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 
-from api.config import delivery_settings
+from api.config import Defaults, delivery_settings
 from engine.context import EngineContext, TokenCache
+from engine.documents import DocumentSettings, KeyStore
 from engine.domain.calendar_holidays import national_days_off
 from engine.domain.notifications import DeliverySettings
 from engine.persistence.database import Timeouts, make_engine, make_session_factory
@@ -29,6 +31,9 @@ def build_context(
     timeouts: Timeouts | None = None,
     read_url: str | None = None,
     delivery: DeliverySettings | None = None,
+    signing_key_dir: str = "",
+    signing_key_passphrase: str = "",
+    public_url: str = Defaults.PUBLIC_URL,
 ) -> EngineContext:
     """An EngineContext for `database_url` (also used by the CLI, without Flask);
     `read_url` serves the read-only use cases (a hot standby)."""
@@ -39,12 +44,26 @@ def build_context(
         max_state_bytes=max_state_bytes,
     )
     replica = make_engine(read_url, timeouts) if read_url else None
+    keys = KeyStore(key_directory(database_url, signing_key_dir),
+                    signing_key_passphrase.encode() or None)
     context = EngineContext(
-        make_session_factory(make_engine(database_url, timeouts)), runtime, replica=replica
+        make_session_factory(make_engine(database_url, timeouts)), runtime, replica=replica,
+        documents=DocumentSettings(keys, public_url),
     )
     if delivery is not None:
         context.delivery = delivery
     return context
+
+
+def key_directory(database_url: str, configured: str) -> Path:
+    """Where the private signing keys live: the configured directory, else `signing-keys/`
+    beside an SQLite database file, else `var/signing-keys`."""
+    if configured:
+        return Path(configured)
+    prefix = "sqlite:///"
+    if database_url.startswith(prefix) and ":memory:" not in database_url:
+        return Path(database_url[len(prefix):]).parent / "signing-keys"
+    return Path("var/signing-keys")
 
 
 def init_engine(app: Flask) -> None:
@@ -58,6 +77,9 @@ def init_engine(app: Flask) -> None:
         timeouts=database_timeouts(app.config),
         read_url=app.config["DATABASE_READ_URL"] or None,
         delivery=delivery_settings(app.config),
+        signing_key_dir=str(app.config["SIGNING_KEY_DIR"]),
+        signing_key_passphrase=str(app.config["SIGNING_KEY_PASSPHRASE"]),
+        public_url=str(app.config["PUBLIC_URL"]),
     )
     app.extensions["permitflow"].tokens = TokenCache(float(app.config["TOKEN_CACHE_SECONDS"]))
     warm_holidays()

@@ -7,12 +7,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from threading import Lock
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.documents import DocumentSettings, KeyStore
 from engine.domain.notifications import DeliverySettings
 from engine.domain.observers import CommitObserver
 from engine.persistence.database import read_only_bind, snapshot_bind
@@ -118,6 +120,10 @@ class EngineContext:
     replica: Engine | None = None
     # Told what each committed unit of work recorded (api/metrics.py counts it); None: nobody.
     observer: CommitObserver | None = None
+    # Issued documents: the key directory and the public address the QR codes point to.
+    documents: DocumentSettings = field(
+        default_factory=lambda: DocumentSettings(KeyStore(Path("var/signing-keys")))
+    )
 
     def __post_init__(self) -> None:
         self._read_bind = read_only_bind(self.replica or self.session_factory.kw["bind"])
@@ -126,7 +132,8 @@ class EngineContext:
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one per use case)."""
-        return UnitOfWork(self.session_factory, observer=self.observer, routes=self.channels)
+        return UnitOfWork(self.session_factory, observer=self.observer, routes=self.channels,
+                          documents=self.documents)
 
     def reader(self) -> UnitOfWork:
         """A unit of work for a use case that only reads: no transaction to open or close

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.documents import DocumentSettings
 from engine.domain.errors import AlreadyExistsError, ConcurrentUpdateError
 from engine.domain.notifications import PendingNotification
 from engine.domain.observers import CommitObserver
@@ -45,11 +46,14 @@ class UnitOfWork:
         read_bind: Engine | None = None,
         observer: CommitObserver | None = None,
         routes: RouteCache | None = None,
+        documents: DocumentSettings | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._read_bind = read_bind
         self._observer = observer  # told the audit events of each successful commit
         self._routes = routes
+        # Issuing a document at a completion signs it inside this transaction (issue #14).
+        self.documents = documents
         # Private: services read and write through `repos` only (every query lives in
         # engine/persistence); tests may reach in to set up or inspect rows.
         self._session: Session | None = None

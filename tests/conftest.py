@@ -95,7 +95,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def ctx(db_url: str) -> Iterator[EngineContext]:
-    context = build_context(db_url)
+def ctx(db_url: str, tmp_path: Path) -> Iterator[EngineContext]:
+    context = build_context(db_url, signing_key_dir=str(tmp_path / "signing-keys"))
     yield context
     context.session_factory.kw["bind"].dispose()

@@ -46,6 +46,9 @@ def engine_context() -> EngineContext:
         max_iterations=setting("SCRIPT_MAX_ITERATIONS"),
         max_state_bytes=setting("MAX_STATE_BYTES"),
         delivery=delivery_settings({n: setting(n) for n in NOTIFY_SETTINGS}),
+        signing_key_dir=setting("SIGNING_KEY_DIR"),
+        signing_key_passphrase=setting("SIGNING_KEY_PASSPHRASE"),
+        public_url=setting("PUBLIC_URL"),
     )
 
 
@@ -458,10 +461,11 @@ def models_retire(region: str, key: str, version: int) -> None:
 
 
 def _register_more() -> None:
-    from api.commands import backups, money
+    from api.commands import backups, keys, money
 
     money.register(main, _Group)
     backups.register(main, _Group)
+    keys.register(main, _Group)
 
 
 _register_more()

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api.web import analysts, officers, public, supervisors
+from api.web import analysts, officers, public, supervisors, verify
 from api.web.pages import init_pages, prepare_blueprint
 
 # Set up once per process (a blueprint cannot change after its first registration).
 BLUEPRINTS = [
-    prepare_blueprint(b) for b in (public.blp, officers.blp, supervisors.blp, analysts.blp)
+    prepare_blueprint(b)
+    for b in (public.blp, officers.blp, supervisors.blp, analysts.blp, verify.blp)
 ]
 
 

@@ -261,6 +261,38 @@ ID: dict[str, str] = {
     "versi baru, lalu terbitkan.",
     "api_docs": "Dokumentasi API",
     "region": "Daerah",
+    "verify_heading": "Periksa keaslian dokumen",
+    "verify_lead": "Periksa izin atau surat yang diterbitkan di sini: ketik nomornya (tertera di "
+    "dokumen dan di kode QR-nya), atau unggah berkas PDF-nya untuk memastikan isinya persis "
+    "seperti yang diterbitkan.",
+    "verify_number": "Nomor dokumen",
+    "verify_button": "Periksa",
+    "verify_file": "Berkas PDF",
+    "verify_upload_button": "Unggah dan periksa",
+    "verify_genuine": "ASLI: dokumen ini diterbitkan dan ditandatangani secara elektronik oleh "
+    "pemerintah daerah.",
+    "verify_not_genuine": "TIDAK ASLI: catatan dokumen ini tidak lolos pemeriksaan tanda tangan.",
+    "verify_unknown": "TIDAK DITEMUKAN: tidak ada dokumen yang diterbitkan dengan nomor ini. "
+    "Dokumen yang menunjukkan nomor ini tidak asli.",
+    "verify_upload_genuine": "ASLI: berkas ini persis dokumen yang diterbitkan, tanda tangannya "
+    "sah.",
+    "verify_upload_not_genuine": "TIDAK ASLI: tidak ada dokumen yang diterbitkan dengan isi "
+    "persis seperti berkas ini (berkas diubah, atau bukan terbitan kami).",
+    "verify_status": "Status",
+    "verify_status_valid": "Berlaku",
+    "verify_status_revoked": "Dicabut",
+    "verify_status_expired": "Kedaluwarsa",
+    "verify_type": "Jenis dokumen",
+    "verify_holder": "Nama pemegang (sesuai yang tercetak)",
+    "verify_issued_on": "Tanggal terbit",
+    "verify_valid_until": "Berlaku sampai",
+    "verify_unless_revoked": "selama tidak dicabut",
+    "verify_revoked_on": "Dicabut pada",
+    "verify_revoked_reason": "Alasan pencabutan",
+    "verify_issuer": "Penerbit",
+    "verify_key": "Kunci tanda tangan",
+    "verify_key_retired": "(kunci lama, sudah diganti; tetap sah untuk dokumen ini)",
+    "verify_sha256": "SHA-256 berkas",
 }
 
 EN: dict[str, str] = {
@@ -510,6 +542,38 @@ EN: dict[str, str] = {
     "then publish it.",
     "api_docs": "API documentation",
     "region": "Region",
+    "verify_heading": "Check a document",
+    "verify_lead": "Check a permit or letter issued here: type its number (printed on it and in "
+    "its QR code), or upload its PDF to make sure it is exactly the one issued.",
+    "verify_number": "Document number",
+    "verify_button": "Check",
+    "verify_file": "PDF file",
+    "verify_upload_button": "Upload and check",
+    "verify_genuine": "GENUINE: this document was issued and electronically signed by the "
+    "regional government.",
+    "verify_not_genuine": "NOT GENUINE: the register's record of this document fails its "
+    "signature check.",
+    "verify_unknown": "NOT FOUND: no document was issued with this number. A document showing "
+    "this number is not genuine.",
+    "verify_upload_genuine": "GENUINE: this file is exactly the document issued; its signature "
+    "is valid.",
+    "verify_upload_not_genuine": "NOT GENUINE: no document was issued with exactly this content "
+    "(the file was changed, or it was not issued here).",
+    "verify_status": "Status",
+    "verify_status_valid": "Valid",
+    "verify_status_revoked": "Revoked",
+    "verify_status_expired": "Expired",
+    "verify_type": "Document type",
+    "verify_holder": "Holder's name (as printed)",
+    "verify_issued_on": "Issued on",
+    "verify_valid_until": "Valid until",
+    "verify_unless_revoked": "unless revoked",
+    "verify_revoked_on": "Revoked on",
+    "verify_revoked_reason": "Reason for revocation",
+    "verify_issuer": "Issued by",
+    "verify_key": "Signing key",
+    "verify_key_retired": "(an earlier key, since rotated; still valid for this document)",
+    "verify_sha256": "File SHA-256",
 }
 
 CATALOGUE = {"id": ID, "en": EN}

@@ -147,6 +147,8 @@ class CompiledModel:
     deemed_approval: bool = False
     # The call activities, checked against the region's published models at upload.
     calls: tuple[CallDefinition, ...] = ()
+    # End events that issue a document: [{element_id, template: {...}}] (issue #14 item 3).
+    documents: tuple[dict[str, Any], ...] = ()
 
     def step(self, element_id: str) -> StepDefinition | None:
         """The step with this element id, if the model has one."""

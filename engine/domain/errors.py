@@ -47,6 +47,10 @@ class StorageUnavailableError(EngineError):
     """The database cannot be reached, or its schema is not migrated."""
 
 
+class SigningKeyUnavailableError(EngineError):
+    """A region's private signing key cannot be read (key directory missing, passphrase)."""
+
+
 class ConflictError(EngineError):
     """The action is not possible in the current state."""
 

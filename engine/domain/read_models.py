@@ -11,7 +11,7 @@ keys, so an answer can neither lose a field on the wire nor show one undocumente
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NotRequired, TypedDict
 
 # --- calendars ----------------------------------------------------------------------------
@@ -389,3 +389,48 @@ class VersionDiff(TypedDict):
     standard: list[dict[str, Any]]
     lineage: dict[str, Any] | None
     identical: bool
+
+
+# --- issued documents (issue #14 item 3) --------------------------------------------------
+
+
+class SigningKeyView(TypedDict):
+    key_id: str
+    region: str
+    algorithm: str
+    public_key: str
+    created_at: datetime
+    retired_at: datetime | None
+
+
+class DocumentSummary(TypedDict):
+    number: str
+    type: str
+    title: dict[str, str]
+    issued_at: datetime
+    status: str
+
+
+class DocumentVerification(TypedDict):
+    number: str
+    genuine: bool
+    status: str
+    type: str
+    title: dict[str, str]
+    holder_name: str
+    issued_on: date
+    valid_until: date | None
+    region: dict[str, str]
+    revoked_at: datetime | None
+    revoked_reason: str | None
+    key_id: str
+    key_retired: bool
+    sha256: str
+    verify_url: str
+
+
+class UploadVerification(TypedDict):
+    genuine: bool
+    sha256: str
+    reason: str
+    document: DocumentVerification | None

@@ -40,6 +40,11 @@ from engine.modeling.bpmn import ModelScan
 from engine.modeling.documents import read_forms, read_standard
 from engine.modeling.extensions import read_properties
 from engine.modeling.fee_formulas import attach_formulas
+from engine.modeling.issued_documents import (
+    DocumentDeclaration,
+    attach_templates,
+    read_declarations,
+)
 from engine.modeling.standard_check import check_against_model, check_components
 from engine.modeling.steps import read_steps
 from engine.modeling.timers import read_timers
@@ -65,6 +70,7 @@ class _Declared:
     steps: list[StepDefinition] = field(default_factory=list)
     timers: list[TimerDefinition] = field(default_factory=list)
     calls: list[CallDefinition] = field(default_factory=list)
+    documents: list[DocumentDeclaration] = field(default_factory=list)
     spec: dict[str, Any] | None = None
 
 
@@ -85,7 +91,9 @@ def compile_model(package: ModelPackage) -> CompiledModel:
         standard_problems += check_against_model(
             standard, declared.process_sla, steps, declared.key
         )
-    problems = bpmn_problems + problems + standard_problems + formula_problems
+    documents, document_problems = attach_templates(declared.documents, standard, forms)
+    problems = (bpmn_problems + problems + standard_problems + formula_problems
+                + document_problems)
     if problems or declared.spec is None:
         raise _invalid(package.bpmn_name, problems)
     return CompiledModel(
@@ -100,6 +108,7 @@ def compile_model(package: ModelPackage) -> CompiledModel:
         spec=declared.spec,
         deemed_approval=declared.deemed_approval,
         calls=tuple(declared.calls),
+        documents=tuple(documents),
     )
 
 
@@ -145,6 +154,7 @@ def _check(scan: ModelScan, declared: _Declared, forms: frozenset[str]) -> None:
     messages.check_message_catchers(scan)
     service_tasks.check_service_tasks(scan)
     declared.calls = calls.read_calls(scan)
+    declared.documents = read_declarations(scan)
     declared.steps = read_steps(scan, forms, graph.walk_order(scan, scopes))
     lengths.check_lengths(scan, declared.title, declared.process_sla, declared.steps)
     declared.timers, timer_texts = read_timers(scan, check_code)

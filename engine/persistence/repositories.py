@@ -29,6 +29,7 @@ from engine.persistence.base import BaseRepository
 from engine.persistence.billing_queries import BillingRepository
 from engine.persistence.calendar_queries import CalendarRepository
 from engine.persistence.citizen_queries import CitizenQueries
+from engine.persistence.document_queries import DocumentRepository
 from engine.persistence.external_task_queries import ExternalTaskRepository
 from engine.persistence.message_queries import MessageRepository
 from engine.persistence.metrics_queries import MetricsQueries
@@ -529,6 +530,7 @@ class Repositories:
         self.events = EventRepository(session)
         self.fees = FeeRepository(session)
         self.billing = BillingRepository(session)
+        self.documents = DocumentRepository(session)
         self.timers = TimerRepository(session)
         self.messages = MessageRepository(session)
         self.external_tasks = ExternalTaskRepository(session)

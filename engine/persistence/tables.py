@@ -168,6 +168,9 @@ class ModelVersionRecord(Base):
     standard: Mapped[dict[str, Any] | None]
     steps: Mapped[list[Any]]
     timers: Mapped[list[Any]]
+    # Issued documents (issue #14 item 3): [{element_id, template: {...}}], one per end
+    # event with a `document` property; None for versions stored before.
+    documents: Mapped[list[Any] | None]
     spec: Mapped[dict[str, Any]]
     lineage: Mapped[dict[str, Any] | None]
     # Where a replicated version came from, as columns so the catalog can count copies.
@@ -685,3 +688,53 @@ class OutboxRecord(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+class SigningKeyRecord(Base):
+    """The public half of a region's Ed25519 document-signing key (issue #14 item 3).
+
+    The private half is a file in the key directory (`engine/documents/_keys.py`), never
+    here. A rotated key gets `retired_at` and stays: documents it signed still verify.
+    """
+
+    __tablename__ = "signing_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    retired_at: Mapped[datetime | None]
+
+
+class IssuedDocumentRecord(Base):
+    """A permit or letter issued at an end event: its number, the exact PDF, its signature.
+
+    `pdf` is the bytes issued (the applicant and officers download these); `sha256` is their
+    hash, signed with `key_id` as `document_templates.signed_statement(number, sha256)`.
+    """
+
+    __tablename__ = "issued_documents"
+    __table_args__ = (Index("ix_issued_documents_sha256", "sha256"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    number: Mapped[str] = mapped_column(String(48), unique=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(64))
+    element_id: Mapped[str] = mapped_column(String(255))
+    template: Mapped[str] = mapped_column(String(64))
+    doc_type: Mapped[str] = mapped_column(String(16))
+    title_id: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    holder_name: Mapped[str] = mapped_column(String(300))
+    facts: Mapped[list[Any]]
+    issued_at: Mapped[datetime]
+    issued_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    sha256: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(ForeignKey("signing_keys.key_id"))
+    signature: Mapped[str] = mapped_column(String(128))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[int | None] = mapped_column(Integer)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)

@@ -89,6 +89,7 @@ def store_version(
         standard=compiled.standard,
         steps=[s.as_dict() for s in compiled.steps],
         timers=[t.as_dict() for t in compiled.timers],
+        documents=list(compiled.documents) or None,
         spec=compiled.spec,
         lineage=lineage,
         source_region=(lineage or {}).get("source", {}).get("region"),

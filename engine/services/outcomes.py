@@ -33,6 +33,7 @@ from engine.persistence.tables import (
 )
 from engine.services import notifications
 from engine.services.audit import record_event
+from engine.services.documents import issue_for_outcome
 from engine.services.fee_assessment import open_fee_item
 from engine.services.presenters import application_view
 from engine.services.spec_cache import VersionFacts
@@ -96,6 +97,9 @@ def apply_outcome(
     if version.external or outcome.external:
         sync_external_tasks(uow, app, outcome, now)
     _update_status(uow, app, outcome, actor=actor, now=now, calendar=calendar)
+    if outcome.completed and version.documents:
+        issue_for_outcome(uow, app, version.documents, outcome, actor=actor, now=now,
+                          calendar=calendar)
     every = [*by_id.values(), *created]
     _update_process_clock(app, [t for t in every if t.state == StepStatus.READY], now, calendar)
     return sorted(every, key=lambda t: (t.ready_at, t.element_id))

@@ -6,7 +6,7 @@ Versions never change once stored, so both are cached under the version id
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.context import EngineContext
@@ -33,6 +33,8 @@ class VersionFacts:
     messages: bool = False
     # Whether the model has service tasks for external workers: only then are their rows synced.
     external: bool = False
+    # End events that issue a document: element id -> {template, agency} (issue #14 item 3).
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def load_spec(
@@ -59,6 +61,7 @@ def load_spec(
             record.deemed_approval,
             catches_messages(loaded.spec, loaded.subprocess_specs),
             has_external_tasks(loaded.spec, loaded.subprocess_specs),
+            {d["element_id"]: d for d in record.documents or []},
         )
         ctx.versions.put(version_id, facts)
         return facts, loaded

@@ -102,6 +102,8 @@ class Outcome:
     end_events: list[tuple[str, str]] = field(default_factory=list)
     messages: list[MessageWait] = field(default_factory=list)
     external: list[ExternalWait] = field(default_factory=list)
+    # The process data when the process completed (what an issued document prints).
+    final_data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,15 +405,17 @@ class WorkflowRuntime:
             error = describe_error(exc)
             workflow = fallback()
             state = self._codec.state_to_dict(workflow, self._max_state_bytes)
+        completed = error is None and workflow.is_completed()
         return Outcome(
             state=state,
             steps=list(_human_steps(workflow)),
-            completed=error is None and workflow.is_completed(),
+            completed=completed,
             error=error,
             timers=waiting_timers(workflow),
             end_events=_end_events(workflow),
             messages=waiting_messages(workflow),
             external=waiting_external(workflow),
+            final_data=current_data(workflow) if completed else None,
         )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -11,8 +12,9 @@ from tests.factories import make_user
 
 
 @pytest.fixture
-def app(db_url: str) -> Iterator[Flask]:
-    app = create_app({"DATABASE_URL": db_url, "TESTING": True})
+def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True,
+                      "SIGNING_KEY_DIR": str(tmp_path / "signing-keys")})
     yield app
     app.extensions["permitflow"].session_factory.kw["bind"].dispose()
 

@@ -56,12 +56,16 @@ PAIRS: list[tuple[type, type[Schema]]] = [
     (rm.CatalogRegion, s.CatalogRegionSchema),
     (rm.CatalogItem, s.CatalogItemSchema),
     (rm.CatalogPage, s.CatalogPageSchema),
+    (rm.SigningKeyView, rs.SigningKeySchema),
+    (rm.DocumentSummary, rs.DocumentSummarySchema),
+    (rm.DocumentVerification, rs.DocumentVerificationSchema),
+    (rm.UploadVerification, rs.UploadVerificationSchema),
 ]
 
 # The dataclass views and their schemas.
 VIEW_PAIRS: list[tuple[type, type[Schema]]] = [
     (views.TaskView, s.TaskDetailSchema),
-    (views.ApplicationView, s.ApplicationSchema),
+    (views.ApplicationView, s.ApplicationProgressSchema),  # GET /applications/{id} omits ready_task_count
     (views.EventView, s.EventSchema),
     (views.ModelVersionView, s.ModelVersionSchema),
     (views.StepView, s.StepSchema),
