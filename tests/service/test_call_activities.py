@@ -179,3 +179,50 @@ def test_a_called_model_that_starts_only_by_a_message_is_refused(
         publish(ctx, model("call_latest"))
     [(element, message)] = problems(refused)
     assert element == "pay" and "starts only with a message" in message
+
+
+MIDDLE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"
+  targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="cf-call-middle" name="Prosedur perantara" isExecutable="true">
+    <bpmn:startEvent id="m_start" />
+    <bpmn:callActivity id="m_call" name="Pembayaran" calledElement="cf-call-payment" />
+    <bpmn:endEvent id="m_end" />
+    <bpmn:sequenceFlow id="m1" sourceRef="m_start" targetRef="m_call" />
+    <bpmn:sequenceFlow id="m2" sourceRef="m_call" targetRef="m_end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_called_model_may_call_another_and_both_are_bound(ctx: EngineContext, region) -> None:
+    publish(ctx, model("call_payment_v1"))
+    publish(ctx, MIDDLE)
+    publish(ctx, model("call_latest").replace(b"cf-call-payment", b"cf-call-middle"))
+    app = start(ctx, "cf-call-latest")
+    work(ctx, app.id, "register")
+    work(ctx, app.id, "pay_fee")
+    done = work(ctx, app.id, "sign")
+    assert done.status == "completed" and data_of(ctx, app.id)["called_version"] == 1
+    with ctx.reader() as uow:
+        record = uow.repos.applications.get(app.id)
+        assert record is not None and sorted(record.called_versions) == [
+            "cf-call-middle", PAYMENT
+        ]
+
+
+def test_a_multi_instance_call_activity_runs_the_called_model_once_per_instance(
+    ctx: EngineContext, region
+) -> None:
+    publish(ctx, model("call_payment_v1"))
+    twice = model("call_latest").replace(
+        b"</bpmn:callActivity>",
+        b"<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality>"
+        b"</bpmn:multiInstanceLoopCharacteristics></bpmn:callActivity>",
+    )
+    publish(ctx, twice)
+    app = start(ctx, "cf-call-latest")
+    after = work(ctx, app.id, "register")
+    assert [t.element_id for t in after.tasks if t.state == "ready"] == ["pay_fee", "pay_fee"]
+    for task in [t for t in after.tasks if t.state == "ready"]:
+        tasks.complete_task(ctx, make_user(ctx, "treasurer")[0], task.id, {})
+    assert work(ctx, app.id, "sign").status == "completed"
