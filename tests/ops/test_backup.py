@@ -8,6 +8,8 @@ creates and drops), and checks that `audit verify` passes and every application 
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -372,3 +374,29 @@ def test_a_whole_database_backup_restores_into_another_database(
         assert after.status == "running" and verify_audit(on_copy) == []
     finally:
         _dispose(on_copy)
+
+
+def test_restore_refuses_a_sqlite_database_another_process_has_open(
+    sqlite_template: Path, tmp_path: Path, cli_run: Callable[..., Result]
+) -> None:
+    # As a running API or worker process holds it: an idle connection, no transaction.
+    live = tmp_path / "live.db"
+    live.write_bytes(sqlite_template.read_bytes())
+    backup_file = tmp_path / "b.backup"
+    assert cli_run(f"sqlite:///{live}", "backup", str(backup_file)).exit_code == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3, sys\n"
+         f"db = sqlite3.connect({str(live)!r})\n"
+         "db.execute('PRAGMA journal_mode=WAL'); db.execute('SELECT 1 FROM regions').fetchall()\n"
+         "print('open', flush=True); sys.stdin.read()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        refused = cli_run(f"sqlite:///{live}", "restore", "--force", str(backup_file))
+        assert refused.exit_code == 1 and "in use" in refused.output, refused.output
+    finally:
+        holder.communicate("", timeout=30)  # closes its stdin: it exits
+    done = cli_run(f"sqlite:///{live}", "restore", "--force", str(backup_file))
+    assert done.exit_code == 0 and "audit chains intact" in done.output, done.output
