@@ -139,3 +139,31 @@ def test_the_diff_covers_the_standard(ctx: EngineContext) -> None:
     same = versions.diff_versions(ctx, SYSTEM, "3273/loop@2", "3273/loop@2")
     assert same["identical"] and same["standard"] == []
     assert models.get_version(ctx, SYSTEM, "3273", "loop", 2).status == "published"
+
+
+def test_replication_checks_the_copied_standard_too(ctx: EngineContext) -> None:
+    """A source stored before the check (here: its standard emptied in the database) is not
+    copied with a component missing; the copy of a complete one is a draft."""
+    from sqlalchemy import select
+
+    from engine.persistence.tables import ModelVersionRecord
+    from engine.services import replication
+
+    make_region(ctx, "3273")
+    make_region(ctx, "3510")
+    upload(ctx, "3273", APPLICANT_LOOP_BPMN, standard=json.dumps(complete_standard()).encode())
+    upload(ctx, "3273", APPLICANT_LOOP_BPMN, standard=json.dumps(
+        complete_standard(note="v2")).encode())
+    with ctx.uow() as uow:
+        old = uow._session.scalars(select(ModelVersionRecord).where(
+            ModelVersionRecord.version == 1)).one()
+        old.standard = {k: v for k, v in old.standard.items() if k != "legal_basis"}
+        uow.commit()
+    with pytest.raises(errors.ModelInvalidError) as refused:
+        replication.replicate_model(
+            ctx, SYSTEM, "3510", "loop", {"region": "3273", "key": "loop", "version": 1})
+    assert [(p.file, p.field) for p in refused.value.problems] == [
+        ("standard.json", "/legal_basis")]
+    copied = replication.replicate_model(
+        ctx, SYSTEM, "3510", "loop", {"region": "3273", "key": "loop", "version": 2})
+    assert (copied.version, copied.status) == (1, "draft")
