@@ -44,7 +44,7 @@ from engine.workflow.call_activities import CallActivityParser, CalledProcess
 from engine.workflow.external_tasks import ExternalServiceTask, ExternalTaskParser
 from engine.workflow.parse_messages import plain_parse_message
 from engine.workflow.serialization import WorkflowCodec
-from engine.workflow.spiff_compat import mark_event_subprocesses
+from engine.workflow.spiff_compat import mark_event_subprocesses, subprocess_specs
 
 _NAMESPACES = {
     "http://www.omg.org/spec/BPMN/20100524/MODEL": "bpmn",
@@ -91,10 +91,11 @@ def _parse(tree: etree._Element, process_id: str, filename: str) -> tuple[Any, d
         spec = parser.get_spec(process_id)
         # A call activity's called model is another model version, joined at run time
         # (`call_activities`): not required here, and left out of this version's spec.
-        found = parser.get_subprocess_specs(process_id, require_call_activity_specs=False)
-        subprocess_specs = {name: sub for name, sub in found.items() if sub is not None}
-    mark_event_subprocesses(tree, [spec, *subprocess_specs.values()])
-    return spec, subprocess_specs
+        # (spiff_compat: the library requires them again inside an embedded sub-process)
+        found = subprocess_specs(parser, process_id)
+        subs = {name: sub for name, sub in found.items() if sub is not None}
+    mark_event_subprocesses(tree, [spec, *subs.values()])
+    return spec, subs
 
 
 class _ProcessParser(SpiffProcessParser):

@@ -99,9 +99,9 @@ def _rekey(root: etree._Element, process: etree._Element, key: str) -> None:
     process.set("id", key)
     if not old:
         return
-    for element in root.iter():
-        for name, value in element.attrib.items():
-            if value == old:
+    for element in root.iter(etree.Element):  # the pool and the diagram name it
+        for name in ("processRef", "bpmnElement"):
+            if element.get(name) == old:
                 element.set(name, key)
 
 

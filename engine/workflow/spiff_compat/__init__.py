@@ -19,6 +19,7 @@ from engine.workflow.spiff_compat.event_gateway import gateway_timers
 from engine.workflow.spiff_compat.event_subprocesses import mark_event_subprocesses
 from engine.workflow.spiff_compat.event_subprocesses import settle as settle_event_subprocesses
 from engine.workflow.spiff_compat.multi_instance import MAX_INSTANCES, MultiInstanceLimitError
+from engine.workflow.spiff_compat.subprocess_specs import subprocess_specs
 from engine.workflow.spiff_compat.task_state import mark_error
 from engine.workflow.spiff_compat.walk import all_tasks, human_tasks, scopes
 
@@ -36,6 +37,7 @@ __all__ = [
     "scopes",
     "settle_event_subprocesses",
     "spiff_copy",
+    "subprocess_specs",
 ]
 
 CHECKED_AGAINST = "3.2.0"
