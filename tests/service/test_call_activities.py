@@ -226,3 +226,44 @@ def test_a_multi_instance_call_activity_runs_the_called_model_once_per_instance(
     for task in [t for t in after.tasks if t.state == "ready"]:
         tasks.complete_task(ctx, make_user(ctx, "treasurer")[0], task.id, {})
     assert work(ctx, app.id, "sign").status == "completed"
+
+
+def test_an_escalation_in_the_called_model_reaches_a_boundary_on_the_call(
+    ctx: EngineContext, region
+) -> None:
+    def escalating(bpmn: bytes, definition: bytes, error: bytes) -> bytes:
+        return bpmn.replace(definition, b'<bpmn:escalationEventDefinition escalationRef="Esc" />').replace(
+            error, b'<bpmn:escalation id="Esc" name="Pembayaran gagal" escalationCode="PAYMENT_FAILED" />'
+        )
+
+    publish(ctx, escalating(
+        model("call_check_payment"),
+        b'<bpmn:errorEventDefinition id="ErrorEventDefinition_ck" errorRef="Error_payment_failed" />',
+        b'<bpmn:error id="Error_payment_failed" name="Pembayaran gagal" errorCode="PAYMENT_FAILED" />',
+    ), "call_check_payment")
+    publish(ctx, escalating(
+        model("call_error"),
+        b'<bpmn:errorEventDefinition id="ErrorEventDefinition_caught" errorRef="Error_caught" />',
+        b'<bpmn:error id="Error_caught" name="Pembayaran gagal" errorCode="PAYMENT_FAILED" />',
+    ), "call_error")
+    app = start(ctx, "cf-call-error")
+    work(ctx, app.id, "register")
+    after = work(ctx, app.id, "check_payment", {"approved": False})
+    assert [t.element_id for t in after.tasks if t.state == "ready"] == ["reject"]
+
+
+def test_a_fee_on_a_called_models_step_is_billed_in_the_application(
+    ctx: EngineContext, region
+) -> None:
+    charged = model("call_payment_v1").replace(
+        b'<camunda:property name="fee" value="0" />', b'<camunda:property name="fee" value="50000" />'
+    )
+    publish(ctx, charged)
+    publish(ctx, model("call_latest"))
+    app = start(ctx, "cf-call-latest")
+    after = work(ctx, app.id, "register")
+    assert [(f["element_id"], f["amount"], f["status"]) for f in after.fees] == [
+        ("pay_fee", 50000, "open")
+    ]
+    with pytest.raises(errors.FeeUnpaidError):
+        work(ctx, app.id, "pay_fee")
