@@ -26,7 +26,6 @@ from engine.persistence.database import make_engine
 
 BIN = Path("/usr/lib/postgresql/15/bin")
 BOUND = 60  # seconds: the limit of every server command and every wait below
-STANDBY_NAME = "standby1"
 
 
 def unavailable_reason() -> str | None:
@@ -51,12 +50,16 @@ def free_port() -> int:
 
 
 class Pair:
-    """A primary and its synchronous standby; `start()`, then `stop()` in a finally."""
+    """A primary and its synchronous standbys; `start()`, then `stop()` in a finally."""
 
-    def __init__(self) -> None:
+    def __init__(self, standbys: int = 1) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="pf_failover_"))
-        self.primary, self.standby = self.root / "primary", self.root / "standby"
-        self.primary_port, self.standby_port = free_port(), free_port()
+        self.primary, self.primary_port = self.root / "primary", free_port()
+        self.names = [f"standby{n}" for n in range(1, standbys + 1)]
+        self.standbys = [self.root / name for name in self.names]
+        self.standby_ports = [free_port() for _ in self.names]
+        # The first standby, for the tests that have one.
+        self.standby, self.standby_port = self.standbys[0], self.standby_ports[0]
         if os.geteuid() == 0:
             owner = pwd.getpwnam("postgres")
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
@@ -65,69 +68,83 @@ class Pair:
         return f"postgresql+psycopg://postgres@127.0.0.1:{port}/{database}"
 
     def host_list_url(self) -> str:
-        """libpq's multi-host form, as an operator writes it."""
-        return (
-            f"postgresql://postgres@127.0.0.1:{self.primary_port},"
-            f"127.0.0.1:{self.standby_port}/permitflow"
-        )
+        """libpq's multi-host form, as an operator writes it: every server."""
+        hosts = ",".join(f"127.0.0.1:{p}" for p in (self.primary_port, *self.standby_ports))
+        return f"postgresql://postgres@{hosts}/permitflow"
+
+    @property
+    def synchronous_names(self) -> str:
+        """One standby must confirm each commit: the only one, or ANY 1 of several."""
+        if len(self.names) == 1:
+            return self.names[0]
+        return f"ANY 1 ({', '.join(self.names)})"
 
     def start(self, *, standby: bool = True) -> None:
-        """initdb the primary, create the database, clone the standby, make it synchronous
-        (`standby=False`: the primary alone, a private server)."""
+        """initdb the primary, create the database, clone the standbys, make them
+        synchronous (`standby=False`: the primary alone, a private server)."""
         self._server("initdb", "-D", str(self.primary), "-U", "postgres", "-A", "trust",
                      "-E", "UTF8", "--locale=C", "--no-sync")
         self._configure(self.primary, self.primary_port,
-                        "wal_level = replica", "max_wal_senders = 4", "wal_keep_size = '64MB'")
+                        "wal_level = replica", "max_wal_senders = 6", "wal_keep_size = '64MB'")
         self._pg_ctl(self.primary, "start")
         self.execute(self.primary_port, "CREATE DATABASE permitflow", database="postgres")
         if not standby:
             return
-        self._server("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary_port),
-                     "-U", "postgres", "-D", str(self.standby), "-R", "-X", "stream",
-                     "-c", "fast", "--no-sync")
-        # cluster_name is the walreceiver's application_name, which the primary names below.
-        self._configure(self.standby, self.standby_port,
-                        f"cluster_name = '{STANDBY_NAME}'", "hot_standby = on")
-        self._pg_ctl(self.standby, "start")
+        for name, data, port in zip(self.names, self.standbys, self.standby_ports, strict=True):
+            self._server("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary_port),
+                         "-U", "postgres", "-D", str(data), "-R", "-X", "stream",
+                         "-c", "fast", "--no-sync")
+            # cluster_name is the walreceiver's application_name, which the primary names.
+            self._configure(data, port, f"cluster_name = '{name}'", "hot_standby = on")
+            self._pg_ctl(data, "start")
         self.execute(self.primary_port,
-                     f"ALTER SYSTEM SET synchronous_standby_names = '{STANDBY_NAME}'")
+                     f"ALTER SYSTEM SET synchronous_standby_names = '{self.synchronous_names}'")
         self.execute(self.primary_port, "SELECT pg_reload_conf()")
+        for index in range(len(self.names)):
+            self._wait_synchronous(index)
+
+    def _wait_synchronous(self, index: int) -> None:
+        expected = "sync" if len(self.names) == 1 else "quorum"
         self.wait_for(lambda: self.scalar(
             self.primary_port,
             "SELECT sync_state FROM pg_stat_replication WHERE application_name = :n",
-            n=STANDBY_NAME,
-        ) == "sync", "the standby to replicate synchronously")
+            n=self.names[index],
+        ) == expected, f"{self.names[index]} to replicate synchronously")
 
     def crash_primary(self) -> int:
         """kill -9 the primary's postmaster and every process of it, as a machine crash
         would end them; the postmaster's pid."""
-        pid = int((self.primary / "postmaster.pid").read_text().split()[0])
+        return self._crash(self.primary)
+
+    def crash_standby(self, index: int = 0) -> int:
+        """kill -9 a standby and every process of it."""
+        return self._crash(self.standbys[index])
+
+    def _crash(self, data: Path) -> int:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
         children = [p for p in _all_pids() if _parent(p) == pid]
         for victim in (pid, *children):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(victim, signal.SIGKILL)
         return pid
 
-    def stop_standby(self) -> None:
-        """Stop the standby at once (a lost synchronous standby)."""
-        self._server("pg_ctl", "-D", str(self.standby), "-m", "immediate", "-w", "-t",
-                     str(BOUND), "stop")
+    def stop_standby(self, index: int = 0) -> None:
+        """Stop a standby at once (a lost synchronous standby)."""
+        self._server("pg_ctl", "-D", str(self.standbys[index]), "-m", "immediate", "-w",
+                     "-t", str(BOUND), "stop")
 
-    def start_standby(self) -> None:
-        """Start the standby again and wait until it replicates synchronously."""
-        self._pg_ctl(self.standby, "start")
-        self.wait_for(lambda: self.scalar(
-            self.primary_port,
-            "SELECT sync_state FROM pg_stat_replication WHERE application_name = :n",
-            n=STANDBY_NAME,
-        ) == "sync", "the standby to replicate synchronously again")
+    def start_standby(self, index: int = 0) -> None:
+        """Start a standby again and wait until it replicates synchronously."""
+        self._pg_ctl(self.standbys[index], "start")
+        self._wait_synchronous(index)
 
-    def promote_standby(self) -> None:
-        self._server("pg_ctl", "-D", str(self.standby), "-w", "-t", str(BOUND), "promote")
+    def promote_standby(self, index: int = 0) -> None:
+        self._server("pg_ctl", "-D", str(self.standbys[index]), "-w", "-t", str(BOUND),
+                     "promote")
 
     def stop(self) -> None:
-        """Stop both servers (immediate), kill what would not stop, remove the directory."""
-        for data in (self.standby, self.primary):
+        """Stop every server (immediate), kill what would not stop, remove the directory."""
+        for data in (*self.standbys, self.primary):
             if (data / "postmaster.pid").exists():
                 with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
                     self._server("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "-t",

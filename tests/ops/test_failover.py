@@ -39,16 +39,18 @@ from tests.ops.scenario import APPLICANT
 
 THREADS = 4
 BEFORE, AFTER = 150, 150  # acknowledged actions before the crash, and after the promotion
+LOST_STANDBY = 50  # acknowledged actions after one standby of two was killed
 ACTION_BOUND = 90.0  # seconds one action may keep retrying before the test fails
 START = "/api/v1/regions/3273/applications"
 
 
 @pytest.fixture
-def pair() -> Iterator[pg_cluster.Pair]:
+def pair(request: pytest.FixtureRequest) -> Iterator[pg_cluster.Pair]:
+    """A primary and its synchronous standbys (one, or `request.param` as ANY 1 of them)."""
     reason = pg_cluster.unavailable_reason()
     if reason:
         pytest.skip(reason)
-    made = pg_cluster.Pair()
+    made = pg_cluster.Pair(standbys=getattr(request, "param", 1))
     try:
         made.start()
         upgrade(made.url(made.primary_port))
@@ -155,8 +157,8 @@ class Failures(logging.Handler):
         self.count += record.getMessage() == "worker pass failed"
 
 
-def _beats_since(pair: pg_cluster.Pair, moment: Any) -> int:
-    found = pair.scalar(pair.standby_port,
+def _beats_since(pair: pg_cluster.Pair, port: int, moment: Any) -> int:
+    found = pair.scalar(port,
                         "SELECT count(*) FROM worker_heartbeats WHERE beat_at > :t", t=moment)
     return int(found or 0)
 
@@ -183,9 +185,13 @@ def test_tearing_down_never_kills_a_process_that_is_not_the_clusters() -> None:
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.parametrize("pair", [1, 2], indirect=True, ids=["one-standby", "any-1-of-2"])
 def test_a_primary_killed_under_load_loses_and_doubles_nothing(
     pair: pg_cluster.Pair, record_property: Any
 ) -> None:
+    # With two standbys (`ANY 1 (standby1, standby2)`, the README's set-up) standby1 is
+    # killed first: writes go on, not one 503; then the primary, and standby2 is promoted.
+    new_primary = len(pair.standbys) - 1
     app = create_app({
         "DATABASE_URL": pair.host_list_url(), "TESTING": True,
         "DB_CONNECT_TIMEOUT": 2, "DB_STATEMENT_TIMEOUT": 10, "DB_LOCK_TIMEOUT": 5,
@@ -206,16 +212,21 @@ def test_a_primary_killed_under_load_loses_and_doubles_nothing(
         for thread in (*clients, worker):
             thread.start()
         _wait(lambda: tally.acked >= BEFORE, "the load to get going", tally)
+        if new_primary:
+            pair.crash_standby(0)
+            _wait(lambda: tally.acked >= BEFORE + LOST_STANDBY, "writes without standby1", tally)
+            assert tally.statuses[503] == 0, "a lost standby of two stopped writes"
         crashed_at = time.monotonic()
         pair.crash_primary()
         _wait(lambda: tally.first_503 is not None, "a client to see the crash", tally)
-        pair.promote_standby()
+        pair.promote_standby(new_primary)
         promoted_at = ctx.clock()
         with tally.lock:
             tally.promoted, at_promotion = True, tally.acked
         _wait(lambda: tally.acked >= at_promotion + AFTER, "the load to recover", tally)
         # The worker got going again by itself, and the API process reports itself ready.
-        _wait(lambda: _beats_since(pair, promoted_at) > 0, "a worker pass", tally)
+        _wait(lambda: _beats_since(pair, pair.standby_ports[new_primary], promoted_at) > 0,
+              "a worker pass", tally)
         ready = app.test_client().get("/readyz")
         assert ready.status_code == 200, ready.get_json()
     finally:
@@ -231,7 +242,7 @@ def test_a_primary_killed_under_load_loses_and_doubles_nothing(
     unanswered = tally.started_unanswered | tally.completed_unanswered
     assert tally.statuses[409] == len(unanswered)
 
-    promoted = pair.url(pair.standby_port)
+    promoted = pair.url(pair.standby_ports[new_primary])
     engine = make_engine(promoted, poolclass=NullPool)
     with engine.connect() as conn:
         apps = conn.execute(text("SELECT id, applicant FROM applications")).all()
@@ -259,6 +270,7 @@ def test_a_primary_killed_under_load_loses_and_doubles_nothing(
     assert tally.first_ok_after_promotion is not None and tally.first_503 is not None
     outage = tally.first_ok_after_promotion - crashed_at
     figures = {
+        "standbys": len(pair.standbys),
         "acknowledged": tally.acked,
         "answers_503": tally.statuses[503],
         "answer_lost_409": len(unanswered),
