@@ -293,6 +293,9 @@ ID: dict[str, str] = {
     "verify_key": "Kunci tanda tangan",
     "verify_key_retired": "(kunci lama, sudah diganti; tetap sah untuk dokumen ini)",
     "verify_sha256": "SHA-256 berkas",
+    "documents_heading": "Dokumen terbit",
+    "download_pdf": "Unduh PDF",
+    "verify_link": "Periksa keaslian",
 }
 
 EN: dict[str, str] = {
@@ -574,6 +577,9 @@ EN: dict[str, str] = {
     "verify_key": "Signing key",
     "verify_key_retired": "(an earlier key, since rotated; still valid for this document)",
     "verify_sha256": "File SHA-256",
+    "documents_heading": "Issued documents",
+    "download_pdf": "Download PDF",
+    "verify_link": "Check it",
 }
 
 CATALOGUE = {"id": ID, "en": EN}

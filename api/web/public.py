@@ -14,7 +14,7 @@ from api.web.session import sign_in as start_session
 from api.web.session import sign_out as end_session
 from api.wiring import ctx
 from engine.domain.errors import AuthenticationError, NotFoundError
-from engine.services import models, regions, standards, tracking
+from engine.services import models, regions, standards, tracking, verification
 
 blp = Blueprint(
     "web_public",
@@ -72,6 +72,7 @@ def tracking_page(code: str) -> Any:
         marks=marks,
         overlays=overlays,
         diagram_src=src,
+        documents=verification.documents_by_tracking_code(ctx(), code),
     )
 
 

@@ -50,7 +50,7 @@ class DocumentContent:
 def render_pdf(content: DocumentContent) -> bytes:
     """The document as PDF bytes."""
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=True, pageCompression=0)
+    canvas = Canvas(buffer, pagesize=A4, invariant=True, pageCompression=1)
     canvas.setTitle(f"{content.title_id} {content.number}")
     canvas.setAuthor(content.agency_id)
     canvas.setSubject(content.verify_url)

@@ -59,6 +59,9 @@ def test_the_qr_code_of_the_downloaded_pdf_opens_a_page_that_says_genuine(
     as_json = client.get(urlsplit(url).path, headers=JSON).get_json()
     assert as_json["genuine"] is True and as_json["holder_name"] == HOLDER
     assert client.get(f"/api/v1/verify/{doc['number']}").get_json() == as_json
+    tracking = client.get(f"/track/{issued['code']}", headers=HTML).get_data(as_text=True)
+    assert f'data-document="{doc["number"]}"' in tracking
+    assert f'href="/track/{issued["code"]}/documents/{doc["number"]}"' in tracking
 
 
 def test_an_upload_with_one_byte_changed_is_not_genuine(
