@@ -128,6 +128,14 @@ def test_an_officer_works_a_pbg_application_from_the_counter_to_the_signed_permi
     states = wait_diagrams(page)
     assert states[0]["ready"] == "1"
     assert "pf-done" in marker_of(page, "diagram", "sign_pbg")
+    # The citizen's tracking page lists the issued permit; its check says genuine.
+    code = page.locator("main strong.code").first.inner_text()
+    page.goto(site.url(f"/track/{code}"))
+    with page.expect_navigation():
+        page.get_by_role("link", name="Periksa keaslian").first.click()
+    assert page.locator("[data-genuine]").first.get_attribute("data-genuine") == "true"
+    assert page.locator("[data-holder]").inner_text() == scenario["applicant"]["name"]
+    shot(page, "citizen-verify-genuine")
     assert not page.problems, page.problems
 
 
@@ -264,6 +272,8 @@ def test_every_page_passes_axe_and_breaks_no_csp_rule(page: Any, site: Site) -> 
             ("citizen-service", "/layanan/3273/pbg"),
             ("citizen-tracking", f"/track/{app.tracking_code}"),
             ("citizen-tracking-not-found", "/track/PF-0000-0000-0000-0000"),
+            ("citizen-verify-form", "/verify"),
+            ("citizen-verify-unknown", "/verify/PBG-3273-2026-999999"),
             ("sign-in", "/masuk"),
             ("api-docs", "/api/docs"),
         ],
