@@ -11,6 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
 from api import (
+    applicant_documents,
     application_actions,
     applications,
     audit,
@@ -118,6 +119,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         users,
         standards,
         citizen,
+        applicant_documents,
         billing,
         ops,
         messages,

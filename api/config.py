@@ -29,6 +29,16 @@ class Defaults:
     DB_STATEMENT_TIMEOUT = 30.0
     DB_LOCK_TIMEOUT = 10.0
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+    # Applicants' documents (issue #14 item 4): the largest one taken, and where they are
+    # kept: "fs" (DOCUMENT_DIR) or "s3" (S3_BUCKET on S3_ENDPOINT_URL, any S3-compatible
+    # store; credentials from boto3's usual chain, e.g. AWS_ACCESS_KEY_ID).
+    DOCUMENT_MAX_BYTES = 8 * 1024 * 1024  # below MAX_UPLOAD_BYTES, which bounds any request
+    DOCUMENT_STORE = "fs"
+    DOCUMENT_DIR = "var/documents"
+    S3_BUCKET = ""
+    S3_ENDPOINT_URL = ""
+    S3_REGION = ""
+    S3_PREFIX = "documents/"
     SCRIPT_CPU_SECONDS = 1.0
     SCRIPT_MAX_ITERATIONS = 100_000
     MAX_STATE_BYTES = 8 * 1024 * 1024

@@ -24,6 +24,10 @@ RETRY_AFTER_SECONDS = "5"  # on 503: about the time a failover manager needs to 
 # error class -> (status, type, title id, title en); the most specific class wins.
 ERROR_TABLE: dict[type[e.EngineError], tuple[int, str, str, str]] = {
     e.ModelInvalidError: (422, "model-invalid", "Model proses ditolak", "Process model rejected"),
+    e.DocumentTooLargeError: (
+        413, "document-too-large", "Dokumen terlalu besar", "Document too large"
+    ),
+    e.DocumentRefusedError: (422, "document-refused", "Dokumen ditolak", "Document refused"),
     e.FormInvalidError: (422, "form-invalid", "Data formulir tidak valid", "Form data invalid"),
     e.InvalidInputError: (422, "invalid-input", "Masukan tidak valid", "Invalid input"),
     e.NotFoundError: (404, "not-found", "Tidak ditemukan", "Not found"),
@@ -86,6 +90,12 @@ ERROR_TABLE: dict[type[e.EngineError], tuple[int, str, str, str]] = {
         "Tugas eksternal tidak dikunci oleh pekerja ini",
         "The external task is not locked by this worker",
     ),
+    e.DocumentRetainedError: (
+        409,
+        "document-retained",
+        "Dokumen masih disimpan menurut aturan arsip",
+        "The archive rule still keeps the document",
+    ),
     e.AlreadyExistsError: (409, "already-exists", "Sudah ada", "Already exists"),
     e.ConflictError: (409, "conflict", "Konflik", "Conflict"),
     e.StorageUnavailableError: (
@@ -99,6 +109,12 @@ ERROR_TABLE: dict[type[e.EngineError], tuple[int, str, str, str]] = {
         "signing-key-unavailable",
         "Kunci tanda tangan dokumen tidak tersedia",
         "Document signing key unavailable",
+    ),
+    e.DocumentStoreError: (
+        503,
+        "document-store-unavailable",
+        "Penyimpanan dokumen tidak tersedia",
+        "Document store unavailable",
     ),
     e.EngineError: (400, "bad-request", "Permintaan ditolak", "Request refused"),
 }
@@ -230,9 +246,10 @@ def _unhandled(exc: Exception) -> Response:
 
 JSON_TYPES = ("application/json", "application/problem+json")
 # Endpoints that take a body other than JSON (model uploads: multipart, zip or XML; a PDF
-# to verify: multipart).
+# to verify: multipart; applicants' documents: the file itself, or multipart).
 NON_JSON_ENDPOINTS = {
     "process_models.ProcessModels", "documents.VerifyUpload", "documents.VerifyUploadJson",
+    "applicant_documents.TrackedUpload", "applicant_documents.Upload",
 }
 
 

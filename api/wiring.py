@@ -15,6 +15,7 @@ from engine.context import EngineContext, TokenCache
 from engine.documents import DocumentSettings, KeyStore
 from engine.domain.calendar_holidays import national_days_off
 from engine.domain.notifications import DeliverySettings
+from engine.persistence.blob_store import BlobStore, FileSystemBlobStore, S3BlobStore
 from engine.persistence.database import Timeouts, make_engine, make_session_factory
 from engine.workflow.runtime import WorkflowRuntime
 from engine.workflow.script_engine import SandboxedScriptEngine, ScriptLimits
@@ -82,7 +83,30 @@ def init_engine(app: Flask) -> None:
         public_url=str(app.config["PUBLIC_URL"]),
     )
     app.extensions["permitflow"].tokens = TokenCache(float(app.config["TOKEN_CACHE_SECONDS"]))
+    context: EngineContext = app.extensions["permitflow"]
+    context.blobs = blob_store(app.config)
+    context.document_max_bytes = int(app.config["DOCUMENT_MAX_BYTES"])
     warm_holidays()
+
+
+def blob_store(settings: Mapping[str, Any]) -> BlobStore:
+    """The applicants' document store the DOCUMENT_STORE setting names ("fs" or "s3").
+
+    Raises: ValueError for another name, or "s3" without S3_BUCKET.
+    """
+    kind = str(settings["DOCUMENT_STORE"]).strip().lower()
+    if kind == "fs":
+        return FileSystemBlobStore(settings["DOCUMENT_DIR"])
+    if kind == "s3":
+        if not settings["S3_BUCKET"]:
+            raise ValueError("PERMITFLOW_DOCUMENT_STORE=s3 needs PERMITFLOW_S3_BUCKET")
+        return S3BlobStore(
+            settings["S3_BUCKET"],
+            endpoint_url=settings["S3_ENDPOINT_URL"] or None,
+            region=settings["S3_REGION"] or None,
+            prefix=settings["S3_PREFIX"],
+        )
+    raise ValueError(f"PERMITFLOW_DOCUMENT_STORE must be fs or s3, not {kind!r}")
 
 
 def warm_holidays() -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.documents import DocumentSettings, KeyStore
 from engine.domain.notifications import DeliverySettings
 from engine.domain.observers import CommitObserver
+from engine.persistence.blob_store import BlobStore
 from engine.persistence.database import read_only_bind, snapshot_bind
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import WorkflowRuntime
@@ -124,6 +125,11 @@ class EngineContext:
     documents: DocumentSettings = field(
         default_factory=lambda: DocumentSettings(KeyStore(Path("var/signing-keys")))
     )
+
+    # Applicants' documents: where their bytes are kept (None: uploads answer 503), and the
+    # largest document taken, in bytes.
+    blobs: BlobStore | None = None
+    document_max_bytes: int = 10 * 1024 * 1024
 
     def __post_init__(self) -> None:
         self._read_bind = read_only_bind(self.replica or self.session_factory.kw["bind"])

@@ -14,7 +14,14 @@ from api.web.session import sign_in as start_session
 from api.web.session import sign_out as end_session
 from api.wiring import ctx
 from engine.domain.errors import AuthenticationError, NotFoundError
-from engine.services import models, regions, standards, tracking, verification
+from engine.services import (
+    applicant_documents,
+    models,
+    regions,
+    standards,
+    tracking,
+    verification,
+)
 
 blp = Blueprint(
     "web_public",
@@ -65,9 +72,11 @@ def tracking_page(code: str) -> Any:
     src = url_for(
         "web_public.model_xml", region=region, key=data["process_key"], version=data["version"]
     )
+    receipt = applicant_documents.receipt_by_code(ctx(), code)  # tanda terima (#14 item 4)
     return render(
         "track.html",
         d=data,
+        docs=receipt,
         zone=zone,
         marks=marks,
         overlays=overlays,

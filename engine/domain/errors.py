@@ -43,6 +43,19 @@ class FormInvalidError(InvalidInputError):
     """Task data does not satisfy the step's form schema; `problems` carries field paths."""
 
 
+class DocumentRefusedError(InvalidInputError):
+    """An uploaded document is empty, not a PDF/JPEG/PNG by content, malformed, active
+    (scripts, embedded files) or a bomb; `problems` name the document."""
+
+
+class DocumentTooLargeError(InvalidInputError):
+    """An uploaded document is larger than the configured limit; `problems` name it."""
+
+
+class DocumentStoreError(EngineError):
+    """The document store cannot be reached, or holds bytes that no longer match their hash."""
+
+
 class StorageUnavailableError(EngineError):
     """The database cannot be reached, or its schema is not migrated."""
 
@@ -53,6 +66,10 @@ class SigningKeyUnavailableError(EngineError):
 
 class ConflictError(EngineError):
     """The action is not possible in the current state."""
+
+
+class DocumentRetainedError(ConflictError):
+    """A document may not be deleted: the service's archive rule still keeps it."""
 
 
 class AlreadyExistsError(ConflictError):

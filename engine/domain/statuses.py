@@ -37,6 +37,14 @@ class TimerStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class DocumentStatus(StrEnum):
+    """An applicant's uploaded document (`application_documents.status`)."""
+
+    RECEIVED = "received"
+    REJECTED = "rejected"  # by an officer, with a reason the applicant sees
+    SUPERSEDED = "superseded"  # a newer upload for the same requirement came
+
+
 class VersionStatus(StrEnum):
     # Stored, not yet open to new applications: its standard lacks the decree that sets it,
     # or it is a replica whose standard is not yet made local (issue #15 item 5).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -43,7 +44,49 @@ def read_standard(data: bytes | None) -> tuple[dict[str, Any] | None, list[Probl
     """The service standard (`standard.json`), which must be a JSON object when present."""
     if data is None:
         return None, []
-    return _json_object(data, "standard.json", "the service standard")
+    standard, problems = _json_object(data, "standard.json", "the service standard")
+    if standard is not None:
+        problems += _requirement_problems(standard) + _archive_problems(standard)
+    return (standard if not problems else None), problems
+
+
+REQUIREMENT_CODE = re.compile(r"[a-z0-9_]{1,64}")
+
+
+def _requirement_problems(standard: dict[str, Any]) -> list[Problem]:
+    """The requirements applicants upload documents for: a requirement written as an object
+    with a `code` is uploadable, and its code must be a unique lowercase word (it is part of
+    the upload's address); one written as plain text is listed, not uploaded for."""
+    requirements = standard.get("requirements")
+    if not isinstance(requirements, list):
+        return []
+    problems, seen = [], set()
+    for i, item in enumerate(requirements):
+        if not isinstance(item, dict) or "code" not in item:
+            continue
+        code = item["code"]
+        if not isinstance(code, str) or not REQUIREMENT_CODE.fullmatch(code):
+            problems.append(Problem(
+                "a requirement's code is lowercase letters, digits and _ (at most 64)",
+                field=f"requirements/{i}/code", file="standard.json",
+            ))
+        elif code in seen:
+            problems.append(Problem(f"requirement code {code!r} appears twice",
+                                    field=f"requirements/{i}/code", file="standard.json"))
+        seen.add(code)
+    return problems
+
+
+def _archive_problems(standard: dict[str, Any]) -> list[Problem]:
+    """The archive rule: how many years documents are kept after the application ends."""
+    archive = standard.get("archive")
+    if archive is None:
+        return []
+    years = archive.get("retention_years") if isinstance(archive, dict) else None
+    if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 100:
+        return [Problem("archive.retention_years must be a whole number of years, 1-100",
+                        field="archive/retention_years", file="standard.json")]
+    return []
 
 
 def _json_object(data: bytes, path: str, what: str) -> tuple[dict[str, Any] | None, list[Problem]]:

@@ -24,6 +24,7 @@ from engine.domain.statuses import (
     VersionStatus,
 )
 from engine.persistence import sla_clauses
+from engine.persistence.applicant_document_queries import ApplicantDocumentRepository
 from engine.persistence.audit_queries import AuditRepository
 from engine.persistence.base import BaseRepository
 from engine.persistence.billing_queries import BillingRepository
@@ -540,6 +541,7 @@ class Repositories:
         self.reports = ReportQueries(session)
         self.versions = VersionQueries(session)
         self.citizen = CitizenQueries(session)
+        self.applicant_documents = ApplicantDocumentRepository(session)
         self.ops = OpsQueries(session)
         self.metrics = MetricsQueries(session)
         self.idempotency = IdempotencyQueries(session)

@@ -738,3 +738,37 @@ class IssuedDocumentRecord(Base):
     revoked_at: Mapped[datetime | None]
     revoked_by: Mapped[int | None] = mapped_column(Integer)
     revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+
+
+
+class ApplicationDocumentRecord(Base):
+    """A document an applicant (or the counter for them) uploaded for one requirement of the
+    service standard (issue #14 item 4). The bytes are in the blob store under `sha256`; a
+    re-upload supersedes the row, never replaces it; an officer may mark it rejected with a
+    reason; a row is deleted (`deleted_at`, the bytes dropped) only once the service's
+    archive rule no longer keeps it."""
+
+    __tablename__ = "application_documents"
+    __table_args__ = (
+        Index("ix_application_documents_application", "application_id", "requirement"),
+        Index("ix_application_documents_sha256", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"))
+    region_code: Mapped[str] = mapped_column(String(16))
+    requirement: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(32))
+    # The sender's file name, for display only (base name, no control characters).
+    filename: Mapped[str] = mapped_column(String(200))
+    store: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    uploaded_by: Mapped[str] = mapped_column(String(300))
+    uploaded_at: Mapped[datetime]
+    reviewed_by: Mapped[str | None] = mapped_column(String(300))
+    reviewed_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from tests.factories import make_user
+from tests.support.blob_fixtures import blob_store, moto_s3  # noqa: F401
 
 
 @pytest.fixture

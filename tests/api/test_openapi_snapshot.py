@@ -97,9 +97,11 @@ def test_every_operation_documents_problem_json_and_auth(spec_app: Flask) -> Non
     assert public <= marked_public
     # Nothing that writes is public but a citizen's complaint and survey (issue #15); the fee
     # estimate computes and stores nothing; a bank's callback is authenticated by its HMAC
-    # signature instead of a token; verifying an uploaded PDF reads and stores nothing.
+    # signature instead of a token; verifying an uploaded PDF reads and stores nothing; an
+    # applicant uploads required documents by tracking code (#14 item 4).
     assert {op for op in marked_public if op[0] != "get"} == {
         ("post", "/track/{code}/complaints"), ("post", "/track/{code}/survey"),
+        ("put", "/track/{code}/requirements/{requirement}"),
         ("post", "/api/v1/regions/{region}/services/{key}/service-standard/fee-estimate"),
         ("post", "/api/v1/payment-callbacks/{channel}"),
         ("post", "/verify"), ("post", "/api/v1/verify")}
