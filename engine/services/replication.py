@@ -23,6 +23,7 @@ from engine.modeling.rewrite import rewrite_model
 from engine.persistence.tables import ModelVersionRecord
 from engine.services.access import require_roles, visible_region
 from engine.services.audit import record_event
+from engine.services.calls import check_calls
 from engine.services.models import store_version
 from engine.services.presenters import version_view
 from engine.services.versions import PUBLISHED, find_version
@@ -90,6 +91,8 @@ def replicate_model(
     }
     with ctx.uow() as uow:
         visible_region(uow, actor, region)
+        # A replica's call activities call models of its own region: published there too.
+        compiled = check_calls(uow, ctx, region, compiled, f"{key}.bpmn")
         version = store_version(uow, ctx, actor, region, compiled, lineage=lineage)
         record_event(
             uow,
