@@ -267,3 +267,16 @@ def test_a_fee_on_a_called_models_step_is_billed_in_the_application(
     ]
     with pytest.raises(errors.FeeUnpaidError):
         work(ctx, app.id, "pay_fee")
+
+
+def test_a_replica_calls_models_of_its_own_region(ctx: EngineContext, region) -> None:
+    from engine.services.replication import replicate_model
+
+    publish(ctx, model("call_payment_v1"))
+    publish(ctx, model("call_latest"))
+    make_region(ctx, "3510")
+    source = {"region": "3273", "key": "cf-call-latest", "version": 1}
+    with pytest.raises(errors.ModelInvalidError) as refused:
+        replicate_model(ctx, SYSTEM, "3510", "cf-call-latest", source)
+    [(element, message)] = problems(refused)
+    assert element == "pay" and "region 3510 has no model" in message
