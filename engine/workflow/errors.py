@@ -12,18 +12,21 @@ from typing import Any
 from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+
+from engine.workflow.spiff_compat import task_of
 
 _GATEWAYS = ((ExclusiveGateway, "exclusive"), (InclusiveGateway, "inclusive"))
 
 
 def describe_error(exc: BaseException) -> dict[str, Any]:
     """{message, type, element_id?, line?} of an error a run raised."""
-    task = getattr(exc, "task", None)
+    task = task_of(exc)
     # An exclusive gateway's "no condition" error carries its spec, not its task (3.2.0).
     spec = getattr(task, "task_spec", None) or getattr(exc, "task_spec", None)
     message = (
-        _data_message(exc, spec) or _gateway_message(exc, spec) or str(exc)
-        or type(exc).__name__
+        _data_message(exc, spec) or _gateway_message(exc, spec)
+        or _collection_message(exc, spec) or str(exc) or type(exc).__name__
     )
     error: dict[str, Any] = {"message": message, "type": type(exc).__name__}
     if spec is not None:
@@ -65,4 +68,19 @@ def _gateway_message(exc: BaseException, spec: Any) -> str | None:
     return (
         f"no condition of the {kind} gateway {name} holds and it has no default flow: "
         "give it a default flow or a condition for this case"
+    )
+
+
+def _collection_message(exc: BaseException, spec: Any) -> str | None:
+    """A multi-instance step whose input collection is not in the data (3.2.0: a bare
+    "'NoneType' object is not iterable")."""
+    if not isinstance(spec, MultiInstanceTask) or not isinstance(exc, TypeError):
+        return None
+    source = spec.data_input.bpmn_id if spec.data_input is not None else None
+    if source is None:
+        return None
+    step = spec.bpmn_name or spec.bpmn_id
+    return (
+        f"the multi-instance step {step!r} runs once per item of {source!r}, which is not "
+        f"a list in the process data: an earlier step or the start data must set {source!r}"
     )

@@ -45,6 +45,7 @@ from engine.workflow.spiff_compat import (
     human_tasks,
     mark_error,
     settle_event_subprocesses,
+    task_of,
 )
 from engine.workflow.state_bounds import (  # noqa: F401 (re-exported for services)
     DEFAULT_MAX_STATE_BYTES,
@@ -474,7 +475,7 @@ def _item(task: Any) -> dict[str, Any] | None:
 def _mark_failed(exc: BaseException) -> None:
     """Leave the task an error stopped at in ERROR, as SpiffWorkflow does for a failing
     script, so the saved state says where to retry from (`WorkflowRuntime.retry`)."""
-    task = getattr(exc, "task", None)
+    task = task_of(exc)
     if task is not None:
         mark_error(task)
 

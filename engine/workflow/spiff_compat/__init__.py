@@ -20,7 +20,7 @@ from engine.workflow.spiff_compat.event_subprocesses import mark_event_subproces
 from engine.workflow.spiff_compat.event_subprocesses import settle as settle_event_subprocesses
 from engine.workflow.spiff_compat.multi_instance import MAX_INSTANCES, MultiInstanceLimitError
 from engine.workflow.spiff_compat.subprocess_specs import subprocess_specs
-from engine.workflow.spiff_compat.task_state import mark_error
+from engine.workflow.spiff_compat.task_state import mark_error, task_of
 from engine.workflow.spiff_compat.walk import all_tasks, human_tasks, scopes
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "settle_event_subprocesses",
     "spiff_copy",
     "subprocess_specs",
+    "task_of",
 ]
 
 CHECKED_AGAINST = "3.2.0"

@@ -18,3 +18,26 @@ def mark_error(task: Any) -> None:
     """Leave `task` in ERROR unless it already finished."""
     if hasattr(task, "has_state") and not task.has_state(TaskState.FINISHED_MASK):
         task._set_state(TaskState.ERROR)
+
+
+def task_of(exc: BaseException) -> Any:
+    """The task an error stopped at: the exception's own `task` (SpiffWorkflow's
+    WorkflowTaskException), else the innermost task the library was working on when a
+    plain Python error escaped it (3.2.0 raises, e.g., a bare TypeError from a
+    multi-instance step whose collection is missing, with no task attached), found
+    among the traceback's frames; None when no task was involved."""
+    from SpiffWorkflow.task import Task
+
+    task = getattr(exc, "task", None)
+    if task is not None:
+        return task
+    found = None
+    trace = exc.__traceback__
+    while trace is not None:  # outermost to innermost: the last task seen is the closest
+        for name in ("my_task", "task", "self"):
+            candidate = trace.tb_frame.f_locals.get(name)
+            if isinstance(candidate, Task):
+                found = candidate
+                break
+        trace = trace.tb_next
+    return found
