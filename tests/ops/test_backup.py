@@ -194,7 +194,8 @@ def test_a_backup_taken_mid_load_restores_and_every_application_continues(
             ready = [t for t in app.tasks if t.state == "ready"]
             assert len(ready) == 1, (app_id, app.tasks)
             after = tasks.complete_task(again, officer, ready[0].id, {"restored": True})
-            assert ready[0].id in {t.id for t in after.tasks if t.state == "completed"}
+            assert ready[0].id not in {t.id for t in after.tasks if t.state == "ready"}
+            assert tasks.get_task(again, officer, ready[0].id).state == "completed"
             continued += 1
         assert continued > 0
         assert verify_audit(again) == []
