@@ -106,6 +106,7 @@ def _condition(
         mode="eval",
         what="the condition",
         check_code=_shifted(check_code, skipped),
+        hint=dialect_hint(text),
     )
     return text if ok and text != raw else None
 
@@ -189,5 +190,27 @@ def _expression(
         scan.add(f"the {what} of {scan.label(node)} is empty", node, line=holder.sourceline)
     else:  # checked as written: SpiffWorkflow evaluates exactly this text
         code_problems(
-            scan, node, holder, text, mode="eval", what=f"the {what}", check_code=check_code
+            scan, node, holder, text, mode="eval", what=f"the {what}", check_code=check_code,
+            hint=dialect_hint(text),
         )
+
+
+# Expressions other tools write in another language: Camunda 7's JUEL (`${x}`, `#{x}`),
+# the BPMN default XPath (`bpmn:getDataObject('x')`, Signavio, ADONIS), Zeebe's FEEL
+# (`= x`). Left unexplained, Python's check says only "invalid syntax".
+_DIALECTS = (
+    (re.compile(r"^\s*[$#]\{"), "a JUEL expression (Camunda 7)"),
+    (re.compile(r"\bbpmn:get\w+\(|^\s*/|\bxs:\w+\("), "an XPath expression"),
+    (re.compile(r"^\s*="), "a FEEL expression (Camunda 8)"),
+)
+
+
+def dialect_hint(text: str) -> str:
+    """"; it is ... : write it in Python" when `text` is in another expression language."""
+    for pattern, dialect in _DIALECTS:
+        if pattern.search(text):
+            return (
+                f" ({text.strip()[:80]!r} is {dialect}; expressions here are Python over the "
+                "process data, e.g. approved == True and amount > 100)"
+            )
+    return ""

@@ -13,7 +13,8 @@ import ast
 import re
 from collections.abc import Sequence
 
-_JUEL = re.compile(r"^\$\{(?P<body>[^{}]*)\}$", re.DOTALL)
+# `#{...}` (deferred evaluation) means the same as `${...}` in a Camunda 7 condition.
+_JUEL = re.compile(r"^[$#]\{(?P<body>[^{}]*)\}$", re.DOTALL)
 _STRING = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
 _REWRITES = (
     (re.compile(r"&&"), " and "),
@@ -26,7 +27,7 @@ _REWRITES = (
 
 
 def juel_to_python(text: str) -> str | None:
-    """The Python for a `${...}` condition, or None when `text` is not JUEL at all.
+    """The Python for a `${...}` (or `#{...}`) condition, or None when `text` is not JUEL at all.
 
     The result is not guaranteed to be valid Python; the caller checks it.
     """

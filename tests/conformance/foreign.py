@@ -84,6 +84,7 @@ class Sweep:
         self.tokens: dict[str, str] = {}
         self.count, self.region = 0, REGION
         self.done: list[str] = []  # the element ids completed in the application driven
+        self.sent: list[tuple[str, str]] = []  # the messages delivered to it
 
     def new_region(self) -> None:
         """Each model gets a region of its own: message names of one model do not reach
@@ -160,7 +161,7 @@ class Sweep:
         status, body = self.start(model)
         if status != 201:
             return Outcome(name, "500" if status >= 500 else "rejected", f"start {status}: {body}")
-        app_id = uuid.UUID(body["id"])
+        app_id, self.sent = uuid.UUID(body["id"]), []
         for n in range(MAX_ACTIONS):
             status, app = self.call("get", f"/api/v1/applications/{app_id}", "front-office")
             if status != 200:
@@ -193,7 +194,9 @@ class Sweep:
             topics = [(x.topic, x.element_id) for x in uow.repos.external_tasks.pending_for(app_id)
                       if x.status == "open"]
             timers = sorted((t.due_at, t.element_id) for t in uow.repos.timers.waiting_for(app_id))
-        if waiting:
+        if waiting:  # the one delivered least often first (a parallel multiple event waits for all)
+            waiting.sort(key=lambda m: self.sent.count(m))
+            self.sent.append(waiting[0])
             status, body = self.call("post", "/api/v1/messages", "integration", json={
                 "name": waiting[0][0], "application_id": app["id"], "data": {}})
             return status, f"message {waiting[0]}: {status} {body}"

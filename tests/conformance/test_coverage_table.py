@@ -134,6 +134,11 @@ PROBES: dict[str, dict[str, str]] = {
     "gateway_flow_without_condition": {
         "body": '<bpmn:exclusiveGateway id="x" default="f1" /><bpmn:endEvent id="e2" />',
         "flows": '<bpmn:sequenceFlow id="fx" sourceRef="x" targetRef="e2" />', "located": "fx"},
+    "xpath_condition": {
+        "body": '<bpmn:exclusiveGateway id="x" default="f1" /><bpmn:endEvent id="e2" />',
+        "flows": '<bpmn:sequenceFlow id="fx" sourceRef="x" targetRef="e2"><bpmn:conditionExpression>'
+                 "bpmn:getDataObject('approved')</bpmn:conditionExpression></bpmn:sequenceFlow>",
+        "located": "fx"},
     "condition_after_task": {"body": TASK, "located": "f1",
                              "condition": "<bpmn:conditionExpression>ok == True</bpmn:conditionExpression>"},
     "complex_gateway": {"body": '<bpmn:complexGateway id="x" />'},

@@ -21,12 +21,16 @@ END = '<bpmn:endEvent id="end" />'
     ("${done == true}", "done == True"),
     ("${status == 'a && b'}", "status == 'a && b'"),
     ('${note != "!"}', 'note != "!"'),
+    # Deferred evaluation: Camunda 7 reads it as ${...} in a condition (its own example
+    # job-announcement process writes #{approved}; found by the acceptance sweep).
+    ("#{approved}", "approved"),
+    ("#{!approved}", "not approved"),
 ])
 def test_simple_juel_is_translated(juel, python):
     assert juel_to_python(juel) == python
 
 
-@pytest.mark.parametrize("text", ["approved", "#{x}", "${a}${b}", "x == '${y}'"])
+@pytest.mark.parametrize("text", ["approved", "#x", "${a}${b}", "x == '${y}'"])
 def test_other_text_is_not_juel(text):
     assert juel_to_python(text) is None
 
@@ -149,3 +153,16 @@ def test_spiffarena_pre_script_is_checked():
                     "<camunda:properties>"))
     [problem] = problems_of(data)
     assert problem.element_id == "task_a" and "pre-script" in problem.message
+
+
+@pytest.mark.parametrize(("condition", "dialect"), [
+    ("bpmn:getDataObject('approved')", "an XPath expression"),  # Signavio, ADONIS (MIWG C.1.1)
+    ("bpmn:getDataObject('clarified') = 'yes'", "an XPath expression"),
+    ("${invoice.approved()}", "a JUEL expression"),
+])
+def test_a_condition_in_another_expression_language_is_named_as_such(condition, dialect):
+    from engine.modeling.expressions import dialect_hint
+
+    hint = dialect_hint(condition)
+    assert dialect in hint and "Python" in hint
+    assert dialect_hint("approved == True") == ""
