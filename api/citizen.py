@@ -170,7 +170,10 @@ class SkmReport(MethodView):
     @blp.arguments(SkmReportArgsSchema, location="query")
     @blp.response(200, SkmReportSchema)
     def get(self, args: dict[str, Any]) -> Any:
-        """The satisfaction index (IKM, Permenpan-RB 14/2017) per region and service"""
+        """The satisfaction index (IKM, Permenpan-RB 14/2017) per region and service
+
+        `from` is before `to` when both are given (422 otherwise).
+        """
         return survey.skm_report(
             ctx(),
             current_actor(),

@@ -9,6 +9,8 @@ the change is made once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,3 +68,15 @@ def committed() -> None:
     claim = pending.get()
     if claim is not None:
         claim.claimed = True
+
+
+@contextmanager
+def unclaimed() -> Iterator[None]:
+    """Commit without the request's claim: a record kept of a refusal (a payment callback's
+    bad signature or stale time) is not the change the key guards, so the refused request
+    claims nothing and the sender's corrected retry with the same key runs."""
+    token = pending.set(None)
+    try:
+        yield
+    finally:
+        pending.reset(token)

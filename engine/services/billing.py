@@ -33,6 +33,7 @@ from engine.domain.errors import (
 from engine.domain.problems import Problem
 from engine.domain.read_models import CallbackAnswer, ChannelView, NewChannelView
 from engine.domain.statuses import FeeStatus
+from engine.persistence.idempotency import unclaimed
 from engine.persistence.tables import PaymentChannelRecord, PaymentNotificationRecord
 from engine.services.access import visible_region
 from engine.services.audit import record_event
@@ -244,8 +245,9 @@ def _add_notification(
 def _record_refusal(
     ctx: EngineContext, note: dict[str, Any], refused: CallbackRefused, now: datetime
 ) -> None:
-    """The refusal is kept in its own transaction: the settling one was rolled back."""
-    with ctx.uow() as uow:
+    """The refusal is kept in its own transaction: the settling one was rolled back. It
+    claims no Idempotency-Key: a refused notification changed nothing the key guards."""
+    with unclaimed(), ctx.uow() as uow:
         _add_notification(uow, note, "refused", refused.reason, now)
         actor = Actor(SYSTEM_ACTOR_ID, f"channel:{note['channel']}", None, frozenset())
         record_event(

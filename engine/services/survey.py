@@ -88,9 +88,13 @@ def skm_report(
 ) -> dict[str, Any]:
     """The IKM per region and per service of the region (reports).
 
-    Raises: PermissionDeniedError.
+    Raises: PermissionDeniedError, InvalidInputError (`from` not before `to`).
     """
     require_roles(actor, ADMIN, SUPERVISOR, ANALYST, action="reading survey reports")
+    if since is not None and until is not None and since >= until:
+        raise InvalidInputError(
+            "give a period with from before to", [Problem("from is not before to", field="from")]
+        )
     region = region if actor.is_admin else actor.region_code
     with ctx.reader() as uow:
         rows = uow.repos.citizen.survey_answers(region, process_key, since, until)

@@ -48,6 +48,7 @@ BEYOND_JSON_SCHEMA = {
     ("PUT", "/api/v1/regions/{region}/calendar/week"):
         "opening before closing, each weekday once",
     ("GET", "/api/v1/reports/sla"): "`from` before `to`",
+    ("GET", "/api/v1/reports/skm"): "`from` before `to`",
     ("POST", "/api/v1/regions/{region}/process-models/{key}/migrate"): "two different versions",
     ("POST", "/api/v1/regions/{region}/process-models/{key}/replicate"):
         "overrides name steps and roles of the source version",

@@ -141,3 +141,32 @@ def test_complaints_over_http(app: Flask, ctx: EngineContext) -> None:
     as_json = client.get(f"/track/{code}").json
     assert as_json["complaints"][0]["answer"] == "Sudah ditindaklanjuti."
     assert "text" not in as_json["complaints"][0] and "contact" not in as_json["complaints"][0]
+
+
+def test_a_complaint_answered_late_is_shown_late_and_counted_so(ctx: EngineContext) -> None:
+    filed = complaints.file_complaint(ctx, _start(ctx).tracking_code, "Belum ada kabar")
+    supervisor, _ = make_user(ctx, "supervisor", region="3273")
+    ctx.clock = Clock(filed["due_at"] + timedelta(minutes=1))
+    assert complaints.complaint_inbox(ctx, supervisor)["items"][0]["overdue"]
+    answered = complaints.answer_complaint(ctx, supervisor, filed["number"], "Maaf, terlambat.")
+    assert answered["overdue"]
+    counts = {s["key"]: s["complaints"] for s in catalog_services(ctx, "3273")}
+    assert counts["izin-keputusan"] == {"filed": 1, "answered": 1, "answered_in_time": 0}
+
+
+def test_the_complaint_sla_over_http(app: Flask, ctx: EngineContext) -> None:
+    client = app.test_client()
+    url = "/api/v1/regions/3273/complaint-sla"
+    admin = {"Authorization": f"Bearer {make_user(ctx, 'admin', region=None)[1]}"}
+    officer = {"Authorization": f"Bearer {make_user(ctx, 'supervisor', region='3273')[1]}"}
+    assert client.put(url, json={"sla": "P2D"}, headers=officer).status_code == 403
+    assert client.put(url, json={"sla": "P2D"}).status_code == 401
+    bad = client.put(url, json={"sla": "dua hari"}, headers=admin)
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert [e["field"] for e in bad.json["errors"]] == ["sla"]
+    assert client.put("/api/v1/regions/9999/complaint-sla", json={"sla": "P2D"},
+                      headers=admin).status_code == 404
+    done = client.put(url, json={"sla": "p2d"}, headers=admin)
+    assert done.status_code == 200 and done.json == {"sla": "P2D"}
+    filed = client.post(f"/track/{_start(ctx).tracking_code}/complaints", json={"text": "Lama"})
+    assert datetime.fromisoformat(filed.json["due_at"]) == datetime(2026, 3, 4, 16, 0, tzinfo=WIB)

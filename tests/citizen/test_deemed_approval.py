@@ -127,3 +127,27 @@ def test_deemed_approval_over_http(app: Flask, ctx: EngineContext) -> None:
     )
     page = client.get(f"/track/{started.tracking_code}", headers={"Accept": "text/html"})
     assert "dianggap dikabulkan secara hukum (fiktif positif)" in page.get_data(as_text=True)
+    _, boss = make_user(ctx, "supervisor", region="3273")
+    report = client.get("/api/v1/reports/sla", headers={"Authorization": f"Bearer {boss}"},
+                        query_string={"from": "2026-03-01T00:00:00+07:00",
+                                      "to": "2026-03-10T00:00:00+07:00"})
+    assert report.status_code == 200, report.json
+    assert report.json["deemed_granted"] == [
+        {"region": "3273", "process_key": "izin-keputusan", "count": 1}]
+
+
+def test_the_applicant_is_told_of_a_deemed_approval_once(ctx: EngineContext) -> None:
+    from engine.services import notification_admin
+    from tests.service.test_notifications import outbox_rows, webhook_channel
+
+    upload(ctx, "3273", decision_bpmn(process_props=DEEMED))
+    # A receiver that never answers: the rows stay in the outbox to be counted.
+    notification_admin.add_channel(ctx, SYSTEM, "3273", webhook_channel("http://127.0.0.1:9/h"))
+    started = applications.start_application(
+        ctx, SYSTEM, "3273", "izin-keputusan", {"email": "warga@example.com"}, {})
+    for later in (DUE + timedelta(minutes=1), DUE + timedelta(hours=1), DUE + timedelta(days=2)):
+        worker.run_pass(ctx, later)
+    decisions = [r for r in outbox_rows(ctx) if r.event == "decision"]
+    assert len(decisions) == 1 and decisions[0].application_id == started.id
+    assert decisions[0].audience == "applicant"
+    assert decisions[0].payload["facts"]["outcome"] == "deemed_granted"

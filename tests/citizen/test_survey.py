@@ -81,3 +81,8 @@ def test_the_survey_over_http(app: Flask, ctx: EngineContext) -> None:
     _, token = make_user(ctx, "supervisor", region="3273")
     report = client.get("/api/v1/reports/skm", headers={"Authorization": f"Bearer {token}"})
     assert report.status_code == 200 and report.json["regions"][0]["respondents"] == 1
+    backwards = client.get("/api/v1/reports/skm", headers={"Authorization": f"Bearer {token}"},
+                           query_string={"from": "2026-03-05T00:00:00+07:00",
+                                         "to": "2026-03-01T00:00:00+07:00"})
+    assert backwards.status_code == 422 and backwards.mimetype == "application/problem+json"
+    assert [e["field"] for e in backwards.json["errors"]] == ["from"]
