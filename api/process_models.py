@@ -30,6 +30,11 @@ UPLOAD_BODY = {
                     "bpmn": {"type": "string", "format": "binary"},
                     "forms": {"type": "array", "items": {"type": "string", "format": "binary"}},
                     "standard": {"type": "string", "format": "binary"},
+                    "decisions": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "DMN fee tables named by standard.json's fee_formulas",
+                    },
                     "package": {"type": "string", "format": "binary", "description": "one zip"},
                 },
                 # The model itself: a BPMN file, or a zip package holding one.

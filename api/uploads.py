@@ -27,15 +27,18 @@ def package_from_request() -> ModelPackage:
         return read_package_zip(files["package"].read())
     if "bpmn" not in files:
         raise InvalidInputError(
-            "upload a model as multipart/form-data with a file field 'bpmn' (plus 'forms' files "
-            "and an optional 'standard'), or one zip in the field 'package'",
+            "upload a model as multipart/form-data with a file field 'bpmn' (plus 'forms' files, "
+            "an optional 'standard' and 'decisions' DMN files), or one zip in the field "
+            "'package'",
             [Problem("missing file field", field="bpmn")],
         )
     bpmn = files["bpmn"]
     forms = {_name(f): f.read() for f in files.getlist("forms")}
     standard = files["standard"].read() if "standard" in files else None
+    decisions = {_name(f): f.read() for f in files.getlist("decisions")}
     return ModelPackage(
-        bpmn=bpmn.read(), forms=forms, standard=standard, bpmn_name=_name(bpmn) or "model.bpmn"
+        bpmn=bpmn.read(), forms=forms, standard=standard, bpmn_name=_name(bpmn) or "model.bpmn",
+        decisions=decisions,
     )
 
 

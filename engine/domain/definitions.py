@@ -18,12 +18,14 @@ TimerKind = Literal["duration", "date", "cycle"]
 
 @dataclass(frozen=True, slots=True)
 class ModelPackage:
-    """The files of one model as uploaded: BPMN bytes, form files and the optional standard."""
+    """The files of one model as uploaded: BPMN bytes, form files, the optional standard and
+    DMN decision tables (`decisions/*.dmn`, by file name) its fee formulas name."""
 
     bpmn: bytes
     forms: dict[str, bytes] = field(default_factory=dict)
     standard: bytes | None = None
     bpmn_name: str = "model.bpmn"
+    decisions: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,13 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,7}$")
 
 
+# A fee table's decision: checked inputs -> (whole rupiah, what the table says it used).
+TableDecide = Callable[[Mapping[str, Any]], tuple[int, dict[str, Any]]]
+# Reads a table's DMN text for the declared inputs: (decision or None, problems).
+TableReader = Callable[[str, tuple["InputSpec", ...], str],
+                       tuple["TableDecide | None", list[Problem]]]
+
+
 class FormulaError(ValueError):
     """A formula that cannot be evaluated for these inputs; `problems` name each field."""
 
@@ -81,7 +88,10 @@ class FeeFormula:
     round_to: int
     sha256: str
     definition: dict[str, Any] = field(repr=False)
-    tree: ast.Expression = field(repr=False, compare=False)
+    tree: ast.Expression | None = field(repr=False, compare=False)
+    # A DMN decision table instead of an expression (`dmn` in the definition): the amount
+    # and the rule that gave it, run by engine.workflow.decision_tables.
+    decide: TableDecide | None = field(default=None, repr=False, compare=False)
 
     def inputs_from(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """The formula's inputs read from application data by their `from` paths."""
@@ -102,6 +112,9 @@ class FeeFormula:
         values, problems = _checked_inputs(self, inputs)
         if problems:
             raise FormulaError("the fee cannot be computed from these inputs", problems)
+        if self.decide is not None:
+            return self._decided(values)
+        assert self.tree is not None
         scope: dict[str, Any] = {**self.constants, **values}
         try:
             raw = _Interpreter(scope, self.tables, self.expression).run(self.tree.body)
@@ -127,6 +140,20 @@ class FeeFormula:
             amount=int(amount),
         )
 
+    def _decided(self, values: dict[str, Any]) -> Assessment:
+        assert self.decide is not None
+        amount, table = self.decide(values)  # whole rupiah by construction: no rounding
+        if amount < 0 or amount > MAX_AMOUNT:
+            raise FormulaError(
+                f"table {self.name!r} gave Rp {amount}, outside 0..{MAX_AMOUNT}",
+                [Problem("the result is out of range", field=f"fee_formulas.{self.name}.dmn")],
+            )
+        return Assessment(
+            formula=self.name, version=self.version, sha256=self.sha256,
+            inputs={k: _plain(v) for k, v in values.items()}, exact=str(amount),
+            rounding="none (the table gives whole rupiah)", amount=amount, table=table,
+        )
+
     def published(self) -> dict[str, Any]:
         """The definition as the service standard publishes it, with its hash."""
         return {"name": self.name, "sha256": self.sha256, **self.definition}
@@ -143,6 +170,8 @@ class Assessment:
     exact: str
     rounding: str
     amount: int
+    # For a decision table: its decision and table ids, hit policy and the rule's row.
+    table: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (audit log, fee item, estimate)."""
@@ -154,6 +183,7 @@ class Assessment:
             "exact": self.exact,
             "rounding": self.rounding,
             "amount": self.amount,
+            **({"decision_table": self.table} if self.table is not None else {}),
         }
 
 
@@ -163,8 +193,14 @@ def definition_hash(definition: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def parse_formula(name: str, raw: Any) -> tuple[FeeFormula | None, list[Problem]]:
-    """Check one declared formula; every problem names the formula and its field."""
+def parse_formula(
+    name: str, raw: Any, table_reader: TableReader | None = None
+) -> tuple[FeeFormula | None, list[Problem]]:
+    """Check one declared formula; every problem names the formula and its field.
+
+    A formula with `dmn` (a DMN decision table's XML, which upload puts there from the
+    package's `decision_table` file) is read by `table_reader` instead of an expression.
+    """
     where = f"fee_formulas.{name}"
     if not _NAME.match(name):
         return None, [Problem(f"{where}: a formula name is lower-case letters, digits, '_'",
@@ -182,6 +218,8 @@ def parse_formula(name: str, raw: Any) -> tuple[FeeFormula | None, list[Problem]
     tables = _tables(raw.get("tables", {}), f"{where}.tables", problems)
     inputs = _input_specs(raw.get("inputs"), f"{where}.inputs", problems)
     rounding, round_to = _rounding(raw.get("rounding", {}), f"{where}.rounding", problems)
+    if "dmn" in raw or "decision_table" in raw:
+        return _table_formula(name, raw, tuple(inputs), table_reader, problems)
     tree = None
     if not isinstance(expression, str) or not expression.strip():
         problems.append(Problem(f"{where}.expression must be text", field=f"{where}.expression"))
@@ -198,8 +236,36 @@ def parse_formula(name: str, raw: Any) -> tuple[FeeFormula | None, list[Problem]
     return formula, []
 
 
+def _table_formula(
+    name: str,
+    raw: dict[str, Any],
+    inputs: tuple[InputSpec, ...],
+    table_reader: TableReader | None,
+    problems: list[Problem],
+) -> tuple[FeeFormula | None, list[Problem]]:
+    where = f"fee_formulas.{name}"
+    text, version = raw.get("dmn"), raw.get("version")
+    if "expression" in raw:
+        problems.append(Problem(f"{where}: a formula is an expression or a decision table, "
+                                "not both", field=f"{where}.expression"))
+    if not isinstance(text, str) or not text.strip():
+        problems.append(Problem(
+            f"{where}.decision_table names no DMN file of the package (decisions/*.dmn)",
+            field=f"{where}.decision_table"))
+    if problems or table_reader is None or not isinstance(text, str):
+        return None, problems or [Problem(f"{where}: no decision table reader", field=where)]
+    decide, found = table_reader(text, inputs, f"{where}.dmn")
+    if decide is None or not isinstance(version, str):
+        return None, found
+    return FeeFormula(
+        name=name, version=version, expression="", inputs=inputs, constants={}, tables={},
+        rounding="none", round_to=1, sha256=definition_hash(raw), definition=dict(raw),
+        tree=None, decide=decide,
+    ), []
+
+
 def parse_formulas(
-    standard: Mapping[str, Any] | None,
+    standard: Mapping[str, Any] | None, table_reader: TableReader | None = None
 ) -> tuple[dict[str, FeeFormula], list[Problem]]:
     """Every formula of a service standard (`fee_formulas`), checked."""
     declared = (standard or {}).get("fee_formulas") or {}
@@ -207,7 +273,7 @@ def parse_formulas(
         return {}, [Problem("fee_formulas must be a JSON object", field="fee_formulas")]
     found, problems = {}, []
     for name, raw in declared.items():
-        formula, more = parse_formula(str(name), raw)
+        formula, more = parse_formula(str(name), raw, table_reader)
         problems += more
         if formula is not None:
             found[formula.name] = formula

@@ -86,7 +86,7 @@ def compile_model(package: ModelPackage) -> CompiledModel:
     declared, bpmn_problems = _compile_bpmn(
         package.bpmn, package.bpmn_name, frozenset(package.forms)
     )
-    steps, formula_problems = attach_formulas(declared.steps, standard)
+    steps, formula_problems = attach_formulas(declared.steps, standard, package.decisions)
     if not bpmn_problems:  # the model's facts are known: the standard is checked against them
         standard_problems += check_against_model(
             standard, declared.process_sla, steps, declared.key

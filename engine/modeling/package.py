@@ -1,9 +1,10 @@
 """Reading a model package from a directory or from one uploaded zip file.
 
 A package is `model.bpmn` (or the single `*.bpmn`), `forms/*.json` and optionally
-`standard.json`; other files (scenarios, README) are ignored. A zip may hold these at
-its root or inside one top folder. Zips are untrusted: size, entry count and compression
-ratio are bounded, and entry names must be plain relative paths.
+`standard.json` and `decisions/*.dmn` (DMN fee tables its formulas name); other files
+(scenarios, README) are ignored. A zip may hold these at its root or inside one top folder.
+Zips are untrusted: size, entry count and compression ratio are bounded, and entry names must
+be plain relative paths.
 """
 
 from __future__ import annotations
@@ -38,11 +39,16 @@ def read_package_dir(path: Path) -> ModelPackage:
     forms_dir = path / "forms"
     forms = {p.name: p.read_bytes() for p in sorted(forms_dir.glob("*.json")) if p.is_file()}
     standard = path / "standard.json"
+    decisions_dir = path / "decisions"
+    decisions = {
+        p.name: p.read_bytes() for p in sorted(decisions_dir.glob("*.dmn")) if p.is_file()
+    }
     return ModelPackage(
         bpmn=(path / bpmn_path).read_bytes(),
         forms=forms,
         standard=standard.read_bytes() if standard.is_file() else None,
         bpmn_name=bpmn_path,
+        decisions=decisions,
     )
 
 
@@ -103,17 +109,28 @@ def _read_archive(archive: zipfile.ZipFile) -> ModelPackage:
         if _is_form(n)
     }
     standard = by_name.get("standard.json")
+    decisions = {
+        PurePosixPath(n).name: _read(archive, i, MAX_JSON_BYTES)
+        for n, i in by_name.items()
+        if _is_decision(n)
+    }
     return ModelPackage(
         bpmn=_read(archive, by_name[bpmn_name], MAX_BPMN_BYTES),
         forms=forms,
         standard=_read(archive, standard, MAX_JSON_BYTES) if standard else None,
         bpmn_name=bpmn_name,
+        decisions=decisions,
     )
 
 
 def _is_form(name: str) -> bool:
     path = PurePosixPath(name)
     return len(path.parts) == 2 and path.parts[0] == "forms" and path.suffix == ".json"
+
+
+def _is_decision(name: str) -> bool:
+    path = PurePosixPath(name)
+    return len(path.parts) == 2 and path.parts[0] == "decisions" and path.suffix == ".dmn"
 
 
 def _check_entries(entries: list[zipfile.ZipInfo]) -> None:

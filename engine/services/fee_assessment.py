@@ -16,7 +16,13 @@ from engine.context import EngineContext
 from engine.domain.actors import Actor
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.errors import InvalidInputError, NotFoundError
-from engine.domain.fees_formula import FeeFormula, FormulaError, parse_formula
+from engine.domain.fees_formula import (
+    FeeFormula,
+    FormulaError,
+    InputSpec,
+    TableDecide,
+    parse_formula,
+)
 from engine.domain.problems import Problem
 from engine.domain.read_models import EstimatedFee, FeeEstimate
 from engine.domain.statuses import FeeStatus
@@ -25,6 +31,7 @@ from engine.services import notifications
 from engine.services.access import visible_model
 from engine.services.audit import record_event
 from engine.unit_of_work import UnitOfWork
+from engine.workflow.decision_tables import read_fee_table
 
 BILLING_SERIES = "skrd"
 
@@ -52,7 +59,9 @@ def open_fee_item(
         try:
             assessment = formula.evaluate(formula.inputs_from(data or {}))
         except FormulaError as exc:
-            problems = [Problem(p.message, field=p.field, element_id=task.element_id)
+            # Located on the table (a DMN fee), else on the step.
+            problems = [Problem(p.message, field=p.field,
+                                element_id=p.element_id or task.element_id)
                         for p in exc.problems]
             raise InvalidInputError(
                 f"the fee of {task.name!r} cannot be computed from the application data "
@@ -107,10 +116,17 @@ def next_billing_code(
 def stored_formula(definition: dict[str, Any]) -> FeeFormula:
     """The formula a model version stored (checked at upload; its hash must still match)."""
     body = {k: v for k, v in definition.items() if k not in ("name", "sha256")}
-    formula, _problems = parse_formula(definition["name"], body)
+    formula, _problems = parse_formula(definition["name"], body, _stored_table)
     if formula is None or formula.sha256 != definition.get("sha256"):
         raise RuntimeError(f"stored fee formula {definition.get('name')!r} does not verify")
     return formula
+
+
+def _stored_table(
+    text: str, inputs: tuple[InputSpec, ...], where: str
+) -> tuple[TableDecide | None, list[Problem]]:
+    # Checked in full at upload; here only read (and cached by its text).
+    return read_fee_table(text, inputs, where, check=False)
 
 
 def fee_estimate(
