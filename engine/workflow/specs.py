@@ -93,7 +93,7 @@ def _parse(tree: etree._Element, process_id: str, filename: str) -> tuple[Any, d
         # (`call_activities`): not required here, and left out of this version's spec.
         # (spiff_compat: the library requires them again inside an embedded sub-process)
         found = subprocess_specs(parser, process_id)
-        subs = {name: sub for name, sub in found.items() if sub is not None}
+    subs = {name: sub for name, sub in found.items() if sub is not None}
     mark_event_subprocesses(tree, [spec, *subs.values()])
     return spec, subs
 

@@ -280,3 +280,21 @@ def test_a_replica_calls_models_of_its_own_region(ctx: EngineContext, region) ->
         replicate_model(ctx, SYSTEM, "3510", "cf-call-latest", source)
     [(element, message)] = problems(refused)
     assert element == "pay" and "region 3510 has no model" in message
+
+
+def test_a_called_process_drawn_in_the_callers_file_is_the_published_one_that_runs(
+    ctx: EngineContext, region
+) -> None:
+    publish(ctx, model("call_payment_v1"))
+    # Camunda examples often draw the called process as a second pool of the caller's file.
+    drawn = model("call_payment_v2").split(b"<bpmn:process ", 1)[1].split(b"</bpmn:process>")[0]
+    drawn = drawn.replace(b'isExecutable="true"', b'isExecutable="false"')
+    drawn = drawn.replace(b"Flow_", b"P_")
+    caller = model("call_latest").replace(
+        b"</bpmn:process>", b"</bpmn:process>\n  <bpmn:process " + drawn + b"</bpmn:process>", 1
+    )
+    publish(ctx, caller)
+    app = start(ctx, "cf-call-latest")
+    work(ctx, app.id, "register")
+    work(ctx, app.id, "pay_fee")
+    assert data_of(ctx, app.id)["called_version"] == 1  # the region's version 1, not the drawing
