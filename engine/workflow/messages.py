@@ -60,7 +60,7 @@ def waiting_messages(workflow: BpmnWorkflow) -> list[MessageWait]:
     found = []
     for task in _waiting(workflow):
         spec = task.task_spec
-        for definition in _messages_of(spec.event_definition):
+        for definition in _open_messages(task):
             found.append(MessageWait(task.id, spec.bpmn_id or spec.name, definition.name))
     return found
 
@@ -97,7 +97,7 @@ def find_catcher(
     matches = [
         task
         for task in _waiting(workflow)
-        if any(d.name == name for d in _messages_of(task.task_spec.event_definition))
+        if any(d.name == name for d in _open_messages(task))
         and _correlates(task.data, correlation)
     ]
     if not matches:
@@ -130,6 +130,18 @@ def _messages_of(definition: Any) -> Iterator[MessageEventDefinition]:
     elif isinstance(definition, MultipleEventDefinition):
         for inner in definition.event_definitions:
             yield from _messages_of(inner)
+
+
+def _open_messages(task: Any) -> Iterator[MessageEventDefinition]:
+    """The messages `task` still waits for: a parallel multiple event (all of its triggers
+    needed) no longer waits for one it has caught; its `seen_events` say which."""
+    seen = {
+        getattr(event.event_definition, "name", None)
+        for event in task.internal_data.get("seen_events", [])
+    }
+    for definition in _messages_of(task.task_spec.event_definition):
+        if definition.name not in seen:
+            yield definition
 
 
 def _correlates(data: Mapping[str, Any], correlation: Mapping[str, Any] | None) -> bool:

@@ -1,7 +1,8 @@
 """Conformance actions for what reaches a process from outside: messages
 (`POST /api/v1/messages`) and external workers (`/api/v1/external-tasks/...`).
 
-`message`: `name`, `data`; delivered to the scenario's application by its id.
+`message`: `name`, `data`; delivered to the scenario's application by its id (`answer`:
+404 when nothing may take it).
 `external`: fetch the task of `topic` as one worker, then answer it: `complete` (with
 `variables`), `failure` (`message`, `retries`, `retry_timeout`), or `bpmn-error` (`code`,
 `variables`).
@@ -11,6 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from engine.domain.errors import MessageNotCorrelatedError
 from engine.services import external_tasks, messages
 from engine.services.external_tasks import TopicRequest
 from tests.conformance.runner import Driver, HttpDriver, action
@@ -23,6 +27,10 @@ LOCK_MS = 60_000
 def message_via_service(driver: Driver, step: dict[str, Any]) -> None:
     actor, _ = driver.actor("integration")
     sent = messages.Message(step["name"], step.get("data", {}), application_id=driver.app_id)
+    if step.get("answer", 200) == 404:  # nothing waits for it: refused, nothing changes
+        with pytest.raises(MessageNotCorrelatedError):
+            messages.correlate_message(driver.ctx, actor, sent)
+        return
     driver.status = messages.correlate_message(driver.ctx, actor, sent).status
     driver.acted += 1
 
@@ -32,7 +40,9 @@ def message_via_http(driver: Driver, step: dict[str, Any]) -> None:
     assert isinstance(driver, HttpDriver)
     body = {"name": step["name"], "data": step.get("data", {}), "application_id": str(driver.app_id)}
     sent = driver.client.post("/api/v1/messages", json=body, headers=driver.headers("integration"))
-    assert sent.status_code == 200, sent.json
+    assert sent.status_code == step.get("answer", 200), sent.json
+    if sent.status_code != 200:
+        return
     driver.status = sent.json["status"]
     driver.acted += 1
 
