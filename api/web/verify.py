@@ -1,4 +1,4 @@
-"""The public verification page (`/verify`, `/verify/<number>`), where a QR code leads:
+"""The public verification page (`/periksa`, `/verify/<number>`), where a QR code leads:
 genuine or not, the document's type, holder, dates and status, in Bahasa Indonesia or
 English; and the upload form that checks a PDF byte for byte (issue #14 item 3)."""
 
@@ -30,7 +30,7 @@ def long_date(day: date | None, lang: str = "id") -> str:
 _ZONE = "Asia/Jakarta"
 
 
-@blp.get("/verify")
+@blp.get("/periksa")
 def lookup() -> Any:
     """The verification form; `?number=` goes on to that document's page."""
     number = "".join(request.args.get("number", "").split()).upper()

@@ -110,9 +110,9 @@ def test_an_unknown_number_is_not_found_as_a_page_and_as_a_problem(client: Flask
     assert page.status_code == 404 and "TIDAK DITEMUKAN" in page.get_data(as_text=True)
     problem = client.get("/api/v1/verify/SIP-3510-2026-000999")
     assert problem.status_code == 404 and problem.mimetype == "application/problem+json"
-    form = client.get("/verify", headers=HTML)
+    form = client.get("/periksa", headers=HTML)
     assert form.status_code == 200 and 'name="file"' in form.get_data(as_text=True)
-    typed = client.get("/verify?number= sip-3510-2026-000001 ")
+    typed = client.get("/periksa?number= sip-3510-2026-000001 ")
     assert typed.status_code == 302 and typed.location.endswith("/verify/SIP-3510-2026-000001")
 
 

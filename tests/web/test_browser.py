@@ -272,7 +272,7 @@ def test_every_page_passes_axe_and_breaks_no_csp_rule(page: Any, site: Site) -> 
             ("citizen-service", "/layanan/3273/pbg"),
             ("citizen-tracking", f"/track/{app.tracking_code}"),
             ("citizen-tracking-not-found", "/track/PF-0000-0000-0000-0000"),
-            ("citizen-verify-form", "/verify"),
+            ("citizen-verify-form", "/periksa"),
             ("citizen-verify-unknown", "/verify/PBG-3273-2026-999999"),
             ("sign-in", "/masuk"),
             ("api-docs", "/api/docs"),
