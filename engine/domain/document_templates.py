@@ -21,6 +21,7 @@ Paths name application data (`a.b.c`); at upload each must exist in the model's 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -242,6 +243,13 @@ def is_document_number(text: str) -> bool:
     return len(text) <= 48 and _NUMBER.match(text) is not None
 
 
-def signed_statement(number: str, sha256: str) -> bytes:
-    """What the region's Ed25519 key signs: the number bound to the PDF's SHA-256."""
-    return f"{SIGNED_PREFIX}|{number}|{sha256}".encode()
+def signed_statement(
+    number: str, sha256: str, doc_type: str, holder: str, issued_on: date,
+    valid_until: date | None,
+) -> bytes:
+    """What the region's Ed25519 key signs: the number bound to the PDF's SHA-256 and to the
+    facts the verification page shows from the register (type, holder, dates), so a register
+    row changed behind the engine's back no longer verifies. Fields are JSON-quoted."""
+    fields = [SIGNED_PREFIX, number, sha256, doc_type, holder, issued_on.isoformat(),
+              valid_until.isoformat() if valid_until else ""]
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()

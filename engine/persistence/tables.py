@@ -710,7 +710,8 @@ class IssuedDocumentRecord(Base):
     """A permit or letter issued at an end event: its number, the exact PDF, its signature.
 
     `pdf` is the bytes issued (the applicant and officers download these); `sha256` is their
-    hash, signed with `key_id` as `document_templates.signed_statement(number, sha256)`.
+    hash, signed with `key_id` as `document_templates.signed_statement` (number, hash, type,
+    holder, dates).
     """
 
     __tablename__ = "issued_documents"

@@ -3,7 +3,8 @@
 When a run completes the process at an end event whose model declares a `document`, the
 same transaction (`apply_outcome`) numbers the document in its region's yearly series of
 its type (`number_sequences`, the same gap-free upsert as the SKRD billing codes), renders
-the PDF from the template and the process data, signs `signed_statement(number, sha256)`
+the PDF from the template and the process data, signs `signed_statement` (number, the PDF's
+SHA-256, type, holder, dates)
 with the region's active Ed25519 key, stores the exact bytes and writes `document.issued`
 into the audit chain (number, hash, key id, signature). Rolled back with the run, a number
 is never lost or taken twice.
@@ -106,7 +107,8 @@ def _issue(
     )
     pdf = render_pdf(content)
     sha256 = hashlib.sha256(pdf).hexdigest()
-    statement = signed_statement(number, sha256)
+    statement = signed_statement(number, sha256, template.doc_type, content.holder_name,
+                                 issued_on, content.valid_until)
     signature = settings.keys.sign(key.key_id, statement)
     if not signature_valid(key.public_key, statement, signature):
         raise SigningKeyUnavailableError(

@@ -173,7 +173,10 @@ def _verification(
     key = uow.repos.documents.key(record.key_id)
     intact = hashlib.sha256(record.pdf).hexdigest() == record.sha256
     genuine = intact and key is not None and signature_valid(
-        key.public_key, signed_statement(record.number, record.sha256), record.signature
+        key.public_key,
+        signed_statement(record.number, record.sha256, record.doc_type, record.holder_name,
+                         record.issued_on, record.valid_until),
+        record.signature,
     )
     region = uow.repos.regions.get(record.region_code)
     return {
