@@ -30,6 +30,8 @@ _KINDS: dict[str, TimerKind] = {
     "timeCycle": "cycle",
 }
 _ISO_LIKE = re.compile(r"^(R\d*/|PT?\d|\d{4}-\d\d)")
+# A Quartz/Unix cron line: five to seven fields of digits, *, ?, /, -, L, W, #.
+_CRON = re.compile(r"^[0-9*?/,LW#-]+(\s+[0-9A-Z*?/,LW#-]+){4,6}$")
 _DURATION = re.compile(
     r"^P(?:(?P<Y>[0-9]+)Y)?(?:(?P<M>[0-9]+)M)?(?:(?P<W>[0-9]+)W)?(?:(?P<D>[0-9]+)D)?"
     r"(?:T(?=[0-9])(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+(?:[.,][0-9]+)?S)?)?$"
@@ -109,6 +111,9 @@ def _timer_value(
             "; write ISO-8601 text (PT4H, R3/PT1H, 2027-01-31T09:00:00+07:00) or a "
             "Python expression that gives such text"
         )
+        if _CRON.match(text.strip()):  # Camunda 7 reads Quartz cron cycles; we do not
+            cron = f" ({text.strip()!r} is a cron expression)"
+            hint = f"{cron}{hint}, e.g. R/PT5M for every 5 minutes"
         if not code_problems(
             scan,
             event,

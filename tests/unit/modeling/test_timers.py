@@ -83,6 +83,8 @@ def test_timer_faults_are_all_located():
     }
     naive = next(p for p in problems if p.element_id == "timer_naive_date")
     assert "give the offset, e.g. 2027-01-31T09:00:00+07:00" in naive.message
+    cron = next(p for p in problems if p.element_id == "timer_cron")
+    assert "'0 0 9 * * ?' is a cron expression" in cron.message and "R/PT5M" in cron.message
 
 
 def test_hostile_timer_expression():
