@@ -94,9 +94,10 @@ def test_a_changed_table_after_the_fee_opened_changes_nothing(ctx, region) -> No
         ({"hit_policy": "COLLECT"}, "gives no single amount"),
         ({"inputs": ("jenis", "luas * 2")}, "the name of one declared input"),
         ({"inputs": ("jenis", "tinggi")}, "not declared"),
+        ({"rules": [(['"billboard"', "[1..10["], "1")]}, "cannot be read"),
     ],
     ids=["fraction", "expression", "empty", "double", "collect", "expression-input",
-         "undeclared-input"],
+         "undeclared-input", "feel-range"],
 )
 def test_a_table_whose_amounts_are_not_integers_or_inputs_not_declared_is_refused(
     ctx, region, kw, why
