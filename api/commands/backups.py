@@ -58,7 +58,7 @@ def register(main: click.Group, group_cls: type[click.Group]) -> None:
         """
         from api.commands.cli import database_url, engine_context
         from engine.persistence.backup import restore
-        from engine.persistence.schema import head_revision
+        from engine.persistence.schema import SchemaState, head_revision
         from engine.services.audit import verify_audit
 
         report = restore(database_url(), file, force=force)
@@ -67,7 +67,7 @@ def register(main: click.Group, group_cls: type[click.Group]) -> None:
             f"restored {file} into the {report.backend} database{replaced}, "
             f"schema revision {report.revision}"
         )
-        if report.state == "behind":
+        if report.state == SchemaState.BEHIND:
             click.echo(
                 f"the backup's schema revision {report.revision} is older than this code's "
                 f"{head_revision()}: run `permitflow db upgrade`, then `permitflow audit "

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from engine.domain.errors import EngineError
 from engine.persistence.database import normalize_url
-from engine.persistence.schema import head_revision, revision_state
+from engine.persistence.schema import SchemaState, head_revision, revision_state
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -47,7 +47,7 @@ class BackupReport:
 class RestoreReport:
     backend: str
     revision: str
-    state: str  # "current" or "behind" (revision_state); "unknown" is refused
+    state: SchemaState  # CURRENT or BEHIND; UNKNOWN is refused
     replaced: bool  # the target held tables (restored over with force)
 
 
@@ -144,7 +144,7 @@ def checked_revision(revision: str | None, source: Path) -> str:
             f"{source} has no schema revision (no alembic_version row): it is not a "
             "permitflow database"
         )
-    if revision_state(revision) == "unknown":
+    if revision_state(revision) == SchemaState.UNKNOWN:
         raise BackupError(
             f"{source} is at schema revision {revision}, which this permitflow does not know "
             f"(its newest is {head_revision()}): a newer permitflow made it; restore it with "

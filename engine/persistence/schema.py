@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 from alembic import command
@@ -36,7 +37,15 @@ def head_revision() -> str:
     return ",".join(sorted(heads))
 
 
-def revision_state(revision: str | None) -> str:
+class SchemaState(StrEnum):
+    """Where a database's schema revision stands against this code."""
+
+    CURRENT = "current"  # at the newest migration
+    BEHIND = "behind"  # an older one this code can upgrade
+    UNKNOWN = "unknown"  # none, or one a newer permitflow made
+
+
+def revision_state(revision: str | None) -> SchemaState:
     """Where a database's revision stands against this code: `current` (at the newest
     migration), `behind` (an older one this code can upgrade) or `unknown` (none, or one a
     newer permitflow made)."""
@@ -44,12 +53,12 @@ def revision_state(revision: str | None) -> str:
     from alembic.util import CommandError
 
     if not revision:
-        return "unknown"
+        return SchemaState.UNKNOWN
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     if revision in script.get_heads():
-        return "current"
+        return SchemaState.CURRENT
     try:
         found = script.get_revision(revision)
     except CommandError:  # alembic's ResolutionError is a CommandError
-        return "unknown"
-    return "behind" if found is not None else "unknown"
+        return SchemaState.UNKNOWN
+    return SchemaState.BEHIND if found is not None else SchemaState.UNKNOWN
