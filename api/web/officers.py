@@ -4,10 +4,11 @@ the counter. Every action calls the same service as the API, with the same `Acto
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Any
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, send_file, url_for
 
 from api.web.formrender import Builder, parse
 from api.web.i18n import FORMAT_HINTS, language, texts
@@ -17,7 +18,7 @@ from api.wiring import ctx
 from engine.domain import errors as e
 from engine.domain.console_views import TaskPageView
 from engine.domain.statuses import StepStatus
-from engine.services import applications, console, models, payments, tasks
+from engine.services import applications, console, models, payments, tasks, verification
 
 blp = Blueprint("web_console", __name__, url_prefix="/konsol", template_folder="templates")
 
@@ -164,7 +165,8 @@ def _next_page(done: Any) -> str:
 @blp.get("/permohonan/<uuid:application_id>")
 def application(application_id: uuid.UUID) -> Any:
     """An application: the diagram with done and current steps, due times, history, fees."""
-    found = applications.get_application(ctx(), require_actor(), application_id)
+    actor = require_actor()
+    found = applications.get_application(ctx(), actor, application_id)
     zone = _zone(found.region)
     marks = {t.element_id: "pf-done" for t in found.tasks if t.state == StepStatus.COMPLETED}
     marks.update({t.element_id: "pf-current" for t in found.tasks if t.state == StepStatus.READY})
@@ -177,9 +179,19 @@ def application(application_id: uuid.UUID) -> Any:
     src = url_for(
         "web_public.model_xml", region=found.region, key=found.process_key, version=found.version
     )
+    documents = verification.application_documents(ctx(), actor, application_id)
     return render(
-        "application.html", a=found, zone=zone, marks=marks, overlays=overlays, diagram_src=src
+        "application.html", a=found, zone=zone, marks=marks, overlays=overlays, diagram_src=src,
+        documents=documents,
     )
+
+
+@blp.get("/permohonan/<uuid:application_id>/dokumen/<number>")
+def document_pdf(application_id: uuid.UUID, number: str) -> Any:
+    """An officer's download of a document issued to the application (the PDF as issued)."""
+    name, pdf = verification.application_pdf(ctx(), require_actor(), application_id, number)
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=name,
+                     as_attachment=True, max_age=0)
 
 
 def _moment(value: Any, zone: str) -> str:

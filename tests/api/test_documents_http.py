@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -145,3 +146,18 @@ def test_signing_keys_are_public_and_rotated_by_an_admin(
     assert rotated.status_code == 201 and rotated.get_json()["key_id"] != keys[0]["key_id"]
     after = client.get("/api/v1/regions/3510/signing-keys").get_json()
     assert [k["retired_at"] is None for k in after] == [True, False]
+
+
+def test_an_officer_downloads_from_the_consoles_application_page(
+    client: FlaskClient, issued: dict[str, str]
+) -> None:
+    from tests.web.test_pages import signed_in
+
+    signed_in(client, issued["token"])
+    page = client.get(f"/konsol/permohonan/{issued['id']}").get_data(as_text=True)
+    (number,) = re.findall(r'data-document="([^"]+)"', page)
+    link = f"/konsol/permohonan/{issued['id']}/dokumen/{number}"
+    assert f'href="{link}"' in page
+    pdf = client.get(link)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    assert client.get(f"{link[:-1]}9").status_code == 404
