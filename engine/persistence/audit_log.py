@@ -63,7 +63,7 @@ def place_application_events(
             continue
         seq, head = record.audit_seq or 0, record.audit_hash or GENESIS
         seq, head = _chained(application_chain(app_id), seq, head, _of(pending, app_id), rows)
-        record.audit_seq, record.audit_hash = seq, head
+        record.audit_seq, record.audit_hash, record.audit_pending = seq, head, True
         placed.add(app_id)
     return rows, [e for e in pending if e.application_id not in placed or e.application_id is None]
 
@@ -176,7 +176,7 @@ _APP_HEADS_LOCKED = (
 _ADVANCE_APP_HEAD = (
     update(_APPS)
     .where(_APPS.c.id == bindparam("app"))
-    .values(audit_seq=bindparam("seq"), audit_hash=bindparam("head"))
+    .values(audit_seq=bindparam("seq"), audit_hash=bindparam("head"), audit_pending=True)
 )
 _HEAD_LOCKED = (
     select(_HEADS.c.seq, _HEADS.c.hash)

@@ -76,7 +76,7 @@ class AuditRepository(BaseRepository):
         return set(
             self.session.scalars(
                 select(ApplicationRecord.region_code)
-                .where(ApplicationRecord.audit_seq > ApplicationRecord.audit_rooted_seq)
+                .where(ApplicationRecord.audit_pending.is_(True))
                 .distinct()
             )
         )
@@ -88,10 +88,9 @@ class AuditRepository(BaseRepository):
             select(ApplicationRecord.id, ApplicationRecord.audit_seq, ApplicationRecord.audit_hash)
             .where(
                 ApplicationRecord.region_code == region_code,
-                ApplicationRecord.audit_seq > ApplicationRecord.audit_rooted_seq,
+                ApplicationRecord.audit_pending.is_(True),
             )
-            .order_by(ApplicationRecord.id)
-            .limit(limit)
+            .limit(limit)  # no ORDER BY: the leaves are sorted when the root is made
         )
         return [(str(r.id), r.audit_seq, r.audit_hash) for r in rows]
 
@@ -102,7 +101,11 @@ class AuditRepository(BaseRepository):
             self.session.connection().execute(
                 update(_APPS)
                 .where(_APPS.c.id == bindparam("app"))
-                .values(audit_rooted_seq=bindparam("seq")),
+                .values(
+                    audit_rooted_seq=bindparam("seq"),
+                    # still pending when a step moved the head since it was read
+                    audit_pending=_APPS.c.audit_seq > bindparam("seq"),
+                ),
                 [{"app": app, "seq": seq} for app, seq in rooted],
             )
 

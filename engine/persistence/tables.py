@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -190,10 +191,10 @@ class ApplicationRecord(Base):
         # The worker's work list: open applications past due and not yet marked.
         # The worker's audit-root list: applications whose chain grew since the last root.
         Index(
-            "ix_applications_audit_unrooted",
+            "ix_applications_audit_pending",
             "region_code",
-            postgresql_where=text("audit_seq > audit_rooted_seq"),
-            sqlite_where=text("audit_seq > audit_rooted_seq"),
+            postgresql_where=text("audit_pending"),
+            sqlite_where=text("audit_pending"),
         ),
         Index(
             "ix_applications_sla_due",
@@ -249,6 +250,8 @@ class ApplicationRecord(Base):
     audit_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     audit_hash: Mapped[str] = mapped_column(String(64), default=GENESIS, server_default=GENESIS)
     audit_rooted_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # audit_seq > audit_rooted_seq, as a flag the planner has statistics for (migration 0018).
+    audit_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __mapper_args__ = {"version_id_col": row_version}
 

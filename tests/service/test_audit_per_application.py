@@ -141,10 +141,14 @@ def test_a_rewrite_with_every_hash_recomputed_is_caught_by_a_published_root(
 
 def test_roots_chain_on_and_cover_only_what_moved(ctx: EngineContext, walked) -> None:
     officer, app = walked
+    with ctx.uow() as uow:
+        assert uow._session.get(ApplicationRecord, app.id).audit_pending
     assert seal_roots(ctx) == 1
     assert seal_roots(ctx) == 0  # nothing grew
     (task,) = [t for t in app.tasks if t.state == "ready"]
     tasks.complete_task(ctx, officer, task.id, {"note": "last"})
+    with ctx.uow() as uow:
+        assert uow._session.get(ApplicationRecord, app.id).audit_pending
     assert seal_roots(ctx) == 1
     with ctx.uow() as uow:
         first, second = uow._session.scalars(
@@ -152,7 +156,7 @@ def test_roots_chain_on_and_cover_only_what_moved(ctx: EngineContext, walked) ->
         record = uow._session.get(ApplicationRecord, app.id)
         assert second.prev_root == first.root
         assert second.leaves == [[str(app.id), record.audit_seq, record.audit_hash]]
-        assert record.audit_rooted_seq == record.audit_seq
+        assert record.audit_rooted_seq == record.audit_seq and not record.audit_pending
     assert verify_audit(ctx) == []
     broken = tamper(ctx, "UPDATE audit_roots SET prev_root = :p WHERE n = 2", p="1" * 64)
     assert [(b.chain, b.seq) for b in broken] == [("root:3273", 2)]
