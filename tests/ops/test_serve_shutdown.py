@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, func, select, text
 
+from api.config import Defaults
 from engine.context import EngineContext
 from engine.persistence.database import make_engine
 from engine.persistence.tables import ApplicationRecord
@@ -35,7 +36,6 @@ from tests.factories import ROOT, make_region, make_user, tiny_bpmn, upload
 from tests.ops.scenario import start_body
 from tests.ops.test_metrics_gunicorn import Server, _free_port, _wait_for
 
-pytestmark = pytest.mark.slow
 IN_FLIGHT = 4
 
 
@@ -80,6 +80,7 @@ def _waiting_on(conn: Connection) -> int:
         {"pid": pid}).scalar_one())
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_requests_in_flight_and_loses_nothing(
     ctx: EngineContext, db_url: str
 ) -> None:
@@ -163,3 +164,22 @@ def test_sigterm_finishes_the_requests_in_flight_and_loses_nothing(
         count = session.scalar(select(func.count()).select_from(ApplicationRecord))
     assert stored == made and count == IN_FLIGHT  # committed, each once
     assert audit.verify_audit(ctx) == []
+
+
+def _unit(name: str) -> dict[str, str]:
+    lines = (ROOT / "deploy" / name).read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def test_systemd_waits_for_the_graceful_stop_before_killing() -> None:
+    """The units stop with SIGTERM and give it longer than the stop takes at most: gunicorn's
+    graceful timeout for the API (`serve` leaves gunicorn's default), the statement timeout
+    for a worker's item in hand; systemd SIGKILLs only after TimeoutStopSec."""
+    from gunicorn.config import Config
+
+    api = _unit("permitflow-api.service")
+    assert api["KillSignal"] == "SIGTERM" and "--no-worker" in api["ExecStart"]
+    assert int(api["TimeoutStopSec"]) > Config().graceful_timeout
+    worker = _unit("permitflow-worker@.service")
+    assert worker["KillSignal"] == "SIGTERM"
+    assert int(worker["TimeoutStopSec"]) > float(Defaults.DB_STATEMENT_TIMEOUT)
