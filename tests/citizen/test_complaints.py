@@ -138,6 +138,8 @@ def test_complaints_over_http(app: Flask, ctx: EngineContext) -> None:
                          .get_data(as_text=True))
     assert number in page and "Sudah ditindaklanjuti." in page and "lapor.go.id" in page
     assert "rokok" not in page and "siti.aminah" not in page
+    catalogue = html.unescape(client.get("/layanan/3273").get_data(as_text=True))
+    assert "1 / 1 dijawab tepat waktu" in catalogue and "rokok" not in catalogue
     as_json = client.get(f"/track/{code}").json
     assert as_json["complaints"][0]["answer"] == "Sudah ditindaklanjuti."
     assert "text" not in as_json["complaints"][0] and "contact" not in as_json["complaints"][0]

@@ -78,6 +78,9 @@ def test_the_survey_over_http(app: Flask, ctx: EngineContext) -> None:
     page = html.unescape(client.get(f"/track/{code}", headers={"Accept": "text/html"})
                          .get_data(as_text=True))
     assert "Terima kasih" in page
+    one = skm.ikm([_answers(SHEET[0])])
+    catalogue = html.unescape(client.get("/layanan/3273").get_data(as_text=True))
+    assert f"{one.as_dict()['ikm']} ({one.as_dict()['category']}, 1 responden)" in catalogue
     _, token = make_user(ctx, "supervisor", region="3273")
     report = client.get("/api/v1/reports/skm", headers={"Authorization": f"Bearer {token}"})
     assert report.status_code == 200 and report.json["regions"][0]["respondents"] == 1
