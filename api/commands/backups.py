@@ -7,7 +7,6 @@ are verified on the restored database, as `permitflow audit verify` does.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -56,7 +55,7 @@ def register(main: click.Group, group_cls: type[click.Group]) -> None:
         the backup's schema revision is newer than this code's. The audit chains are then
         verified on the restored database (exit 1 if one is broken).
         """
-        from api.commands.cli import database_url, engine_context
+        from api.commands.cli import database_url, engine_context, report_audit_breaks
         from engine.persistence.backup import restore
         from engine.persistence.schema import SchemaState, head_revision
         from engine.services.audit import verify_audit
@@ -74,12 +73,5 @@ def register(main: click.Group, group_cls: type[click.Group]) -> None:
                 "verify`, before starting the API and workers"
             )
             return
-        breaks = verify_audit(engine_context())
-        for found in breaks:
-            click.echo(
-                f"chain {found.chain}: broken at event #{found.seq} (id {found.event_id}): "
-                f"{found.reason}"
-            )
-        if breaks:
-            sys.exit(1)
+        report_audit_breaks(verify_audit(engine_context()))
         click.echo("audit chains intact")

@@ -22,6 +22,7 @@ from api.config import (
 )
 from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
+from engine.domain.audit_chain import ChainBreak
 from engine.domain.definitions import ImportOutcome
 from engine.domain.errors import EngineError
 from engine.persistence import schema
@@ -388,7 +389,13 @@ def audit_verify(region: str | None, published: Any) -> None:
     from engine.services.audit import read_published, verify_audit
 
     heads = read_published(published.read()) if published is not None else []
-    breaks = verify_audit(engine_context(), region, heads)
+    report_audit_breaks(verify_audit(engine_context(), region, heads))
+    suffix = f", {len(heads)} published head(s) matched" if heads else ""
+    click.echo(f"audit chains intact{suffix}")
+
+
+def report_audit_breaks(breaks: list[ChainBreak]) -> None:
+    """Print each broken chain's first bad link and exit 1 when there is one."""
     for found in breaks:
         click.echo(
             f"chain {found.chain}: broken at event #{found.seq} (id {found.event_id}): "
@@ -396,8 +403,6 @@ def audit_verify(region: str | None, published: Any) -> None:
         )
     if breaks:
         sys.exit(1)
-    suffix = f", {len(heads)} published head(s) matched" if heads else ""
-    click.echo(f"audit chains intact{suffix}")
 
 
 @audit_group.command("heads")
