@@ -385,7 +385,7 @@ EN: dict[str, str] = {
     "complaint_lapor": "You can also report through the national complaint channel",
     "survey": "Public satisfaction survey (SKM)",
     "survey_offer": "Your application is complete. Please rate the nine elements of the service "
-    "(1-4, Permenpan-RB 14/2017); the survey is anonymous and once per application.",
+    "(1-4, Permenpan-RB 14/2017); the survey asks no name and is given once per application.",
     "survey_thanks": "Thank you, this application's survey has been given.",
     "skm_index": "Satisfaction index (IKM)",
     "respondents": "respondents",

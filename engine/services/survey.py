@@ -1,9 +1,10 @@
 """The satisfaction survey (SKM, Permenpan-RB 14/2017): offered once per completed
 application on its tracking page; the index (IKM) per service and region.
 
-The survey is anonymous: it stores the nine scores with the service and region only, and
-no one can read one application's answers back (the tracking page says only that it was
-given).
+The survey asks no name or contact and no one can read one application's answers back
+through the API (the tracking page says only that it was given; reports show indexes). It
+is not anonymous in the database: the row keeps its application's id, which is how the
+survey is offered once.
 """
 
 from __future__ import annotations

@@ -71,6 +71,9 @@ def test_the_survey_over_http(app: Flask, ctx: EngineContext) -> None:
     assert "Survei Kepuasan Masyarakat" in page
     bad = client.post(f"/track/{code}/survey", json={"answers": {**_answers(SHEET[0]), "fee": 0}})
     assert bad.status_code == 422
+    named = client.post(f"/track/{code}/survey",
+                        json={"answers": _answers(SHEET[0]), "name": "Siti Aminah"})
+    assert named.status_code == 422 and [e["field"] for e in named.json["errors"]] == ["/name"]
     given = client.post(f"/track/{code}/survey", json={"answers": _answers(SHEET[0])})
     assert given.status_code == 201, given.json
     assert client.post(f"/track/{code}/survey",
