@@ -172,3 +172,15 @@ def test_the_complaint_sla_over_http(app: Flask, ctx: EngineContext) -> None:
     assert done.status_code == 200 and done.json == {"sla": "P2D"}
     filed = client.post(f"/track/{_start(ctx).tracking_code}/complaints", json={"text": "Lama"})
     assert datetime.fromisoformat(filed.json["due_at"]) == datetime(2026, 3, 4, 16, 0, tzinfo=WIB)
+
+
+def test_the_inbox_lists_the_soonest_due_first(ctx: EngineContext) -> None:
+    admin, _ = make_user(ctx, "admin", region=None)
+    slow = complaints.file_complaint(ctx, _start(ctx).tracking_code, "Pertama, P5D")
+    complaints.set_complaint_sla(ctx, admin, "3273", "P1D")
+    ctx.clock = Clock(MONDAY_10 + timedelta(hours=1))
+    quick = complaints.file_complaint(ctx, _start(ctx).tracking_code, "Kedua, P1D")
+    assert quick["due_at"] < slow["due_at"]
+    supervisor, _ = make_user(ctx, "supervisor", region="3273")
+    inbox = complaints.complaint_inbox(ctx, supervisor)["items"]
+    assert [c["number"] for c in inbox] == [quick["number"], slow["number"]]

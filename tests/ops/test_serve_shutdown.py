@@ -152,6 +152,14 @@ def test_sigterm_finishes_the_requests_in_flight_and_loses_nothing(
     assert server.returncode == 0, err[-3000:]
     # Both processes ended by themselves, none killed at the graceful timeout.
     assert err.count("Worker exiting") == 2, err[-3000:]
+    # The processes' own log (README "Logs"): one JSON access line per request, and no
+    # SpiffWorkflow INFO line (it logs every task state change at INFO unless turned down).
+    lines = [json.loads(x) for x in log if x.startswith("{")]
+    starts = [x for x in lines if x.get("logger") == "permitflow.access"
+              and x.get("route") == "/api/v1/regions/<region>/applications"]
+    assert sorted((x["method"], x["status"]) for x in starts) == [("POST", 201)] * IN_FLIGHT
+    assert len({x["request_id"] for x in starts}) == IN_FLIGHT
+    assert not [x for x in lines if str(x.get("logger", "")).startswith("spiff")]
 
     # Every request in flight was answered, and answered as done.
     assert sorted(answers) == sorted(references)
