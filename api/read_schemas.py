@@ -86,10 +86,17 @@ class ProcedureStepSchema(Schema):
     sla = fields.String(allow_none=True)
     fee = fields.Integer(metadata={"description": "fixed fee; 0 where fee_formula sets it"})
     fee_formula = fields.Nested(FormulaRefSchema)
+    called = fields.Dict(metadata={
+        "description": "a called model's step: call activity element_id, key, version, title, "
+        "per_item (a multi-instance call charges its fee once per item)"
+    })
 
 
 class StandardTotalsSchema(Schema):
     fee = fields.Integer(metadata={"description": "the fixed fees (formula fees not included)"})
+    fee_per_item = fields.Integer(
+        metadata={"description": "fixed fees of multi-instance calls, charged once per item"}
+    )
     legal_sla = fields.String(allow_none=True)
     legal_sla_is_backstop = fields.Boolean()
     currency = fields.String()
@@ -121,6 +128,7 @@ class EstimatedFeeSchema(Schema):
         allow_none=True,
         metadata={"description": "formula, version, sha256, inputs, exact value, rounding"},
     )
+    called = fields.Dict(metadata={"description": "a called model's fee: see ProcedureStep"})
 
 
 class FeeEstimateSchema(Schema):

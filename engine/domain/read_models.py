@@ -87,10 +87,13 @@ class ProcedureStep(TypedDict):
     sla: str | None
     fee: int
     fee_formula: NotRequired[FormulaRef]
+    # A called model's step: the call activity, the model and version, per_item (#10).
+    called: NotRequired[dict[str, Any]]
 
 
 class StandardTotals(TypedDict):
     fee: int
+    fee_per_item: int
     legal_sla: str | None
     legal_sla_is_backstop: bool
     currency: str
@@ -116,6 +119,7 @@ class EstimatedFee(TypedDict):
     name: str
     amount: int
     assessment: dict[str, Any] | None
+    called: NotRequired[dict[str, Any]]
 
 
 class FeeEstimate(TypedDict):

@@ -1,7 +1,8 @@
 """The public catalog: every region's procedures with what they promise and what they do
 (DESIGN §5) - the basis for choosing what to replicate.
 
-Per model, its newest published version: title, steps, total fee, legal SLA, origin and
+Per model, its newest published version: title, steps, total fee (both with the steps of
+the models it calls, bound as a new application would bind them), legal SLA, origin and
 how many other (region, key) copied it; and figures measured over the last 90 days from
 indexed application rows only (DESIGN §8: no workflow is loaded):
 
@@ -34,6 +35,7 @@ from engine.domain.problems import Problem
 from engine.domain.read_models import CatalogItem, CatalogPage
 from engine.persistence.tables import ModelVersionRecord, RegionRecord
 from engine.persistence.version_queries import VersionQueries
+from engine.services.called_steps import fixed_total, published_steps
 from engine.services.reports import percentile
 
 WINDOW_DAYS = 90
@@ -75,7 +77,9 @@ def catalog(
         rows = queries.newest_published_all(region_code=region, text=(text or "").strip())
         copies = queries.replication_counts()
         figures = _figures(queries, since, now)
-        items = [_item(v, r, copies, figures) for v, r in rows]
+        items = [
+            _item(v, r, copies, figures, published_steps(ctx, uow, v)) for v, r in rows
+        ]
     items = _sorted(items, key, descending)
     return {
         "items": items[offset : offset + limit],
@@ -125,8 +129,8 @@ def _item(
     region: RegionRecord,
     copies: dict[tuple[str, str], int],
     figures: Figures,
+    steps: list[dict[str, Any]],
 ) -> CatalogItem:
-    steps = version.steps
     per_day = working_minutes_per_day(region)
     measured = _measured(figures.get((version.region_code, version.key), {}), per_day)
     source = (version.lineage or {}).get("source")
@@ -137,7 +141,7 @@ def _item(
         "title": version.title,
         "origin": source,
         "steps": len(steps),
-        "total_fee": sum(int(s["fee"]) for s in steps),
+        "total_fee": fixed_total(steps),
         "legal_sla": version.process_sla,
         "legal_sla_days": _sla_days(version.process_sla, per_day),
         "replications": copies.get((version.region_code, version.key), 0),

@@ -30,6 +30,7 @@ from engine.persistence.tables import ApplicationRecord, FeeItemRecord, TaskReco
 from engine.services import notifications
 from engine.services.access import visible_model
 from engine.services.audit import record_event
+from engine.services.called_steps import published_steps
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.decision_tables import read_fee_table
 
@@ -135,7 +136,8 @@ def fee_estimate(
     """Public: the fees of the newest published version of a service for these inputs.
 
     Every formula step is evaluated with `inputs` (by input name); fixed fees are listed as
-    they are. Raises: NotFoundError, InvalidInputError (naming each bad or missing input).
+    they are. The steps of the models it calls count too, labelled `called` (bound as a new
+    application would be); a multi-instance call's fees are listed but not in `total`. Raises: NotFoundError, InvalidInputError (naming each bad or missing input).
     """
     with ctx.reader() as uow:
         model = visible_model(uow, None, region, key)
@@ -144,7 +146,7 @@ def fee_estimate(
             raise NotFoundError(f"{key} has no published version in region {region}")
         fees: list[EstimatedFee] = []
         problems: list[Problem] = []
-        for step in record.steps:
+        for step in published_steps(ctx, uow, record):
             element_id, name = step["element_id"], step["name"]
             if step.get("fee_formula"):
                 try:
@@ -153,14 +155,22 @@ def fee_estimate(
                     problems += [Problem(p.message, field=p.field, element_id=element_id)
                                  for p in exc.problems]
                     continue
-                fees.append({"element_id": element_id, "name": name, "amount": result.amount,
-                             "assessment": result.as_dict()})
+                fee: EstimatedFee = {"element_id": element_id, "name": name,
+                                     "amount": result.amount, "assessment": result.as_dict()}
             elif step.get("fee"):
-                fees.append({"element_id": element_id, "name": name,
-                             "amount": int(step["fee"]), "assessment": None})
+                fee = {"element_id": element_id, "name": name,
+                       "amount": int(step["fee"]), "assessment": None}
+            else:
+                continue
+            if "called" in step:  # a called model's fee, labelled with it
+                fee["called"] = step["called"]
+            fees.append(fee)
         if problems:
             raise InvalidInputError("the fee cannot be estimated from these inputs", problems)
         return {
             "region": record.region_code, "key": record.key, "version": record.version,
-            "currency": "IDR", "fees": fees, "total": sum(f["amount"] for f in fees),
+            "currency": "IDR", "fees": fees,
+            # A multi-instance call's fee is charged per item: listed, not in the total.
+            "total": sum(f["amount"] for f in fees
+                         if not f.get("called", {}).get("per_item")),
         }

@@ -13,10 +13,10 @@ from engine.context import EngineContext
 from engine.domain import skm
 from engine.domain.errors import NotFoundError
 from engine.domain.read_models import FormulaRef, ProcedureStep, ServiceStandard
-from engine.domain.views import StepView
 from engine.persistence.tables import ModelVersionRecord
 from engine.services.access import visible_model, visible_region
-from engine.services.presenters import step_views
+from engine.services.called_steps import fixed_total, per_item_total, published_steps
+from engine.unit_of_work import UnitOfWork
 
 
 def service_standard(
@@ -35,7 +35,7 @@ def service_standard(
         )
         if record is None:
             raise NotFoundError(f"version {version} of {key} not found in region {region}")
-        return _standard(record)
+        return _standard(ctx, uow, record)
 
 
 def region_services(ctx: EngineContext, region: str) -> list[ServiceStandard]:
@@ -47,7 +47,7 @@ def region_services(ctx: EngineContext, region: str) -> list[ServiceStandard]:
     with ctx.reader() as uow:
         visible_region(uow, None, region)
         current = (uow.repos.models.newest_published(m.id) for m in uow.repos.models.list(region))
-        services = [_standard(v) for v in current if v is not None]
+        services = [_standard(ctx, uow, v) for v in current if v is not None]
         counts = {key: rest for key, *rest in uow.repos.citizen.complaint_counts(region)}
         answers: dict[str, list[Any]] = defaultdict(list)
         for _, key, scores in uow.repos.citizen.survey_answers(region, None):
@@ -59,16 +59,17 @@ def region_services(ctx: EngineContext, region: str) -> list[ServiceStandard]:
     return services
 
 
-def _standard(record: ModelVersionRecord) -> ServiceStandard:
-    """A version's procedure (from its BPMN), totals, and standard.json components.
+def _standard(ctx: EngineContext, uow: UnitOfWork, record: ModelVersionRecord) -> ServiceStandard:
+    """A version's procedure (from its BPMN, with the steps of the models it calls, bound as
+    a new application would bind them now), totals, and standard.json components.
 
     A step whose fee is a published formula shows `fee` 0 and its `fee_formula` (name,
     version, hash); `totals.fee` is then the fixed part only, and `fee_formulas` lists
-    each formula in full, as the public fee estimate evaluates it."""
-    steps = step_views(record)
-    formulas = {
-        s["element_id"]: s["fee_formula"] for s in record.steps if s.get("fee_formula")
-    }
+    each formula in full, as the public fee estimate evaluates it. A called model's step
+    carries `called`; one of a multi-instance call is charged per item, so its fee counts
+    in `totals.fee_per_item`, not `totals.fee`."""
+    steps = published_steps(ctx, uow, record)
+    formulas = {s["element_id"]: s["fee_formula"] for s in steps if s.get("fee_formula")}
     return {
         "region": record.region_code,
         "key": record.key,
@@ -77,7 +78,8 @@ def _standard(record: ModelVersionRecord) -> ServiceStandard:
         "status": record.status,
         "procedure": [_procedure_step(i + 1, s, formulas) for i, s in enumerate(steps)],
         "totals": {
-            "fee": sum(s.fee for s in steps),
+            "fee": fixed_total(steps),
+            "fee_per_item": per_item_total(steps),
             "legal_sla": record.process_sla,
             "legal_sla_is_backstop": record.process_sla is None,
             "currency": "IDR",
@@ -90,18 +92,20 @@ def _standard(record: ModelVersionRecord) -> ServiceStandard:
 
 
 def _procedure_step(
-    order: int, step: StepView, formulas: dict[str, dict[str, Any]]
+    order: int, step: dict[str, Any], formulas: dict[str, dict[str, Any]]
 ) -> ProcedureStep:
     view: ProcedureStep = {
         "order": order,
-        "element_id": step.element_id,
-        "name": step.name,
-        "role": step.role,
-        "sla": step.sla,
-        "fee": step.fee,
+        "element_id": step["element_id"],
+        "name": step["name"],
+        "role": step["role"],
+        "sla": step["sla"],
+        "fee": int(step["fee"]),
     }
-    if step.element_id in formulas:
-        view["fee_formula"] = _formula_ref(formulas[step.element_id])
+    if step["element_id"] in formulas:
+        view["fee_formula"] = _formula_ref(formulas[step["element_id"]])
+    if "called" in step:
+        view["called"] = step["called"]
     return view
 
 

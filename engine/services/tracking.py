@@ -20,11 +20,10 @@ from engine.domain.statuses import ApplicationStatus, FeeStatus, StepStatus
 from engine.persistence.tables import (
     ApplicationRecord,
     FeeItemRecord,
-    ModelVersionRecord,
     TaskRecord,
 )
 from engine.services import complaints
-from engine.services.presenters import step_views
+from engine.services.called_steps import fixed_total, published_steps
 
 
 def track(ctx: EngineContext, code: str) -> Tracking:
@@ -84,7 +83,9 @@ def track(ctx: EngineContext, code: str) -> Tracking:
             ),
             "waiting_for": _waiting_for(app, tasks, fees),
             "deemed_granted_at": app.deemed_granted_at,
-            "fee_schedule": _fee_schedule(version),
+            "fee_schedule": _fee_schedule(
+                published_steps(ctx, uow, version, app.called_versions) if version else []
+            ),
             # Complaints about it with their published answers (never their text or
             # contact), and the satisfaction survey: offered once it is completed (items 2, 3).
             "complaints": [complaints.public_view(c, now) for c in complaint_rows],
@@ -108,26 +109,23 @@ def _step(task: TaskRecord, now: datetime) -> TrackedStep:
     }
 
 
-def _fee_schedule(version: ModelVersionRecord | None) -> dict[str, Any]:
-    """The version's published fees: the steps that charge, and the total."""
-    steps = step_views(version) if version is not None else []
-    # A step charging by a published formula (its amount is known once its bill opens).
-    formulas = {
-        s["element_id"]: s["fee_formula"]["name"]
-        for s in (version.steps if version is not None else [])
-        if s.get("fee_formula")
-    }
+def _fee_schedule(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The version's published fees, with those of the models it calls as this application
+    bound them: the steps that charge (a called model's labelled with it, a multi-instance
+    call's `per_item`), and the total charged once per application."""
     schedule: dict[str, Any] = {
         "steps": [
-            {"name": s.name, "fee": s.fee}
-            | ({"formula": formulas[s.element_id]} if s.element_id in formulas else {})
+            {"name": s["name"], "fee": int(s["fee"])}
+            | ({"formula": s["fee_formula"]["name"]} if s.get("fee_formula") else {})
+            | ({"called": s["called"]} if "called" in s else {})
             for s in steps
-            if s.fee > 0 or s.element_id in formulas
+            if int(s["fee"]) > 0 or s.get("fee_formula")
         ],
-        "total": sum(s.fee for s in steps),
+        "total": fixed_total(steps),
     }
+    formulas = {s["fee_formula"]["name"] for s in steps if s.get("fee_formula")}
     if formulas:
-        schedule["formulas"] = sorted(set(formulas.values()))
+        schedule["formulas"] = sorted(formulas)
     return schedule
 
 
