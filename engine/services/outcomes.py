@@ -133,7 +133,23 @@ def _sync_tasks(
             created.append(row)
         elif row is not None and row.state == StepStatus.READY and step.state != StepStatus.READY:
             finish_task(row, step.state, now, calendar)
+        elif row is not None and step.state == StepStatus.READY and opens:
+            # A retry made a step ready again whose completion had failed (its data output
+            # could not be written): the same task is worked again, its clock starts anew.
+            _reopen(row, steps.get(step.element_id, {}), now, calendar)
+            notifications.step_ready(uow, app, row, now, calendar)
     return created
+
+
+def _reopen(
+    task: TaskRecord, declared: dict[str, Any], now: datetime, calendar: WorkingCalendar
+) -> None:
+    task.state, task.ready_at, task.completed_at = StepStatus.READY, now, None
+    task.completed_by = task.claimed_by = None
+    task.work_minutes = None
+    task.clock_started_at = calendar.clock_start(now)
+    sla = declared.get("sla")
+    task.due_at = calendar.due(now, sla) if sla else None
 
 
 def finish_task(task: TaskRecord, state: str, now: datetime, calendar: WorkingCalendar) -> None:

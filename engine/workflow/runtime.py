@@ -249,18 +249,24 @@ class WorkflowRuntime:
         workflow = self.restore(loaded, state)
         known = task_states(workflow)
         failed = [t for t in all_tasks(workflow) if t.state == TaskState.ERROR]
-        for task in failed:
-            # A reset task takes its data from its parent again (SpiffWorkflow's inherit
-            # overwrites keys given to the reset itself), so the new values go there: as if
-            # they had been set just before the step that failed.
-            task.parent.data.update(copy.deepcopy(data))
-            workflow.reset_from_task_id(task.id)
+
+        def reset() -> None:
+            # Resetting runs the task's update at once (a pre-script, a multi-instance
+            # fan-out): what fails there stops the application again, like the engine.
+            for task in failed:
+                # A reset task takes its data from its parent again (SpiffWorkflow's inherit
+                # overwrites keys given to the reset itself), so the new values go there:
+                # as if they had been set just before the step that failed.
+                task.parent.data.update(copy.deepcopy(data))
+                workflow.reset_from_task_id(task.id)
+
         if not failed:
             for task in all_tasks(workflow):
                 if task.state == TaskState.READY and not task.task_spec.manual:
                     task.data.update(copy.deepcopy(data))
         return self._advance(
-            workflow, now, known=known, fallback=lambda: self.restore(loaded, state)
+            workflow, now, known=known, fallback=lambda: self.restore(loaded, state),
+            first=reset if failed else None,
         )
 
     def advance(self, loaded: LoadedSpec, state: dict[str, Any], now: datetime) -> Outcome:
@@ -380,7 +386,13 @@ class WorkflowRuntime:
         try:
             with engine_time(now):
                 if first is not None:
-                    first()
+                    try:
+                        first()
+                    except Exception as exc:
+                        task = task_of(exc)
+                        if task is not None:
+                            mark_error(task, completing=True)
+                        raise
                 # Fire what is due first: do_engine_steps() only checks timers at its end,
                 # so a timer due now would otherwise wait for the next call to move on.
                 workflow.refresh_timers()

@@ -1,6 +1,7 @@
 """Conformance actions for what reaches a process from outside: messages
 (`POST /api/v1/messages`) and external workers (`/api/v1/external-tasks/...`).
 
+`retry`: a supervisor retries an application stopped by an error, with `data`.
 `message`: `name`, `data`; delivered to the scenario's application by its id (`answer`:
 404 when nothing may take it).
 `external`: fetch the task of `topic` as one worker, then answer it: `complete` (with
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from engine.domain.errors import MessageNotCorrelatedError
-from engine.services import external_tasks, messages
+from engine.services import applications, external_tasks, messages
 from engine.services.external_tasks import TopicRequest
 from tests.conformance.runner import Driver, HttpDriver, action
 
@@ -94,4 +95,29 @@ def external_via_http(driver: Driver, step: dict[str, Any]) -> None:
         f"/api/v1/external-tasks/{task_id}/{answer}", json=body, headers=headers
     )
     assert done.status_code == 200, done.json
+    driver.acted += 1
+
+
+@action("retry", via="service")
+def retry_via_service(driver: Driver, step: dict[str, Any]) -> None:
+    """A supervisor runs an application stopped by an error again, giving `data`."""
+    actor, _ = driver.actor("supervisor")
+    assert driver.app_id is not None
+    view = applications.retry_application(
+        driver.ctx, actor, driver.app_id, step.get("data", {}), "data dilengkapi"
+    )
+    driver.status = view.status
+    driver.acted += 1
+
+
+@action("retry", via="http")
+def retry_via_http(driver: Driver, step: dict[str, Any]) -> None:
+    assert isinstance(driver, HttpDriver)
+    done = driver.client.post(
+        f"/api/v1/applications/{driver.app_id}/retry",
+        json={"data": step.get("data", {}), "reason": "data dilengkapi"},
+        headers=driver.headers("supervisor"),
+    )
+    assert done.status_code == 200, done.json
+    driver.status = done.json["status"]
     driver.acted += 1

@@ -14,9 +14,18 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 
 
-def mark_error(task: Any) -> None:
-    """Leave `task` in ERROR unless it already finished."""
-    if hasattr(task, "has_state") and not task.has_state(TaskState.FINISHED_MASK):
+def mark_error(task: Any, *, completing: bool = False) -> None:
+    """Leave `task` in ERROR unless it already finished.
+
+    `completing`: the error came from the task's own completion. SpiffWorkflow 3.2.0 sets
+    COMPLETED before it writes the step's data outputs and updates its children, so a
+    failing data output leaves a COMPLETED task whose successors never became ready: the
+    application would run on with nothing to do (a stall after a retry). Such a task goes
+    to ERROR too, so a retry makes it ready again."""
+    if not hasattr(task, "has_state"):
+        return
+    unfinished = not task.has_state(TaskState.FINISHED_MASK)
+    if unfinished or (completing and task.state == TaskState.COMPLETED):
         task._set_state(TaskState.ERROR)
 
 
