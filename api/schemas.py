@@ -111,6 +111,11 @@ class ModelVersionSchema(Schema):
     bpmn = fields.String(allow_none=True)
     forms = fields.Dict(allow_none=True)
     standard = fields.Dict(allow_none=True)
+    warnings = fields.List(fields.Dict(), metadata={
+        "description": "on the upload answer: each attribute drawn that permitflow accepts and "
+        "does not apply (camunda:assignee, candidateUsers, dueDate, followUpDate), with "
+        "element_id, line, field, file and message"
+    })
 
 
 class TaskSchema(Schema):

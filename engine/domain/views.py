@@ -133,6 +133,8 @@ class ModelVersionView:
     bpmn: str | None = None
     forms: dict[str, Any] | None = None
     standard: dict[str, Any] | None = None
+    # On the upload answer: what the model draws that is accepted and not applied.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

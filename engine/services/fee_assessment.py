@@ -137,7 +137,9 @@ def fee_estimate(
 
     Every formula step is evaluated with `inputs` (by input name); fixed fees are listed as
     they are. The steps of the models it calls count too, labelled `called` (bound as a new
-    application would be); a multi-instance call's fees are listed but not in `total`. Raises: NotFoundError, InvalidInputError (naming each bad or missing input).
+    application would be); a multi-instance call's fees are listed but not in `total`.
+
+    Raises: NotFoundError, InvalidInputError (naming each bad or missing input).
     """
     with ctx.reader() as uow:
         model = visible_model(uow, None, region, key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from engine.domain.errors import NotFoundError
 from engine.domain.statuses import VersionStatus
 from engine.domain.views import ModelSummaryView, ModelVersionView
 from engine.modeling import compile_model, read_package_dir
+from engine.modeling.ignored import ignored_attributes
 from engine.persistence.tables import ModelVersionRecord, ProcessModelRecord
 from engine.services.access import require_roles, visible_model, visible_region
 from engine.services.audit import record_event
@@ -29,6 +31,9 @@ def upload_model(
 ) -> ModelVersionView:
     """Validate a model package and store it as the next version of its key in `region`.
 
+    The answer's `warnings` name each attribute drawn that is accepted and not applied
+    (`camunda:assignee`, `candidateUsers`, due and follow-up dates), on its element and line.
+
     Raises: PermissionDeniedError, NotFoundError, ModelInvalidError (every problem).
     """
     require_roles(actor, ADMIN, ANALYST, action="uploading a process model")
@@ -40,7 +45,8 @@ def upload_model(
         compiled = check_calls(uow, ctx, region, compiled, package.bpmn_name)
         version = store_version(uow, ctx, actor, region, compiled)
         uow.commit()
-        return version_view(version)
+        view = version_view(version)
+    return replace(view, warnings=ignored_attributes(compiled.bpmn, package.bpmn_name))
 
 
 def store_version(

@@ -297,3 +297,23 @@ def test_probes_that_run_to_their_end(client_and_token: tuple[Any, str, Flask]) 
 def test_the_readme_links_the_table() -> None:
     assert "docs/bpmn-coverage.md" in (ROOT / "README.md").read_text("utf-8")
     assert HERE.name == "conformance"
+
+
+def test_the_gap_attributes_are_accepted_with_a_located_warning(
+    client_and_token: tuple[Any, str, Flask],
+) -> None:
+    """camunda:assignee, candidateUsers and due dates are not applied: the upload says so, on
+    the element and its line, and still accepts the model (a *gap* row)."""
+    client, token, _ = client_and_token
+    answer = _upload(client, token, "camunda_assignee")
+    assert answer.status_code == 201, answer.json
+    warnings = answer.json["warnings"]
+    assert [(w["element_id"], w["field"]) for w in warnings] == [
+        ("x", "camunda:assignee"), ("x", "camunda:candidateUsers"), ("x", "camunda:dueDate")]
+    line = next(i for i, text in enumerate(probe_model("camunda_assignee").decode().splitlines(),
+                                           start=1) if 'camunda:assignee="budi"' in text)
+    assert {w["line"] for w in warnings} == {line}
+    assert "camunda:assignee='budi'" in warnings[0]["message"]
+    assert "not apply" in warnings[0]["message"]
+    plain = _upload(client, token, "documentation")
+    assert plain.status_code == 201 and plain.json["warnings"] == []
