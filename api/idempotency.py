@@ -9,6 +9,7 @@ answers 422. A second request racing the first writes nothing and gets the first
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -29,9 +30,11 @@ _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as Stripe and t
 
 
 def _scope() -> str | None:
-    """Whose key this is: the authenticated user, or the public; None for a bad token."""
+    """Whose key this is: the authenticated user, or for a public request its path (a
+    tracking code's complaint or survey, a bank channel's callback: callers who do not know
+    each other's keys must not collide on them); None for a bad token."""
     if not request.headers.get("Authorization"):
-        return "public"
+        return "public:" + hashlib.sha256(request.path.encode()).hexdigest()[:40]
     try:
         return f"user:{current_actor().id}"
     except AuthenticationError:

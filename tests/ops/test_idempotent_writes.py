@@ -117,3 +117,38 @@ def test_a_refused_callback_claims_nothing_and_a_retried_one_settles_once(
     assert again.get_data() == first.get_data()
     assert _receipts(client, officer, app_id) == [first.get_json()["receipt_no"]]
     assert _events(app, client, app_id, "payment.recorded") == 1
+
+
+def test_public_callers_do_not_collide_on_their_keys(app: Flask, client: FlaskClient) -> None:
+    """Two banks numbering their keys alike, two citizens whose apps reuse a key: each
+    public path has its keys to itself (a retry still replays on its own path)."""
+    officer, _, first_app = _paying(app, client)
+    second_app = client.post(START, headers=officer, json={
+        "process_key": "pbg", "applicant": {"name": "T"}, "data": {}}).get_json()["id"]
+    admin = bearer(make_user(app.extensions["permitflow"], "admin", region=None)[1])
+    for name in ("bjb-va", "bri-va"):
+        added = client.post("/api/v1/regions/3273/payment-channels", headers=admin,
+                            json={"name": name, "kind": "virtual_account", "secret": SECRET})
+        assert added.status_code == 201
+    receipts = []
+    for channel, app_id in (("bjb-va", first_app), ("bri-va", second_app)):
+        (item,) = client.get(f"/api/v1/applications/{app_id}/fees", headers=officer).get_json()
+        body = json.dumps({"billing_code": item["billing_code"], "amount": FEE,
+                           "reference": f"{channel}-0001"}).encode()
+        paid = client.post(f"/api/v1/payment-callbacks/{channel}", data=body,
+                           headers={**_signed(body), "Idempotency-Key": "1"})
+        assert paid.status_code == 200, paid.get_json()
+        assert paid.get_json()["status"] == "accepted"
+        receipts.append(paid.get_json()["receipt_no"])
+        again = client.post(f"/api/v1/payment-callbacks/{channel}", data=body,
+                            headers={**_signed(body), "Idempotency-Key": "1"})
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.get_json()["receipt_no"] == paid.get_json()["receipt_no"]
+    assert len(set(receipts)) == 2
+
+    codes = [client.get(f"/api/v1/applications/{a}", headers=officer).get_json()["tracking_code"]
+             for a in (first_app, second_app)]
+    filed = [client.post(f"/track/{code}/complaints", json={"text": "Lama sekali"},
+                         headers={"Idempotency-Key": "k"}) for code in codes]
+    assert [f.status_code for f in filed] == [201, 201]
+    assert filed[0].get_json()["number"] != filed[1].get_json()["number"]
