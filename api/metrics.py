@@ -32,12 +32,15 @@ and region codes, no personal data.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import os
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIServer
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
@@ -47,8 +50,8 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    make_wsgi_app,
     multiprocess,
-    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -192,11 +195,14 @@ class DatabaseFigures(Collector):
         yield chains
 
 
-def worker_metrics(ctx: EngineContext, port: int = 0, host: str = "127.0.0.1") -> Metrics:
+def worker_metrics(
+    ctx: EngineContext, port: int = 0, host: str = "127.0.0.1", token: str = ""
+) -> Metrics:
     """The metrics of a `permitflow worker` process. They reach the API's `/metrics` when
     the worker shares its PROMETHEUS_MULTIPROC_DIR (the worker `serve` starts does); with
     `port`, the worker also answers them itself at http://host:port/ (its own figures and
-    the database's), for a worker run as its own unit."""
+    the database's), for a worker run as its own unit; with `token` (the API's
+    PERMITFLOW_METRICS_TOKEN) only to `Authorization: Bearer <token>`, as the API does."""
     registry = CollectorRegistry()
     metrics = Metrics(registry)
     metrics.watch(ctx)
@@ -207,8 +213,47 @@ def worker_metrics(ctx: EngineContext, port: int = 0, host: str = "127.0.0.1") -
             exposed = CollectorRegistry()
             multiprocess.MultiProcessCollector(exposed, path=path)  # type: ignore[no-untyped-call]
         exposed.register(DatabaseFigures(ctx))
-        metrics.server, _ = start_http_server(port, addr=host, registry=exposed)
+        metrics.server = _serve(_guarded(make_wsgi_app(exposed), token), host, port)
     return metrics
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not logged line by line (the API's access log is the request log)."""
+
+
+def _serve(app: Callable[..., Iterable[bytes]], host: str, port: int) -> WSGIServer:
+    server = make_server(host, port, app, _ThreadingServer, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server
+
+
+def _guarded(app: Callable[..., Iterable[bytes]], token: str) -> Callable[..., Iterable[bytes]]:
+    """`app` behind the bearer token (none: public), answering 401 problem+json otherwise."""
+    if not token:
+        return app
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        given = str(environ.get("HTTP_AUTHORIZATION", "")).removeprefix("Bearer ").strip()
+        if hmac.compare_digest(given.encode(), token.encode()):
+            return app(environ, start_response)
+        body = json.dumps({  # as the API's `problem()` answers it (no request here)
+            "type": "unauthenticated", "title": "Perlu autentikasi", "status": 401,
+            "detail": "the worker's metrics need the bearer token set in "
+                      "PERMITFLOW_METRICS_TOKEN",
+            "errors": [{"field": "Authorization", "message": "missing or wrong metrics token"}],
+        }).encode()
+        start_response("401 Unauthorized", [
+            ("Content-Type", "application/problem+json"), ("WWW-Authenticate", "Bearer"),
+            ("Content-Length", str(len(body))),
+        ])
+        return [body]
+
+    return guarded
 
 
 def init_metrics(app: Flask, ctx: EngineContext) -> None:

@@ -299,6 +299,7 @@ def worker(
         stop,
         metrics_port=metrics_port,
         metrics_host=metrics_host,
+        metrics_token=str(setting("METRICS_TOKEN") or ""),
     )
 
 

@@ -25,6 +25,7 @@ def run_forever(
     *,
     metrics_port: int = 0,
     metrics_host: str = "127.0.0.1",
+    metrics_token: str = "",
 ) -> None:
     """Run passes every `interval` seconds until `stop` is set; a failing pass is logged.
 
@@ -36,7 +37,7 @@ def run_forever(
     from api.metrics import worker_metrics
 
     stop = stop or threading.Event()
-    metrics = worker_metrics(ctx, metrics_port, metrics_host)
+    metrics = worker_metrics(ctx, metrics_port, metrics_host, metrics_token)
     while not stop.is_set():
         one_pass(ctx, stop, metrics)
         stop.wait(interval)

@@ -3,7 +3,9 @@ databases; only committed work is counted; the database figures; access by token
 
 from __future__ import annotations
 
+import json
 import socket
+import urllib.error
 import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -223,3 +225,26 @@ def test_serve_prepares_an_empty_metrics_directory_and_marks_dead_processes(
     _child_exit(None, type("Worker", (), {"pid": 4242})())
     # Its live gauges go; its counters stay (they are summed whether it lives or not).
     assert sorted(p.name for p in given.iterdir()) == ["counter_4242.db", "gauge_livesum_4343.db"]
+
+
+def test_a_workers_metrics_port_asks_for_the_token_when_one_is_set(ctx: EngineContext) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    metrics = worker_metrics(ctx, port, token="s3cret-metrics")
+    assert metrics.server is not None
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        for header in ({}, {"Authorization": "Bearer wrong"}):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(urllib.request.Request(url, headers=header), timeout=10)
+            assert refused.value.code == 401
+            assert refused.value.headers["WWW-Authenticate"] == "Bearer"
+            assert json.loads(refused.value.read())["errors"][0]["field"] == "Authorization"
+        good = urllib.request.Request(url, headers={"Authorization": "Bearer s3cret-metrics"})
+        with urllib.request.urlopen(good, timeout=10) as answer:
+            body = answer.read().decode()
+    finally:
+        metrics.server.shutdown()
+        metrics.server.server_close()
+    assert "permitflow_metrics_database_up 1.0" in body
