@@ -7,6 +7,7 @@ become plain sentences here. The rest pass through with their element id and lin
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
@@ -26,7 +27,8 @@ def describe_error(exc: BaseException) -> dict[str, Any]:
     spec = getattr(task, "task_spec", None) or getattr(exc, "task_spec", None)
     message = (
         _data_message(exc, spec) or _gateway_message(exc, spec)
-        or _collection_message(exc, spec) or str(exc) or type(exc).__name__
+        or _collection_message(exc, spec) or _name_message(str(exc)) or str(exc)
+        or type(exc).__name__
     )
     error: dict[str, Any] = {"message": message, "type": type(exc).__name__}
     if spec is not None:
@@ -83,4 +85,25 @@ def _collection_message(exc: BaseException, spec: Any) -> str | None:
     return (
         f"the multi-instance step {step!r} runs once per item of {source!r}, which is not "
         f"a list in the process data: an earlier step or the start data must set {source!r}"
+    )
+
+
+_MISSING_NAME = re.compile(r"NameError:\s*name '(?P<name>\w+)' is not defined")
+_EXPRESSION = re.compile(r"^Error evaluating expression '(?P<expression>.*?)'\.")
+_SCRIPT_PART = {"Pre-Script": "the pre-script", "Post-Script": "the post-script"}
+
+
+def _name_message(text: str) -> str | None:
+    """An expression or script reading a variable the data does not have (3.2.0: "Error
+    evaluating expression 'x > 1'. . NameError:name 'x' is not defined")."""
+    missing = _MISSING_NAME.search(text)
+    if missing is None:
+        return None
+    name = missing["name"]
+    where = next((w for k, w in _SCRIPT_PART.items() if k in text), "the script")
+    if expression := _EXPRESSION.match(text):
+        where = f"the expression {expression['expression']!r}"
+    return (
+        f"{where} reads {name!r}, which is not in the process data: an earlier step, the "
+        "start data or a retry with that value must set it"
     )

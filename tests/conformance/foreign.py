@@ -259,8 +259,8 @@ def repair(error: dict[str, Any]) -> dict[str, Any] | None:
     message = str(error.get("message", ""))
     if found := re.search(r"runs once per item of '(\w+)'", message):
         return {found[1]: [1, 2, 3]}
-    if found := re.search(r"name '(\w+)' is not defined", message):
-        return {found[1]: 0}  # falsy: a loop condition lets go, a default flow is taken
+    if found := re.search(r"name '(\w+)' is not defined|reads '(\w+)', which is not in", message):
+        return {found[1] or found[2]: 0}  # falsy: a loop condition lets go, a default flow
     if found := re.search(r"data object .* \(under the key '(\w+)'", message):
         return {found[1]: "ya"}
     return None
