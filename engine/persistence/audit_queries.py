@@ -83,7 +83,8 @@ class AuditRepository(BaseRepository):
 
     def unrooted_heads(self, region_code: str, limit: int) -> list[tuple[str, int, str]]:
         """(chain, seq, hash) of up to `limit` application chains of the region that grew
-        since its last root (through the partial index)."""
+        since its last root (through the partial index), skipping rows other transactions
+        hold."""
         rows = self.session.execute(
             select(ApplicationRecord.id, ApplicationRecord.audit_seq, ApplicationRecord.audit_hash)
             .where(
@@ -91,6 +92,8 @@ class AuditRepository(BaseRepository):
                 ApplicationRecord.audit_pending.is_(True),
             )
             .limit(limit)  # no ORDER BY: the leaves are sorted when the root is made
+            # Locked until the root commits; one a step in flight holds waits for the next root.
+            .with_for_update(skip_locked=True)
         )
         return [(str(r.id), r.audit_seq, r.audit_hash) for r in rows]
 

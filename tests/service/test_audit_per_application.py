@@ -183,3 +183,40 @@ def forge(ctx: EngineContext, app_id: uuid.UUID) -> None:
             select(ApplicationRecord).where(ApplicationRecord.id == app_id)
         ).scalar_one().audit_hash = prev
         uow.commit()
+
+
+def test_the_worker_leaves_a_step_whose_application_a_request_holds_to_the_next_pass(
+    ctx: EngineContext, db_url: str
+) -> None:
+    """A breach advances its application's chain, so the worker takes the application's row
+    too, without waiting: one held by a step in flight is skipped, never deadlocked on."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: there is no row lock to skip")
+    from datetime import timedelta
+
+    from sqlalchemy import create_engine
+
+    make_region(ctx, "3273")
+    upload(ctx, "3273", tiny_bpmn(key="tiny", steps=1, sla="P1D"))
+    officer, _ = make_user(ctx, "front-office")
+    busy, free = (applications.start_application(ctx, officer, "3273", "tiny", {}, {})
+                  for _ in range(2))
+    later = ctx.clock() + timedelta(days=30)
+    engine = ctx.session_factory.kw["bind"]
+    other = create_engine(engine.url)
+    try:
+        with other.connect() as conn:  # a request holding the busy application's row
+            txn = conn.begin()
+            conn.execute(text("SELECT id FROM applications WHERE id = :i FOR UPDATE"),
+                         {"i": busy.id})
+            report = worker.run_pass(ctx, later)
+            assert report.steps_breached == 1
+            txn.rollback()
+    finally:
+        other.dispose()
+    assert worker.run_pass(ctx, later).steps_breached == 1  # the next pass takes it
+    with ctx.uow() as uow:
+        breached = uow._session.scalars(select(EventRecord.chain).where(
+            EventRecord.action == "sla.breached", EventRecord.subject.like("task:%"))).all()
+    assert sorted(breached) == sorted([str(free.id), str(busy.id)])
+    assert verify_audit(ctx) == []
