@@ -21,6 +21,7 @@ def test_no_format_accepts_a_trailing_newline(fmt: formats.Format) -> None:
         "region code": "3273", "role": "front-office", "model key": "pbg",
         "payment reference": "BJB-0001", "tracking code": "PF-ABCD-EFGH-JKMN-PQRS",
         "model version reference": "3273/pbg@1", "SLA": "P3D", "non-blank text": "alasan",
+        "local time": "07:30",
     }
     good = samples[fmt.name]
     assert fmt.matches(good)
