@@ -144,10 +144,10 @@ def test_a_waiting_timer_keeps_its_due_time_or_the_application_stays(ctx: Engine
 
 
 def pbg_with_fire_review() -> bytes:
-    """pbg with a third parallel technical review (fire safety), joined like the others."""
-    # Uploaded without standard.json: the retribution is a fixed fee here, not the formula.
-    bpmn = (PBG / "model.bpmn").read_bytes().replace(
-        b'name="feeFormula" value="retribusi_pbg"', b'name="fee" value="443700"')
+    """pbg with a third parallel technical review (fire safety), joined like the others.
+
+    Uploaded with v1's standard.json: its end events issue the documents it declares."""
+    bpmn = (PBG / "model.bpmn").read_bytes()
     task = (b'<bpmn:userTask id="fire_review" name="Pemeriksaan proteksi kebakaran">'
             b'<bpmn:extensionElements><camunda:properties>'
             b'<camunda:property name="sla" value="P5D"/><camunda:property name="fee" value="0"/>'
@@ -172,7 +172,7 @@ def test_a_join_that_would_wait_for_a_branch_never_taken_refuses(ctx: EngineCont
         tasks.complete_task(ctx, officer, ready[step["task"]].id, step["data"])
     v1 = models.get_version(ctx, SYSTEM, "3273", "pbg", 1)
     forms = {name: json.dumps(schema).encode() for name, schema in v1.forms.items()}
-    upload(ctx, "3273", pbg_with_fire_review(), forms)
+    upload(ctx, "3273", pbg_with_fire_review(), forms, json.dumps(v1.standard).encode())
     (refused,) = instance_migration.migrate_applications(
         ctx, SYSTEM, "3273", "pbg", 1, 2, dry_run=True)["refused"]
     assert sorted(refused["current_steps"]) == ["architecture_review", "structural_review"]
@@ -219,8 +219,11 @@ def test_an_application_in_parallel_steps_moves_when_the_change_lies_ahead(
     forms = {name: json.dumps(schema).encode() for name, schema in v1.forms.items()}
     v2 = (PBG / "model.bpmn").read_bytes().replace(
         b'name="feeFormula" value="retribusi_pbg"', b'name="fee" value="3000000"')
+    # With v1's standard.json: the end events issue documents it declares (a fixed fee
+    # leaves the standard's formula unused, which upload accepts).
     upload(ctx, "3273", v2.replace(b'name="Persetujuan Bangunan Gedung (PBG)"',
-                                   b'name="Persetujuan Bangunan Gedung"'), forms)
+                                   b'name="Persetujuan Bangunan Gedung"'), forms,
+           json.dumps(v1.standard).encode())
     (moved,) = instance_migration.migrate_applications(ctx, SYSTEM, "3273", "pbg", 1, 2)["migrated"]
     assert sorted(moved["current_steps"]) == ["architecture_review", "structural_review"]
     for name in ("architecture_review", "structural_review", "approve_technical_standard",
