@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 
 from engine.context import EngineContext
 from engine.documents import signature_valid
-from engine.domain.actors import ADMIN, SUPERVISOR, Actor
+from engine.domain.actors import ADMIN, SUPERVISOR, Access, Actor
 from engine.domain.document_templates import is_document_number, signed_statement
 from engine.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from engine.domain.problems import Problem
 from engine.domain.read_models import DocumentSummary, DocumentVerification, UploadVerification
 from engine.persistence.tables import IssuedDocumentRecord
-from engine.services.access import require_roles, visible_application
+from engine.services.access import application_access, require_roles, visible_application
 from engine.services.audit import record_event
 from engine.unit_of_work import UnitOfWork
 
@@ -119,12 +119,16 @@ def pdf_by_tracking_code(ctx: EngineContext, code: str, number: str) -> tuple[st
 def application_documents(
     ctx: EngineContext, actor: Actor, application_id: uuid.UUID
 ) -> list[DocumentSummary]:
-    """The documents issued to an application (whoever reads the application in full).
+    """The documents issued to an application: all of them to whoever reads the application
+    in full, none to a reader of its redacted view (a cashier: holder and facts are personal
+    data), so that the application page still opens for them.
 
-    Raises: NotFoundError.
+    Raises: NotFoundError (the actor does not see the application at all).
     """
     with ctx.reader() as uow:
-        app = visible_application(uow, actor, application_id)
+        app = visible_application(uow, actor, application_id, at_least=Access.REDACTED)
+        if application_access(uow, actor, app) is not Access.FULL:
+            return []
         return [_summary(ctx, uow, d) for d in uow.repos.documents.for_application(app.id)]
 
 

@@ -229,6 +229,19 @@ def test_document_numbers_are_unique_and_gapless_under_concurrent_issuing(
     assert all(verification.verify_number(ctx, n)["genuine"] for n in numbers)
 
 
+def test_a_cashier_opens_the_application_without_its_documents(
+    ctx: EngineContext, region: str
+) -> None:
+    # The console's application page lists the documents; a cashier (redacted view) was
+    # answered 404 for the whole page, and could not record a payment there.
+    app_id, _ = issue(ctx, region)
+    cashier, _ = make_user(ctx, "cashier", region=region)
+    assert applications.get_application(ctx, cashier, app_id).id == app_id
+    assert verification.application_documents(ctx, cashier, app_id) == []
+    with pytest.raises(errors.NotFoundError):
+        verification.application_pdf(ctx, cashier, app_id, "SIP-0000-2026-000001")
+
+
 def test_a_permit_past_its_validity_shows_as_expired(
     ctx: EngineContext, region: str, clock: Clock
 ) -> None:

@@ -6,7 +6,9 @@ quietly. The budget is the README's: lock the application (with its calendar rev
 read its task rows, write the application (its audit chain's head moves with it) and the
 task rows, insert the audit events into the application's own chain — plus one read for
 the step's own fee, one insert for fee items the step opens, and one read for the fee list
-where there are any. No statement touches a region-wide row (issue #16).
+where there are any. The step that issues a document (PBG's `sign_pbg`) has its own five
+statements more (`ISSUING`). No statement touches a region-wide row (issue #16): the
+region's signing key is made beforehand, as a region's first document would make it.
 """
 
 from __future__ import annotations
@@ -21,14 +23,26 @@ from sqlalchemy import Engine, event, func, select
 from api.commands import scenarios
 from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
-from engine.persistence.tables import OutboxRecord
-from engine.services import models, notification_admin, payments, tasks
+from engine.persistence.tables import IssuedDocumentRecord, OutboxRecord
+from engine.services import documents, models, notification_admin, payments, tasks
 
 SHIPPED = Path(__file__).resolve().parents[2] / "process_models"
 PBG = SHIPPED / "3273" / "pbg"
 # Lock, task rows, UPDATE application (with the audit head), UPDATE task, INSERT next,
 # INSERT the events. (Until issue #16: 8, the region chain's head locked and advanced.)
 BASE_BUDGET = 6
+# Issuing a document at the end event (engine/services/documents.py, same transaction):
+ISSUING = (
+    1  # INSERT .. ON CONFLICT number_sequences: the document number (gap-free yearly series)
+    + 1  # SELECT signing_keys: the region's active key
+    + 1  # SELECT regions: the region's name printed on the document
+    + 1  # INSERT issued_documents: number, hash, signature and the PDF bytes
+    # UPDATE applications a second time: the number's upsert flushes the step's first
+    # UPDATE, and `document.issued` moves the application's audit head after it
+    + 1
+)
+# Only a region's first document makes its key (INSERT signing_keys) and audits that on the
+# region's chain (SELECT .. FOR UPDATE and UPDATE of its head): 3 more, once per region.
 
 
 @contextmanager
@@ -52,11 +66,19 @@ def outbox_size(ctx: EngineContext) -> int:
         return int(uow._session.scalar(select(func.count()).select_from(OutboxRecord)) or 0)
 
 
+def issued_count(ctx: EngineContext) -> int:
+    with ctx.uow() as uow:
+        assert uow._session is not None
+        return int(uow._session.scalar(
+            select(func.count()).select_from(IssuedDocumentRecord)) or 0)
+
+
 @pytest.mark.parametrize("channel", [False, True], ids=["no-channel", "webhook-channel"])
 def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budget(
     ctx: EngineContext, monkeypatch, channel: bool
 ) -> None:
     models.import_directory(ctx, SYSTEM, SHIPPED)
+    documents.rotate_key(ctx, SYSTEM, "3273")  # the region's key exists, as after its first
     if channel:
         notification_admin.add_channel(ctx, SYSTEM, "3273", {
             "name": "gateway", "kind": "webhook", "secret": "x" * 16,
@@ -64,6 +86,7 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
     engine: Engine = ctx.session_factory.kw["bind"]
     counted: list[tuple[str, int, int]] = []  # (element, statements, budget)
     notifying: list[bool] = []
+    issuing: list[str] = []
     complete = tasks.complete_task
 
     def counted_complete(ctx_, actor, task_id, data):
@@ -72,12 +95,14 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
             assert task is not None
             element, own_fee, app_id = task.element_id, task.fee > 0, task.application_id
             before = len(uow.repos.fees.with_payments(app_id))
-        queued = outbox_size(ctx)
+        queued, documents_before = outbox_size(ctx), issued_count(ctx)
         with counting(engine) as statements:
             view = complete(ctx_, actor, task_id, data)
         with ctx.uow() as uow:
             opened = len(uow.repos.fees.with_payments(app_id)) - before
         notified = outbox_size(ctx) > queued
+        issued = issued_count(ctx) - documents_before
+        assert issued in (0, 1)
         assert channel or not notified  # a region without channels: no row
         # A fee item opened now is its INSERT, its billing number (one upsert) and its
         # `fee.billed` audit event; the fee list is read where there are any. In a region
@@ -86,7 +111,9 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
         # themselves are known from the region's revision, which the lock query reads, so a
         # region without channels costs nothing more at all.
         budget = (BASE_BUDGET + own_fee + 3 * (opened > 0) + (before + opened > 0)
-                  + notified)
+                  + notified + ISSUING * issued)
+        if issued:
+            issuing.append(element)
         counted.append((element, len(statements), budget))
         notifying.append(notified)
         return view
@@ -107,6 +134,7 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
     over = [(element, n, budget) for element, n, budget in counted if n > budget]
     assert not over, f"steps over their statement budget (element, statements, budget): {over}"
     assert any(notifying) == channel
+    assert issuing == ["sign_pbg"]  # the signed permit, issued once, at the last step
     # The budget is tight: some step costs exactly its budget, and without a channel a plain
     # step (no fee of its own, none opened) costs exactly the base.
     assert any(n == budget for _, n, budget in counted), counted
