@@ -217,6 +217,10 @@ class ApplicationRepository(BaseRepository):
         locked, skipping rows other workers hold."""
         return _breaching(self.session, ApplicationRecord, OPEN_STATUSES, now, limit)
 
+    def breach_left(self, now: datetime) -> bool:
+        """Whether an open application past due at `now` is still unmarked, locked or not."""
+        return _breach_left(self.session, ApplicationRecord, OPEN_STATUSES, now)
+
     def get(
         self, application_id: uuid.UUID, *, for_update: bool = False
     ) -> ApplicationRecord | None:
@@ -278,6 +282,10 @@ class TaskRepository(BaseRepository):
         """Up to `limit` ready steps past due at `now` with no breach recorded yet, locked,
         skipping rows other workers hold."""
         return _breaching(self.session, TaskRecord, (StepStatus.READY,), now, limit)
+
+    def breach_left(self, now: datetime) -> bool:
+        """Whether a ready step past due at `now` is still unmarked, locked or not."""
+        return _breach_left(self.session, TaskRecord, (StepStatus.READY,), now)
 
     def get(self, task_id: uuid.UUID) -> TaskRecord | None:
         return self.session.get(TaskRecord, task_id)
@@ -530,6 +538,12 @@ def _breaching(
         )
     )
     return [r for r in rows if r.application_id in held]
+
+
+def _breach_left(session: Session, table: Any, open_states: tuple[str, ...], now: datetime) -> bool:
+    # No lock: rows another transaction holds count too (the due-time index answers it).
+    query = select(table.id).where(sla_clauses.breach_pending(table, open_states, now)).limit(1)
+    return session.scalars(query).first() is not None
 
 
 class Repositories:

@@ -11,6 +11,7 @@ and that one is rolled back and picked up again by the next pass.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,10 @@ class PassReport:
 
 
 BreachKind = Literal["task", "application"]
+# Rows another transaction held when a breach batch skipped them: taken again this often,
+# this far apart, before the pass leaves them to the next one.
+SKIPPED_RETRIES = 20
+SKIPPED_WAIT_S = 0.05
 
 
 def _never() -> bool:
@@ -196,13 +201,33 @@ def _mark_breaches(
     ctx: EngineContext, now: datetime, batch: int, kind: BreachKind, stop: Callable[[], bool]
 ) -> int:
     """Mark everything overdue at `now`, `batch` rows per transaction, until none is left
-    (or `stop()`)."""
-    total = 0
+    (or `stop()`).
+
+    Rows are taken SKIP LOCKED, so a short batch does not mean nothing is left: another
+    worker's step-breach batch or audit root may hold an application's row for a moment.
+    Such rows are taken again after a short wait, up to `SKIPPED_RETRIES` times; a row
+    still held after that (a long request) is left to the next pass. Without this, two
+    workers could each skip the rows the other held and neither record the breach.
+    """
+    total, retries = 0, 0
     while True:
         marked = _mark_batch(ctx, now, batch, kind)
         total += marked
-        if marked < batch or stop():
+        if stop():
             return total
+        if marked >= batch:
+            continue
+        if retries >= SKIPPED_RETRIES or not _breach_left(ctx, now, kind):
+            return total
+        retries += 1
+        time.sleep(SKIPPED_WAIT_S)
+
+
+def _breach_left(ctx: EngineContext, now: datetime, kind: BreachKind) -> bool:
+    """Whether an overdue row is still unmarked at `now` (one this pass skipped as held)."""
+    with ctx.primary_reader() as uow:  # a standby may not have the last marks yet
+        repo = uow.repos.tasks if kind == "task" else uow.repos.applications
+        return repo.breach_left(now)
 
 
 def _mark_batch(ctx: EngineContext, now: datetime, batch: int, kind: BreachKind) -> int:
