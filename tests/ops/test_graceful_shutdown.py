@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -87,14 +88,24 @@ def test_sigterm_stops_the_worker_between_two_timers_and_loses_nothing(
         stderr=subprocess.PIPE,
         text=True,
     )
+    sqlite = db_url.startswith("sqlite")
     try:
-        _wait_for(lambda: _count(ctx, EventRecord, *fired) > 0 or worker.poll() is not None,
-                  "the worker's first timer")
-        # Hold what the worker's next timer needs: SQLite's write lock (every transaction
-        # begins IMMEDIATE), or on PostgreSQL every application row (a timer locks its
-        # application). Nothing more can commit while the signal arrives.
         with ctx.session_factory() as holder:
-            holder.execute(select(ApplicationRecord.id).with_for_update()).all()
+            if sqlite:
+                # SQLite's lock is not fair: a worker committing timer after timer takes it
+                # back before a waiting holder does. So hold it from the start: the worker
+                # installs its SIGTERM handler, then waits on its first transaction.
+                holder.execute(select(ApplicationRecord.id).with_for_update()).all()
+                _wait_for(lambda: _catches_sigterm(worker.pid) or worker.poll() is not None,
+                          "the worker's SIGTERM handler")
+            else:
+                _wait_for(
+                    lambda: _count(ctx, EventRecord, *fired) > 0 or worker.poll() is not None,
+                    "the worker's first timer",
+                )
+                # Hold what the worker's next timer needs: every application row (a timer
+                # locks its application). Nothing more can commit while the signal arrives.
+                holder.execute(select(ApplicationRecord.id).with_for_update()).all()
             before = holder.scalar(select(func.count()).select_from(EventRecord).where(*fired))
             worker.send_signal(signal.SIGTERM)
             holder.rollback()
@@ -109,7 +120,10 @@ def test_sigterm_stops_the_worker_between_two_timers_and_loses_nothing(
     assert before <= stopped_at <= before + 1 < APPS
     for line in err.splitlines():  # whatever it logged is JSON lines
         json.loads(line)
-    assert _count(ctx, WorkerHeartbeatRecord) == 1  # the pass under way was finished
+    # The pass under way was finished and beat. On SQLite the signal may come before the first
+    # pass begins (the worker waits on the held lock), so it may exit having made none; stopping
+    # between two timers is then shown by PostgreSQL's run and the in-process test above.
+    assert _count(ctx, WorkerHeartbeatRecord) in ({0, 1} if sqlite else {1})
     ctx.clock = Clock(datetime.now(UTC))
     run_pass(ctx)  # anything left is fired by the next pass
     with ctx.session_factory() as session:
@@ -119,3 +133,13 @@ def test_sigterm_stops_the_worker_between_two_timers_and_loses_nothing(
         ).all()
     assert len(per_app) == APPS and {n for _, n in per_app} == {1}
     assert verify_audit(ctx) == []
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether process `pid` has a handler for SIGTERM (Linux: SigCgt in /proc/pid/status)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught, 16) >> (signal.SIGTERM - 1) & 1)
