@@ -12,10 +12,10 @@ A step that carries `feeFormula` opens its fee item with the formula's result, c
 when the item opens, and frozen there with its inputs and the definition's SHA-256.
 
 The expression is Python syntax, but it is never run by Python: it is parsed once and
-interpreted here over a whitelist (numbers, names, `table[key]`, + - * /, comparisons,
-`and or not`, `x if c else y`, `min`, `max`). Every number is a `Decimal`: a literal such as
-`0.005` is read from its source text, never through a float; JSON inputs are converted from
-their shortest text form. The result is rounded once, at the end, by the stated rule.
+interpreted over a whitelist (`engine/domain/fee_expressions.py`). Every number is a
+`Decimal`: a literal such as `0.005` is read from its source text, never through a float;
+JSON inputs are converted from their shortest text form (`engine/domain/fee_inputs.py`).
+The result is rounded once, at the end, by the stated rule.
 """
 
 from __future__ import annotations
@@ -23,16 +23,21 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 from typing import Any
 
+from engine.domain.fee_expressions import EvaluationError, Interpreter, compile_expression
+from engine.domain.fee_inputs import (
+    NAME,
+    InputSpec,
+    as_decimal,
+    checked_inputs,
+    parse_input_specs,
+)
 from engine.domain.problems import Problem
 
-MAX_EXPRESSION_CHARS = 4000
-MAX_NODES = 400
 MAX_AMOUNT = Decimal(10) ** 12  # as a fixed fee: a trillion rupiah
 ROUNDING_MODES = {
     "half_up": ROUND_HALF_UP,
@@ -40,9 +45,6 @@ ROUNDING_MODES = {
     "down": ROUND_DOWN,
     "up": ROUND_UP,
 }
-INPUT_TYPES = ("number", "integer", "boolean", "enum")
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,7}$")
 
 
 # A fee table's decision: checked inputs -> (whole rupiah, what the table says it used).
@@ -58,20 +60,6 @@ class FormulaError(ValueError):
     def __init__(self, message: str, problems: list[Problem]) -> None:
         super().__init__(message)
         self.problems = problems
-
-
-@dataclass(frozen=True, slots=True)
-class InputSpec:
-    """One named input: where it comes from in the application data and what it may be."""
-
-    name: str
-    source: str
-    type: str
-    values: tuple[str, ...] = ()
-    minimum: Decimal | None = None
-    maximum: Decimal | None = None
-    default: Any = None
-    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +97,7 @@ class FeeFormula:
 
         Raises: FormulaError naming every missing or out-of-range input.
         """
-        values, problems = _checked_inputs(self, inputs)
+        values, problems = checked_inputs(self.inputs, inputs)
         if problems:
             raise FormulaError("the fee cannot be computed from these inputs", problems)
         if self.decide is not None:
@@ -117,12 +105,12 @@ class FeeFormula:
         assert self.tree is not None
         scope: dict[str, Any] = {**self.constants, **values}
         try:
-            raw = _Interpreter(scope, self.tables, self.expression).run(self.tree.body)
+            raw = Interpreter(scope, self.tables, self.expression).run(self.tree.body)
         except (InvalidOperation, ZeroDivisionError, ArithmeticError) as exc:
             raise FormulaError(
                 f"formula {self.name!r} failed: {exc}", [Problem(str(exc), field="expression")]
             ) from None
-        except _EvalError as exc:
+        except EvaluationError as exc:
             raise FormulaError(str(exc), [Problem(str(exc), field=exc.field)]) from None
         amount = _rounded(raw, self.rounding, self.round_to)
         if amount < 0 or amount > MAX_AMOUNT:
@@ -202,7 +190,7 @@ def parse_formula(
     package's `decision_table` file) is read by `table_reader` instead of an expression.
     """
     where = f"fee_formulas.{name}"
-    if not _NAME.match(name):
+    if not NAME.match(name):
         return None, [Problem(f"{where}: a formula name is lower-case letters, digits, '_'",
                               field=where)]
     if not isinstance(raw, dict):
@@ -216,7 +204,7 @@ def parse_formula(
         )
     constants = _decimal_map(raw.get("constants", {}), f"{where}.constants", problems)
     tables = _tables(raw.get("tables", {}), f"{where}.tables", problems)
-    inputs = _input_specs(raw.get("inputs"), f"{where}.inputs", problems)
+    inputs = parse_input_specs(raw.get("inputs"), f"{where}.inputs", problems)
     rounding, round_to = _rounding(raw.get("rounding", {}), f"{where}.rounding", problems)
     if "dmn" in raw or "decision_table" in raw:
         return _table_formula(name, raw, tuple(inputs), table_reader, problems)
@@ -225,7 +213,7 @@ def parse_formula(
         problems.append(Problem(f"{where}.expression must be text", field=f"{where}.expression"))
     else:
         known = {s.name for s in inputs} | set(constants)
-        tree = _compile(expression, known, set(tables), f"{where}.expression", problems)
+        tree = compile_expression(expression, known, set(tables), f"{where}.expression", problems)
     if problems or tree is None or not isinstance(version, str) or not isinstance(expression, str):
         return None, problems
     formula = FeeFormula(
@@ -283,27 +271,14 @@ def parse_formulas(
 # -- checking ---------------------------------------------------------------------------
 
 
-def _decimal(value: Any) -> Decimal | None:
-    """A JSON number or decimal text as Decimal; floats go through their shortest text."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | str | float):
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            return None
-        return number if number.is_finite() else None
-    return None
-
-
 def _decimal_map(raw: Any, where: str, problems: list[Problem]) -> dict[str, Decimal]:
     if not isinstance(raw, dict):
         problems.append(Problem(f"{where} must be a JSON object", field=where))
         return {}
     found = {}
     for key, value in raw.items():
-        number = _decimal(value) if isinstance(value, str | int) else None
-        if not _NAME.match(str(key)) or number is None:
+        number = as_decimal(value) if isinstance(value, str | int) else None
+        if not NAME.match(str(key)) or number is None:
             problems.append(Problem(
                 f"{where}.{key}: a lower-case name with a decimal written as text "
                 "(\"0.005\") or an integer; never a JSON fraction", field=f"{where}.{key}"))
@@ -318,7 +293,7 @@ def _tables(raw: Any, where: str, problems: list[Problem]) -> dict[str, dict[str
         return {}
     found = {}
     for key, value in raw.items():
-        if not _NAME.match(str(key)):
+        if not NAME.match(str(key)):
             problems.append(Problem(f"{where}.{key}: a table name is lower-case", field=where))
             continue
         found[str(key)] = _decimal_map_keys(value, f"{where}.{key}", problems)
@@ -331,48 +306,13 @@ def _decimal_map_keys(raw: Any, where: str, problems: list[Problem]) -> dict[str
         return {}
     found = {}
     for key, value in raw.items():
-        number = _decimal(value) if isinstance(value, str | int) else None
+        number = as_decimal(value) if isinstance(value, str | int) else None
         if number is None:
             problems.append(Problem(f"{where}.{key} must be a decimal written as text",
                                     field=f"{where}.{key}"))
             continue
         found[str(key)] = number
     return found
-
-
-def _input_specs(raw: Any, where: str, problems: list[Problem]) -> list[InputSpec]:
-    if not isinstance(raw, dict) or not raw:
-        problems.append(Problem(f"{where} must name at least one input", field=where))
-        return []
-    specs = []
-    for name, spec in raw.items():
-        here = f"{where}.{name}"
-        if not _NAME.match(str(name)) or not isinstance(spec, dict):
-            problems.append(Problem(f"{here}: a lower-case name with an object", field=here))
-            continue
-        kind, source = spec.get("type"), spec.get("from", name)
-        values = spec.get("values", [])
-        if kind not in INPUT_TYPES:
-            problems.append(Problem(f"{here}.type must be one of {', '.join(INPUT_TYPES)}",
-                                    field=f"{here}.type"))
-            continue
-        if not isinstance(source, str) or not _PATH.match(source):
-            problems.append(
-                Problem(f"{here}.from must be a dotted data path", field=f"{here}.from")
-            )
-            continue
-        if kind == "enum" and (not isinstance(values, list) or not values
-                               or not all(isinstance(v, str) for v in values)):
-            problems.append(Problem(f"{here}.values must list the allowed texts",
-                                    field=f"{here}.values"))
-            continue
-        specs.append(InputSpec(
-            name=str(name), source=source, type=kind, values=tuple(values),
-            minimum=_decimal(spec["minimum"]) if "minimum" in spec else None,
-            maximum=_decimal(spec["maximum"]) if "maximum" in spec else None,
-            default=spec.get("default"), title=spec.get("title"),
-        ))
-    return specs
 
 
 def _rounding(raw: Any, where: str, problems: list[Problem]) -> tuple[str, int]:
@@ -390,44 +330,6 @@ def _rounding(raw: Any, where: str, problems: list[Problem]) -> tuple[str, int]:
     return str(mode), to
 
 
-def _checked_inputs(
-    formula: FeeFormula, given: Mapping[str, Any]
-) -> tuple[dict[str, Any], list[Problem]]:
-    values: dict[str, Any] = {}
-    problems: list[Problem] = []
-    for spec in formula.inputs:
-        value = given.get(spec.name, spec.default)
-        label = spec.source
-        if value is None:
-            problems.append(Problem(f"{spec.name} ({label}) is required", field=label))
-            continue
-        checked, refusal = _check_value(spec, value)
-        if refusal:
-            problems.append(Problem(f"{spec.name} ({label}) {refusal}", field=label))
-        else:
-            values[spec.name] = checked
-    return values, problems
-
-
-def _check_value(spec: InputSpec, value: Any) -> tuple[Any, str | None]:
-    """The checked value, or why it is refused."""
-    if spec.type == "boolean":
-        return value, None if isinstance(value, bool) else "must be true or false"
-    if spec.type == "enum":
-        ok = isinstance(value, str) and value in spec.values
-        return value, None if ok else f"must be one of {', '.join(spec.values)}"
-    number = _decimal(value) if not isinstance(value, str) else None
-    if number is None:
-        return None, "must be a number"
-    if spec.type == "integer" and number != number.to_integral_value():
-        return None, "must be a whole number"
-    if spec.minimum is not None and number < spec.minimum:
-        return None, f"must be at least {spec.minimum}"
-    if spec.maximum is not None and number > spec.maximum:
-        return None, f"must be at most {spec.maximum}"
-    return number, None
-
-
 def _rounded(value: Any, mode: str, to: int) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise FormulaError("the formula must give a number",
@@ -441,145 +343,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else str(value)
     return value
-
-
-# -- the interpreter ----------------------------------------------------------------------
-
-_BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: Decimal(a) / Decimal(b),
-}
-_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
-    ast.Eq: lambda a, b: a == b,
-    ast.NotEq: lambda a, b: a != b,
-    ast.Lt: lambda a, b: a < b,
-    ast.LtE: lambda a, b: a <= b,
-    ast.Gt: lambda a, b: a > b,
-    ast.GtE: lambda a, b: a >= b,
-}
-_FUNCTIONS: dict[str, Callable[..., Any]] = {"min": min, "max": max}
-_ALLOWED = (
-    ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Name,
-    ast.Constant, ast.Subscript, ast.Call, ast.Load, ast.USub, ast.UAdd, ast.Not, ast.And,
-    ast.Or, *_BINARY, *_COMPARE,
-)
-
-
-class _EvalError(Exception):
-    def __init__(self, message: str, field: str = "expression") -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def _compile(
-    source: str, names: set[str], tables: set[str], where: str, problems: list[Problem]
-) -> ast.Expression | None:
-    if len(source) > MAX_EXPRESSION_CHARS:
-        problems.append(Problem(f"{where} is longer than {MAX_EXPRESSION_CHARS} characters",
-                                field=where))
-        return None
-    try:
-        tree = ast.parse(source, mode="eval")
-    except SyntaxError as exc:
-        problems.append(Problem(f"{where}: {exc.msg} (column {exc.offset})", field=where))
-        return None
-    nodes = list(ast.walk(tree))
-    if len(nodes) > MAX_NODES:
-        problems.append(Problem(f"{where} has more than {MAX_NODES} parts", field=where))
-        return None
-    for node in nodes:
-        message = _refusal(node, names, tables)
-        if message:
-            problems.append(Problem(f"{where}: {message}", field=where))
-    return None if problems else tree
-
-
-def _refusal(node: ast.AST, names: set[str], tables: set[str]) -> str | None:
-    if not isinstance(node, _ALLOWED):
-        return f"{type(node).__name__} is not allowed (numbers, names, table[key], + - * /, " \
-            "comparisons, and/or/not, x if c else y, min, max)"
-    if isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str | bool):
-        return f"the constant {node.value!r} is not allowed"
-    if isinstance(node, ast.Call) and (
-        not (isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS) or node.keywords
-    ):
-        return "only min(...) and max(...) may be called"
-    if isinstance(node, ast.Subscript) and not (
-        isinstance(node.value, ast.Name) and node.value.id in tables
-    ):
-        return "only a declared table may be indexed (table[key])"
-    if isinstance(node, ast.Name) and node.id not in names | tables | set(_FUNCTIONS):
-        return f"{node.id!r} is not an input, constant or table of this formula"
-    return None
-
-
-class _Interpreter:
-    """Walks a checked expression tree; every number is a Decimal."""
-
-    def __init__(self, scope: dict[str, Any], tables: dict[str, dict[str, Decimal]],
-                 source: str) -> None:
-        self.scope, self.tables, self.source = scope, tables, source
-
-    def run(self, node: ast.AST) -> Any:
-        method: Callable[[Any], Any] = getattr(self, f"_eval_{type(node).__name__.lower()}")
-        return method(node)
-
-    def _eval_constant(self, node: ast.Constant) -> Any:
-        if isinstance(node.value, float):  # read the literal's text, never the float
-            return Decimal(ast.get_source_segment(self.source, node) or repr(node.value))
-        if isinstance(node.value, int) and not isinstance(node.value, bool):
-            return Decimal(node.value)
-        return node.value
-
-    def _eval_name(self, node: ast.Name) -> Any:
-        return self.scope[node.id]
-
-    def _eval_binop(self, node: ast.BinOp) -> Any:
-        left, right = self.run(node.left), self.run(node.right)
-        if not all(isinstance(v, Decimal) for v in (left, right)):
-            raise _EvalError("arithmetic needs numbers on both sides")
-        return _BINARY[type(node.op)](left, right)
-
-    def _eval_unaryop(self, node: ast.UnaryOp) -> Any:
-        value = self.run(node.operand)
-        if isinstance(node.op, ast.Not):
-            return not value
-        if not isinstance(value, Decimal):
-            raise _EvalError("a sign needs a number")
-        return -value if isinstance(node.op, ast.USub) else value
-
-    def _eval_boolop(self, node: ast.BoolOp) -> Any:
-        want = isinstance(node.op, ast.Or)
-        for value in node.values:
-            if bool(self.run(value)) == want:
-                return want
-        return not want
-
-    def _eval_compare(self, node: ast.Compare) -> bool:
-        left = self.run(node.left)
-        for op, right_node in zip(node.ops, node.comparators, strict=True):
-            right = self.run(right_node)
-            if not _COMPARE[type(op)](left, right):
-                return False
-            left = right
-        return True
-
-    def _eval_ifexp(self, node: ast.IfExp) -> Any:
-        return self.run(node.body) if self.run(node.test) else self.run(node.orelse)
-
-    def _eval_subscript(self, node: ast.Subscript) -> Any:
-        assert isinstance(node.value, ast.Name)  # checked at parse
-        table = self.tables[node.value.id]
-        key = self.run(node.slice)
-        if str(key) not in table:
-            raise _EvalError(f"{node.value.id} has no entry {key!r}")
-        return table[str(key)]
-
-    def _eval_call(self, node: ast.Call) -> Any:
-        assert isinstance(node.func, ast.Name)
-        args = [self.run(a) for a in node.args]
-        if not args or not all(isinstance(a, Decimal) for a in args):
-            raise _EvalError(f"{node.func.id}() takes numbers")
-        return _FUNCTIONS[node.func.id](*args)

@@ -16,13 +16,8 @@ from engine.context import EngineContext
 from engine.domain.actors import Actor
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.errors import InvalidInputError, NotFoundError
-from engine.domain.fees_formula import (
-    FeeFormula,
-    FormulaError,
-    InputSpec,
-    TableDecide,
-    parse_formula,
-)
+from engine.domain.fee_inputs import InputSpec
+from engine.domain.fees_formula import FeeFormula, FormulaError, TableDecide, parse_formula
 from engine.domain.problems import Problem
 from engine.domain.read_models import EstimatedFee, FeeEstimate
 from engine.domain.statuses import FeeStatus

@@ -25,7 +25,8 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import BpmnDmnParser
 
-from engine.domain.fees_formula import FormulaError, InputSpec
+from engine.domain.fee_inputs import InputSpec
+from engine.domain.fees_formula import FormulaError
 from engine.domain.problems import Problem
 from engine.workflow.script_engine import SandboxedScriptEngine
 from engine.workflow.spiff_compat.dmn import TableTask, all_matching_rules, matching_rules
