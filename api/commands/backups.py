@@ -55,7 +55,8 @@ def register(main: click.Group, group_cls: type[click.Group]) -> None:
         the backup's schema revision is newer than this code's. The audit chains are then
         verified on the restored database (exit 1 if one is broken).
         """
-        from api.commands.cli import database_url, engine_context, report_audit_breaks
+        from api.commands.audit import report_audit_breaks
+        from api.commands.cli import database_url, engine_context
         from engine.persistence.backup import restore
         from engine.persistence.schema import SchemaState, head_revision
         from engine.services.audit import verify_audit

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -22,7 +21,6 @@ from api.config import (
 )
 from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
-from engine.domain.audit_chain import ChainBreak
 from engine.domain.definitions import ImportOutcome
 from engine.domain.errors import EngineError
 from engine.persistence import schema
@@ -276,7 +274,7 @@ def worker(
 
     context = engine_context()
     if once or now_text:
-        report = run_pass(context, _aware(now_text) if now_text else None)
+        report = run_pass(context, aware_time(now_text) if now_text else None)
         record_heartbeat(context, 0)
         click.echo(
             f"timers fired: {report.timers_fired}, steps breached: {report.steps_breached}, "
@@ -310,7 +308,7 @@ def _notifications_line(report: Any) -> str:
             f"dead letters: {report.dead}, purged: {report.purged}")
 
 
-def _aware(text: str) -> datetime:
+def aware_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -318,117 +316,6 @@ def _aware(text: str) -> datetime:
     if moment.tzinfo is None:
         raise click.BadParameter("give the time with its offset, e.g. 2026-03-16T10:00:00+07:00")
     return moment
-
-
-@main.group("calendar", cls=_Group)
-def calendar_group() -> None:
-    """Region working-day calendars."""
-
-
-@calendar_group.command("due")
-@click.option("--region", required=True)
-@click.option("--from", "start", required=True, help="ISO time with offset")
-@click.option("--sla", required=True, help="P{n}D or PT{n}H")
-def calendar_due(region: str, start: str, sla: str) -> None:
-    """When a step ready at --from with --sla is due in --region."""
-    from engine.services.calendars import due_time
-
-    result = due_time(engine_context(), region, _aware(start), sla)
-    click.echo(f"due_at: {result['due_at'].isoformat()}")
-    click.echo(f"local:  {result['due_local']}")
-    for warning in result["warnings"]:
-        click.echo(f"warning: {warning['message']['en']}", err=True)
-
-
-@calendar_group.command("week")
-@click.argument("region")
-@click.option("--working-days", required=True, help="weekdays worked, 0 = Monday: 0,1,2,3,4")
-@click.option("--opens", default="07:30", show_default=True, help="HH:MM, local time")
-@click.option("--closes", default="16:00", show_default=True, help="HH:MM, local time")
-@click.option(
-    "--day-hours", multiple=True, metavar="WEEKDAY=HH:MM-HH:MM",
-    help="a weekday's own hours, e.g. 4=07:30-16:30 (Friday); repeatable",
-)
-def calendar_week(
-    region: str, working_days: str, opens: str, closes: str, day_hours: tuple[str, ...]
-) -> None:
-    """Set a region's working week and office hours (audited; open deadlines recomputed)."""
-    from engine.services.office_week import set_week
-
-    try:
-        days = [int(d) for d in working_days.split(",") if d.strip()]
-        hours = [
-            {"weekday": int(day), "opens": span.split("-")[0], "closes": span.split("-")[1]}
-            for day, span in (item.split("=", 1) for item in day_hours)
-        ]
-    except (ValueError, IndexError):
-        raise click.BadParameter(
-            "--working-days is 0,1,2,3,4; --day-hours is WEEKDAY=HH:MM-HH:MM"
-        ) from None
-    week = {"working_days": days, "opens": opens, "closes": closes, "day_hours": hours}
-    result = set_week(engine_context(), SYSTEM, region, week)
-    click.echo(f"working days: {result['working_days']}, {result['opens']}-{result['closes']}")
-    for item in result["day_hours"]:
-        click.echo(f"weekday {item['weekday']}: {item['opens']}-{item['closes']}")
-
-
-@main.group("audit", cls=_Group)
-def audit_group() -> None:
-    """The tamper-evident audit log."""
-
-
-@audit_group.command("verify")
-@click.option("--region", default=None)
-@click.option(
-    "--published",
-    type=click.File("r", encoding="utf-8"),
-    default=None,
-    help="JSON lines from `audit heads` kept outside the database: each must still match.",
-)
-def audit_verify(region: str | None, published: Any) -> None:
-    """Walk the hash chains; report the first broken link of each (exit 1 if any)."""
-    from engine.services.audit import read_published, verify_audit
-
-    heads = read_published(published.read()) if published is not None else []
-    report_audit_breaks(verify_audit(engine_context(), region, heads))
-    suffix = f", {len(heads)} published head(s) matched" if heads else ""
-    click.echo(f"audit chains intact{suffix}")
-
-
-def report_audit_breaks(breaks: list[ChainBreak]) -> None:
-    """Print each broken chain's first bad link and exit 1 when there is one."""
-    for found in breaks:
-        click.echo(
-            f"chain {found.chain}: broken at event #{found.seq} (id {found.event_id}): "
-            f"{found.reason}"
-        )
-    if breaks:
-        sys.exit(1)
-
-
-@audit_group.command("heads")
-@click.option(
-    "--append-to",
-    type=click.File("a", encoding="utf-8", lazy=True),  # opened when written
-    default=None,
-    help="also append the lines to this file (e.g. a daily job's record)",
-)
-def audit_heads(append_to: Any) -> None:
-    """Print each chain's head as a JSON line, to publish outside the database.
-
-    Kept elsewhere (a notice board, another region, an auditor), these lines let
-    `audit verify --published FILE` detect a chain rewritten with its hashes recomputed.
-    """
-    from engine.services.audit import published_heads
-
-    for head in published_heads(engine_context()):
-        line = json.dumps(
-            {"chain": head.chain, "seq": head.seq, "hash": head.hash,
-             "published_at": head.published_at}
-        )
-        click.echo(line)
-        if append_to is not None:
-            append_to.write(line + "\n")
 
 
 @models_group.command("diff")
@@ -467,8 +354,10 @@ def models_retire(region: str, key: str, version: int) -> None:
 
 
 def _register_more() -> None:
-    from api.commands import backups, keys, money
+    from api.commands import audit, backups, calendar, keys, money
 
+    calendar.register(main, _Group)
+    audit.register(main, _Group)
     money.register(main, _Group)
     backups.register(main, _Group)
     keys.register(main, _Group)
