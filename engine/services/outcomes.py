@@ -133,9 +133,11 @@ def _sync_tasks(
             created.append(row)
         elif row is not None and row.state == StepStatus.READY and step.state != StepStatus.READY:
             finish_task(row, step.state, now, calendar)
-        elif row is not None and step.state == StepStatus.READY and opens:
+        elif (row is not None and row.state != StepStatus.READY
+              and step.state == StepStatus.READY and opens):
             # A retry made a step ready again whose completion had failed (its data output
             # could not be written): the same task is worked again, its clock starts anew.
+            # Only such a row: a step that simply stays ready keeps its claim and its clock.
             _reopen(row, steps.get(step.element_id, {}), now, calendar)
             notifications.step_ready(uow, app, row, now, calendar)
     return created

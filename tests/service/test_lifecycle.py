@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from engine.domain import errors
 from engine.persistence.tables import EventRecord, TaskRecord
 from engine.services import applications, tasks
 from engine.services.audit import verify_audit
-from tests.factories import make_region, make_user, tiny_bpmn, upload
+from tests.factories import Clock, make_region, make_user, tiny_bpmn, upload
 
 FORM = json.dumps(
     {
@@ -299,3 +300,33 @@ def test_a_step_over_a_collection_gives_each_officer_the_element_to_work_on(
     assert app.status == "completed"
     full = applications.get_application(ctx, officer, app.id)
     assert {t.input["document"]["file"] for t in full.tasks} == {"doc-1", "doc-2"}
+
+
+def test_a_step_that_stays_ready_keeps_its_claim_and_its_clock(
+    ctx: EngineContext, region: str
+) -> None:
+    # Completing one of three parallel instances must not touch its ready siblings: a
+    # sibling's claim, ready time and due time stay as they were (a defect reset them on
+    # every completion, restarting the SLA clock of every open step of the application).
+    ctx.clock = Clock(datetime(2026, 7, 6, 2, 0, tzinfo=UTC))
+    bpmn = tiny_bpmn(key="paralel", steps=1).replace(
+        b"</camunda:properties></bpmn:extensionElements></bpmn:userTask>",
+        b"</camunda:properties></bpmn:extensionElements><bpmn:multiInstanceLoopCharacteristics"
+        b' camunda:collection="${documents}" camunda:elementVariable="document"/>'
+        b"</bpmn:userTask>",
+    )
+    upload(ctx, region, bpmn)
+    first, _ = make_user(ctx, "front-office")
+    second, _ = make_user(ctx, "front-office")
+    app = applications.start_application(ctx, first, region, "paralel", {},
+                                         {"documents": ["KTP", "NPWP", "SKRK"]})
+    held, worked, other = [t for t in app.tasks if t.state == "ready"]
+    tasks.claim_task(ctx, first, held.id)
+    ctx.clock.advance(days=1)
+    tasks.complete_task(ctx, second, worked.id, {})
+    after = {t.id: t for t in applications.get_application(ctx, first, app.id).tasks}
+    for before in (held, other):
+        assert after[before.id].state == "ready"
+        assert after[before.id].ready_at == before.ready_at
+        assert after[before.id].due_at == before.due_at
+    assert after[held.id].claimed_by == first.id
