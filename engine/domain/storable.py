@@ -49,14 +49,22 @@ def measure(value: Any, limit: int, *, memo: dict[int, int] | None = None) -> in
     """The size of `value` in items and characters, shared references counted each time.
 
     `memo` may be passed to share measured containers between calls (task data of
-    several names, or several tasks, that hold the same objects).
+    several names, or several tasks, that hold the same objects). Its keys are `id()`s:
+    every value measured with it must stay alive, and unchanged, while it is used.
 
     Raises:
         NotStorableError: the value holds something task data cannot store, is nested
             deeper than MAX_DEPTH, is cyclic, or is larger than `limit`.
     """
-    walker = _Walker(limit, {} if memo is None else memo)
-    return walker.size(value, 0, [])
+    memo = {} if memo is None else memo
+    try:
+        return _Fast(limit, memo).top(value)
+    except _RefusedError:
+        pass
+    # Refused: walk again, keeping the path, to say where (the same checks in the same
+    # order, so the same first problem; containers measured before it come from `memo`).
+    _Walker(limit, memo).size(value, 0, [])
+    raise NotStorableError("the value cannot be stored", "")  # pragma: no cover - same checks
 
 
 def problem_path(key: str, error: NotStorableError) -> str:
@@ -64,7 +72,126 @@ def problem_path(key: str, error: NotStorableError) -> str:
     return "/" + _escape(key) + error.path
 
 
+class _RefusedError(Exception):
+    """The fast walk found a problem; `_Walker` walks again to locate and word it."""
+
+
+_CONTAINERS = (dict, list, tuple)
+
+
+class _Fast:
+    """`_Walker` without the path: the same checks in the same order, inlined for the
+    common flat values (this walk runs over every step's task data)."""
+
+    __slots__ = ("active", "limit", "memo")
+
+    def __init__(self, limit: int, memo: dict[int, int]) -> None:
+        self.limit = limit
+        self.memo = memo
+        self.active: set[int] = set()
+
+    def top(self, value: Any) -> int:
+        if isinstance(value, _CONTAINERS):
+            return self.container(value, 0)
+        size = _leaf(value)
+        if size < 0:
+            raise _RefusedError
+        return size
+
+    def container(self, value: Any, depth: int) -> int:
+        key = id(value)
+        known = self.memo.get(key)
+        if known is not None:
+            return known
+        if key in self.active or depth >= MAX_DEPTH:
+            raise _RefusedError
+        self.active.add(key)
+        limit = self.limit
+        if isinstance(value, dict):
+            total = 2 * len(value)
+            if total > limit:
+                raise _RefusedError
+            items = value.items()
+            for name, item in items:
+                if type(name) is not str:
+                    raise _RefusedError
+                kind = type(item)
+                if kind is str:
+                    if "\x00" in item or (not item.isascii() and _BAD_TEXT.search(item)):
+                        raise _RefusedError
+                    total += len(item)
+                elif kind is int:
+                    if item.bit_length() > MAX_INT_BITS:
+                        raise _RefusedError
+                    total += 1
+                elif kind in _FLAT:
+                    total += 1
+                elif kind is float:
+                    if not math.isfinite(item):
+                        raise _RefusedError
+                    total += 1
+                elif isinstance(item, _CONTAINERS):
+                    total += self.container(item, depth + 1)
+                else:
+                    size = _leaf(item)
+                    if size < 0:
+                        raise _RefusedError
+                    total += size
+                if total > limit:
+                    raise _RefusedError
+        else:
+            total = len(value)
+            if total > limit:
+                raise _RefusedError
+            for item in value:
+                kind = type(item)
+                if kind is str:
+                    if "\x00" in item or (not item.isascii() and _BAD_TEXT.search(item)):
+                        raise _RefusedError
+                    total += len(item)
+                elif kind is int:
+                    if item.bit_length() > MAX_INT_BITS:
+                        raise _RefusedError
+                    total += 1
+                elif kind in _FLAT:
+                    total += 1
+                elif kind is float:
+                    if not math.isfinite(item):
+                        raise _RefusedError
+                    total += 1
+                elif isinstance(item, _CONTAINERS):
+                    total += self.container(item, depth + 1)
+                else:
+                    size = _leaf(item)
+                    if size < 0:
+                        raise _RefusedError
+                    total += size
+                if total > limit:
+                    raise _RefusedError
+        self.active.discard(key)
+        self.memo[key] = total
+        return total
+
+
+def _leaf(value: Any) -> int:
+    """The size of a value that is not a container, -1 when it cannot be stored."""
+    kind = type(value)
+    if kind in _FLAT:
+        return 1
+    if kind is str:
+        return -1 if _BAD_TEXT.search(value) else len(value)
+    if kind is int:
+        return -1 if value.bit_length() > MAX_INT_BITS else 1
+    if kind is float:
+        return 1 if math.isfinite(value) else -1
+    if isinstance(value, OBJECT_LEAVES):
+        return _OBJECT_SIZE
+    return -1
+
+
 class _Walker:
+    """The walk that keeps the path: run after `_Fast` refused, to say where and why."""
+
     __slots__ = ("active", "limit", "memo")
 
     def __init__(self, limit: int, memo: dict[int, int]) -> None:

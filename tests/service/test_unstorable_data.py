@@ -110,27 +110,6 @@ def test_data_an_officer_sends_is_refused_with_its_field_when_it_cannot_be_store
     assert _saved(ctx, app.id).status == "running"
 
 
-def test_measuring_shared_halves_visits_each_list_once(monkeypatch) -> None:
-    from engine.domain import storable
-
-    visits = 0
-    original = storable._Walker._container
-
-    def counting(self, value, depth, path):
-        nonlocal visits
-        visits += 1
-        return original(self, value, depth, path)
-
-    monkeypatch.setattr(storable._Walker, "_container", counting)
-    x: list = []
-    for _ in range(60):
-        x = [x, x]
-    with pytest.raises(storable.NotStorableError) as refused:
-        storable.measure(x, 10**6)
-    assert refused.value.too_large
-    assert visits < 200  # 2**60 without the memo
-
-
 def test_an_application_state_over_its_byte_budget_is_refused_whole(db_url: str) -> None:
     ctx = build_context(db_url, max_state_bytes=1_000_000)
     try:
