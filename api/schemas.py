@@ -26,6 +26,7 @@ from api.fields import (
 )
 from engine.domain import formats
 from engine.domain.statuses import ApplicationStatus
+from engine.domain.views import COUNT_CAP
 from engine.services.catalog import SORT_KEYS
 from engine.services.external_tasks import TopicRequest
 from engine.services.payments import CHANNELS
@@ -248,21 +249,26 @@ class UnclaimSchema(Schema):
     reason = reason_field(max_length=1000, required=False)
 
 
-def page_schema(item: type[Schema], name: str) -> type[Schema]:
-    """A paged listing of `item`."""
-    return Schema.from_dict(
-        {
-            "items": fields.List(fields.Nested(item)),
-            "total": fields.Integer(),
-            "limit": fields.Integer(),
-            "offset": fields.Integer(),
-        },
-        name=name,
-    )
+def page_schema(item: type[Schema], name: str, bounded: bool = False) -> type[Schema]:
+    """A paged listing of `item`; `bounded`: its total is counted up to a cap (README)."""
+    shape: dict[str, fields.Field[Any]] = {
+        "items": fields.List(fields.Nested(item)),
+        "total": fields.Integer(),
+        "limit": fields.Integer(),
+        "offset": fields.Integer(),
+    }
+    if bounded:
+        shape["total"] = fields.Integer(metadata={"description": (
+            f"matches, counted up to {COUNT_CAP:,} or to the end of this page if further; "
+            "past that, this bound (see total_capped)")})
+        shape["total_capped"] = fields.Boolean(metadata={"description": (
+            "true when more match than `total` (the count stopped at its bound): page on "
+            "until a page has fewer than `limit` items")})
+    return Schema.from_dict(shape, name=name)
 
 
-ApplicationPageSchema = page_schema(ApplicationSchema, "ApplicationPage")
-TaskPageSchema = page_schema(TaskSchema, "TaskPage")
+ApplicationPageSchema = page_schema(ApplicationSchema, "ApplicationPage", bounded=True)
+TaskPageSchema = page_schema(TaskSchema, "TaskPage", bounded=True)
 
 
 class PaymentSchema(Schema):

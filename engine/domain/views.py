@@ -146,9 +146,18 @@ class ModelSummaryView:
     created_at: datetime
 
 
+# Listings count their matches up to this many (or to the end of the page asked for, if
+# further); past it a page says "at least this many" (`Page.total_capped`).
+COUNT_CAP = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
+    """One page of a listing. `total` is exact unless `total_capped`: then at least that
+    many match (listings count up to a bound, `COUNT_CAP`)."""
+
     items: list[Any]
     total: int
     limit: int
     offset: int
+    total_capped: bool = False

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, union_all
+from sqlalchemy import Select, bindparam, literal_column, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, defer
 
@@ -26,7 +26,7 @@ from engine.domain.statuses import (
 from engine.persistence import sla_clauses
 from engine.persistence.applicant_document_queries import ApplicantDocumentRepository
 from engine.persistence.audit_queries import AuditRepository
-from engine.persistence.base import BaseRepository
+from engine.persistence.base import BaseRepository, bounded_count, capped_total, count_bound
 from engine.persistence.billing_queries import BillingRepository
 from engine.persistence.calendar_queries import CalendarRepository
 from engine.persistence.citizen_queries import CitizenQueries
@@ -257,7 +257,7 @@ class ApplicationRepository(BaseRepository):
             query = query.where(ApplicationRecord.created_by == created_by)
         if overdue_at is not None:
             query = query.where(sla_clauses.application_overdue(overdue_at))
-        return query.order_by(ApplicationRecord.created_at.desc(), ApplicationRecord.id)
+        return query.order_by(ApplicationRecord.created_at.desc(), ApplicationRecord.id.desc())
 
 
 # Every step runs these two: built once (constructing a statement costs more than the
@@ -331,8 +331,9 @@ class TaskRepository(BaseRepository):
         overdue_at: datetime | None = None,
         process_key: str | None = None,
         unclaimed: bool = False,
-    ) -> tuple[list[TaskRecord], int]:
-        """Ready tasks, soonest due first (then oldest), and how many there are.
+    ) -> tuple[list[TaskRecord], int, bool]:
+        """Ready tasks, soonest due first (then oldest), how many there are, and whether
+        that number is capped (counted up to `count_bound` only: see `COUNT_CAP`).
 
         With several roles, each role's tasks come from their own index range and the
         ranges are merged (UNION ALL of per-role LIMITs): the database never sorts all of a
@@ -348,6 +349,7 @@ class TaskRepository(BaseRepository):
             unclaimed,
         )
         page, count = _inbox_statements(shape)
+        bound = count_bound(limit, offset)
         params = {
             "region": region_code,
             "claimed_by": claimed_by,
@@ -357,9 +359,10 @@ class TaskRepository(BaseRepository):
             "lim": limit,
             "off": offset,
             "upto": limit + offset,
+            "cap": bound + 1,
         }
-        total = self.session.scalar(count, params)
-        return list(self.session.scalars(page, params).all()), int(total or 0)
+        total, capped = capped_total(self.session.scalar(count, params), bound)
+        return list(self.session.scalars(page, params).all()), total, capped
 
 
 @dataclass(frozen=True)
@@ -380,23 +383,26 @@ def _inbox_statements(shape: _InboxShape) -> tuple[Select[Any], Select[Any]]:
     Built once per shape: constructing the per-role union costs SQLAlchemy more than the
     database takes to run it.
     """
-    base = select(TaskRecord).where(TaskRecord.state == StepStatus.READY)
+    filters: list[Any] = [TaskRecord.state == StepStatus.READY]
     if shape.overdue:
-        base = base.where(sla_clauses.step_overdue(bindparam("overdue_at")))
+        filters.append(sla_clauses.step_overdue(bindparam("overdue_at")))
     if shape.region:
-        base = base.where(TaskRecord.region_code == bindparam("region"))
+        filters.append(TaskRecord.region_code == bindparam("region"))
     if shape.claimed:
-        base = base.where(TaskRecord.claimed_by == bindparam("claimed_by"))
+        filters.append(TaskRecord.claimed_by == bindparam("claimed_by"))
     if shape.unclaimed:
-        base = base.where(TaskRecord.claimed_by.is_(None))
+        filters.append(TaskRecord.claimed_by.is_(None))
     if shape.process:
-        base = base.where(TaskRecord.process_key == bindparam("process_key"))
+        filters.append(TaskRecord.process_key == bindparam("process_key"))
     if shape.owned:
         own = select(ApplicationRecord.id).where(ApplicationRecord.created_by == bindparam("owner"))
-        base = base.where(TaskRecord.application_id.in_(own))
+        filters.append(TaskRecord.application_id.in_(own))
     roles = shape.roles
-    counted = base if roles is None else base.where(TaskRecord.role.in_(roles))
-    count = select(func.count()).select_from(counted.subquery())
+    chosen = filters if roles is None else [*filters, TaskRecord.role.in_(roles)]
+    base = select(TaskRecord).where(*filters)
+    counted = select(TaskRecord).where(*chosen)
+    # Bounded, and of no column: an index-only scan of at most `:cap` entries.
+    count = bounded_count(select(literal_column("1")).select_from(TaskRecord).where(*chosen))
     if roles is None or len(roles) < 2:
         page = counted.order_by(*_inbox_order(TaskRecord))
     else:

@@ -188,6 +188,10 @@ class ApplicationRecord(Base):
         Index("ix_applications_region_status", "region_code", "status", "created_at"),
         Index("ix_applications_region_key", "region_code", "process_key", "created_at"),
         Index("ix_applications_finished", "region_code", "process_key", "completed_at"),
+        # Listings, newest first (read backward): a region's, and every region's for an
+        # admin; a page reads 50 index entries instead of sorting the region's backlog.
+        Index("ix_applications_region_created", "region_code", "created_at", "id"),
+        Index("ix_applications_created", "created_at", "id"),
         # The worker's work list: open applications past due and not yet marked.
         # The worker's audit-root list: applications whose chain grew since the last root.
         Index(
@@ -272,6 +276,14 @@ class TaskRecord(Base):
             sqlite_where=text("state = 'ready'"),
         ),
         Index("ix_tasks_completed", "region_code", "completed_at"),
+        # Overdue inboxes: "breach recorded OR past due" becomes two index ranges (this
+        # one small) instead of a scan of every ready task.
+        Index(
+            "ix_tasks_ready_breached",
+            "due_at",
+            postgresql_where=text("state = 'ready' AND breached_at IS NOT NULL"),
+            sqlite_where=text("state = 'ready' AND breached_at IS NOT NULL"),
+        ),
         # The worker's work list: ready steps past due and not yet marked overdue.
         Index(
             "ix_tasks_sla_due",

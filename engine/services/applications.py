@@ -210,7 +210,7 @@ def list_applications(
             overdue_at=now if overdue else None,
             version_ids=listed,
         )
-        apps, total = uow.repos.applications.page(query, limit, offset)
+        apps, total, capped = uow.repos.applications.bounded_page(query, limit, offset)
         tasks: dict[uuid.UUID, list[Any]] = {}
         for task in uow.repos.tasks.for_applications(a.id for a in apps):
             tasks.setdefault(task.application_id, []).append(task)
@@ -220,7 +220,7 @@ def list_applications(
                 view if app.model_version_id in full else redacted_application(view)
                 for app, view in zip(apps, items, strict=True)
             ]
-        return Page(items, total, limit, offset)
+        return Page(items, total, limit, offset, total_capped=capped)
 
 
 def cancel_application(

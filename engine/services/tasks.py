@@ -68,7 +68,7 @@ def inbox(
     region = None if actor.is_admin else actor.region_code
     now = ctx.clock()
     with ctx.reader() as uow:
-        tasks, total = uow.repos.tasks.inbox_page(
+        tasks, total, capped = uow.repos.tasks.inbox_page(
             region,
             roles,
             limit=limit,
@@ -86,7 +86,7 @@ def inbox(
             code: region_calendar(ctx, uow, code, revision) for code, revision in revisions.items()
         }
         items = [task_view(t, now, calendars[t.region_code]) for t in tasks]
-        return Page(items, total, limit, offset)
+        return Page(items, total, limit, offset, total_capped=capped)
 
 
 def get_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:

@@ -305,3 +305,19 @@ def test_inbox_filters_reassignment_and_publishing_through_the_pages(
     assert retired.status_code == 302
     assert "pensiun" in client.get("/studio/model/izin-b").get_data(as_text=True)
     assert [s["key"] for s in client.get("/api/v1/regions/3273/services").json] == ["izin-a"]
+
+
+
+def test_the_inbox_says_at_least_when_its_count_is_capped(
+    client: FlaskClient, ctx: EngineContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.web import officers
+    from engine.domain.views import Page
+
+    _, token = make_user(ctx, "front-office", name="Bu Loket")
+    signed_in(client, token)
+    assert "0 tugas" in client.get("/konsol/").get_data(as_text=True)
+    # The console asks for 100 a page; its count stops at COUNT_CAP (engine/domain/views.py).
+    capped = Page([], 1000, 100, 0, total_capped=True)
+    monkeypatch.setattr(officers.tasks, "inbox", lambda *a, **k: capped)
+    assert "1000+ tugas" in client.get("/konsol/").get_data(as_text=True)
