@@ -43,6 +43,9 @@ class Defaults:
     SCRIPT_MAX_ITERATIONS = 100_000
     MAX_STATE_BYTES = 8 * 1024 * 1024
     SPEC_CACHE_SIZE = 256
+    # Applications' live (deserialized) workflows kept per process for their next step
+    # (engine/workflow/live_cache.py); 0: every step restores its workflow from the database.
+    LIVE_CACHE_SIZE = 128
     WORKER_INTERVAL = 30.0
     # Notification delivery by the worker (see the README's Notifications section).
     NOTIFY_MAX_ATTEMPTS = 8  # attempts before a dead letter

@@ -17,6 +17,7 @@ from engine.domain.calendar_holidays import national_days_off
 from engine.domain.notifications import DeliverySettings
 from engine.persistence.blob_store import BlobStore, FileSystemBlobStore, S3BlobStore
 from engine.persistence.database import Timeouts, make_engine, make_session_factory
+from engine.workflow.live_cache import LiveWorkflows
 from engine.workflow.runtime import WorkflowRuntime
 from engine.workflow.script_engine import SandboxedScriptEngine, ScriptLimits
 from engine.workflow.state_bounds import DEFAULT_MAX_STATE_BYTES
@@ -35,6 +36,7 @@ def build_context(
     signing_key_dir: str = "",
     signing_key_passphrase: str = "",
     public_url: str = Defaults.PUBLIC_URL,
+    live_cache_size: int = Defaults.LIVE_CACHE_SIZE,
 ) -> EngineContext:
     """An EngineContext for `database_url` (also used by the CLI, without Flask);
     `read_url` serves the read-only use cases (a hot standby)."""
@@ -53,6 +55,7 @@ def build_context(
     )
     if delivery is not None:
         context.delivery = delivery
+    context.live = LiveWorkflows(live_cache_size)
     return context
 
 
@@ -81,6 +84,7 @@ def init_engine(app: Flask) -> None:
         signing_key_dir=str(app.config["SIGNING_KEY_DIR"]),
         signing_key_passphrase=str(app.config["SIGNING_KEY_PASSPHRASE"]),
         public_url=str(app.config["PUBLIC_URL"]),
+        live_cache_size=int(app.config["LIVE_CACHE_SIZE"]),
     )
     app.extensions["permitflow"].tokens = TokenCache(float(app.config["TOKEN_CACHE_SECONDS"]))
     context: EngineContext = app.extensions["permitflow"]

@@ -20,6 +20,7 @@ from engine.domain.observers import CommitObserver
 from engine.persistence.blob_store import BlobStore
 from engine.persistence.database import read_only_bind, snapshot_bind
 from engine.unit_of_work import UnitOfWork
+from engine.workflow.live_cache import LiveWorkflows
 from engine.workflow.runtime import WorkflowRuntime
 from forms import FormValidator
 
@@ -115,6 +116,8 @@ class EngineContext:
     channels: BoundedCache = field(default_factory=BoundedCache)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     tokens: TokenCache = field(default_factory=TokenCache)  # token hash -> actor (off: 0 s)
+    # Applications' live workflows by row version, for the next step (size 0: off).
+    live: LiveWorkflows = field(default_factory=LiveWorkflows)
 
     # A hot standby for the use cases that only read (`reader()`): inbox, tracking, catalog,
     # reports. None: they read from the primary like everything else.

@@ -48,6 +48,7 @@ def engine_context() -> EngineContext:
         signing_key_dir=setting("SIGNING_KEY_DIR"),
         signing_key_passphrase=setting("SIGNING_KEY_PASSPHRASE"),
         public_url=setting("PUBLIC_URL"),
+        live_cache_size=setting("LIVE_CACHE_SIZE"),
     )
 
 

@@ -262,8 +262,12 @@ class ApplicationRepository(BaseRepository):
 
 # Every step runs these two: built once (constructing a statement costs more than the
 # database takes to answer this one).
+# The step's lock leaves the workflow state out (often 10+ KB of JSON): a step whose live
+# workflow is cached never reads it (engine/workflow/live_cache.py); one that misses loads
+# it with one more SELECT when it first reads `state`.
 _APPLICATION_LOCKED = (
     select(ApplicationRecord, RegionRecord.calendar_revision)
+    .options(defer(ApplicationRecord.state))
     .join(TaskRecord, TaskRecord.application_id == ApplicationRecord.id)
     .join(RegionRecord, RegionRecord.code == ApplicationRecord.region_code)
     .where(TaskRecord.id == bindparam("task_id"))

@@ -34,6 +34,7 @@ from engine.services.access import (
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
 from engine.services.calls import bind_calls, load_bound
+from engine.services.live_steps import keep_live
 from engine.services.outcomes import (
     apply_outcome,
     caller_data_fits,
@@ -100,6 +101,7 @@ def start_application(
         rows = apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
         view = progress_view(uow, app, rows, now)
         uow.commit()
+        keep_live(ctx, app, outcome)  # the first step starts from it
         return view
 
 
@@ -305,6 +307,7 @@ def retry_application(
         rows = apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
         view = progress_view(uow, app, rows, now)
         uow.commit()
+        keep_live(ctx, app, outcome)
         return view
 
 

@@ -22,6 +22,7 @@ from engine.domain.statuses import FeeStatus
 from engine.persistence.tables import ApplicationRecord, FeeItemRecord, PaymentRecord
 from engine.services.access import visible_application
 from engine.services.audit import record_event
+from engine.services.live_steps import carry_live, live_key_of
 from engine.unit_of_work import UnitOfWork
 
 CHANNELS = ("bank_transfer", "virtual_account", "qris", "teller", "other")
@@ -55,8 +56,10 @@ def record_payment(
         item = uow.repos.fees.get(fee_item_id, for_update=True)
         if item is None or item.application_id != app.id:
             raise NotFoundError(f"fee item {fee_item_id} not found on application {application_id}")
+        before = live_key_of(app)
         receipt = settle(uow, actor, app, item, amount, reference, channel, now)
         uow.commit()
+        carry_live(ctx, before, app)  # a payment leaves the workflow as it was
         return receipt
 
 

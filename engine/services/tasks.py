@@ -32,6 +32,7 @@ from engine.services.access import (
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
 from engine.services.calls import load_bound
+from engine.services.live_steps import carry_live, keep_live, live_key_of, take_live
 from engine.services.outcomes import (
     apply_outcome,
     caller_data_fits,
@@ -140,9 +141,11 @@ def claim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView
     now = ctx.clock()
     with ctx.uow() as uow:
         task, app = _workable(uow, actor, task_id)
+        before = live_key_of(app)
         if task.claimed_by != actor.id:
             _set_claim(uow, actor, task, app, actor.id, now, "task.claimed")
         uow.commit()
+        carry_live(ctx, before, app)
         return task_view(task, now)
 
 
@@ -157,6 +160,7 @@ def unclaim_task(
     with ctx.uow() as uow:
         task = visible_task(uow, actor, task_id)
         app = visible_application(uow, actor, task.application_id, for_update=True)
+        before = live_key_of(app)
         if task.state != StepStatus.READY:
             raise TaskNotReadyError(f"task {task_id} is {task.state}")
         if task.claimed_by not in (None, actor.id) and not actor.has_any(ADMIN, SUPERVISOR):
@@ -164,6 +168,7 @@ def unclaim_task(
         if task.claimed_by is not None:
             _set_claim(uow, actor, task, app, None, now, "task.unclaimed", reason)
         uow.commit()
+        carry_live(ctx, before, app)
         return task_view(task, now)
 
 
@@ -188,9 +193,12 @@ def complete_task(
         version, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
         _validate_form(ctx, version, task, data)
         _ensure_paid(uow, task)
+        # Taken (removed) from the live cache: if anything below fails, the next step
+        # restores what was committed, never an object this one changed.
+        saved = take_live(ctx, app)
         try:
             with caller_data_fits(task.element_id):
-                outcome = ctx.runtime.complete(loaded, app.state, task.id, data, now)
+                outcome = ctx.runtime.complete(loaded, saved, task.id, data, now)
         except StepNotReadyError:
             raise TaskNotReadyError(f"task {task_id} is no longer ready") from None
         calendar = region_calendar(ctx, uow, app.region_code, revision)
@@ -219,6 +227,7 @@ def complete_task(
         )
         view = progress_view(uow, app, rows, now)
         uow.commit()
+        keep_live(ctx, app, outcome)
         return view
 
 
@@ -314,6 +323,7 @@ def assign_task(
     with ctx.uow() as uow:
         task = visible_task(uow, actor, task_id)
         app = visible_application(uow, actor, task.application_id, for_update=True)
+        before = live_key_of(app)
         if task.state != StepStatus.READY:
             raise TaskNotReadyError(f"task {task_id} is {task.state}")
         user = uow.repos.users.get(user_id)
@@ -329,6 +339,7 @@ def assign_task(
             )
         _set_claim(uow, actor, task, app, user_id, now, "task.assigned", reason)
         uow.commit()
+        carry_live(ctx, before, app)
         return task_view(task, now)
 
 

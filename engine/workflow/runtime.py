@@ -30,6 +30,7 @@ from engine.workflow import spiff_compat
 from engine.workflow.call_activities import join_specs
 from engine.workflow.errors import describe_error
 from engine.workflow.external_tasks import ExternalWait, waiting_external
+from engine.workflow.live_cache import SavedWorkflow
 from engine.workflow.messages import (
     MessageNotWaitingError,
     MessageWait,
@@ -58,6 +59,8 @@ from engine.workflow.timers import TimerState, waiting_timers
 from engine.workflow.variables import current_data
 
 StepStateName = StepStatus  # the row state a SpiffWorkflow task maps to
+# A saved state, or a step's `SavedWorkflow` (a live object from the cache, else the state).
+State = dict[str, Any] | SavedWorkflow
 
 # A request may run at most this many engine tasks (gateways, scripts, events) before
 # it stops: a loop of script tasks has no user step to wait on and would otherwise spin.
@@ -105,6 +108,9 @@ class Outcome:
     external: list[ExternalWait] = field(default_factory=list)
     # The process data when the process completed (what an issued document prints).
     final_data: dict[str, Any] | None = None
+    # The live workflow `state` was saved from, for the next step (`live_cache`); None when
+    # the run stopped on an error, fell back to an earlier state, or completed the process.
+    workflow: BpmnWorkflow | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +211,7 @@ class WorkflowRuntime:
     def complete(
         self,
         loaded: LoadedSpec,
-        state: dict[str, Any],
+        state: State,
         task_id: uuid.UUID,
         data: dict[str, Any],
         now: datetime,
@@ -237,7 +243,7 @@ class WorkflowRuntime:
         return self._advance(workflow, now, known=known, fallback=checkpoint, first=run)
 
     def retry(
-        self, loaded: LoadedSpec, state: dict[str, Any], data: dict[str, Any], now: datetime
+        self, loaded: LoadedSpec, state: State, data: dict[str, Any], now: datetime
     ) -> Outcome:
         """Run a workflow that stopped on an error again, with `data` set first.
 
@@ -269,7 +275,7 @@ class WorkflowRuntime:
             first=reset if failed else None,
         )
 
-    def advance(self, loaded: LoadedSpec, state: dict[str, Any], now: datetime) -> Outcome:
+    def advance(self, loaded: LoadedSpec, state: State, now: datetime) -> Outcome:
         """Run the engine at time `now`: fires the timers due by then (the worker's call)."""
         workflow = self.restore(loaded, state)
         return self._advance(
@@ -279,7 +285,7 @@ class WorkflowRuntime:
     def deliver_message(
         self,
         loaded: LoadedSpec,
-        state: dict[str, Any],
+        state: State,
         name: str,
         data: dict[str, Any],
         now: datetime,
@@ -300,7 +306,7 @@ class WorkflowRuntime:
     def act(
         self,
         loaded: LoadedSpec,
-        state: dict[str, Any],
+        state: State,
         now: datetime,
         prepare: Callable[[BpmnWorkflow], Callable[[], Any]],
     ) -> Outcome:
@@ -349,8 +355,14 @@ class WorkflowRuntime:
             return {}
         return copy.deepcopy(dict(task.data)) if task is not None else {}
 
-    def restore(self, loaded: LoadedSpec, state: dict[str, Any]) -> BpmnWorkflow:
-        """The workflow of a saved state, with our script engine attached."""
+    def restore(self, loaded: LoadedSpec, state: State) -> BpmnWorkflow:
+        """The workflow of a saved state, with our script engine attached; for a
+        `SavedWorkflow`, its live object the first time (a fallback restores the state)."""
+        if isinstance(state, SavedWorkflow):
+            live = state.take_live()
+            if live is not None:
+                return live
+            state = state.load_state()
         workflow = self._codec.state_from_dict(state, loaded.spec, loaded.subprocess_specs)
         # Sub-workflows read the top workflow's engine (BpmnSubWorkflow.script_engine is a
         # read-only property in 3.2.0): setting it on them fails, and is not needed.
@@ -419,6 +431,7 @@ class WorkflowRuntime:
             workflow = fallback()
             state = self._codec.state_to_dict(workflow, self._max_state_bytes)
         completed = error is None and workflow.is_completed()
+        live = workflow if error is None and not completed else None
         return Outcome(
             state=state,
             steps=list(_human_steps(workflow)),
@@ -429,6 +442,7 @@ class WorkflowRuntime:
             messages=waiting_messages(workflow),
             external=waiting_external(workflow),
             final_data=current_data(workflow) if completed else None,
+            workflow=live,
         )
 
 

@@ -1,0 +1,39 @@
+"""The services' side of the live-workflow cache (engine/workflow/live_cache.py).
+
+A use case that runs an application's workflow takes the live object for the row it has
+locked (`take_live`) and, after its commit, keeps what the run left (`keep_live`); one that
+bumps the row version without writing the state moves the entry along (`carry_live`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from engine.context import EngineContext
+from engine.persistence.tables import ApplicationRecord
+from engine.workflow.live_cache import SavedWorkflow, live_key
+from engine.workflow.runtime import Outcome
+
+
+def live_key_of(app: ApplicationRecord) -> Hashable:
+    """The key of `app`'s workflow as its row stands now (read before changing the row)."""
+    return live_key(app.id, app.row_version, app.model_version_id, app.called_versions)
+
+
+def take_live(ctx: EngineContext, app: ApplicationRecord) -> SavedWorkflow:
+    """`app`'s workflow for a step, `app` being locked: the cached live object for its row
+    version if there is one (removed from the cache), else its saved state, read (one
+    SELECT of the deferred column) only when the runtime restores it."""
+    return ctx.live.take(live_key_of(app), lambda: app.state)
+
+
+def keep_live(ctx: EngineContext, app: ApplicationRecord, outcome: Outcome) -> None:
+    """After the commit that saved `outcome` on `app`: keep its live workflow for the next
+    step, under the row version that commit wrote."""
+    ctx.live.put(live_key_of(app), outcome.workflow)
+
+
+def carry_live(ctx: EngineContext, before: Hashable, app: ApplicationRecord) -> None:
+    """After a commit that changed `app`'s row but not its state: the workflow cached under
+    the row as it was (`before`) is the workflow of the row as it is."""
+    ctx.live.carry(before, live_key_of(app))
