@@ -17,6 +17,10 @@ from engine.persistence.tables import (
 )
 
 _APPS: Table = ApplicationRecord.__table__  # type: ignore[assignment]
+# The bare column, as the partial index `ix_applications_audit_pending` states it: PostgreSQL
+# does not match `audit_pending IS true` to that index and read the region's whole heap
+# (204 ms a region at 1M open tasks, 25 regions a worker pass; 0.5 ms through the index).
+_PENDING = ApplicationRecord.audit_pending
 
 
 class AuditRepository(BaseRepository):
@@ -76,7 +80,7 @@ class AuditRepository(BaseRepository):
         return set(
             self.session.scalars(
                 select(ApplicationRecord.region_code)
-                .where(ApplicationRecord.audit_pending.is_(True))
+                .where(_PENDING)
                 .distinct()
             )
         )
@@ -89,7 +93,7 @@ class AuditRepository(BaseRepository):
             select(ApplicationRecord.id, ApplicationRecord.audit_seq, ApplicationRecord.audit_hash)
             .where(
                 ApplicationRecord.region_code == region_code,
-                ApplicationRecord.audit_pending.is_(True),
+                _PENDING,
             )
             .limit(limit)  # no ORDER BY: the leaves are sorted when the root is made
             # Locked until the root commits; one a step in flight holds waits for the next root.
