@@ -33,9 +33,11 @@ from engine.services.access import require_roles, visible_region
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
 from engine.services.calls import load_bound
+from engine.services.live_steps import keep_live, take_live
 from engine.services.outcomes import apply_outcome, caller_data_fits
 from engine.unit_of_work import UnitOfWork
 from engine.workflow import external_tasks as ext
+from engine.workflow.runtime import Outcome
 
 MAX_TASKS = 100
 MAX_LOCK_MS = 7 * 24 * 3600 * 1000  # a week
@@ -134,7 +136,9 @@ def complete(
     now = ctx.clock()
     with ctx.uow() as uow:
         app, row = _held(uow, actor, task_id, worker_id, now)
-        _run(ctx, uow, actor, app, lambda wf: ext.complete_external(wf, row.id, variables), now)
+        outcome = _run(
+            ctx, uow, actor, app, lambda wf: ext.complete_external(wf, row.id, variables), now
+        )
         row.status, row.completed_at = ExternalTaskStatus.COMPLETED, now
         _audit(
             uow,
@@ -146,6 +150,7 @@ def complete(
         )
         view = _task_view(row)
         uow.commit()
+        keep_live(ctx, app, outcome)
         return view
 
 
@@ -348,12 +353,15 @@ def _run(
     app: ApplicationRecord,
     prepare: Callable[[Any], Callable[[], Any]],
     now: datetime,
-) -> None:
+) -> Outcome:
+    """Run the engine on `app` (locked) as `prepare` says; the caller keeps the outcome's
+    live workflow after its commit (`keep_live`)."""
     version, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
     with caller_data_fits():
-        outcome = ctx.runtime.act(loaded, app.state, now, prepare)
+        outcome = ctx.runtime.act(loaded, take_live(ctx, app), now, prepare)
     calendar = region_calendar(ctx, uow, app.region_code)
     apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
+    return outcome
 
 
 def _incident(

@@ -37,6 +37,7 @@ from engine.services.applications import new_application
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
 from engine.services.calls import bind_calls, load_bound
+from engine.services.live_steps import keep_live, take_live
 from engine.services.outcomes import (
     apply_outcome,
     caller_data_fits,
@@ -47,6 +48,7 @@ from engine.services.presenters import redacted_application
 from engine.services.spec_cache import load_spec
 from engine.unit_of_work import UnitOfWork
 from engine.workflow import messages as wf_messages
+from engine.workflow.runtime import Outcome
 
 MAX_MESSAGE_DATA_BYTES = 256 * 1024
 MAX_NAME_LENGTH = 200
@@ -108,9 +110,9 @@ def _correlate(ctx: EngineContext, actor: Actor, message: Message) -> Applicatio
                 return _answer(uow, actor, _application(uow, done.application_id), now)
         target = _only_match(ctx, uow, region, message)
         if target.app is not None:
-            app, element_id, rows = _deliver(ctx, uow, actor, target.app, message, now)
+            app, element_id, rows, outcome = _deliver(ctx, uow, actor, target.app, message, now)
         else:
-            app, element_id, rows = _start(ctx, uow, actor, region, target, message, now)
+            app, element_id, rows, outcome = _start(ctx, uow, actor, region, target, message, now)
         if message.message_id is not None:
             uow.repos.messages.add(
                 MessageDeliveryRecord(
@@ -128,6 +130,7 @@ def _correlate(ctx: EngineContext, actor: Actor, message: Message) -> Applicatio
             uow.flush()
         view = _answer(uow, actor, app, now, rows)
         uow.commit()
+        keep_live(ctx, app, outcome)
         return view
 
 
@@ -243,7 +246,7 @@ def _deliver(
     app: ApplicationRecord,
     message: Message,
     now: datetime,
-) -> tuple[ApplicationRecord, str, list[TaskRecord]]:
+) -> tuple[ApplicationRecord, str, list[TaskRecord], Outcome]:
     locked = uow.repos.applications.get(app.id, for_update=True)
     assert locked is not None
     version, loaded = load_bound(ctx, uow, locked.model_version_id, locked.called_versions)
@@ -255,12 +258,12 @@ def _deliver(
         ) from None
     with caller_data_fits():
         outcome = ctx.runtime.deliver_message(
-            loaded, locked.state, message.name, message.data, now, message.correlation
+            loaded, take_live(ctx, locked), message.name, message.data, now, message.correlation
         )
     _audit(uow, actor, locked, message, element_id, now)
     calendar = region_calendar(ctx, uow, locked.region_code)
     rows = apply_outcome(uow, locked, version, outcome, actor=actor, now=now, calendar=calendar)
-    return locked, element_id, rows
+    return locked, element_id, rows, outcome
 
 
 def _start(
@@ -271,7 +274,7 @@ def _start(
     target: _Target,
     message: Message,
     now: datetime,
-) -> tuple[ApplicationRecord, str, list[TaskRecord]]:
+) -> tuple[ApplicationRecord, str, list[TaskRecord], Outcome]:
     assert target.version_id is not None and target.process_key is not None
     bindings = bind_calls(ctx, uow, region, target.version_id)
     version, loaded = load_bound(ctx, uow, target.version_id, bindings)
@@ -285,7 +288,7 @@ def _start(
     calendar = region_calendar(ctx, uow, region)
     start_process_clock(app, version, calendar, now)
     rows = apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
-    return app, element_id, rows
+    return app, element_id, rows, outcome
 
 
 def _catcher_element(ctx: EngineContext, loaded: Any, state: Any, message: Message) -> str:
