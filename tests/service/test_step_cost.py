@@ -9,6 +9,9 @@ the step's own fee, one insert for fee items the step opens, and one read for th
 where there are any. The step that issues a document (PBG's `sign_pbg`) has its own five
 statements more (`ISSUING`). No statement touches a region-wide row (issue #16): the
 region's signing key is made beforehand, as a region's first document would make it.
+Every step here runs on the workflow the step before left (engine/workflow/live_cache.py:
+a counter payment carries it along), so none reads the saved state; a step that misses
+that cache reads it with one statement more.
 """
 
 from __future__ import annotations
@@ -131,6 +134,7 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
     result = scenarios.run_scenario(ctx, "3273", "pbg", scenario, pay=pay)
     assert result.passed, result.failures
     assert len(counted) == len(scenario["steps"])
+    assert ctx.live.misses == 0 and ctx.live.hits == len(counted)
     over = [(element, n, budget) for element, n, budget in counted if n > budget]
     assert not over, f"steps over their statement budget (element, statements, budget): {over}"
     assert any(notifying) == channel
