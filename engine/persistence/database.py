@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.domain import json_codec
 from engine.domain.errors import ConcurrentUpdateError, EngineError, StorageUnavailableError
 
 
@@ -105,6 +106,9 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
     """
     url = normalize_url(url)
     parsed = make_url(url)
+    # One JSON codec for every JSON column on both backends (psycopg is handed it too).
+    kwargs.setdefault("json_serializer", json_codec.dumps)
+    kwargs.setdefault("json_deserializer", json_codec.loads)
     if parsed.get_backend_name() != "sqlite":
         if timeouts is not None:
             url = _with_timeouts(url, timeouts)

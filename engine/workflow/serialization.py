@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.domain import json_codec
 from engine.workflow.call_activities import CalledProcess, CalledProcessConverter
 from engine.workflow.external_tasks import ExternalServiceTask, ExternalServiceTaskConverter
 from engine.workflow.state_bounds import check_serialized_size
@@ -64,7 +65,7 @@ class WorkflowCodec:
         self, data: dict[str, Any]
     ) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
         """Inverse of `spec_to_dict` (the dict is not modified)."""
-        data = json.loads(json.dumps(data))  # the registry pops keys; keep the caller's copy
+        data = _copy(data)  # the registry pops keys; keep the caller's copy
         restore = self._serializer.from_dict
         subprocesses = {name: restore(sub) for name, sub in data["subprocesses"].items()}
         return restore(data["process"]), subprocesses
@@ -85,10 +86,12 @@ class WorkflowCodec:
         dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
         _order_tasks(dct)
         # A JSON round trip so that what we return is exactly what a database returns.
+        # The standard library writes it: SpiffWorkflow's encoder turns the typed values
+        # in task data (UUIDs, which orjson would write as plain text) into tagged dicts.
         text = json.dumps(dct, cls=self._serializer._encoder_cls)
         if max_bytes is not None:
             check_serialized_size(text, max_bytes, workflow)
-        state: dict[str, Any] = json.loads(text)
+        state: dict[str, Any] = json_codec.loads(text)
         return state
 
     def state_from_dict(
@@ -115,16 +118,22 @@ class WorkflowCodec:
         the current format; an older one goes through a full copy before migration.
         """
         if data.get(self._serializer.VERSION_KEY) != self._serializer.VERSION:
-            copied: dict[str, Any] = json.loads(json.dumps(data))
-            return copied
+            return _copy(data)
         dct = dict(data)
         dct["subprocesses"] = {k: dict(v) for k, v in data.get("subprocesses", {}).items()}
         return dct
 
 
+def _copy(data: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON document (a stored spec or state)."""
+    copied: dict[str, Any] = json_codec.loads(json_codec.dumps(data))
+    return copied
+
+
 # SpiffWorkflow restores tasks in the order of the `tasks` mapping and stores each task's
 # data as a delta against its parent's, so that order matters. PostgreSQL's JSONB does not
-# keep object key order; we store every `tasks` mapping as an ordered list of pairs.
+# keep object key order (the column was JSONB until migration 0019 and states saved then
+# are still read); we store every `tasks` mapping as an ordered list of pairs.
 _ORDERED = "ordered_tasks"
 
 
