@@ -136,8 +136,8 @@ def measure_state(world: World, db: Database, scenario: Scenario, steps: int) ->
     app = service_lifecycle(world, scenario, steps=steps)
     query = ("select length(cast(state as blob)) from applications where id = :id"
              if db.kind == "sqlite" else
-             "select octet_length(state::text), pg_column_size(state) from applications "
-             "where id = :id")
+             "select octet_length(state::text), pg_column_size(state), "
+             "pg_column_compression(state) from applications where id = :id")
     key = app.id.hex if db.kind == "sqlite" else app.id
     with db.engine(world.ctx).connect() as conn:
         stored = conn.execute(text(query), {"id": key}).one()
@@ -148,7 +148,8 @@ def measure_state(world: World, db: Database, scenario: Scenario, steps: int) ->
     default = len(raw.default.serialize_json(workflow).encode())
     by_reference = len(raw.spec_ref.serialize_json(workflow).encode())
     section = f"state size, `{scenario.key}` after {steps} steps"
-    on_disk = f"; {stored[1]:,} B on disk (JSONB, TOAST-compressed)" if len(stored) > 1 else ""
+    on_disk = (f"; {stored[1]:,} B on disk (TOAST, {stored[2] or 'not'} compressed)"
+               if len(stored) > 1 else "")
     return [
         Row(section, "`applications.state` as stored (JSON text)", db.label,
             f"{stored[0]:,} B", on_disk.lstrip("; "), f"raw default serializer {default:,} B",
