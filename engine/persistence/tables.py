@@ -217,7 +217,7 @@ class ApplicationRecord(Base):
     status: Mapped[str] = mapped_column(String(16))
     tracking_code: Mapped[str] = mapped_column(String(32), unique=True)
     applicant: Mapped[dict[str, Any]]
-    # Plain `json` on PostgreSQL, lz4-compressed (migration 0019): the engine writes and
+    # Plain `json` on PostgreSQL, lz4-compressed (migration 0020): the engine writes and
     # reads the whole document and never queries inside it, and JSONB's binary form cost
     # 0.2-0.6 ms per write and 0.1 ms per read of a 13-130 KB state.
     state: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -132,7 +132,7 @@ def _copy(data: dict[str, Any]) -> dict[str, Any]:
 
 # SpiffWorkflow restores tasks in the order of the `tasks` mapping and stores each task's
 # data as a delta against its parent's, so that order matters. PostgreSQL's JSONB does not
-# keep object key order (the column was JSONB until migration 0019 and states saved then
+# keep object key order (the column was JSONB until migration 0020 and states saved then
 # are still read); we store every `tasks` mapping as an ordered list of pairs.
 _ORDERED = "ordered_tasks"
 

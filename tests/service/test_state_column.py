@@ -93,14 +93,14 @@ def _has_lz4(ctx: EngineContext) -> bool:
     return True
 
 
-def test_migration_0019_keeps_every_state_both_ways(ctx: EngineContext, db_url: str) -> None:
+def test_migration_0020_keeps_every_state_both_ways(ctx: EngineContext, db_url: str) -> None:
     app_id = _application(ctx)
     before, _ = _stored(ctx, app_id)
     postgres = ctx.session_factory.kw["bind"].dialect.name == "postgresql"
     if postgres:
         assert _column(ctx) == ("json", "l" if _has_lz4(ctx) else "")
 
-    downgrade(db_url, "0018_audit_pending")
+    downgrade(db_url, "0019_listing_indexes")
     state, raw = _stored(ctx, app_id)
     assert state == before and json.loads(raw) == before
     if postgres:

@@ -12,14 +12,14 @@ Changing the type rewrites the table (an ACCESS EXCLUSIVE lock for as long as th
 rows written before keep their pglz compression until their next step. SQLite stores
 JSON as text either way: nothing changes there.
 
-Revision ID: 0019_state_json_lz4
-Revises: 0018_audit_pending
+Revision ID: 0020_state_json_lz4
+Revises: 0019_listing_indexes
 """
 
 from alembic import op
 
-revision = "0019_state_json_lz4"
-down_revision = "0018_audit_pending"
+revision = "0020_state_json_lz4"
+down_revision = "0019_listing_indexes"
 branch_labels = None
 depends_on = None
 
