@@ -37,6 +37,7 @@ from api.config import load_config
 from api.errors import PROBLEM_JSON, register_error_handlers
 from api.etags import init_etags
 from api.idempotency import init_idempotency
+from api.lean_flask import LeanFlask
 from api.observability import init_observability
 from api.schemas import ProblemSchema
 from api.validation import MAX_DEPTH, MAX_NUMBER_DIGITS, BoundedIntConverter
@@ -91,7 +92,7 @@ class PermitflowApi(Api):
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: config, engine wiring, blueprints, error handlers."""
-    app = Flask("permitflow")
+    app = LeanFlask("permitflow")
     app.json = IsoJSONProvider(app)
     load_config(app, overrides)
     app.config.setdefault("API_SPEC_OPTIONS", SPEC_OPTIONS)

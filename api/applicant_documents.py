@@ -14,10 +14,10 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth import current_actor
+from api.blueprint import Blueprint
 from api.fields import text as bounded
 from api.wiring import ctx
 from engine.domain.document_content import too_large

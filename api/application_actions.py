@@ -6,9 +6,9 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth import current_actor
+from api.blueprint import Blueprint
 from api.schemas import (
     ApplicationProgressSchema,
     ApplicationSchema,

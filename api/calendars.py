@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth import current_actor
+from api.blueprint import Blueprint
 from api.read_schemas import CalendarSchema, DueTimeSchema
 from api.schemas import CalendarArgsSchema, CalendarUpdateSchema, CalendarWeekSchema, DueArgsSchema
 from api.wiring import ctx

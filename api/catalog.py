@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from api.blueprint import Blueprint
 from api.schemas import CatalogArgsSchema, CatalogPageSchema
 from api.wiring import ctx
 from engine.services import catalog

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.auth import current_actor
+from api.blueprint import Blueprint
 from api.fields import Moment
 from api.fields import text as bounded
 from api.schemas import PagingArgsSchema

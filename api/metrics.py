@@ -265,13 +265,27 @@ def init_metrics(app: Flask, ctx: EngineContext) -> None:
     registry.register(figures)
     app.extensions["permitflow.metrics"] = (registry, figures)
 
+    # The labelled series, found once each: `labels()` checks and locks on every call.
+    # Bounded like the series themselves: by the routes, methods and statuses.
+    counted: dict[tuple[str, str, int], Any] = {}
+    timed: dict[tuple[str, str], Any] = {}
+
     def _observe(response: Response) -> Response:
         started = g.get("request_started")
-        route = request.url_rule.rule if request.url_rule else UNROUTED
+        rule = request.url_rule
+        route = rule.rule if rule else UNROUTED
         method = request.method if request.method in KNOWN_METHODS else "OTHER"
-        metrics.requests.labels(method, route, str(response.status_code)).inc()
+        status = response.status_code
+        counter = counted.get((method, route, status))
+        if counter is None:
+            counter = counted[(method, route, status)] = metrics.requests.labels(
+                method, route, str(status))
+        counter.inc()
         if started is not None:
-            metrics.latency.labels(method, route).observe(_elapsed(started))
+            histogram = timed.get((method, route))
+            if histogram is None:
+                histogram = timed[(method, route)] = metrics.latency.labels(method, route)
+            histogram.observe(_elapsed(started))
         return response
 
     app.after_request(_observe)

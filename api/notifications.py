@@ -6,10 +6,10 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.auth import current_actor
+from api.blueprint import Blueprint
 from api.fields import choice
 from api.fields import text as bounded
 from api.schemas import PagingArgsSchema

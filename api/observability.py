@@ -89,6 +89,8 @@ def _begin() -> None:
 
 def _finish(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.request_id
+    if not access_log.isEnabledFor(logging.INFO):
+        return response  # the line would not be written: build none of it
     actor = g.get("actor")
     region = (request.view_args or {}).get("region") or getattr(actor, "region_code", None)
     access_log.info(

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from api.blueprint import Blueprint
 from api.errors import problem
 from api.wiring import ctx
 from engine.services import ops

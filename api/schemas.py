@@ -9,6 +9,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_load, validate
 
+from api.fast_dump import CompiledDump
 from api.fields import (
     FIRST_YEAR,
     INT32_MAX,
@@ -173,7 +174,7 @@ class PublishedHeadSchema(Schema):
     published_at = fields.String()
 
 
-class ApplicationSchema(Schema):
+class ApplicationSchema(CompiledDump):
     id = fields.UUID()
     tracking_code = fields.String()
     status = fields.String()

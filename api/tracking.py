@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from api.blueprint import Blueprint
 from api.read_schemas import TrackingSchema
 from api.web.public import tracking_page
 from api.wiring import ctx

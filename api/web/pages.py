@@ -100,8 +100,12 @@ def init_pages(app: Flask) -> None:
 
 
 def _security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    # The header names the response has, read once (each `setdefault` scanned them all).
+    present = {name.lower() for name, _ in response.headers}
+    missing = [(name, value) for name, value in SECURITY_HEADERS.items()
+               if name.lower() not in present]
+    if missing:
+        response.headers.extend(missing)
     return response
 
 

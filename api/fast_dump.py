@@ -1,0 +1,182 @@
+"""A schema's `dump`, compiled once from its fields: the same dict, without marshmallow's
+per-field machinery on every request.
+
+marshmallow's `Schema.dump` walks every field of every nested object through
+`Field.serialize` (accessor, default handling, `_serialize`): for a step's answer with
+its ready tasks that is most of the time the response takes after the service returns.
+`CompiledDump` builds, on a schema's first `dump`, one plain function per field from the
+schema's own declared fields, and answers with it. What it builds is exactly what
+marshmallow would return, key for key and type for type (so the JSON text is the same
+byte for byte; `tests/test_fast_dump.py` compares both over real answers):
+
+- only the field classes listed in `_plain` get a direct path, and only for the value
+  types they return unchanged (a `str` to `String`, an `int` to `Integer`, ...); any other
+  value, and any other field, goes through the field's own `_serialize`/`serialize`;
+- a schema with dump hooks, `many=True`, a dotted `attribute`, a `dump_default` or an
+  overridden `get_attribute` is dumped by marshmallow as before.
+
+The schema stays the single description of the answer: the OpenAPI document is built
+from its fields, which this does not touch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from marshmallow import Schema, fields, missing
+from marshmallow.decorators import POST_DUMP, PRE_DUMP
+
+Serializer = Callable[[Any], Any]
+Dumper = Callable[[Any], dict[str, Any]]
+
+
+class CompiledDump(Schema):
+    """A Schema whose single-object `dump` runs a function compiled from its fields."""
+
+    _compiled: Dumper | None = None
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        many = self.many if many is None else bool(many)
+        if many:
+            return super().dump(obj, many=many)
+        dumper = self._compiled
+        if dumper is None:
+            dumper = self._compiled = compile_dumper(self)
+        return dumper(obj)
+
+
+def compile_dumper(schema: Schema) -> Dumper:
+    """A function answering `schema.dump(obj)` for one object (marshmallow's own when the
+    schema is one this module does not compile)."""
+    if not _compilable(schema):
+        return lambda obj: Schema.dump(schema, obj, many=False)
+    plan: list[tuple[str, str, str, Serializer | None, fields.Field[Any]]] = []
+    for name, field in schema.dump_fields.items():
+        key = field.data_key if field.data_key is not None else name
+        attribute = field.attribute if field.attribute is not None else name
+        direct = field._CHECK_ATTRIBUTE and field.dump_default is missing and "." not in attribute
+        plan.append((key, name, attribute, _plain(field) if direct else None, field))
+    accessor = schema.get_attribute
+
+    def dump(obj: Any) -> dict[str, Any]:
+        read = _item if hasattr(obj, "__getitem__") else _attribute
+        out: dict[str, Any] = {}
+        for key, name, attribute, serialize, field in plan:
+            if serialize is None:  # marshmallow's own way for this field
+                value = field.serialize(name, obj, accessor=accessor)
+                if value is not missing:
+                    out[key] = value
+                continue
+            value = read(obj, attribute)
+            if value is not missing:
+                out[key] = serialize(value)
+        return out
+
+    return dump
+
+
+def _attribute(obj: Any, key: str) -> Any:
+    """marshmallow's `_get_value_for_key` for an object without `__getitem__`."""
+    return getattr(obj, key, missing)
+
+
+def _item(obj: Any, key: str) -> Any:
+    """marshmallow's `_get_value_for_key` for an object with `__getitem__`."""
+    try:
+        return obj[key]
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return getattr(obj, key, missing)
+
+
+def _compilable(schema: Schema) -> bool:
+    hooks = schema._hooks
+    return (
+        not hooks[PRE_DUMP]
+        and not hooks[POST_DUMP]
+        and type(schema).get_attribute is Schema.get_attribute
+        and schema.dict_class is dict
+    )
+
+
+def _plain(field: fields.Field[Any]) -> Serializer | None:
+    """A direct path for the field classes whose output a type check decides."""
+    kind = type(field)
+    fallback = field._serialize
+    name = field.name
+
+    def passing(*types: type) -> Serializer:
+        def serialize(value: Any) -> Any:
+            if value is None or type(value) in types:
+                return value
+            return fallback(value, name, None)
+
+        return serialize
+
+    if kind is fields.String:
+        return passing(str)
+    if isinstance(field, fields.Integer) and kind is fields.Integer and not field.as_string:
+        return passing(int)
+    if kind is fields.Boolean:
+        return passing(bool)
+    if kind is fields.UUID:
+        def uuid_text(value: Any) -> Any:
+            if type(value) is uuid.UUID:
+                return str(value)
+            return fallback(value, name, None)
+
+        return uuid_text
+    if kind in (fields.DateTime, fields.AwareDateTime, fields.NaiveDateTime):
+        return _datetime(field)
+    if (isinstance(field, fields.Dict) and kind is fields.Dict
+            and field.key_field is None and field.value_field is None):
+        def mapping(value: Any) -> Any:
+            if type(value) is dict:
+                return dict(value)
+            return fallback(value, name, None)
+
+        return mapping
+    if kind is fields.List:
+        return _list(field)
+    if kind is fields.Nested:
+        return _nested(field)
+    return None
+
+
+def _datetime(field: fields.Field[Any]) -> Serializer | None:
+    form = field.format or field.DEFAULT_FORMAT  # type: ignore[attr-defined]
+    if field.SERIALIZATION_FUNCS.get(form) is not dt.datetime.isoformat:  # type: ignore[attr-defined]
+        return None
+    fallback, name = field._serialize, field.name
+
+    def iso(value: Any) -> Any:
+        if value is None:
+            return None
+        if type(value) is dt.datetime:
+            return value.isoformat()
+        return fallback(value, name, None)
+
+    return iso
+
+
+def _list(field: fields.Field[Any]) -> Serializer | None:
+    each = _plain(field.inner)  # type: ignore[attr-defined]
+    if each is None:  # an inner field that may read the object: marshmallow's way
+        return None
+
+    def many(value: Any) -> Any:
+        if value is None:
+            return None
+        return [each(item) for item in value]
+
+    return many
+
+
+def _nested(field: fields.Field[Any]) -> Serializer:
+    nested = field.schema  # type: ignore[attr-defined]
+    if nested.many or field.many:  # type: ignore[attr-defined]
+        return lambda value: None if value is None else nested.dump(value, many=True)
+    dumper = compile_dumper(nested)
+    return lambda value: None if value is None else dumper(value)
