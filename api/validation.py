@@ -169,7 +169,10 @@ def check_request() -> None:
     problems = list(_request_problems())
     if problems:
         raise RequestRefusedError("the request holds values the server cannot store", problems)
-    if request.mimetype in JSON_TYPES and request.content_length != 0 and request.data:
-        body = loads_strict(request.get_data(cache=True))
+    if request.mimetype not in JSON_TYPES or request.content_length == 0:
+        return
+    data = request.get_data(cache=True)  # (`request.data` would also try to parse a form)
+    if data:
+        body = loads_strict(data)
         # Flask's get_json() and webargs then read this body; both see the same value.
         request._cached_json = (body, body)

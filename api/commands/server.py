@@ -107,18 +107,29 @@ def _child_exit(_server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
-def run_server(host: str, port: int, *, workers: int, threads: int, with_worker: bool) -> None:
-    """Serve until interrupted; `with_worker` also runs the SLA/timer worker loop."""
-    prepare_metrics_dir()
-    options = {
+def gunicorn_options(host: str, port: int, *, workers: int, threads: int) -> dict[str, Any]:
+    """gunicorn's settings for `permitflow serve`.
+
+    No gunicorn access log: the app writes the request's line itself, as JSON with its
+    request id and the route *template* (`api/observability.py`). gunicorn's own line
+    repeated each request in another format, with the raw path (a tracking code, a task
+    id) that the app's line leaves out, and cost each request the formatting of every
+    header of the request and the answer.
+    """
+    return {
         "bind": f"{host}:{port}",
         "workers": max(1, workers),
         "threads": max(1, threads),
         "worker_class": "api.commands.server.ProblemWorker",
-        "accesslog": "-",
         "timeout": 60,
         "child_exit": _child_exit,
     }
+
+
+def run_server(host: str, port: int, *, workers: int, threads: int, with_worker: bool) -> None:
+    """Serve until interrupted; `with_worker` also runs the SLA/timer worker loop."""
+    prepare_metrics_dir()
+    options = gunicorn_options(host, port, workers=workers, threads=threads)
     worker = _spawn_worker() if with_worker else None
     try:
         _Gunicorn(options).run()
