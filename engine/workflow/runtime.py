@@ -129,7 +129,8 @@ _STATE_NAMES: dict[int, StepStateName] = {
 
 
 class WorkflowRuntime:
-    """Runs applications' workflows statelessly: load, act, save, on every call."""
+    """Runs applications' workflows: load (or take the live object the last step left,
+    `live_cache`), act, save, on every call."""
 
     def __init__(
         self,
