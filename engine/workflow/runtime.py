@@ -430,6 +430,9 @@ class WorkflowRuntime:
         except StateNotStorableError as exc:
             error = describe_error(exc)
             workflow = fallback()
+            # Checked too: a completion's fallback runs the step's post-script again, and
+            # what it leaves may be unstorable (raised: the caller's data is refused).
+            check_task_data(workflow, known, self._max_state_bytes)
             state = self._codec.state_to_dict(workflow, self._max_state_bytes)
         completed = error is None and workflow.is_completed()
         live = workflow if error is None and not completed else None

@@ -3,19 +3,30 @@
 The sandbox checks what scripts leave, but values also reach task data through
 SpiffWorkflow itself (a multi-instance element taken from an expression's collection, an
 event's payload, data copied in and out of sub-processes). Before a state is serialized,
-the data of every task this call created, changed or left open is measured
-(`engine.domain.storable.measure`): types, depth, integer size, finite numbers, shared
-references counted by memo, so that serializing can neither fail nor run away. Then the
-serialized state as a whole must fit in the application's byte budget.
+the data of every task is measured (`engine.domain.storable.measure`): types, depth,
+integer size, finite numbers, shared references counted by memo, so that serializing can
+neither fail nor run away. Then the serialized state as a whole must fit in the
+application's byte budget.
+
+Every task, not only those this call ran: SpiffWorkflow gives a child task shallow copies
+of its parent's values (restoring a state, and inheriting data), so the nested lists and
+dicts of a task finished long ago are the same objects as those of the task a script runs
+in now. A script can change one of them in place and drop its own name for it; only the
+old task's data, which is saved again, still shows the change.
+
+Measuring each task is cheap because most of its data is its parent's: a value that is the
+parent's object, or a list or dict holding exactly the parent's objects (the shallow copy),
+is covered by measuring the parent, so only what the task holds of its own is walked --
+the values SpiffWorkflow's serializer stores for it as its delta.
 """
 
 from __future__ import annotations
 
+import operator
 import uuid
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.util.task import TaskState
 
 from engine.domain.storable import NotStorableError, measure
 from engine.workflow.spiff_compat import all_tasks, scopes
@@ -41,22 +52,58 @@ def task_states(workflow: BpmnWorkflow) -> dict[uuid.UUID, int]:
     return {task.id: task.state for task in all_tasks(workflow)}
 
 
-def check_task_data(workflow: BpmnWorkflow, known: dict[uuid.UUID, int], limit: int) -> None:
-    """Measure the data of every task that is new, changed state, or not finished since
-    `known` was taken (the others were restored from a checked state and are unchanged),
-    and the workflows' own data.
+def check_task_data(workflow: BpmnWorkflow, known: object, limit: int) -> None:
+    """Measure the data of every task and of the workflows themselves; `known` (the
+    states before the call, see `task_states`) is not needed any more.
 
     Raises:
         StateNotStorableError: a value cannot be stored (its task and path named).
-        StateTooLargeError: one task's data alone is larger than `limit`.
+        StateTooLargeError: what one task holds of its own is larger than `limit`.
     """
     memo: dict[int, int] = {}
-    for task in all_tasks(workflow):
-        if known.get(task.id) == task.state and task.has_state(TaskState.FINISHED_MASK):
-            continue
-        _measure(task.data, limit, memo, task)
+    held = []  # the memo is keyed by id(): each `_own` dict must outlive the check
     for flow in scopes(workflow):
+        tasks = flow.tasks
+        for task in list(tasks.values()):
+            data = task.data
+            if not data:
+                continue
+            parent = tasks.get(task._parent) if task._parent is not None else None
+            own = data if parent is None else _own(data, parent.data)
+            if own:
+                held.append(own)
+                _measure(own, limit, memo, task)
         _measure(flow.data, limit, memo, None)
+
+
+def _own(data: dict[Any, Any], inherited: dict[Any, Any]) -> dict[Any, Any]:
+    """The entries of `data` not covered by measuring `inherited` (the parent's data):
+    all but those whose value is the parent's own object under the same (text) name, or
+    a shallow copy of it: a list or dict of the same type with the very same items."""
+    if data is inherited:
+        return {}
+    own = {}
+    same, values = operator.is_, _VALUES
+    for name, value in data.items():
+        if type(name) is str:
+            base = inherited.get(name, _ABSENT)
+            if value is base:
+                continue
+            kind = type(value)
+            if (
+                (kind is list or kind is dict)
+                and type(base) is kind
+                and len(value) == len(base)
+                and all(map(same, value, base))  # the items, or the names of a dict
+                and (kind is list or all(map(same, values(value), values(base))))
+            ):
+                continue
+        own[name] = value
+    return own
+
+
+_ABSENT = object()
+_VALUES: Any = dict.values  # of a value known to be a dict
 
 
 def check_serialized_size(text: str, limit: int, workflow: BpmnWorkflow) -> None:
