@@ -219,7 +219,8 @@ class ApplicationRecord(Base):
     applicant: Mapped[dict[str, Any]]
     # Plain `json` on PostgreSQL, lz4-compressed (migration 0020): the engine writes and
     # reads the whole document and never queries inside it, and JSONB's binary form cost
-    # 0.2-0.6 ms per write and 0.1 ms per read of a 13-130 KB state.
+    # 0.2-0.6 ms per write and 0.1 ms per read of a 13-130 KB state. `json` has no
+    # equality operator: no DISTINCT, UNION or comparison may take this column.
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     error: Mapped[dict[str, Any] | None]
     created_by: Mapped[int | None] = mapped_column(Integer)
