@@ -51,6 +51,12 @@ def write_outbox(
     transaction read already (the step's lock query brings its region's); one read here
     is added to it, so a worker's batch of breaches reads each region's once."""
     rows = []
+    unread = {n.region_code for n in notes} - revisions.keys()
+    if len(unread) > 1:  # a worker's batch spans regions: their revisions in one query
+        query = select(RegionRecord.code, RegionRecord.calendar_revision).where(
+            RegionRecord.code.in_(sorted(unread))
+        )
+        revisions.update({code: revision or 0 for code, revision in session.execute(query)})
     for note in notes:
         channels = _routes(session, note.region_code, revisions, cache)
         for delivery in route(note, channels) if channels else ():

@@ -23,7 +23,7 @@ from engine.domain.statuses import (
     TimerStatus,
     VersionStatus,
 )
-from engine.persistence import sla_clauses
+from engine.persistence import breach_queries, sla_clauses
 from engine.persistence.applicant_document_queries import ApplicantDocumentRepository
 from engine.persistence.audit_queries import AuditRepository
 from engine.persistence.base import BaseRepository, bounded_count, capped_total, count_bound
@@ -215,11 +215,11 @@ class ApplicationRepository(BaseRepository):
     def breaching(self, now: datetime, limit: int) -> Sequence[ApplicationRecord]:
         """Up to `limit` open applications past due at `now` with no breach recorded yet,
         locked, skipping rows other workers hold."""
-        return _breaching(self.session, ApplicationRecord, OPEN_STATUSES, now, limit)
+        return breach_queries.breaching(self.session, ApplicationRecord, OPEN_STATUSES, now, limit)
 
     def breach_left(self, now: datetime) -> bool:
         """Whether an open application past due at `now` is still unmarked, locked or not."""
-        return _breach_left(self.session, ApplicationRecord, OPEN_STATUSES, now)
+        return breach_queries.breach_left(self.session, ApplicationRecord, OPEN_STATUSES, now)
 
     def get(
         self, application_id: uuid.UUID, *, for_update: bool = False
@@ -285,11 +285,16 @@ class TaskRepository(BaseRepository):
     def breaching(self, now: datetime, limit: int) -> Sequence[TaskRecord]:
         """Up to `limit` ready steps past due at `now` with no breach recorded yet, locked,
         skipping rows other workers hold."""
-        return _breaching(self.session, TaskRecord, (StepStatus.READY,), now, limit)
+        return breach_queries.breaching(self.session, TaskRecord, (StepStatus.READY,), now, limit)
 
     def breach_left(self, now: datetime) -> bool:
         """Whether a ready step past due at `now` is still unmarked, locked or not."""
-        return _breach_left(self.session, TaskRecord, (StepStatus.READY,), now)
+        return breach_queries.breach_left(self.session, TaskRecord, (StepStatus.READY,), now)
+
+    def mark_breached(self, ids: Sequence[uuid.UUID], now: datetime) -> None:
+        """Record a breach at `now` on the steps `ids` (locked by `breaching`): one
+        statement for the batch, not one per step; the loaded records are left as read."""
+        breach_queries.mark_breached(self.session, ids, now)
 
     def get(self, task_id: uuid.UUID) -> TaskRecord | None:
         return self.session.get(TaskRecord, task_id)
@@ -520,40 +525,6 @@ class TimerRepository(BaseRepository):
             query = query.where(TimerRecord.id.not_in(skipped))
         query = query.order_by(TimerRecord.due_at).limit(1).with_for_update(skip_locked=True)
         return self.session.scalars(query).first()
-
-
-def _breaching(
-    session: Session, table: Any, open_states: tuple[str, ...], now: datetime, limit: int
-) -> Sequence[Any]:
-    rows = session.scalars(
-        select(table)
-        .where(sla_clauses.breach_pending(table, open_states, now))
-        .order_by(table.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    if table is not TaskRecord or not rows:
-        return rows
-    # The steps' applications too: a breach event advances its application's audit chain,
-    # whose head is on the application's row. Taken without waiting (a step in flight holds
-    # its application's row and may want one of these task rows): a step whose application
-    # is busy is left to the next pass. A second query, not a join: joining 1M applications
-    # into the due-time index scan made the planner read the whole backlog.
-    held = set(
-        session.scalars(
-            select(ApplicationRecord.id)
-            .where(ApplicationRecord.id.in_({r.application_id for r in rows}))
-            .order_by(ApplicationRecord.id)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    return [r for r in rows if r.application_id in held]
-
-
-def _breach_left(session: Session, table: Any, open_states: tuple[str, ...], now: datetime) -> bool:
-    # No lock: rows another transaction holds count too (the due-time index answers it).
-    query = select(table.id).where(sla_clauses.breach_pending(table, open_states, now)).limit(1)
-    return session.scalars(query).first() is not None
 
 
 class Repositories:

@@ -231,33 +231,49 @@ def _breach_left(ctx: EngineContext, now: datetime, kind: BreachKind) -> bool:
 
 
 def _mark_batch(ctx: EngineContext, now: datetime, batch: int, kind: BreachKind) -> int:
+    """Mark one batch in one transaction; how many were marked.
+
+    Steps are marked set-wise: one UPDATE for the batch, and at commit one locked read,
+    one UPDATE and one INSERT for all their applications' audit chains (each chain's
+    events in order: `engine/persistence/audit_log.py`), so a breach costs the same
+    whatever the backlog. Applications stay one record each (few, and a deemed grant
+    may ride on one).
+    """
     with ctx.uow() as uow:
         rows: Sequence[TaskRecord | ApplicationRecord] = (
             uow.repos.tasks.breaching(now, batch)
             if kind == "task"
             else uow.repos.applications.breaching(now, batch)
         )
+        if kind == "task":
+            uow.repos.tasks.mark_breached([row.id for row in rows], now)
         for row in rows:
-            row.breached_at = now
-            if isinstance(row, ApplicationRecord) and row.deemed_approval:
-                _deem_granted(uow, row, now)
-                notifications.decision(uow, row, now, "deemed_granted")
-            elif isinstance(row, TaskRecord):
+            if isinstance(row, ApplicationRecord):
+                row.breached_at = now
+                if row.deemed_approval:
+                    _deem_granted(uow, row, now)
+                    notifications.decision(uow, row, now, "deemed_granted")
+            else:
                 notifications.step_overdue(uow, row, now)
-            application_id = row.application_id if isinstance(row, TaskRecord) else row.id
-            record_event(
-                uow,
-                actor=SYSTEM,
-                action="sla.breached",
-                subject=f"{kind}:{row.id}",
-                at=now,
-                region_code=row.region_code,
-                application_id=application_id,
-                data={
-                    "due_at": row.due_at.isoformat() if row.due_at else None,
-                    "kind": kind,
-                    "element_id": row.element_id if isinstance(row, TaskRecord) else None,
-                },
-            )
+            _breach_event(uow, row, kind, now)
         uow.commit()
         return len(rows)
+
+
+def _breach_event(
+    uow: UnitOfWork, row: TaskRecord | ApplicationRecord, kind: BreachKind, now: datetime
+) -> None:
+    record_event(
+        uow,
+        actor=SYSTEM,
+        action="sla.breached",
+        subject=f"{kind}:{row.id}",
+        at=now,
+        region_code=row.region_code,
+        application_id=row.application_id if isinstance(row, TaskRecord) else row.id,
+        data={
+            "due_at": row.due_at.isoformat() if row.due_at else None,
+            "kind": kind,
+            "element_id": row.element_id if isinstance(row, TaskRecord) else None,
+        },
+    )
