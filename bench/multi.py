@@ -22,7 +22,7 @@ from bench.raw import RawSpiff, complete_ready
 from bench.report import Row, ratio, verdict
 from bench.world import REGION, Scenario, World, mi_package
 from engine.services import applications, tasks
-from engine.services.outcomes import PROGRESS_TASKS
+from engine.services.step_rows import PROGRESS_TASKS
 
 MI_TARGET = 2.0  # seconds to start it and complete every instance
 MI_KEY, MI_STEP = "mi-review", "review_parcel"

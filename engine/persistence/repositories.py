@@ -37,6 +37,7 @@ from engine.persistence.metrics_queries import MetricsQueries
 from engine.persistence.ops_queries import EtagQueries, IdempotencyQueries, OpsQueries
 from engine.persistence.outbox_queries import NotificationRepository
 from engine.persistence.report_queries import ReportQueries
+from engine.persistence.step_queries import StepQueries
 from engine.persistence.tables import (
     ApplicationRecord,
     EventRecord,
@@ -536,6 +537,7 @@ class Repositories:
         self.models = ModelRepository(session)
         self.applications = ApplicationRepository(session)
         self.tasks = TaskRepository(session)
+        self.steps = StepQueries(session)
         self.events = EventRepository(session)
         self.fees = FeeRepository(session)
         self.billing = BillingRepository(session)

@@ -38,12 +38,12 @@ from engine.services.live_steps import keep_live
 from engine.services.outcomes import (
     apply_outcome,
     caller_data_fits,
-    progress_view,
     start_process_clock,
 )
 from engine.services.payments import fee_views
 from engine.services.presenters import application_view, redacted_application
 from engine.services.spec_cache import VersionFacts
+from engine.services.step_rows import progress_view
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.messages import message_starts
 
@@ -98,8 +98,11 @@ def start_application(
         app.called_versions = bindings
         calendar = region_calendar(ctx, uow, region)
         start_process_clock(app, version, calendar, now)
-        rows = apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
-        view = progress_view(uow, app, rows, now)
+        left = apply_outcome(
+            uow, app, version, outcome, actor=actor, now=now, calendar=calendar,
+            was_running=True, fee_items=False,  # new: no task rows, no fee items yet
+        )
+        view = progress_view(uow, app, left, now)
         uow.commit()
         keep_live(ctx, app, outcome)  # the first step starts from it
         return view
@@ -304,8 +307,8 @@ def retry_application(
             data={"error": failed, "data": data},
         )
         calendar = region_calendar(ctx, uow, app.region_code)
-        rows = apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
-        view = progress_view(uow, app, rows, now)
+        left = apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
+        view = progress_view(uow, app, left, now)
         uow.commit()
         keep_live(ctx, app, outcome)
         return view

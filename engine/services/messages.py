@@ -31,7 +31,7 @@ from engine.domain.problems import Problem
 from engine.domain.statuses import ApplicationStatus
 from engine.domain.storable import data_problems
 from engine.domain.views import ApplicationView
-from engine.persistence.tables import ApplicationRecord, MessageDeliveryRecord, TaskRecord
+from engine.persistence.tables import ApplicationRecord, MessageDeliveryRecord
 from engine.services.access import application_access, require_roles, visible_region
 from engine.services.applications import new_application
 from engine.services.audit import record_event
@@ -41,11 +41,11 @@ from engine.services.live_steps import keep_live, take_live
 from engine.services.outcomes import (
     apply_outcome,
     caller_data_fits,
-    progress_view,
     start_process_clock,
 )
 from engine.services.presenters import redacted_application
 from engine.services.spec_cache import load_spec
+from engine.services.step_rows import Progress, every_ready, progress_view
 from engine.unit_of_work import UnitOfWork
 from engine.workflow import messages as wf_messages
 from engine.workflow.runtime import Outcome
@@ -110,9 +110,9 @@ def _correlate(ctx: EngineContext, actor: Actor, message: Message) -> Applicatio
                 return _answer(uow, actor, _application(uow, done.application_id), now)
         target = _only_match(ctx, uow, region, message)
         if target.app is not None:
-            app, element_id, rows, outcome = _deliver(ctx, uow, actor, target.app, message, now)
+            app, element_id, left, outcome = _deliver(ctx, uow, actor, target.app, message, now)
         else:
-            app, element_id, rows, outcome = _start(ctx, uow, actor, region, target, message, now)
+            app, element_id, left, outcome = _start(ctx, uow, actor, region, target, message, now)
         if message.message_id is not None:
             uow.repos.messages.add(
                 MessageDeliveryRecord(
@@ -128,7 +128,7 @@ def _correlate(ctx: EngineContext, actor: Actor, message: Message) -> Applicatio
             # Written now: a concurrent delivery of the same id fails here, as a conflict
             # (`correlate_message` then answers the first one), not in a later autoflush.
             uow.flush()
-        view = _answer(uow, actor, app, now, rows)
+        view = _answer(uow, actor, app, now, left)
         uow.commit()
         keep_live(ctx, app, outcome)
         return view
@@ -246,7 +246,7 @@ def _deliver(
     app: ApplicationRecord,
     message: Message,
     now: datetime,
-) -> tuple[ApplicationRecord, str, list[TaskRecord], Outcome]:
+) -> tuple[ApplicationRecord, str, Progress, Outcome]:
     locked = uow.repos.applications.get(app.id, for_update=True)
     assert locked is not None
     version, loaded = load_bound(ctx, uow, locked.model_version_id, locked.called_versions)
@@ -262,8 +262,8 @@ def _deliver(
         )
     _audit(uow, actor, locked, message, element_id, now)
     calendar = region_calendar(ctx, uow, locked.region_code)
-    rows = apply_outcome(uow, locked, version, outcome, actor=actor, now=now, calendar=calendar)
-    return locked, element_id, rows, outcome
+    left = apply_outcome(uow, locked, version, outcome, actor=actor, now=now, calendar=calendar)
+    return locked, element_id, left, outcome
 
 
 def _start(
@@ -274,7 +274,7 @@ def _start(
     target: _Target,
     message: Message,
     now: datetime,
-) -> tuple[ApplicationRecord, str, list[TaskRecord], Outcome]:
+) -> tuple[ApplicationRecord, str, Progress, Outcome]:
     assert target.version_id is not None and target.process_key is not None
     bindings = bind_calls(ctx, uow, region, target.version_id)
     version, loaded = load_bound(ctx, uow, target.version_id, bindings)
@@ -287,8 +287,11 @@ def _start(
     _audit(uow, actor, app, message, element_id, now)
     calendar = region_calendar(ctx, uow, region)
     start_process_clock(app, version, calendar, now)
-    rows = apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
-    return app, element_id, rows, outcome
+    left = apply_outcome(
+        uow, app, version, outcome, actor=actor, now=now, calendar=calendar,
+        was_running=True, fee_items=False,  # new: no task rows, no fee items yet
+    )
+    return app, element_id, left, outcome
 
 
 def _catcher_element(ctx: EngineContext, loaded: Any, state: Any, message: Message) -> str:
@@ -333,14 +336,12 @@ def _answer(
     actor: Actor,
     app: ApplicationRecord,
     now: datetime,
-    rows: list[TaskRecord] | None = None,
+    left: Progress | None = None,
 ) -> ApplicationView:
     """The application the message went to: in full for those who read it in full."""
-    if rows is None:
-        rows = sorted(
-            uow.repos.tasks.for_application(app.id), key=lambda t: (t.ready_at, t.element_id)
-        )
-    view = progress_view(uow, app, rows, now)
+    if left is None:
+        left = every_ready(uow.repos.tasks.for_application(app.id))
+    view = progress_view(uow, app, left, now)
     if application_access(uow, actor, app) is Access.FULL:
         return view
     return redacted_application(view)

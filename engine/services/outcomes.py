@@ -15,7 +15,6 @@ from typing import Any
 from engine.domain import sla
 from engine.domain.actors import Actor
 from engine.domain.calendar import WorkingCalendar
-from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.errors import InvalidInputError
 from engine.domain.problems import Problem
 from engine.domain.statuses import (
@@ -25,18 +24,17 @@ from engine.domain.statuses import (
     TimerStatus,
     outcome_kind,
 )
-from engine.domain.views import ApplicationView
 from engine.persistence.tables import (
     ApplicationRecord,
     TaskRecord,
     TimerRecord,
 )
-from engine.services import notifications
+from engine.services import notifications, step_rows
 from engine.services.audit import record_event
 from engine.services.documents import issue_for_outcome
 from engine.services.fee_assessment import open_fee_item
-from engine.services.presenters import application_view
 from engine.services.spec_cache import VersionFacts
+from engine.services.step_rows import Progress
 from engine.services.subscriptions import sync_external_tasks, sync_subscriptions
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import Outcome, StepState
@@ -76,20 +74,27 @@ def apply_outcome(
     actor: Actor,
     now: datetime,
     calendar: WorkingCalendar,
-    rows: Sequence[TaskRecord] | None = None,
-) -> list[TaskRecord]:
-    """Save the workflow state and sync everything indexed from it; return all task rows.
+    was_running: bool = False,
+    rows: Sequence[TaskRecord] = (),
+    fee_items: bool | None = None,
+) -> Progress:
+    """Save the workflow state and sync everything indexed from it; return the ready task
+    rows it leaves (engine/services/step_rows.py).
 
-    `rows`: the application's task rows when the caller has read them already.
+    `was_running`: the application was running before the call (new, or checked by the
+    caller), so every ready step of its saved state has its row: only the rows of the steps
+    the call changed are read and written. Otherwise (a retry of one in error) every row is
+    read and compared. `rows`: task rows the caller holds (a step's own); `fee_items`:
+    whether the application had fee items before, when the caller knows.
     Nothing is flushed here: the unit of work writes it all at commit (tasks before the
     fee items that reference them: relationships declared on the records order the inserts).
     """
+    changed = outcome.changed if was_running else None
     app.state = outcome.state
     app.updated_at = now
-    if rows is None:
-        rows = uow.repos.tasks.for_application(app.id)
-    by_id = {t.id: t for t in rows}
-    created = _sync_tasks(uow, app, version, outcome, by_id, now, calendar, actor)
+    held = step_rows.held_rows(uow, app, outcome, changed, rows)
+    steps = outcome.steps if changed is None else [s for s in outcome.steps if s.task_id in changed]
+    created = _sync_tasks(uow, app, version, outcome, steps, held, now, calendar, actor)
     if version.timers or outcome.timers:  # most procedures have none: skip the query
         _sync_timers(uow, app, outcome, actor, now)
     if version.messages or outcome.messages:
@@ -100,9 +105,11 @@ def apply_outcome(
     if outcome.completed and version.documents:
         issue_for_outcome(uow, app, version.documents, outcome, actor=actor, now=now,
                           calendar=calendar)
-    every = [*by_id.values(), *created]
-    _update_process_clock(app, [t for t in every if t.state == StepStatus.READY], now, calendar)
-    return sorted(every, key=lambda t: (t.ready_at, t.element_id))
+    left = step_rows.progress(
+        uow, app, outcome, changed, [*held.values(), *created], fee_items, now
+    )
+    _update_process_clock(app, left.waits_on_applicant, now, calendar)
+    return left
 
 
 def _sync_tasks(
@@ -110,6 +117,7 @@ def _sync_tasks(
     app: ApplicationRecord,
     version: VersionFacts,
     outcome: Outcome,
+    changed: Sequence[StepState],
     rows: dict[uuid.UUID, TaskRecord],
     now: datetime,
     calendar: WorkingCalendar,
@@ -120,7 +128,7 @@ def _sync_tasks(
     # A call that failed may have left steps half-made (the instances a multi-instance step
     # made before its cap stopped it): the application is in error, nobody can work them.
     opens = outcome.error is None
-    for step in outcome.steps:
+    for step in changed:
         row = rows.get(step.task_id)
         if row is None and step.state == StepStatus.READY and opens:
             row = _new_task(app, step, steps, now, calendar)
@@ -283,7 +291,7 @@ def _ending(outcome: Outcome) -> dict[str, Any] | None:
 
 
 def _update_process_clock(
-    app: ApplicationRecord, ready: list[TaskRecord], now: datetime, calendar: WorkingCalendar
+    app: ApplicationRecord, waits_on_applicant: bool, now: datetime, calendar: WorkingCalendar
 ) -> None:
     clock = sla.ProcessClock(
         app.sla_budget_minutes, app.sla_used_minutes, app.sla_running_since, app.due_at
@@ -293,7 +301,7 @@ def _update_process_clock(
         sla.next_clock(
             clock,
             finished=app.status not in OPEN_STATUSES,
-            waiting_on_applicant=any(t.role in APPLICANT_ROLES for t in ready),
+            waiting_on_applicant=waits_on_applicant,
             now=now,
             calendar=calendar,
         ),
@@ -303,21 +311,3 @@ def _update_process_clock(
 def _set_clock(app: ApplicationRecord, clock: sla.ProcessClock) -> None:
     app.sla_budget_minutes, app.sla_used_minutes = clock.budget_minutes, clock.used_minutes
     app.sla_running_since, app.due_at = clock.running_since, clock.due_at
-
-
-def progress_view(
-    uow: UnitOfWork, app: ApplicationRecord, rows: list[TaskRecord], now: datetime
-) -> ApplicationView:
-    """The application as a step leaves it: its summary and its ready tasks (at most
-    `PROGRESS_TASKS` of them, `ready_task_count` says how many there are), and fee items
-    when it charges any. Bounded: not every task it ever had (the full view is
-    `applications.get_application`, one GET away)."""
-    from engine.services.payments import fee_views  # payments builds on this module
-
-    ready = [t for t in rows if t.state == StepStatus.READY]
-    fees = fee_views(uow, app.id) if any(t.fee for t in rows) else []
-    return application_view(app, ready, now, fees=fees, listed=PROGRESS_TASKS)
-
-
-# The ready tasks a step's answer lists (a 300-instance parallel step has 300 ready).
-PROGRESS_TASKS = 50

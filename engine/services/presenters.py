@@ -9,7 +9,7 @@ from datetime import datetime
 from engine.domain import sla
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.read_models import FeeItemView
-from engine.domain.statuses import StepStatus
+from engine.domain.statuses import OPEN_STATUSES, StepStatus
 from engine.domain.views import (
     ApplicationView,
     EventView,
@@ -86,9 +86,13 @@ def application_view(
     events: Iterable[EventRecord] = (),
     fees: Iterable[FeeItemView] = (),
     listed: int | None = None,
+    ready_count: int | None = None,
+    steps_overdue: bool | None = None,
 ) -> ApplicationView:
     """`listed`: list only the first `listed` of `tasks` (which are all ready) and count
-    them in `ready_task_count`; the SLA flags still read every one."""
+    them in `ready_task_count`; the SLA flags still read every one. Unless `tasks` are only
+    the first of them: then `ready_count` counts them all and `steps_overdue` says whether
+    any of them is overdue."""
     deemed = app.deemed_granted_at is not None
     shown = tasks if listed is None else tasks[:listed]
     task_views = [task_view(t, now, deemed_granted=deemed) for t in shown]
@@ -108,13 +112,7 @@ def application_view(
         tasks=task_views,
         history=[event_view(e) for e in events],
         due_at=app.due_at,
-        overdue=sla.application_overdue(
-            app.status,
-            app.due_at,
-            app.breached_at,
-            now,
-            ((t.due_at, t.breached_at) for t in tasks if t.state == sla.READY),
-        ),
+        overdue=_overdue(app, tasks, now, steps_overdue),
         late=sla.late(app.due_at, app.breached_at, app.completed_at, now),
         process_sla=app.process_sla,
         sla_backstop=app.sla_backstop,
@@ -123,8 +121,20 @@ def application_view(
         deemed_granted_at=app.deemed_granted_at,
         outcome=app.outcome,
         fees=list(fees),
-        ready_task_count=None if listed is None else len(tasks),
+        ready_task_count=(
+            None if listed is None else len(tasks) if ready_count is None else ready_count
+        ),
     )
+
+
+def _overdue(
+    app: ApplicationRecord, tasks: Sequence[TaskRecord], now: datetime, steps: bool | None
+) -> bool:
+    if steps is None:
+        ready = [(t.due_at, t.breached_at) for t in tasks if t.state == sla.READY]
+        return sla.application_overdue(app.status, app.due_at, app.breached_at, now, ready)
+    overdue = sla.application_overdue(app.status, app.due_at, app.breached_at, now)
+    return overdue or (steps and app.status in OPEN_STATUSES)
 
 
 def step_views(version: ModelVersionRecord) -> list[StepView]:

@@ -33,15 +33,11 @@ from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
 from engine.services.calls import load_bound
 from engine.services.live_steps import carry_live, keep_live, live_key_of, take_live
-from engine.services.outcomes import (
-    apply_outcome,
-    caller_data_fits,
-    finish_task,
-    progress_view,
-)
+from engine.services.outcomes import apply_outcome, caller_data_fits, finish_task
 from engine.services.payments import receipt_view
 from engine.services.presenters import redacted_task, task_view
 from engine.services.spec_cache import VersionFacts
+from engine.services.step_rows import progress_view
 from engine.services.users import actor_for
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.runtime import StepNotReadyError
@@ -183,11 +179,10 @@ def complete_task(
     data = _task_data(data)
     now = ctx.clock()
     with ctx.uow() as uow:
-        # Two reads: the locked application (with its calendar's revision), then all its
-        # task rows, which the sync below updates and the answer lists.
+        # Two reads: the locked application (with its calendar's revision), then the task's
+        # own row (and whether the application has fee items); never its other task rows.
         app, revision = _locked(uow, actor, task_id)
-        rows = uow.repos.tasks.for_application(app.id)
-        task = next((t for t in rows if t.id == task_id), None)
+        task, fee_items = uow.repos.steps.own_row(task_id) or (None, False)
         _check_workable(actor, app, task, task_id)
         assert task is not None  # checked
         version, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
@@ -215,7 +210,7 @@ def complete_task(
             application_id=app.id,
             data={"element_id": task.element_id, "data": data},
         )
-        rows = apply_outcome(
+        left = apply_outcome(
             uow,
             app,
             version,
@@ -223,9 +218,11 @@ def complete_task(
             actor=actor,
             now=now,
             calendar=calendar,
-            rows=rows,
+            was_running=True,  # checked above
+            rows=[task],
+            fee_items=fee_items,
         )
-        view = progress_view(uow, app, rows, now)
+        view = progress_view(uow, app, left, now)
         uow.commit()
         keep_live(ctx, app, outcome)
         return view

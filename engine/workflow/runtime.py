@@ -111,6 +111,9 @@ class Outcome:
     # The live workflow `state` was saved from, for the next step (`live_cache`); None when
     # the run stopped on an error, fell back to an earlier state, or completed the process.
     workflow: BpmnWorkflow | None = field(default=None, repr=False, compare=False)
+    # The human steps (of `steps`) whose state this call changed, or that it made: only
+    # their task rows can need writing (None: not known, compare them all).
+    changed: frozenset[uuid.UUID] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,6 +450,7 @@ class WorkflowRuntime:
             external=waiting_external(workflow),
             final_data=current_data(workflow) if completed else None,
             workflow=live,
+            changed=_changed_steps(workflow, known),
         )
 
 
@@ -490,6 +494,15 @@ def _human_steps(workflow: BpmnWorkflow) -> Iterable[StepState]:
                 _item(task),
                 dict(task.data) if name == "ready" else None,
             )
+
+
+def _changed_steps(workflow: BpmnWorkflow, known: dict[uuid.UUID, int]) -> frozenset[uuid.UUID]:
+    """The human steps (as `_human_steps` lists them) whose state differs from `known`."""
+    return frozenset(
+        task.id
+        for task in human_tasks(workflow)
+        if task.state in _STATE_NAMES and known.get(task.id) != task.state
+    )
 
 
 def _item(task: Any) -> dict[str, Any] | None:

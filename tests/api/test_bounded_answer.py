@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from engine.context import EngineContext
 from engine.services import applications, tasks
-from engine.services.outcomes import PROGRESS_TASKS
+from engine.services.step_rows import PROGRESS_TASKS
 from tests.factories import make_region, make_user, tiny_bpmn, upload
 
 INSTANCES = 60

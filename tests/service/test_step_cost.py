@@ -3,7 +3,7 @@
 `make bench` times the steps; this test pins the number of statements, so a change that
 adds a query to every step fails here, on both databases, instead of slowing production
 quietly. The budget is the README's: lock the application (with its calendar revision),
-read its task rows, write the application (its audit chain's head moves with it) and the
+read the step's own task row (never its siblings'), write the application (its audit chain's head moves with it) and the
 task rows, insert the audit events into the application's own chain — plus one read for
 the step's own fee, one insert for fee items the step opens, and one read for the fee list
 where there are any. The step that issues a document (PBG's `sign_pbg`) has its own five
@@ -31,7 +31,7 @@ from engine.services import documents, models, notification_admin, payments, tas
 
 SHIPPED = Path(__file__).resolve().parents[2] / "process_models"
 PBG = SHIPPED / "3273" / "pbg"
-# Lock, task rows, UPDATE application (with the audit head), UPDATE task, INSERT next,
+# Lock, the step's own task row, UPDATE application (with the audit head), UPDATE task, INSERT next,
 # INSERT the events. (Until issue #16: 8, the region chain's head locked and advanced.)
 BASE_BUDGET = 6
 # Issuing a document at the end event (engine/services/documents.py, same transaction):

@@ -1,0 +1,104 @@
+"""The task rows one step reads: the step's own row, the rows it changed, its ready page.
+
+A step never reads all of its application's task rows: a parallel step of 300 instances
+would read 300 rows at each of its 300 completions (issue #16). Task data (the largest
+column) is not loaded: a step only writes it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, case, exists, func, select
+from sqlalchemy.orm import defer
+
+from engine.domain.definitions import APPLICANT_ROLES
+from engine.domain.statuses import StepStatus
+from engine.persistence import sla_clauses
+from engine.persistence.base import BaseRepository
+from engine.persistence.tables import FeeItemRecord, TaskRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyPage:
+    """The first ready rows of an application (in the inbox's order), and what holds for
+    all of its ready rows."""
+
+    rows: list[TaskRecord]
+    count: int
+    waits_on_applicant: bool  # a ready step belongs to an applicant role
+    overdue: bool  # a ready step is overdue (`sla.step_overdue`)
+    fee_items: bool  # the application has fee items
+
+
+class StepQueries(BaseRepository):
+    def own_row(self, task_id: uuid.UUID) -> tuple[TaskRecord, bool] | None:
+        """The task's row, and whether its application has any fee items (one statement)."""
+        row = self.session.execute(_OWN_ROW, {"task_id": task_id}).first()
+        return (row[0], bool(row[1])) if row is not None else None
+
+    def rows(self, ids: Collection[uuid.UUID]) -> Sequence[TaskRecord]:
+        """The rows of these tasks that exist."""
+        return self.session.scalars(_ROWS, {"ids": list(ids)}).all()
+
+    def ready_page(self, application_id: uuid.UUID, now: datetime, limit: int) -> ReadyPage:
+        """One statement: the first `limit` ready rows, their count and flags over all."""
+        found = self.session.execute(
+            _READY_PAGE, {"application_id": application_id, "now": now, "limit": limit}
+        ).all()
+        if not found:
+            fee_items = self.session.scalar(_FEE_ITEMS, {"application_id": application_id})
+            return ReadyPage([], 0, False, False, bool(fee_items))
+        first = found[0]
+        return ReadyPage(
+            [r[0] for r in found], int(first.total), bool(first.applicant), bool(first.overdue),
+            bool(first.fee_items),
+        )
+
+
+_FEE_ITEMS = select(
+    exists().where(FeeItemRecord.application_id == bindparam("application_id"))
+)
+_OWN_ROW = (
+    select(
+        TaskRecord,
+        exists()
+        .where(FeeItemRecord.application_id == TaskRecord.application_id)
+        .label("fee_items"),
+    )
+    .options(defer(TaskRecord.data))
+    .where(TaskRecord.id == bindparam("task_id"))
+)
+_ROWS = (
+    select(TaskRecord)
+    .options(defer(TaskRecord.data))
+    .where(TaskRecord.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+# Window aggregates are computed before the LIMIT: over every ready row of the application.
+_READY_PAGE = (
+    select(
+        TaskRecord,
+        func.count().over().label("total"),
+        func.max(case((TaskRecord.role.in_(sorted(APPLICANT_ROLES)), 1), else_=0))
+        .over()
+        .label("applicant"),
+        func.max(case((sla_clauses.step_overdue(bindparam("now")), 1), else_=0))
+        .over()
+        .label("overdue"),
+        exists()
+        .where(FeeItemRecord.application_id == TaskRecord.application_id)
+        .label("fee_items"),
+    )
+    .options(defer(TaskRecord.data))
+    .where(
+        TaskRecord.application_id == bindparam("application_id"),
+        TaskRecord.state == StepStatus.READY,
+    )
+    .order_by(TaskRecord.ready_at, TaskRecord.element_id)
+    .limit(bindparam("limit"))
+)
