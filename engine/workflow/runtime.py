@@ -428,14 +428,14 @@ class WorkflowRuntime:
             error = describe_error(exc)
             _mark_failed(exc)
         try:
-            check_task_data(workflow, known, self._max_state_bytes)
+            check_task_data(workflow, self._max_state_bytes)
             state = self._codec.state_to_dict(workflow, self._max_state_bytes)
         except StateNotStorableError as exc:
             error = describe_error(exc)
             workflow = fallback()
             # Checked too: a completion's fallback runs the step's post-script again, and
             # what it leaves may be unstorable (raised: the caller's data is refused).
-            check_task_data(workflow, known, self._max_state_bytes)
+            check_task_data(workflow, self._max_state_bytes)
             state = self._codec.state_to_dict(workflow, self._max_state_bytes)
         completed = error is None and workflow.is_completed()
         live = workflow if error is None and not completed else None

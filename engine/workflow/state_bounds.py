@@ -48,13 +48,13 @@ class StateTooLargeError(StateNotStorableError):
 
 
 def task_states(workflow: BpmnWorkflow) -> dict[uuid.UUID, int]:
-    """Each task's state now: what `check_task_data` later compares against."""
+    """Each task's state now: what the runtime compares against after a run to name the
+    steps it changed."""
     return {task.id: task.state for task in all_tasks(workflow)}
 
 
-def check_task_data(workflow: BpmnWorkflow, known: object, limit: int) -> None:
-    """Measure the data of every task and of the workflows themselves; `known` (the
-    states before the call, see `task_states`) is not needed any more.
+def check_task_data(workflow: BpmnWorkflow, limit: int) -> None:
+    """Measure the data of every task and of the workflows themselves.
 
     Raises:
         StateNotStorableError: a value cannot be stored (its task and path named).

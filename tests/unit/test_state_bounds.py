@@ -38,7 +38,7 @@ def _workflow(*datas: dict[Any, Any], scope: dict[str, Any] | None = None) -> An
 
 def _passes(workflow: Any) -> bool:
     try:
-        check_task_data(workflow, {}, 10**6)
+        check_task_data(workflow, 10**6)
     except StateNotStorableError:
         return False
     return True
@@ -113,7 +113,7 @@ def test_a_bad_value_in_a_shared_object_is_found_through_the_task_that_holds_it(
     shared.append("\x00")  # a script changed it in place through `ready`, then dropped `a`
     del ready["a"]
     with pytest.raises(StateNotStorableError) as refused:
-        check_task_data(_workflow(root, finished, ready), {}, 10**6)
+        check_task_data(_workflow(root, finished, ready), 10**6)
     assert "/a/b/1" in str(refused.value)
 
 
