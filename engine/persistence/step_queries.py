@@ -19,7 +19,7 @@ from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.statuses import StepStatus
 from engine.persistence import sla_clauses
 from engine.persistence.base import BaseRepository
-from engine.persistence.tables import FeeItemRecord, TaskRecord
+from engine.persistence.tables import ApplicationRecord, FeeItemRecord, RegionRecord, TaskRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +34,30 @@ class ReadyPage:
     fee_items: bool  # the application has fee items
 
 
+@dataclass(frozen=True, slots=True)
+class LockedStep:
+    """What a step reads first: its application and task row (locked), the region's
+    calendar revision, whether the application has fee items."""
+
+    application: ApplicationRecord
+    calendar_revision: int
+    task: TaskRecord
+    fee_items: bool
+
+
 class StepQueries(BaseRepository):
-    def own_row(self, task_id: uuid.UUID) -> tuple[TaskRecord, bool] | None:
-        """The task's row, and whether its application has any fee items (one statement)."""
-        row = self.session.execute(_OWN_ROW, {"task_id": task_id}).first()
-        return (row[0], bool(row[1])) if row is not None else None
+    def locked(self, task_id: uuid.UUID) -> LockedStep | None:
+        """The task's application and its row, both locked until commit, its region's
+        calendar revision, and whether the application has fee items: one statement.
+
+        Both rows are locked (the application's first: every use case takes it before any
+        of its task rows), so a step that waited for a concurrent one reads the row as that
+        one left it: PostgreSQL re-reads only the rows it locks after a wait.
+        """
+        row = self.session.execute(_LOCKED, {"task_id": task_id}).first()
+        if row is None:
+            return None
+        return LockedStep(row[0], int(row[1]), row[2], bool(row[3]))
 
     def rows(self, ids: Collection[uuid.UUID]) -> Sequence[TaskRecord]:
         """The rows of these tasks that exist."""
@@ -59,18 +78,21 @@ class StepQueries(BaseRepository):
         )
 
 
+_FEE_ITEMS_OF_TASK = (
+    exists().where(FeeItemRecord.application_id == TaskRecord.application_id).label("fee_items")
+)
+# The workflow state stays out (often 10+ KB of JSON): a step whose live workflow is cached
+# never reads it (engine/workflow/live_cache.py); one that misses loads it when it reads it.
+_LOCKED = (
+    select(ApplicationRecord, RegionRecord.calendar_revision, TaskRecord, _FEE_ITEMS_OF_TASK)
+    .options(defer(ApplicationRecord.state), defer(TaskRecord.data))
+    .join(TaskRecord, TaskRecord.application_id == ApplicationRecord.id)
+    .join(RegionRecord, RegionRecord.code == ApplicationRecord.region_code)
+    .where(TaskRecord.id == bindparam("task_id"))
+    .with_for_update(of=[ApplicationRecord, TaskRecord])
+)
 _FEE_ITEMS = select(
     exists().where(FeeItemRecord.application_id == bindparam("application_id"))
-)
-_OWN_ROW = (
-    select(
-        TaskRecord,
-        exists()
-        .where(FeeItemRecord.application_id == TaskRecord.application_id)
-        .label("fee_items"),
-    )
-    .options(defer(TaskRecord.data))
-    .where(TaskRecord.id == bindparam("task_id"))
 )
 _ROWS = (
     select(TaskRecord)

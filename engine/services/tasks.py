@@ -179,12 +179,13 @@ def complete_task(
     data = _task_data(data)
     now = ctx.clock()
     with ctx.uow() as uow:
-        # Two reads: the locked application (with its calendar's revision), then the task's
-        # own row (and whether the application has fee items); never its other task rows.
-        app, revision = _locked(uow, actor, task_id)
-        task, fee_items = uow.repos.steps.own_row(task_id) or (None, False)
+        # One read: the application and the task's own row, both locked (never its other
+        # task rows), the calendar's revision, and whether the application has fee items.
+        step = uow.repos.steps.locked(task_id)
+        if step is None or not _sees(actor, step.application):
+            raise NotFoundError(f"task {task_id} not found")
+        app, revision, task = step.application, step.calendar_revision, step.task
         _check_workable(actor, app, task, task_id)
-        assert task is not None  # checked
         version, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
         _validate_form(ctx, version, task, data)
         _ensure_paid(uow, task)
@@ -220,7 +221,7 @@ def complete_task(
             calendar=calendar,
             was_running=True,  # checked above
             rows=[task],
-            fee_items=fee_items,
+            fee_items=step.fee_items,
         )
         view = progress_view(uow, app, left, now)
         uow.commit()

@@ -2,9 +2,9 @@
 
 `make bench` times the steps; this test pins the number of statements, so a change that
 adds a query to every step fails here, on both databases, instead of slowing production
-quietly. The budget is the README's: lock the application (with its calendar revision),
-read the step's own task row (never its siblings'), write the application (its audit chain's head moves with it) and the
-task rows, insert the audit events into the application's own chain — plus one read for
+quietly. The budget is the README's: lock the application and the step's own task row in
+one statement (with the calendar revision and whether fee items exist; never the other task
+rows), write the application (its audit chain's head moves with it) and the task rows, insert the audit events into the application's own chain — plus one read for
 the step's own fee, one insert for fee items the step opens, and one read for the fee list
 where there are any. The step that issues a document (PBG's `sign_pbg`) has its own five
 statements more (`ISSUING`). No statement touches a region-wide row (issue #16): the
@@ -31,9 +31,15 @@ from engine.services import documents, models, notification_admin, payments, tas
 
 SHIPPED = Path(__file__).resolve().parents[2] / "process_models"
 PBG = SHIPPED / "3273" / "pbg"
-# Lock, the step's own task row, UPDATE application (with the audit head), UPDATE task, INSERT next,
-# INSERT the events. (Until issue #16: 8, the region chain's head locked and advanced.)
-BASE_BUDGET = 6
+BASE_BUDGET = (
+    1  # SELECT applications JOIN tasks .. FOR UPDATE OF both: the step's own row, locked
+    + 1  # UPDATE applications: state, clock, audit head (version-checked)
+    + 1  # UPDATE tasks: the completed step
+    + 1  # INSERT tasks: the next step
+    + 1  # INSERT events: the step's audit events, on the application's own chain
+)
+# Until issue #16: 8 (the region chain's head locked and advanced), then 6 (all the
+# application's task rows read after the lock).
 # Issuing a document at the end event (engine/services/documents.py, same transaction):
 ISSUING = (
     1  # INSERT .. ON CONFLICT number_sequences: the document number (gap-free yearly series)

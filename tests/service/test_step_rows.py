@@ -1,17 +1,24 @@
 """A step reads only the task rows it changes (engine/services/step_rows.py, issue #16):
 completing one of many parallel instances does not load its siblings' rows, and a step of
 a long application does not load its finished steps' rows; the answer and the rows stay
-what they were."""
+what they were. Its own row comes with the application's lock, in one statement that locks
+both (engine/persistence/step_queries.py): on PostgreSQL, the application first."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import OperationalError
 
 from engine.context import EngineContext
+from engine.domain.errors import TaskClaimedError
 from engine.persistence.tables import TaskRecord
 from engine.services import applications, tasks
 from engine.services.step_rows import PROGRESS_TASKS
@@ -86,3 +93,85 @@ def test_a_step_of_a_long_application_loads_its_own_row_only(ctx: EngineContext)
     assert len(loaded) == 1  # the old sync loaded all five rows
     assert [t.element_id for t in answer.tasks] == ["step_6"] and answer.ready_task_count == 1
     assert not answer.overdue and answer.fees == []
+
+
+def _waiting_on_a_lock(conn: Any, deadline_s: float = 30.0) -> None:
+    """Until another backend waits on a row lock (the completion's statement)."""
+    started = time.monotonic()
+    while time.monotonic() - started < deadline_s:
+        waiting = conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+        if waiting:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the completion never waited on the lock")
+
+
+def _holding(ctx: EngineContext, db_url: str) -> tuple[Any, Any, Any]:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: no row locks to order")
+    make_region(ctx, "3273")
+    upload(ctx, "3273", tiny_bpmn(key="kunci", steps=2))
+    officer, _ = make_user(ctx, "front-office")
+    started = applications.start_application(ctx, officer, "3273", "kunci", {}, {})
+    return officer, started, create_engine(ctx.session_factory.kw["bind"].url)
+
+
+def test_a_completion_reads_its_task_row_as_the_transaction_it_waited_for_left_it(
+    ctx: EngineContext, db_url: str
+) -> None:
+    officer, started, other = _holding(ctx, db_url)
+    task_id = started.tasks[0].id
+    outcome: list[BaseException | None] = []
+    try:
+        with other.connect() as conn, other.connect() as watcher:
+            txn = conn.begin()  # another use case: the application first, then its task
+            conn.execute(text("SELECT id FROM applications WHERE id = :i FOR UPDATE"),
+                         {"i": started.id})
+            conn.execute(text("UPDATE tasks SET claimed_by = 424242 WHERE id = :t"),
+                         {"t": task_id})
+
+            def complete() -> None:
+                try:
+                    tasks.complete_task(ctx, officer, task_id, {})
+                    outcome.append(None)
+                except BaseException as exc:
+                    outcome.append(exc)
+
+            worker = threading.Thread(target=complete)
+            worker.start()
+            _waiting_on_a_lock(watcher)
+            txn.commit()  # the task is now claimed by another officer
+            worker.join(60)
+    finally:
+        other.dispose()
+    # Read before the wait and not again, the row would still say unclaimed.
+    assert len(outcome) == 1 and isinstance(outcome[0], TaskClaimedError), outcome
+
+
+def test_a_completion_waiting_on_its_task_row_holds_the_application_first(
+    ctx: EngineContext, db_url: str
+) -> None:
+    officer, started, other = _holding(ctx, db_url)
+    task_id = started.tasks[0].id
+    try:
+        with other.connect() as conn, other.connect() as watcher, other.connect() as probe:
+            txn = conn.begin()  # e.g. the worker's breach batch, holding the task row
+            conn.execute(text("SELECT id FROM tasks WHERE id = :t FOR UPDATE"), {"t": task_id})
+            worker = threading.Thread(
+                target=tasks.complete_task, args=(ctx, officer, task_id, {}))
+            worker.start()
+            _waiting_on_a_lock(watcher)
+            # Every use case locks the application before its task rows: taking them the
+            # other way round here could deadlock with a claim or another completion.
+            with pytest.raises(OperationalError, match="could not obtain lock"):
+                probe.execute(text("SELECT id FROM applications WHERE id = :i FOR UPDATE NOWAIT"),
+                              {"i": started.id})
+            txn.rollback()
+            worker.join(60)
+    finally:
+        other.dispose()
+    with ctx.uow() as uow:
+        task = uow.repos.tasks.get(task_id)
+        assert task is not None and task.state == "completed"
