@@ -17,6 +17,7 @@ import hmac
 import json
 import re
 import secrets
+from collections.abc import Hashable
 from datetime import datetime
 from typing import Any
 
@@ -34,9 +35,14 @@ from engine.domain.problems import Problem
 from engine.domain.read_models import CallbackAnswer, ChannelView, NewChannelView
 from engine.domain.statuses import FeeStatus
 from engine.persistence.idempotency import unclaimed
-from engine.persistence.tables import PaymentChannelRecord, PaymentNotificationRecord
+from engine.persistence.tables import (
+    ApplicationRecord,
+    PaymentChannelRecord,
+    PaymentNotificationRecord,
+)
 from engine.services.access import visible_region
 from engine.services.audit import record_event
+from engine.services.live_steps import carry_live, live_key_of
 from engine.services.payments import settle
 from engine.unit_of_work import UnitOfWork
 
@@ -143,10 +149,15 @@ def receive_notification(
     now = ctx.clock()
     digest = hashlib.sha256(body).hexdigest()
     note: dict[str, Any] = {"channel": channel_name[:64], "body_sha256": digest}
+    settled: list[tuple[Hashable, ApplicationRecord]] = []  # (live key before, application)
     try:
         with ctx.uow() as uow:
-            answer = _settle_notification(uow, channel_name, body, timestamp, signed, now, note)
+            answer = _settle_notification(
+                uow, channel_name, body, timestamp, signed, now, note, settled
+            )
             uow.commit()
+            for before, app in settled:  # a payment leaves the workflow as it was
+                carry_live(ctx, before, app)
             return answer
     except CallbackRefused as refused:
         _record_refusal(ctx, note, refused, now)
@@ -157,6 +168,7 @@ def receive_notification(
 def _settle_notification(
     uow: UnitOfWork, channel_name: str, body: bytes, timestamp: str | None,
     signed: str | None, now: datetime, note: dict[str, Any],
+    settled: list[tuple[Hashable, ApplicationRecord]],
 ) -> CallbackAnswer:
     channel = uow.repos.billing.channel(channel_name)
     if channel is None or not channel.active:
@@ -180,6 +192,7 @@ def _settle_notification(
         raise CallbackRefused(f"billing code {billing_code} is {item.status}", ConflictError)
     app = uow.repos.applications.get(item.application_id, for_update=True)
     assert app is not None  # a fee item's application exists (foreign key)
+    settled.append((live_key_of(app), app))
     actor = Actor(SYSTEM_ACTOR_ID, f"channel:{channel.name}", channel.region_code,
                   frozenset(), frozenset({RECORDS_PAYMENTS}))
     try:

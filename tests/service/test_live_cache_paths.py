@@ -4,16 +4,17 @@ next step (both databases)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
-from engine.services import applications, tasks
+from engine.services import applications, billing, payments, tasks
 from engine.services import external_tasks as ext
 from engine.services.external_tasks import TopicRequest
 from engine.services.messages import Message, correlate_message
 from engine.services.variables import application_variables
-from tests.factories import FIXTURES, Clock, make_region, make_user, upload
+from tests.factories import FIXTURES, Clock, make_region, make_user, tiny_bpmn, upload
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
@@ -52,3 +53,20 @@ def test_an_external_task_result_runs_on_the_cached_workflow(ctx: EngineContext)
     assert (ctx.live.hits, ctx.live.misses) == (1, 1)
     variables = application_variables(ctx, SYSTEM, app.id)["variables"]
     assert variables == {"nib": "8", "nib_valid": True, "ok": True}
+
+
+def test_a_bank_callback_payment_carries_the_cached_workflow(ctx: EngineContext) -> None:
+    make_region(ctx, "3273")
+    upload(ctx, "3273", tiny_bpmn(key="fee", steps=1, fee="125000"))
+    secret = "a-shared-secret-of-at-least-32-characters!"
+    billing.add_channel(ctx, SYSTEM, "3273", "bjb-va", "virtual_account", secret)
+    officer = make_user(ctx, "front-office")[0]
+    app = applications.start_application(ctx, officer, "3273", "fee", {}, {})
+    (item,) = payments.fee_items(ctx, SYSTEM, app.id)
+    raw = json.dumps({"billing_code": item["billing_code"], "amount": 125000,
+                      "reference": "VA-1"}).encode()
+    stamp = str(int(ctx.clock().timestamp()))
+    billing.receive_notification(ctx, "bjb-va", raw, stamp, billing.signature(secret, stamp, raw))
+    done = tasks.complete_task(ctx, officer, ready(app)["step_1"], {})
+    assert done.status == "completed"
+    assert (ctx.live.hits, ctx.live.misses) == (1, 0)
