@@ -17,6 +17,7 @@ from bench.raw import RawSpiff, timed_steps
 from bench.report import TIMES, Row, ratio, verdict
 from bench.world import Scenario, World
 from engine.modeling import compile_model, read_package_dir
+from engine.workflow.live_cache import LiveWorkflows
 from engine.workflow.runtime import LoadedSpec, WorkflowRuntime
 
 TARGET = 2.0  # issue #16: a step over HTTP costs at most 2x the raw library step
@@ -29,6 +30,8 @@ class _Samples:
     raw_ref: Stopwatch = field(default_factory=Stopwatch)
     adapter: Stopwatch = field(default_factory=Stopwatch)
     service: dict[str, Stopwatch] = field(default_factory=dict)
+    # The same service walk with the live-workflow cache off (every step restores), A/B.
+    service_off: dict[str, Stopwatch] = field(default_factory=dict)
     http: dict[str, Stopwatch] = field(default_factory=dict)
 
 
@@ -40,6 +43,7 @@ class PerStep:
         self.raw = {s.key: RawSpiff(s.bpmn, s.process_id) for s in scenarios}
         self.samples = {s.key: _Samples() for s in scenarios}
         self.databases: list[str] = []
+        self._flip = False
         self._specs = {s.key: compile_model(read_package_dir(s.bpmn.parent)).spec
                        for s in scenarios}
 
@@ -51,17 +55,19 @@ class PerStep:
         for scenario in self.scenarios:
             samples = self.samples[scenario.key]
             watches = (samples.service.setdefault(db, Stopwatch()),
-                       samples.http.setdefault(db, Stopwatch()))
+                       samples.http.setdefault(db, Stopwatch()),
+                       samples.service_off.setdefault(db, Stopwatch()))
             loaded = runtime.load_spec(("bench", scenario.key), self._specs[scenario.key])
             for _ in range(warmup):
-                self._instance(world, http, runtime, loaded, scenario, _Samples(), (None, None))
+                self._instance(world, http, runtime, loaded, scenario, _Samples(),
+                               (None, None, None))
             for _ in range(instances):
                 self._instance(world, http, runtime, loaded, scenario, samples, watches)
 
     def _instance(
         self, world: World, http: Transport, runtime: WorkflowRuntime, loaded: LoadedSpec,
         scenario: Scenario, samples: _Samples,
-        watches: tuple[Stopwatch | None, Stopwatch | None],
+        watches: tuple[Stopwatch | None, Stopwatch | None, Stopwatch | None],
     ) -> None:
         raw = self.raw[scenario.key]
         steps = [(s.element_id, s.data) for s in scenario.steps]
@@ -72,7 +78,16 @@ class PerStep:
             for duration in durations:
                 watch.add(duration)
         _adapter_instance(runtime, loaded, scenario, samples.adapter)
-        service_lifecycle(world, scenario, watches[0])
+        self._flip = not self._flip  # the cache on first, then off first: A/B, B/A, ...
+        for cached in (True, False) if self._flip else (False, True):
+            if cached:
+                service_lifecycle(world, scenario, watches[0])
+                continue
+            live, world.ctx.live = world.ctx.live, LiveWorkflows(0)
+            try:
+                service_lifecycle(world, scenario, watches[2])
+            finally:
+                world.ctx.live = live
         http_lifecycle(http, world, scenario, watches[1])
         for watch in (samples.raw_default, samples.raw_ref, samples.adapter, *watches):
             if watch is not None:
@@ -100,6 +115,9 @@ class PerStep:
         for db in self.databases:
             rows.append(_vs(name, "service `tasks.complete_task`", db, samples.service[db],
                             raw.median, reference, target=SERVICE_TARGET))
+            rows.append(_vs(name, "service, live-workflow cache off (A/B: every step reads "
+                            "and restores the state)", db, samples.service_off[db], raw.median,
+                            reference))
             rows.append(_vs(name, "HTTP `POST /tasks/{id}/complete`, Flask test client "
                             "(in-process, no socket)", db, samples.http[db], raw.median,
                             reference, target=TARGET))
