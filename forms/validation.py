@@ -18,6 +18,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 
+from forms.fast_check import Check, compile_check
 from forms.messages import indonesian
 from forms.registry import field_registry, format_checker, format_message
 from forms.schemas import schema_problems, validator_class
@@ -49,7 +50,7 @@ class FormValidator:
     """
 
     def __init__(self, *, max_cached: int = 512) -> None:
-        self._cache: OrderedDict[str, Validator] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[Validator, Check | None]] = OrderedDict()
         self._max_cached = max_cached
         self._lock = threading.Lock()
 
@@ -66,9 +67,11 @@ class FormValidator:
 
         Raises: FormSchemaError if the schema is not usable.
         """
-        validator = self._compiled(schema, cache_key)
+        validator, fast = self._compiled(schema, cache_key)
         problems: list[FieldError] = []
         clean = _jsonish(data, "", problems, set())
+        if not problems and fast is not None and _passes(fast, clean):
+            return []  # valid: nothing to say, and jsonschema would find nothing
         bad = [p.field for p in problems]
         errors = [
             error
@@ -77,27 +80,41 @@ class FormValidator:
         ]
         return sorted(set(problems + errors), key=lambda e: (e.field, e.message))
 
-    def _compiled(self, schema: dict[str, Any], cache_key: str | None) -> Validator:
+    def _compiled(
+        self, schema: dict[str, Any], cache_key: str | None
+    ) -> tuple[Validator, Check | None]:
         key = cache_key if cache_key is not None else _fingerprint(schema)
         with self._lock:
             if key is not None and key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        validator = _compile(schema)
+        compiled = _compile(schema)
         if key is not None:
             with self._lock:
-                self._cache[key] = validator
+                self._cache[key] = compiled
                 while len(self._cache) > self._max_cached:
                     self._cache.popitem(last=False)
-        return validator
+        return compiled
 
 
-def _compile(schema: dict[str, Any]) -> Validator:
+def _compile(schema: dict[str, Any]) -> tuple[Validator, Check | None]:
+    """jsonschema's validator, and the fast check of the valid case when the schema allows
+    one (`forms.fast_check`)."""
     problems = schema_problems(schema)
     if problems:
         raise FormSchemaError(problems)
     cls = validator_class(schema)
-    return cls(schema, registry=field_registry(), format_checker=format_checker())
+    checker = format_checker()
+    validator = cls(schema, registry=field_registry(), format_checker=checker)
+    return validator, compile_check(schema, checker)
+
+
+def _passes(fast: Check, data: Any) -> bool:
+    """The fast check's yes; anything else (no, or an exception) is jsonschema's to say."""
+    try:
+        return fast(data)
+    except Exception:  # jsonschema then runs, and raises or reports as before
+        return False
 
 
 def _fingerprint(schema: object) -> str | None:
