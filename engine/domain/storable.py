@@ -3,7 +3,8 @@
 Task data goes into a JSON column on SQLite and PostgreSQL and out again through the API,
 so a value is storable when both databases and a JSON reader take it back unchanged:
 text (no NUL, no lone surrogate: PostgreSQL's JSONB refuses both), whole numbers of at
-most 64 bits, finite decimals, true/false, null, lists and objects with text keys, nested
+most 64 bits, finite decimals, true/false, null, lists and objects with text keys (the
+same text), nested
 at most `MAX_DEPTH` deep; plus the date, time-span and UUID objects SpiffWorkflow's
 serializer stores as typed values (scripts may compute with them).
 
@@ -113,7 +114,9 @@ class _Fast:
                 raise _RefusedError
             items = value.items()
             for name, item in items:
-                if type(name) is not str:
+                if type(name) is not str or not (
+                    (name.isascii() and "\x00" not in name) or _BAD_TEXT.search(name) is None
+                ):
                     raise _RefusedError
                 kind = type(item)
                 if kind is str:
@@ -257,6 +260,10 @@ class _Walker:
                     raise self._refuse(
                         path, f"an object key must be text, not {type(name).__name__}"
                     )
+                found = _BAD_TEXT.search(name)
+                if found is not None:
+                    what = "NUL character" if found.group() == "\x00" else "lone surrogate"
+                    raise self._refuse(path, f"an object key with a {what} cannot be stored")
                 total += self._child(item, depth, path, _escape(name))
                 self._check(total, path)
             return total

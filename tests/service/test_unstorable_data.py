@@ -89,6 +89,8 @@ def test_a_script_leaving_an_unstorable_value_puts_its_application_in_error(
         {"x": "a\x00"},
         {"x": "\ud800"},
         {"x": {1: 2}},
+        {"x": {"a\x00": 1}},  # keys are text, held to the same rules
+        {"x": {"\ud800": 1}},
         pytest.param("nested", id="deep"),
     ],
 )

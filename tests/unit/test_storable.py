@@ -158,3 +158,17 @@ def test_measuring_shared_halves_visits_each_list_once(monkeypatch) -> None:
         measure(x, 10**6)
     assert refused.value.too_large
     assert visits < 200  # 2**60 without the memo
+
+
+@pytest.mark.parametrize(
+    ("key", "what"),
+    [("a\x00", "NUL character"), ("\ud800", "lone surrogate"), ("x\udfff", "lone surrogate")],
+)
+def test_a_key_is_text_held_to_the_same_rules(key: str, what: str) -> None:
+    with pytest.raises(NotStorableError) as refused:
+        measure({"ok": [{"fine": 1, key: 2}]}, 10**6)
+    assert (refused.value.reason, refused.value.path) == (
+        f"an object key with a {what} cannot be stored",
+        "/ok/0",
+    )
+    assert measure({"é \U0001f600": 1}, 10**6) == 3
