@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from engine.domain.definitions import ModelPackage
 from engine.modeling import compile_model
+from engine.persistence.tables import ApplicationRecord
 from engine.workflow.live_cache import LiveWorkflows, SavedWorkflow, live_key
 from engine.workflow.runtime import WorkflowRuntime
 from tests.factories import FIXTURES, tiny_bpmn
@@ -125,3 +127,22 @@ def test_size_zero_keeps_nothing() -> None:
     assert len(cache) == 0
     assert cache.take("a", dict).live is None
     assert (cache.hits, cache.misses) == (0, 0)
+
+
+ENGINE = Path(__file__).resolve().parents[2] / "engine"
+_CORE_UPDATE = re.compile(r"update\(\s*(?:_APPS|ApplicationRecord)\b|UPDATE\s+applications\b")
+_WRITES_STATE = re.compile(r"\bstate\s*=|\.c\.state\b|[\"']state[\"']\s*:")
+
+
+def test_the_state_column_is_written_only_where_the_row_version_moves() -> None:
+    """The cache's key is the row version (module doc): every ORM UPDATE of an application
+    bumps it, so no statement outside the ORM may write `applications.state`."""
+    assert ApplicationRecord.__mapper__.version_id_col is ApplicationRecord.__table__.c.row_version
+    found = []
+    for path in ENGINE.rglob("*.py"):
+        text = path.read_text()
+        for match in _CORE_UPDATE.finditer(text):
+            statement = text[match.start():match.start() + 400].split("\n\n")[0]
+            found.append(path.name)
+            assert not _WRITES_STATE.search(statement), f"{path}: {statement}"
+    assert found  # the audit chain's head updates are seen (the scan works)
