@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, event, select, text
 
 from engine.context import EngineContext
-from engine.persistence.tables import EventRecord, TaskRecord
+from engine.persistence.tables import ApplicationRecord, EventRecord, TaskRecord
 from engine.services import applications, worker
 from engine.services.audit import verify_audit
 from tests.factories import make_region, make_user, upload
@@ -116,6 +116,11 @@ def test_each_breach_is_recorded_once_and_every_chain_verifies(ctx: EngineContex
             seqs = session.scalars(select(EventRecord.seq).where(
                 EventRecord.chain == str(app.id)).order_by(EventRecord.seq)).all()
             assert seqs == list(range(1, len(seqs) + 1))
+        # The pass sealed roots over every chain it moved (several a region: one UPDATE).
+        heads = session.execute(select(ApplicationRecord.audit_seq,
+                                       ApplicationRecord.audit_rooted_seq,
+                                       ApplicationRecord.audit_pending)).all()
+    assert {(seq == rooted, pending) for seq, rooted, pending in heads} == {(True, False)}
     assert len(breached) == 8 and all(b is not None for b in breached)
     assert len(subjects) == 12 and set(subjects.values()) == {1}
     assert verify_audit(ctx) == []
