@@ -48,7 +48,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from engine.workflow.spiff_compat import scopes
 
 DEFAULT_LIVE_CACHE_SIZE = 128
-# About 1-2 KB of Python objects per task with small data: ~50-100 MB at the bound.
+# Measured (tracemalloc): 36 KB for PBG's workflow (1.8 KB a task), 271 KB for the
+# 300-instance walk's (0.9 KB a task): 128 PBG-sized workflows hold ~5 MB, the task bound
+# caps a process at ~50-90 MB whatever the workflows' sizes.
 DEFAULT_MAX_TASKS = 50_000
 
 
