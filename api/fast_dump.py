@@ -12,8 +12,8 @@ byte for byte; `tests/test_fast_dump.py` compares both over real answers):
 - only the field classes listed in `_plain` get a direct path, and only for the value
   types they return unchanged (a `str` to `String`, an `int` to `Integer`, ...); any other
   value, and any other field, goes through the field's own `_serialize`/`serialize`;
-- a schema with dump hooks, `many=True`, a dotted `attribute`, a `dump_default` or an
-  overridden `get_attribute` is dumped by marshmallow as before.
+- a schema with dump hooks or its own `get_attribute` is dumped by marshmallow as before,
+  and so is a field with a dotted `attribute` or a `dump_default`.
 
 The schema stays the single description of the answer: the OpenAPI document is built
 from its fields, which this does not touch.
@@ -34,17 +34,19 @@ Dumper = Callable[[Any], dict[str, Any]]
 
 
 class CompiledDump(Schema):
-    """A Schema whose single-object `dump` runs a function compiled from its fields."""
+    """A Schema whose `dump` runs a function compiled from its fields (per item for many)."""
 
     _compiled: Dumper | None = None
 
     def dump(self, obj: Any, *, many: bool | None = None) -> Any:
         many = self.many if many is None else bool(many)
-        if many:
-            return super().dump(obj, many=many)
+        if many and obj is None:
+            return super().dump(obj, many=True)
         dumper = self._compiled
         if dumper is None:
             dumper = self._compiled = compile_dumper(self)
+        if many:
+            return [dumper(item) for item in obj]
         return dumper(obj)
 
 

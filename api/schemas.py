@@ -120,7 +120,7 @@ class ModelVersionSchema(Schema):
     })
 
 
-class TaskSchema(Schema):
+class TaskSchema(CompiledDump):
     id = fields.UUID()
     application_id = fields.UUID()
     element_id = fields.String()

@@ -15,7 +15,13 @@ from marshmallow import Schema, fields
 
 from api import IsoJSONProvider
 from api.fast_dump import CompiledDump, compile_dumper
-from api.schemas import ApplicationProgressSchema, ApplicationSchema
+from api.schemas import (
+    ApplicationProgressSchema,
+    ApplicationSchema,
+    TaskDetailSchema,
+    TaskPageSchema,
+    TaskSchema,
+)
 from bench.world import build_world, pbg_scenario
 from engine.context import EngineContext
 from engine.domain.views import ApplicationView, EventView, TaskView
@@ -26,9 +32,16 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, default=IsoJSONProvider.default).encode()
 
 
-def _same(schema: Schema, obj: Any) -> None:
-    reference = Schema.dump(schema, obj)  # marshmallow's own walk, field by field
-    compiled = schema.dump(obj)
+def _marshmallow(schema: Schema, obj: Any, many: bool = False) -> Any:
+    """marshmallow's own walk, field by field, nested schemas included."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CompiledDump, "dump", Schema.dump)
+        return Schema.dump(schema, obj, many=many)
+
+
+def _same(schema: Schema, obj: Any, many: bool = False) -> None:
+    reference = _marshmallow(schema, obj, many)
+    compiled = schema.dump(obj, many=many)
     assert _json(compiled) == _json(reference)
     assert compiled == reference
 
@@ -59,6 +72,15 @@ def test_every_answer_of_a_pbg_walk_dumps_as_marshmallow_does(ctx: EngineContext
     _same(whole, full)
     _same(progress, full)
     assert progress._compiled is not None and whole._compiled is not None
+    _same(TaskSchema(), full.tasks, many=True)
+    _same(TaskPageSchema(), {"items": full.tasks, "total": 9, "limit": 50, "offset": 0})
+    started = applications.start_application(ctx, counter, "3273", scenario.key,
+                                             scenario.applicant, scenario.data)
+    detail = tasks.get_task(ctx, counter, started.tasks[0].id)
+    _same(TaskDetailSchema(), detail)
+    inbox = tasks.inbox(ctx, counter, limit=50, offset=0)
+    assert inbox.items  # the started application's first step, at least
+    _same(TaskPageSchema(), inbox)
 
 
 def _task(**changes: Any) -> TaskView:
@@ -127,6 +149,16 @@ EDGE_CASES = [
 def test_edge_cases_dump_as_marshmallow_does(obj: Any) -> None:
     _same(ApplicationProgressSchema(), obj)
     _same(ApplicationSchema(), obj)
+    tasks_of = getattr(obj, "tasks", None)
+    if tasks_of is not None:
+        _same(TaskSchema(), tasks_of, many=True)
+        _same(TaskDetailSchema(many=True), tasks_of)
+
+
+def test_many_of_none_and_of_nothing_dump_as_marshmallow_does() -> None:
+    _same(TaskSchema(), None, many=True)
+    _same(TaskSchema(), [], many=True)
+    _same(TaskSchema(), (), many=True)
 
 
 class _Hooked(CompiledDump):
