@@ -79,6 +79,7 @@ class _Gunicorn(BaseApplication):
 
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+SHARED_MEMORY = "/dev/shm"  # noqa: S108 - a memory file system, for gunicorn's heartbeat files
 
 
 def prepare_metrics_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path:
@@ -110,13 +111,19 @@ def _child_exit(_server: Any, worker: Any) -> None:
 def gunicorn_options(host: str, port: int, *, workers: int, threads: int) -> dict[str, Any]:
     """gunicorn's settings for `permitflow serve`.
 
+    The workers' heartbeat file (touched twice a request by each gthread main loop) lives
+    in memory, /dev/shm, when there is one, as gunicorn's documentation advises: on a disk
+    the touch waits for the file system's journal, and while it waits the worker's main
+    loop hands no request to its threads (measured on the bench machine with other disk
+    writers: 0.37 ms a touch on average in /tmp, about 4 us alone).
+
     No gunicorn access log: the app writes the request's line itself, as JSON with its
     request id and the route *template* (`api/observability.py`). gunicorn's own line
     repeated each request in another format, with the raw path (a tracking code, a task
     id) that the app's line leaves out, and cost each request the formatting of every
     header of the request and the answer.
     """
-    return {
+    options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": max(1, workers),
         "threads": max(1, threads),
@@ -124,6 +131,9 @@ def gunicorn_options(host: str, port: int, *, workers: int, threads: int) -> dic
         "timeout": 60,
         "child_exit": _child_exit,
     }
+    if Path(SHARED_MEMORY).is_dir():
+        options["worker_tmp_dir"] = SHARED_MEMORY
+    return options
 
 
 def run_server(host: str, port: int, *, workers: int, threads: int, with_worker: bool) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from gunicorn.config import Config
 
+from api.commands import server
 from api.commands.server import gunicorn_options
 
 
@@ -16,3 +20,12 @@ def test_gunicorn_writes_no_access_line_of_its_own() -> None:
     assert config.accesslog is None
     assert (config.workers, config.threads) == (2, 4)
     assert config.worker_class_str == "api.commands.server.ProblemWorker"
+
+
+def test_heartbeat_files_live_in_memory_when_the_machine_has_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(server, "SHARED_MEMORY", str(tmp_path))
+    assert gunicorn_options("h", 1, workers=1, threads=1)["worker_tmp_dir"] == str(tmp_path)
+    monkeypatch.setattr(server, "SHARED_MEMORY", str(tmp_path / "absent"))
+    assert "worker_tmp_dir" not in gunicorn_options("h", 1, workers=1, threads=1)
