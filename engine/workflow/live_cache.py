@@ -31,14 +31,13 @@ When a cached object may be used (each rule is what makes a stale object impossi
   state, or completed the process leaves no live object (`Outcome.workflow` is None).
 
 What the next step sees is what it would see after a restore, with one nuance SpiffWorkflow
-leaves open: a task's nested lists and dicts are shared with its parent's (state_bounds),
-and a restore shares every value the task's saved delta leaves out, while the live object
-shares only what the task inherited and kept. A task that holds an *equal copy* of its
-parent's nested value therefore holds the parent's very object after a restore, and its own
-on the live object; a script that changes that value in place then changes the finished
-parent's data too after a restore, and only its own on the live object. No shipped model
-or test tells them apart (tests/unit/test_live_cache.py compares the saved states step by
-step).
+leaves open (3.2.0). Restoring gives each task a shallow copy of its parent's value for every
+key its saved delta leaves out (the delta omits values *equal* to the parent's), so what is
+nested in them is the parent's very objects; the live object's task keeps the objects it
+had, which may be equal copies of its own. A script that changes such a nested value in place
+then also changes the finished parent's data after a restore, and only the task's own on
+the live object. No shipped model or test tells them apart (tests/unit/test_live_cache.py
+compares the saved states step by step, nested data included).
 
 Bounded: at most `size` workflows and about `max_tasks` SpiffWorkflow tasks in all (a
 300-instance step's workflow counts 300-odd), least recently used first out; `size=0`
