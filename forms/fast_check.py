@@ -100,6 +100,12 @@ class _Compiler:
         checks = [check for check in found if check is not None]
         if len(checks) == 1:
             return checks[0]
+        if len(checks) == 2:  # the common shapes, without a generator per call
+            first, second = checks
+            return lambda value: first(value) and second(value)
+        if len(checks) == 3:
+            first, second, third = checks
+            return lambda value: first(value) and second(value) and third(value)
         return lambda value: all(check(value) for check in checks)
 
     def keyword(

@@ -169,5 +169,5 @@ def _pattern_problems(schema: Any, where: str) -> Iterator[str]:
             yield from _pattern_problems(sub, f"{where}/{keyword}/{index}")
     for keyword in _NAMED:
         value = schema.get(keyword)
-        for name, sub in (value.items() if isinstance(value, dict) else ()):
+        for name, sub in value.items() if isinstance(value, dict) else ():
             yield from _pattern_problems(sub, f"{where}/{keyword}/{name}")

@@ -69,7 +69,7 @@ class FormValidator:
         """
         validator, fast = self._compiled(schema, cache_key)
         problems: list[FieldError] = []
-        clean = _jsonish(data, "", problems, set())
+        clean = _jsonish(data, [], problems, set())
         if not problems and fast is not None and _passes(fast, clean):
             return []  # valid: nothing to say, and jsonschema would find nothing
         bad = [p.field for p in problems]
@@ -155,38 +155,55 @@ def _within(field: str, pointer: str) -> bool:
     return field == pointer or field.startswith(pointer + "/")
 
 
-def _jsonish(value: object, pointer: str, problems: list[FieldError], seen: set[int]) -> Any:
-    """A JSON-only copy of `value`; what JSON cannot carry is reported and becomes None."""
+def _jsonish(value: object, path: list[object], problems: list[FieldError], seen: set[int]) -> Any:
+    """A JSON-only copy of `value`; what JSON cannot carry is reported and becomes None.
+    `path`: the keys and indices down to `value` (made a pointer only for a problem)."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         if math.isfinite(value):
             return value
-        problems.append(FieldError(pointer, f"{value!r} is not a number JSON can carry"))
+        problems.append(FieldError(_at(path), f"{value!r} is not a number JSON can carry"))
         return None
     if not isinstance(value, dict | list):
-        problems.append(FieldError(pointer, f"a {type(value).__name__} is not a JSON value"))
+        problems.append(FieldError(_at(path), f"a {type(value).__name__} is not a JSON value"))
         return None
     if id(value) in seen or len(seen) >= _MAX_DEPTH:
-        problems.append(FieldError(pointer, "the value contains itself or is nested too deeply"))
+        problems.append(FieldError(_at(path), "the value contains itself or is nested too deeply"))
         return None
     seen.add(id(value))
     try:
         if isinstance(value, list):
-            return [_jsonish(v, f"{pointer}/{i}", problems, seen) for i, v in enumerate(value)]
-        return _jsonish_object(value, pointer, problems, seen)
+            return _jsonish_list(value, path, problems, seen)
+        return _jsonish_object(value, path, problems, seen)
     finally:
         seen.discard(id(value))
 
 
+def _jsonish_list(
+    value: list[Any], path: list[object], problems: list[FieldError], seen: set[int]
+) -> list[Any]:
+    clean = []
+    for index, item in enumerate(value):
+        path.append(index)
+        clean.append(_jsonish(item, path, problems, seen))
+        path.pop()
+    return clean
+
+
 def _jsonish_object(
-    value: dict[Any, Any], pointer: str, problems: list[FieldError], seen: set[int]
+    value: dict[Any, Any], path: list[object], problems: list[FieldError], seen: set[int]
 ) -> dict[str, Any]:
     clean = {}
     for key, item in value.items():
-        child = f"{pointer}/{_escape(str(key))}"
+        path.append(key)
         if isinstance(key, str):
-            clean[key] = _jsonish(item, child, problems, seen)
+            clean[key] = _jsonish(item, path, problems, seen)
         else:
-            problems.append(FieldError(child, f"key {key!r} is not text"))
+            problems.append(FieldError(_at(path), f"key {key!r} is not text"))
+        path.pop()
     return clean
+
+
+def _at(path: list[object]) -> str:
+    return "".join(f"/{_escape(str(part))}" for part in path)
