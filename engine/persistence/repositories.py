@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, literal_column, select, union_all
+from sqlalchemy import ColumnElement, Select, bindparam, literal_column, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, defer
 
@@ -257,9 +257,23 @@ class ApplicationRepository(BaseRepository):
         if created_by is not None:
             query = query.where(ApplicationRecord.created_by == created_by)
         if overdue_at is not None:
-            query = query.where(sla_clauses.application_overdue(overdue_at))
+            query = query.where(self._overdue(overdue_at))
         return query.order_by(ApplicationRecord.created_at.desc(), ApplicationRecord.id.desc())
 
+    def _overdue(self, now: datetime) -> ColumnElement[bool]:
+        """`application_overdue` for a listing: the overdue ids read first through their
+        indexes, then listed by id; past `OVERDUE_IDS` of them, the clause itself."""
+        ids = self.session.scalars(
+            sla_clauses.overdue_application_ids(now).limit(OVERDUE_IDS + 1)
+        ).all()
+        if len(ids) > OVERDUE_IDS:
+            return sla_clauses.application_overdue(now)
+        return ApplicationRecord.status.in_(OPEN_STATUSES) & ApplicationRecord.id.in_(ids)
+
+
+# An overdue listing reads up to this many overdue application ids through their indexes
+# and lists those; with more, the database evaluates the clause row by row.
+OVERDUE_IDS = 5000
 
 # Every step runs these two: built once (constructing a statement costs more than the
 # database takes to answer this one).

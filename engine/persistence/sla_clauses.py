@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, exists, or_, select, union
 
 from engine.domain.sla import READY
 from engine.domain.statuses import OPEN_STATUSES, ApplicationStatus, TimerStatus
@@ -36,6 +36,22 @@ def application_overdue(now: datetime) -> ColumnElement[bool]:
         ApplicationRecord.breached_at.is_not(None),
         past_due(ApplicationRecord.due_at, now),
         ApplicationRecord.id.in_(overdue_steps),
+    )
+
+
+def overdue_application_ids(now: datetime) -> CompoundSelect[Any]:
+    """The ids of the applications `application_overdue` selects, as three index ranges
+    (breach recorded; past due, not yet marked; a ready step overdue). PostgreSQL cannot
+    turn that clause's OR with a subquery into index scans: it read every open application
+    (200-300 ms at 1M open tasks); these read what is overdue."""
+    open_app = ApplicationRecord.status.in_(OPEN_STATUSES)
+    return union(
+        select(ApplicationRecord.id).where(open_app, ApplicationRecord.breached_at.is_not(None)),
+        select(ApplicationRecord.id).where(
+            open_app, ApplicationRecord.breached_at.is_(None),
+            past_due(ApplicationRecord.due_at, now),
+        ),
+        select(TaskRecord.application_id).where(step_overdue(now)),
     )
 
 

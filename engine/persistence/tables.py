@@ -200,6 +200,13 @@ class ApplicationRecord(Base):
             postgresql_where=text("audit_pending"),
             sqlite_where=text("audit_pending"),
         ),
+        # Overdue listings: open applications with a breach recorded (few).
+        Index(
+            "ix_applications_breached",
+            "id",
+            postgresql_where=text("status IN ('running', 'error') AND breached_at IS NOT NULL"),
+            sqlite_where=text("status IN ('running', 'error') AND breached_at IS NOT NULL"),
+        ),
         Index(
             "ix_applications_sla_due",
             "due_at",

@@ -108,3 +108,28 @@ def test_over_http_a_capped_total_says_so(db_url: str, tmp_path, clock: Clock,
         assert (body["total"], body["total_capped"]) == (5, False)
     finally:
         app.extensions["permitflow"].session_factory.kw["bind"].dispose()
+
+
+@pytest.mark.parametrize("read_ids_first", [True, False])
+def test_the_overdue_listing_is_the_same_through_ids_or_the_clause(
+    ctx: EngineContext, clock: Clock, monkeypatch: pytest.MonkeyPatch, read_ids_first: bool
+) -> None:
+    """Overdue ids are read through their indexes first; past `OVERDUE_IDS` of them the
+    clause decides row by row. Both list the same applications in the same order."""
+    from engine.persistence import repositories
+    from engine.services import worker
+
+    if not read_ids_first:
+        monkeypatch.setattr(repositories, "OVERDUE_IDS", 0)
+    started = _start(ctx, clock, 5)  # "fixes" (P1D step) and "counter" (P3D step) alternate
+    supervisor, _ = make_user(ctx, "supervisor", name="supervisor")
+    assert applications.list_applications(ctx, supervisor, overdue=True).items == []
+    clock.advance(days=2)  # the P1D steps are past due, not yet marked
+    late = applications.list_applications(ctx, supervisor, overdue=True)
+    fixes = [a.id for a in reversed(started) if a.process_key == "fixes"]
+    assert [a.id for a in late.items] == fixes and (late.total, late.total_capped) == (3, False)
+    clock.advance(days=30)  # every step and every application's backstop
+    worker.run_pass(ctx, clock())  # breaches recorded: still overdue through `breached_at`
+    every = applications.list_applications(ctx, supervisor, overdue=True, limit=2)
+    assert [a.id for a in every.items] == [a.id for a in reversed(started)][:2]
+    assert every.total == 3 and every.total_capped  # bound 3 in this module
