@@ -7,7 +7,9 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -84,7 +86,9 @@ def test_a_bank_pays_once_and_every_bad_notification_is_refused_and_logged(
     assert item["payment"]["channel"] == "virtual_account"
     events = client.get(f"/api/v1/applications/{app_id}/audit", headers=bearer(supervisor)).json
     assert [e["action"] for e in events].count("payment.recorded") == 1
-    day = item["payment"]["paid_at"][:10]
+    # The report's day is the region's (Asia/Jakarta), not the UTC date of paid_at.
+    paid_at = datetime.fromisoformat(item["payment"]["paid_at"])
+    day = paid_at.astimezone(ZoneInfo("Asia/Jakarta")).date().isoformat()
     report = client.get(f"/api/v1/regions/3273/reconciliation?date={day}",
                         headers=bearer(supervisor))
     assert report.status_code == 200, report.json
