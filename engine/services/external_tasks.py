@@ -360,7 +360,10 @@ def _run(
     with caller_data_fits():
         outcome = ctx.runtime.act(loaded, take_live(ctx, app), now, prepare)
     calendar = region_calendar(ctx, uow, app.region_code)
-    apply_outcome(uow, app, version, outcome, actor=actor, now=now, calendar=calendar)
+    apply_outcome(
+        uow, app, version, outcome, actor=actor, now=now, calendar=calendar,
+        was_running=app.status == ApplicationStatus.RUNNING,
+    )
     return outcome
 
 

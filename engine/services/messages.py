@@ -262,7 +262,10 @@ def _deliver(
         )
     _audit(uow, actor, locked, message, element_id, now)
     calendar = region_calendar(ctx, uow, locked.region_code)
-    left = apply_outcome(uow, locked, version, outcome, actor=actor, now=now, calendar=calendar)
+    left = apply_outcome(
+        uow, locked, version, outcome, actor=actor, now=now, calendar=calendar,
+        was_running=locked.status == ApplicationStatus.RUNNING,
+    )
     return locked, element_id, left, outcome
 
 

@@ -168,6 +168,7 @@ def _fire(ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime
         actor=SYSTEM,
         now=now,
         calendar=region_calendar(ctx, uow, app.region_code),
+        was_running=True,  # checked above
     )
     if timer.status == TimerStatus.WAITING and timer.due_at <= now:
         # The engine did not consume it (its task is gone); never retry it forever.

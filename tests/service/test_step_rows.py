@@ -6,6 +6,7 @@ both (engine/persistence/step_queries.py): on PostgreSQL, the application first.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -21,8 +22,9 @@ from engine.context import EngineContext
 from engine.domain.errors import TaskClaimedError
 from engine.persistence.tables import TaskRecord
 from engine.services import applications, tasks
+from engine.services.messages import Message, correlate_message
 from engine.services.step_rows import PROGRESS_TASKS
-from tests.factories import make_region, make_user, tiny_bpmn, upload
+from tests.factories import FIXTURES, make_region, make_user, tiny_bpmn, upload
 
 INSTANCES = PROGRESS_TASKS + 10
 
@@ -175,3 +177,27 @@ def test_a_completion_waiting_on_its_task_row_holds_the_application_first(
     with ctx.uow() as uow:
         task = uow.repos.tasks.get(task_id)
         assert task is not None and task.state == "completed"
+
+
+def test_a_message_to_a_running_application_reads_none_of_its_task_rows(
+    ctx: EngineContext,
+) -> None:
+    make_region(ctx, "3273")
+    upload(ctx, "3273", (FIXTURES / "bpmn" / "messages" / "message-catch.bpmn").read_bytes())
+    officer, _ = make_user(ctx, "front-office")
+    bank, _ = make_user(ctx, "integration")
+    app = applications.start_application(ctx, officer, "3273", "message-catch", {}, {})
+    read: list[str] = []
+
+    def reads_tasks(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("SELECT") and re.search(r"\bFROM tasks\b", statement):
+            read.append(statement)
+
+    engine = ctx.session_factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", reads_tasks)
+    try:
+        after = correlate_message(ctx, bank, Message("payment-confirmed", {}, application_id=app.id))
+    finally:
+        event.remove(engine, "before_cursor_execute", reads_tasks)
+    assert [t.element_id for t in after.tasks] == ["review"] and after.ready_task_count == 1
+    assert read == []  # the step it made ready has no row yet; before, all rows were read
