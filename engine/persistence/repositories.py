@@ -275,6 +275,15 @@ class ApplicationRepository(BaseRepository):
 # and lists those; with more, the database evaluates the clause row by row.
 OVERDUE_IDS = 5000
 
+# Built once: a step's answer reads it (issue #16); building the statement and its cache
+# key on every call cost ~0.08 ms of its ~0.2 ms (A/B, SQLite).
+_WITH_PAYMENTS = (
+    select(FeeItemRecord, PaymentRecord)
+    .outerjoin(PaymentRecord, PaymentRecord.fee_item_id == FeeItemRecord.id)
+    .where(FeeItemRecord.application_id == bindparam("application_id"))
+    .order_by(FeeItemRecord.created_at, FeeItemRecord.element_id)
+)
+
 # Every step runs these two: built once (constructing a statement costs more than the
 # database takes to answer this one).
 # The step's lock leaves the workflow state out (often 10+ KB of JSON): a step whose live
@@ -494,13 +503,8 @@ class FeeRepository(BaseRepository):
         self, application_id: uuid.UUID
     ) -> list[tuple[FeeItemRecord, PaymentRecord | None]]:
         """The application's fee items, each with its payment if paid (one statement)."""
-        query = (
-            select(FeeItemRecord, PaymentRecord)
-            .outerjoin(PaymentRecord, PaymentRecord.fee_item_id == FeeItemRecord.id)
-            .where(FeeItemRecord.application_id == application_id)
-            .order_by(FeeItemRecord.created_at, FeeItemRecord.element_id)
-        )
-        return [(item, payment) for item, payment in self.session.execute(query)]
+        found = self.session.execute(_WITH_PAYMENTS, {"application_id": application_id})
+        return [(item, payment) for item, payment in found]
 
     def payment_by_reference(self, reference: str) -> PaymentRecord | None:
         return self.session.scalars(
