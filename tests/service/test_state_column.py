@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.context import EngineContext
+from engine.domain.encoded_json import EncodedJson
 from engine.modeling import compile_model
 from engine.modeling.package import read_package_dir
 from engine.persistence.schema import downgrade, upgrade
@@ -115,3 +116,13 @@ def test_migration_0020_keeps_every_state_both_ways(ctx: EngineContext, db_url: 
     actor, _ = make_user(ctx, "front-office")
     view = applications.get_application(ctx, actor, app_id)
     assert [t.element_id for t in view.tasks if t.state == "ready"] == ["step_1"]
+
+
+def test_a_state_encoded_by_the_runtime_is_written_as_its_text(ctx: EngineContext) -> None:
+    """The column binds an `EncodedJson`'s text as it is (not encoding the dict again),
+    and a plain dict as before."""
+    app_id = _application(ctx)
+    _store(ctx, app_id, EncodedJson({"a": [1, "é"]}, '{"a": [1, "\\u00e9"]}'))
+    assert _stored(ctx, app_id) == ({"a": [1, "é"]}, '{"a": [1, "\\u00e9"]}')
+    _store(ctx, app_id, {"b": [1, "é"]})
+    assert _stored(ctx, app_id) == ({"b": [1, "é"]}, '{"b":[1,"é"]}')
