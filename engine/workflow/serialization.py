@@ -13,7 +13,6 @@ import math
 from typing import Any
 
 import orjson
-
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
@@ -149,8 +148,9 @@ _SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _plain(value: Any) -> bool:
-    """Whether `value` is made of text-keyed dicts, lists, text, integers, finite floats,
-    booleans and null only: the values orjson and the standard library write alike."""
+    """Whether `value` is made of text-keyed dicts, lists and tuples, text, integers,
+    finite floats, booleans and null only: what orjson and the standard library write
+    alike (`ordered_tasks` is a list of tuples)."""
     scalars, isfinite = _SCALARS, math.isfinite
     stack = [value]
     pop, push = stack.pop, stack.extend
@@ -162,7 +162,7 @@ def _plain(value: Any) -> bool:
                 if type(key) is not str:
                     return False
             push(item.values())
-        elif kind is list:
+        elif kind is list or kind is tuple:  # both write a tuple as an array
             push(item)
         elif kind is float:
             if not isfinite(item):
