@@ -131,10 +131,12 @@ def _encode(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> str:
     SpiffWorkflow's encoder class turns the typed values task data may hold (UUIDs,
     datetimes, time spans) into tagged dicts; orjson would write a UUID as plain text. So
     orjson writes the state only when it holds nothing but plain JSON values (checked by
-    one walk, ~10x cheaper than the standard library's encoding of 130 KB) and the
-    standard library writes the rest, as it wrote every state before; both texts decode
-    to the same document. orjson refuses what it cannot write exactly (integers beyond
-    64 bits, lone surrogates), and those states go the standard library's way too.
+    one walk: 0.4 ms for a 127 KB state, where the standard library takes 0.8-1.1 ms and
+    orjson 0.05 ms), and the standard library writes the rest, as it wrote every state
+    before; both texts decode to the same document. The size check reads this compact
+    text, which is what the column stores (before: the library's text with spaces).
+    orjson refuses what it cannot write exactly (integers beyond 64 bits, lone
+    surrogates), and those states go the standard library's way too.
     """
     if _plain(dct):
         try:
