@@ -18,7 +18,8 @@ from bench.report import TIMES, Row, ratio, verdict
 from bench.world import Scenario, World
 from engine.modeling import compile_model, read_package_dir
 from engine.workflow.live_cache import LiveWorkflows
-from engine.workflow.runtime import LoadedSpec, WorkflowRuntime
+from engine.workflow.outcome import LoadedSpec
+from engine.workflow.runtime import WorkflowRuntime
 
 TARGET = 2.0  # issue #16: a step over HTTP costs at most 2x the raw library step
 SERVICE_TARGET = 1.5  # ... and through the service layer at most 1.5x

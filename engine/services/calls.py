@@ -23,7 +23,7 @@ from engine.services.spec_cache import VersionFacts, load_spec
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.call_activities import CallConflictError, CallSite, call_sites, pin_versions
 from engine.workflow.messages import message_starts
-from engine.workflow.runtime import LoadedSpec
+from engine.workflow.outcome import LoadedSpec
 
 # A chain of calls deeper than this is refused (and a cycle is found long before).
 MAX_CALL_DEPTH = 8

@@ -43,7 +43,7 @@ from engine.persistence.tables import (
 from engine.services.access import visible_region
 from engine.services.audit import record_event
 from engine.unit_of_work import UnitOfWork
-from engine.workflow.runtime import Outcome
+from engine.workflow.outcome import Outcome
 
 ALGORITHM = "ed25519"
 _DEFAULT_AGENCY = {

@@ -37,7 +37,7 @@ from engine.services.live_steps import keep_live, take_live
 from engine.services.outcomes import apply_outcome, caller_data_fits
 from engine.unit_of_work import UnitOfWork
 from engine.workflow import external_tasks as ext
-from engine.workflow.runtime import Outcome
+from engine.workflow.outcome import Outcome
 
 MAX_TASKS = 100
 MAX_LOCK_MS = 7 * 24 * 3600 * 1000  # a week

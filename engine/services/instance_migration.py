@@ -29,7 +29,7 @@ from engine.services.calls import bind_calls, joined_spec_dict, load_bound
 from engine.services.versions import PUBLISHED, find_version
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.instance_migration import migrate_state, migration_problems
-from engine.workflow.runtime import LoadedSpec
+from engine.workflow.outcome import LoadedSpec
 
 _DECLARED = ("kind", "role", "sla", "fee", "form")
 

@@ -12,7 +12,7 @@ from collections.abc import Hashable
 from engine.context import EngineContext
 from engine.persistence.tables import ApplicationRecord
 from engine.workflow.live_cache import SavedWorkflow, live_key
-from engine.workflow.runtime import Outcome
+from engine.workflow.outcome import Outcome
 
 
 def live_key_of(app: ApplicationRecord) -> Hashable:

@@ -48,7 +48,7 @@ from engine.services.spec_cache import load_spec
 from engine.services.step_rows import Progress, every_ready, progress_view
 from engine.unit_of_work import UnitOfWork
 from engine.workflow import messages as wf_messages
-from engine.workflow.runtime import Outcome
+from engine.workflow.outcome import Outcome
 
 MAX_MESSAGE_DATA_BYTES = 256 * 1024
 MAX_NAME_LENGTH = 200

@@ -37,7 +37,7 @@ from engine.services.spec_cache import VersionFacts
 from engine.services.step_rows import Progress
 from engine.services.subscriptions import sync_external_tasks, sync_subscriptions
 from engine.unit_of_work import UnitOfWork
-from engine.workflow.runtime import Outcome, StepState
+from engine.workflow.outcome import Outcome, StepState
 from engine.workflow.state_bounds import StateNotStorableError
 
 

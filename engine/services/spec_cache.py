@@ -14,7 +14,7 @@ from engine.domain.errors import NotFoundError
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.external_tasks import has_external_tasks
 from engine.workflow.messages import catches_messages
-from engine.workflow.runtime import LoadedSpec
+from engine.workflow.outcome import LoadedSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from engine.domain.views import ApplicationView
 from engine.persistence.tables import ApplicationRecord, TaskRecord
 from engine.services.presenters import application_view
 from engine.unit_of_work import UnitOfWork
-from engine.workflow.runtime import Outcome
+from engine.workflow.outcome import Outcome
 
 # The ready tasks a step's answer lists (a 300-instance parallel step has 300 ready).
 PROGRESS_TASKS = 50

@@ -18,7 +18,7 @@ from engine.persistence.tables import (
     MessageSubscriptionRecord,
 )
 from engine.unit_of_work import UnitOfWork
-from engine.workflow.runtime import Outcome
+from engine.workflow.outcome import Outcome
 
 
 def sync_subscriptions(

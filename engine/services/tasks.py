@@ -40,7 +40,7 @@ from engine.services.spec_cache import VersionFacts
 from engine.services.step_rows import progress_view
 from engine.services.users import actor_for
 from engine.unit_of_work import UnitOfWork
-from engine.workflow.runtime import StepNotReadyError
+from engine.workflow.outcome import StepNotReadyError
 
 MAX_TASK_DATA_BYTES = 256 * 1024
 

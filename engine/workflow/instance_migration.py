@@ -35,7 +35,7 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 
-from engine.workflow.runtime import LoadedSpec
+from engine.workflow.outcome import LoadedSpec
 from engine.workflow.serialization import WorkflowCodec
 from engine.workflow.spiff_compat import all_tasks
 

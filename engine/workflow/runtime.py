@@ -2,8 +2,8 @@
 
 It knows workflows, tasks and states; it does not know users, HTTP or the database.
 The spec comes from the model version (restored once per process and cached); the
-state is the application's saved document. Each call returns an `Outcome` that the
-service layer persists in one transaction.
+state is the application's saved document. Each call returns an `Outcome` (`outcome`)
+that the service layer persists in one transaction.
 """
 
 from __future__ import annotations
@@ -12,123 +12,55 @@ import contextlib
 import copy
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
 from threading import Lock
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.domain.statuses import StepStatus
 from engine.workflow import spiff_compat
 from engine.workflow.call_activities import join_specs
 from engine.workflow.errors import describe_error
-from engine.workflow.external_tasks import ExternalWait, waiting_external
+from engine.workflow.external_tasks import waiting_external
 from engine.workflow.live_cache import SavedWorkflow
 from engine.workflow.messages import (
     MessageNotWaitingError,
-    MessageWait,
     deliver_to,
     find_catcher,
     waiting_messages,
+)
+from engine.workflow.outcome import (
+    EngineStepLimitError,
+    LoadedSpec,
+    Outcome,
+    StepNotReadyError,
+    engine_step_counter,
 )
 from engine.workflow.serialization import WorkflowCodec
 from engine.workflow.spiff_compat import (
     MultiInstanceLimitError,
     all_tasks,
     engine_time,
-    human_tasks,
     mark_error,
     settle_event_subprocesses,
     task_of,
 )
-from engine.workflow.state_bounds import (  # noqa: F401 (re-exported for services)
+from engine.workflow.state_bounds import (
     DEFAULT_MAX_STATE_BYTES,
     StateNotStorableError,
-    StateTooLargeError,
     check_task_data,
     task_states,
 )
-from engine.workflow.timers import TimerState, waiting_timers
+from engine.workflow.step_reading import changed_steps, end_events, human_steps
+from engine.workflow.timers import waiting_timers
 from engine.workflow.variables import current_data
 
-StepStateName = StepStatus  # the row state a SpiffWorkflow task maps to
 # A saved state, or a step's `SavedWorkflow` (a live object from the cache, else the state).
 State = dict[str, Any] | SavedWorkflow
-
-# A request may run at most this many engine tasks (gateways, scripts, events) before
-# it stops: a loop of script tasks has no user step to wait on and would otherwise spin.
-MAX_ENGINE_STEPS_PER_CALL = 5_000
-# SpiffWorkflow's task tree never shrinks; past ~1,000 tasks its lookups and recursion
-# break down (pitfalls: loops > ~500 rounds, chains of ~490 tasks). Stop well before.
-MAX_TASKS_IN_TREE = 2_500
-
-
-class StepNotReadyError(Exception):
-    """The task is not a READY human step of this workflow."""
-
-
-class EngineStepLimitError(Exception):
-    """The workflow ran more engine steps, or grew more tasks, than one call allows."""
-
-
-@dataclass(frozen=True, slots=True)
-class StepState:
-    """A human step as SpiffWorkflow sees it now."""
-
-    task_id: uuid.UUID
-    element_id: str
-    name: str
-    state: StepStateName
-    # An instance of a step that fans out over a collection: its element, by variable name.
-    item: dict[str, Any] | None = None
-    # A ready step's task data (a shallow copy, read only): a fee formula's inputs.
-    data: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a call left behind: the state to save, the human steps, and how it ended."""
-
-    state: dict[str, Any]
-    steps: list[StepState]
-    completed: bool
-    error: dict[str, Any] | None = None
-    timers: list[TimerState] = field(default_factory=list)
-    # The top-level end events the process reached, as (element id, name): how it ended
-    # (issued or rejected) is the end event's, never the generic "completed".
-    end_events: list[tuple[str, str]] = field(default_factory=list)
-    messages: list[MessageWait] = field(default_factory=list)
-    external: list[ExternalWait] = field(default_factory=list)
-    # The process data when the process completed (what an issued document prints).
-    final_data: dict[str, Any] | None = None
-    # The live workflow `state` was saved from, for the next step (`live_cache`); None when
-    # the run stopped on an error, fell back to an earlier state, or completed the process.
-    workflow: BpmnWorkflow | None = field(default=None, repr=False, compare=False)
-    # The human steps (of `steps`) whose state this call changed, or that it made: only
-    # their task rows can need writing (None: not known, compare them all).
-    changed: frozenset[uuid.UUID] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedSpec:
-    """A model version's spec, restored once and shared by every call on that version."""
-
-    spec: BpmnProcessSpec
-    subprocess_specs: dict[str, BpmnProcessSpec]
-
-
-_STATE_NAMES: dict[int, StepStateName] = {
-    TaskState.READY: StepStatus.READY,
-    TaskState.COMPLETED: StepStatus.COMPLETED,
-    TaskState.CANCELLED: StepStatus.CANCELLED,
-}
 
 
 class WorkflowRuntime:
@@ -412,7 +344,7 @@ class WorkflowRuntime:
                 # Fire what is due first: do_engine_steps() only checks timers at its end,
                 # so a timer due now would otherwise wait for the next call to move on.
                 workflow.refresh_timers()
-                count = _step_counter(workflow)
+                count = engine_step_counter(workflow)
                 workflow.do_engine_steps(will_complete_task=count)
                 while settle_event_subprocesses(workflow):
                     workflow.do_engine_steps(will_complete_task=count)
@@ -441,78 +373,17 @@ class WorkflowRuntime:
         live = workflow if error is None and not completed else None
         return Outcome(
             state=state,
-            steps=list(_human_steps(workflow)),
+            steps=list(human_steps(workflow)),
             completed=completed,
             error=error,
             timers=waiting_timers(workflow),
-            end_events=_end_events(workflow),
+            end_events=end_events(workflow),
             messages=waiting_messages(workflow),
             external=waiting_external(workflow),
             final_data=current_data(workflow) if completed else None,
             workflow=live,
-            changed=_changed_steps(workflow, known),
+            changed=changed_steps(workflow, known),
         )
-
-
-def _end_events(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
-    """The completed end events of the top-level process (not of its sub-processes)."""
-    if not workflow.is_completed():
-        return []
-    top = workflow.spec.task_specs
-    return [
-        (t.task_spec.bpmn_id, t.task_spec.bpmn_name or "")
-        for t in all_tasks(workflow, TaskState.COMPLETED)
-        if isinstance(t.task_spec, EndEvent) and top.get(t.task_spec.name) is t.task_spec
-    ]
-
-
-def _step_counter(workflow: BpmnWorkflow) -> Callable[[Any], None]:
-    count = 0
-
-    def count_step(_task: Any) -> None:
-        nonlocal count
-        count += 1
-        if count > MAX_ENGINE_STEPS_PER_CALL or len(workflow.tasks) > MAX_TASKS_IN_TREE:
-            raise EngineStepLimitError(
-                f"the process ran more than {MAX_ENGINE_STEPS_PER_CALL} automatic steps "
-                f"or grew past {MAX_TASKS_IN_TREE} tasks; is there an endless loop?"
-            )
-
-    return count_step
-
-
-def _human_steps(workflow: BpmnWorkflow) -> Iterable[StepState]:
-    for task in human_tasks(workflow):
-        name = _STATE_NAMES.get(task.state)
-        if name is not None:
-            spec = task.task_spec
-            yield StepState(
-                task.id,
-                spec.bpmn_id or spec.name,
-                spec.bpmn_name or "",
-                name,
-                _item(task),
-                dict(task.data) if name == "ready" else None,
-            )
-
-
-def _changed_steps(workflow: BpmnWorkflow, known: dict[uuid.UUID, int]) -> frozenset[uuid.UUID]:
-    """The human steps (as `_human_steps` lists them) whose state differs from `known`."""
-    return frozenset(
-        task.id
-        for task in human_tasks(workflow)
-        if task.state in _STATE_NAMES and known.get(task.id) != task.state
-    )
-
-
-def _item(task: Any) -> dict[str, Any] | None:
-    """The collection element a multi-instance child works on (SpiffWorkflow sets it in the
-    child's data under the input item's id), or None for any other task."""
-    parent = task.parent
-    spec = getattr(parent.task_spec, "input_item", None) if parent is not None else None
-    if spec is None or spec.bpmn_id not in task.data:
-        return None
-    return {spec.bpmn_id: task.data[spec.bpmn_id]}
 
 
 def _mark_failed(exc: BaseException) -> None:

@@ -33,8 +33,8 @@ from engine.domain.definitions import ModelPackage
 from engine.services import applications, messages, models, regions, tasks, users
 from engine.services.calls import load_bound
 from engine.services.worker import run_pass
-from engine.workflow.runtime import all_tasks
 from engine.workflow.serialization import WorkflowCodec
+from engine.workflow.spiff_compat import all_tasks
 from tests.factories import Clock
 
 HERE = Path(__file__).resolve().parent
