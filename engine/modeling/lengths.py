@@ -3,7 +3,7 @@
 SQLite ignores declared lengths, PostgreSQL enforces them: a process title of 301
 characters answered 500 at upload there, and a task id of 201 characters uploaded fine
 and then failed every start (the task row could not be written). Each limit here is the
-length of the column the value lands in (`engine/persistence/tables.py`; a test keeps
+length of the column the value lands in (`engine/persistence/tables/`; a test keeps
 them equal).
 """
 
