@@ -29,7 +29,7 @@ from engine.domain import formats
 from engine.domain.statuses import ApplicationStatus
 from engine.domain.views import COUNT_CAP
 from engine.services.catalog import SORT_KEYS
-from engine.services.external_tasks import TopicRequest
+from engine.services.external_task_terms import TopicRequest
 from engine.services.payments import CHANNELS
 from engine.services.regions import INDONESIAN_TIMEZONES
 

@@ -5,14 +5,14 @@ Each service task waiting in a workflow has a row (`external_tasks`, synced afte
 engine call), so fetch-and-lock is one indexed query that locks the rows it hands out
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL): two workers never get the same task. A lock
 lasts `lock_duration` milliseconds; after it the task can be fetched again, and the
-worker that held it can no longer answer for it (`409`). Every call is audited.
+worker that held it can no longer answer for it (`409`). Every call is audited. What a
+worker sends and gets back (limits, checks, answers) is in `external_task_terms.py`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,62 +27,27 @@ from engine.domain.errors import (
 from engine.domain.formats import NON_BLANK
 from engine.domain.problems import Problem
 from engine.domain.statuses import ApplicationStatus, ExternalTaskStatus
-from engine.domain.storable import data_problems
 from engine.persistence.tables import ApplicationRecord, ExternalTaskRecord
 from engine.services.access import require_roles, visible_region
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
 from engine.services.calls import load_bound
+from engine.services.external_task_terms import (
+    MAX_LOCK_MS,
+    ExternalTaskView,
+    LockedTask,
+    TopicRequest,
+    check_duration,
+    check_fetch,
+    check_variables,
+    locked_view,
+    task_view,
+)
 from engine.services.live_steps import keep_live, take_live
 from engine.services.outcomes import apply_outcome, caller_data_fits
 from engine.unit_of_work import UnitOfWork
 from engine.workflow import external_tasks as ext
 from engine.workflow.outcome import Outcome
-
-MAX_TASKS = 100
-MAX_LOCK_MS = 7 * 24 * 3600 * 1000  # a week
-MAX_VARIABLES_BYTES = 256 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class TopicRequest:
-    """A topic a worker fetches, and how long (milliseconds) it locks what it gets."""
-
-    name: str
-    lock_duration: int
-
-
-@dataclass(frozen=True, slots=True)
-class LockedTask:
-    """An external task handed to a worker, with the data its service task sees."""
-
-    id: uuid.UUID
-    topic: str
-    worker_id: str
-    lock_expires_at: datetime
-    retries: int | None
-    error_message: str | None
-    application_id: uuid.UUID
-    process_key: str
-    element_id: str
-    region: str
-    variables: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class ExternalTaskView:
-    """An external task as a worker's answer left it."""
-
-    id: uuid.UUID
-    topic: str
-    status: str
-    worker_id: str | None
-    lock_expires_at: datetime | None
-    retries: int | None
-    error_message: str | None
-    application_id: uuid.UUID
-    element_id: str
-    region: str
 
 
 def fetch_and_lock(
@@ -98,7 +63,7 @@ def fetch_and_lock(
     Raises: PermissionDeniedError, InvalidInputError, NotFoundError.
     """
     _may_work(actor)
-    _check_fetch(worker_id, topics, max_tasks)
+    check_fetch(worker_id, topics, max_tasks)
     now = ctx.clock()
     with ctx.uow() as uow:
         region_code = _region_of(uow, actor, region)
@@ -114,7 +79,7 @@ def fetch_and_lock(
             row.worker_id = worker_id
             row.lock_expires_at = now + timedelta(milliseconds=durations[row.topic])
             _audit(uow, actor, row, "external_task.locked", now, {"worker_id": worker_id})
-            locked.append(_locked_view(row, app, variables))
+            locked.append(locked_view(row, app, variables))
         uow.commit()
         return locked
 
@@ -132,7 +97,7 @@ def complete(
     ApplicationNotRunningError, InvalidInputError.
     """
     _may_work(actor)
-    _check_variables(variables)
+    check_variables(variables)
     now = ctx.clock()
     with ctx.uow() as uow:
         app, row = _held(uow, actor, task_id, worker_id, now)
@@ -148,7 +113,7 @@ def complete(
             now,
             {"worker_id": worker_id, "variables": variables},
         )
-        view = _task_view(row)
+        view = task_view(row)
         uow.commit()
         keep_live(ctx, app, outcome)
         return view
@@ -188,7 +153,7 @@ def fail(
         else:
             row.status = ExternalTaskStatus.FAILED
             _incident(uow, actor, app, row, f"the external task failed: {message}", now)
-        view = _task_view(row)
+        view = task_view(row)
         uow.commit()
         return view
 
@@ -210,7 +175,7 @@ def bpmn_error(
     ApplicationNotRunningError, InvalidInputError.
     """
     _may_work(actor)
-    _check_variables(variables)
+    check_variables(variables)
     if not NON_BLANK.matches(code):
         raise InvalidInputError(
             "the BPMN error cannot be taken", [Problem("required", field="code")]
@@ -243,7 +208,7 @@ def bpmn_error(
                 now,
                 message,
             )
-        view = _task_view(row)
+        view = task_view(row)
         uow.commit()
         return view
 
@@ -256,53 +221,20 @@ def extend_lock(
     Raises: PermissionDeniedError, NotFoundError, ExternalTaskLockError, InvalidInputError.
     """
     _may_work(actor)
-    _check_duration(new_duration, "new_duration")
+    check_duration(new_duration, "new_duration")
     now = ctx.clock()
     with ctx.uow() as uow:
         _, row = _held(uow, actor, task_id, worker_id, now)
         row.lock_expires_at = now + timedelta(milliseconds=new_duration)
         data = {"worker_id": worker_id, "lock_expires_at": row.lock_expires_at.isoformat()}
         _audit(uow, actor, row, "external_task.lock_extended", now, data)
-        view = _task_view(row)
+        view = task_view(row)
         uow.commit()
         return view
 
 
 def _may_work(actor: Actor) -> None:
     require_roles(actor, ADMIN, EXTERNAL_WORKER, action="working external tasks")
-
-
-def _check_fetch(worker_id: str, topics: Sequence[TopicRequest], max_tasks: int) -> None:
-    problems = []
-    if not NON_BLANK.matches(worker_id):
-        problems.append(Problem("required", field="worker_id"))
-    if not topics:
-        problems.append(Problem("name at least one topic", field="topics"))
-    for topic in topics:
-        if not NON_BLANK.matches(topic.name):
-            problems.append(Problem("a topic needs a name", field="topics"))
-        if not 0 < topic.lock_duration <= MAX_LOCK_MS:
-            problems.append(
-                Problem(f"lock_duration is milliseconds, 1 to {MAX_LOCK_MS}", field="lock_duration")
-            )
-    if not 0 < max_tasks <= MAX_TASKS:
-        problems.append(Problem(f"max_tasks is 1 to {MAX_TASKS}", field="max_tasks"))
-    if problems:
-        raise InvalidInputError("the fetch cannot be done", problems)
-
-
-def _check_duration(value: int, field: str) -> None:
-    if not 0 < value <= MAX_LOCK_MS:
-        raise InvalidInputError(
-            "the lock cannot be extended",
-            [Problem(f"milliseconds, 1 to {MAX_LOCK_MS}", field=field)],
-        )
-
-
-def _check_variables(variables: Any) -> None:
-    problems = data_problems(variables, "variables", MAX_VARIABLES_BYTES)
-    if problems:
-        raise InvalidInputError("the variables cannot be taken", problems)
 
 
 def _region_of(uow: UnitOfWork, actor: Actor, region: str | None) -> str:
@@ -397,40 +329,6 @@ def _variables(
         return ext.task_data(ctx.runtime.restore(loaded, app.state), row.id)
     except ext.ExternalTaskNotWaitingError:
         return None
-
-
-def _task_view(row: ExternalTaskRecord) -> ExternalTaskView:
-    return ExternalTaskView(
-        id=row.id,
-        topic=row.topic,
-        status=row.status,
-        worker_id=row.worker_id,
-        lock_expires_at=row.lock_expires_at,
-        retries=row.retries,
-        error_message=row.error_message,
-        application_id=row.application_id,
-        element_id=row.element_id,
-        region=row.region_code,
-    )
-
-
-def _locked_view(
-    row: ExternalTaskRecord, app: ApplicationRecord, variables: dict[str, Any]
-) -> LockedTask:
-    assert row.worker_id is not None and row.lock_expires_at is not None
-    return LockedTask(
-        id=row.id,
-        topic=row.topic,
-        worker_id=row.worker_id,
-        lock_expires_at=row.lock_expires_at,
-        retries=row.retries,
-        error_message=row.error_message,
-        application_id=app.id,
-        process_key=app.process_key,
-        element_id=row.element_id,
-        region=row.region_code,
-        variables=variables,
-    )
 
 
 def _audit(

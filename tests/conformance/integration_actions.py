@@ -17,7 +17,7 @@ import pytest
 
 from engine.domain.errors import MessageNotCorrelatedError
 from engine.services import applications, external_tasks, messages
-from engine.services.external_tasks import TopicRequest
+from engine.services.external_task_terms import TopicRequest
 from tests.conformance.runner import Driver, HttpDriver, action
 
 WORKER = "conformance-worker"

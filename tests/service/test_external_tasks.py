@@ -12,7 +12,7 @@ from engine.context import EngineContext
 from engine.domain import errors
 from engine.services import applications, variables
 from engine.services import external_tasks as ext
-from engine.services.external_tasks import TopicRequest
+from engine.services.external_task_terms import TopicRequest
 from tests.factories import FIXTURES, Clock, make_region, make_user, upload
 
 MODELS = FIXTURES / "bpmn" / "external"

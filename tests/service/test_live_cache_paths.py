@@ -11,7 +11,7 @@ from engine.context import EngineContext
 from engine.domain.actors import SYSTEM
 from engine.services import applications, billing, payments, tasks
 from engine.services import external_tasks as ext
-from engine.services.external_tasks import TopicRequest
+from engine.services.external_task_terms import TopicRequest
 from engine.services.messages import Message, correlate_message
 from engine.services.variables import application_variables
 from tests.factories import FIXTURES, Clock, make_region, make_user, tiny_bpmn, upload
