@@ -25,7 +25,8 @@ class EventRecord(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    region_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    # Not indexed: no query reads events by region (migration 0022).
+    region_code: Mapped[str | None] = mapped_column(String(16))
     application_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
