@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, case, exists, func, select
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, undefer
 
 from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.statuses import StepStatus
@@ -59,6 +59,19 @@ class StepQueries(BaseRepository):
             return None
         return LockedStep(row[0], int(row[1]), row[2], bool(row[3]))
 
+    def locked_application(self, application_id: uuid.UUID) -> ApplicationRecord | None:
+        """The application, its row locked until commit, without its workflow state: for a
+        use case that changes the row but never runs the workflow (a claim, a payment, an
+        external task's lock), which carries the live one instead (`live_steps`). Read
+        again even when the session holds it (it may have changed while this one waited)."""
+        return self.session.scalars(_APPLICATION_LOCKED, {"id": application_id}).first()
+
+    def application_as_saved(self, application_id: uuid.UUID) -> ApplicationRecord | None:
+        """The application with its workflow state, not locked: its `row_version` and
+        `state` from one read, so they are the row as one commit left it (a deferred
+        state loaded later may be a later commit's)."""
+        return self.session.scalars(_APPLICATION_AS_SAVED, {"id": application_id}).first()
+
     def rows(self, ids: Collection[uuid.UUID]) -> Sequence[TaskRecord]:
         """The rows of these tasks that exist."""
         return self.session.scalars(_ROWS, {"ids": list(ids)}).all()
@@ -90,6 +103,19 @@ _LOCKED = (
     .join(RegionRecord, RegionRecord.code == ApplicationRecord.region_code)
     .where(TaskRecord.id == bindparam("task_id"))
     .with_for_update(of=[ApplicationRecord, TaskRecord])
+)
+_APPLICATION_LOCKED = (
+    select(ApplicationRecord)
+    .options(defer(ApplicationRecord.state))
+    .where(ApplicationRecord.id == bindparam("id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_APPLICATION_AS_SAVED = (
+    select(ApplicationRecord)
+    .options(undefer(ApplicationRecord.state))
+    .where(ApplicationRecord.id == bindparam("id"))
+    .execution_options(populate_existing=True)
 )
 _FEE_ITEMS = select(
     exists().where(FeeItemRecord.application_id == bindparam("application_id"))

@@ -190,7 +190,7 @@ def _settle_notification(
                               f"{item.amount}; Rp {amount} refused", InvalidInputError, "amount")
     if item.status != FeeStatus.OPEN:
         raise CallbackRefused(f"billing code {billing_code} is {item.status}", ConflictError)
-    app = uow.repos.applications.get(item.application_id, for_update=True)
+    app = uow.repos.steps.locked_application(item.application_id)  # its state is not read
     assert app is not None  # a fee item's application exists (foreign key)
     settled.append((live_key_of(app), app))
     actor = Actor(SYSTEM_ACTOR_ID, f"channel:{channel.name}", channel.region_code,

@@ -22,7 +22,7 @@ from engine.domain.statuses import FeeStatus
 from engine.persistence.tables import ApplicationRecord, FeeItemRecord, PaymentRecord
 from engine.services.access import visible_application
 from engine.services.audit import record_event
-from engine.services.live_steps import carry_live, live_key_of
+from engine.services.live_steps import carry_live, live_key_of, locked_application
 from engine.unit_of_work import UnitOfWork
 
 CHANNELS = ("bank_transfer", "virtual_account", "qris", "teller", "other")
@@ -50,9 +50,8 @@ def record_payment(
     _check_payment_input(amount, reference, channel)
     now = ctx.clock()
     with ctx.uow() as uow:
-        app = visible_application(
-            uow, actor, application_id, for_update=True, at_least=Access.REDACTED
-        )
+        # Locked without reading the workflow state: a payment does not run the workflow.
+        app = locked_application(uow, actor, application_id, at_least=Access.REDACTED)
         item = uow.repos.fees.get(fee_item_id, for_update=True)
         if item is None or item.application_id != app.id:
             raise NotFoundError(f"fee item {fee_item_id} not found on application {application_id}")

@@ -23,12 +23,7 @@ from engine.domain.statuses import ApplicationStatus, FeeStatus, StepStatus
 from engine.domain.storable import data_problems
 from engine.domain.views import ApplicationView, Page, TaskView
 from engine.persistence.tables import ApplicationRecord, TaskRecord
-from engine.services.access import (
-    application_access,
-    require_roles,
-    visible_application,
-    visible_task,
-)
+from engine.services.access import application_access, require_roles, visible_task
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
 from engine.services.calls import load_bound
@@ -154,8 +149,7 @@ def unclaim_task(
     """
     now = ctx.clock()
     with ctx.uow() as uow:
-        task = visible_task(uow, actor, task_id)
-        app = visible_application(uow, actor, task.application_id, for_update=True)
+        task, app = _held(uow, actor, task_id)
         before = live_key_of(app)
         if task.state != StepStatus.READY:
             raise TaskNotReadyError(f"task {task_id} is {task.state}")
@@ -232,24 +226,35 @@ def complete_task(
 def _workable(
     uow: UnitOfWork, actor: Actor, task_id: uuid.UUID
 ) -> tuple[TaskRecord, ApplicationRecord]:
-    app, _ = _locked(uow, actor, task_id)
-    task = uow.repos.tasks.get(task_id)
-    _check_workable(actor, app, task, task_id)
-    assert task is not None  # checked
-    return task, app
+    """The task and its application, locked (`_held`), if the actor may work it now.
 
-
-def _locked(uow: UnitOfWork, actor: Actor, task_id: uuid.UUID) -> tuple[ApplicationRecord, int]:
-    """The task's application, locked, and its region's calendar revision.
-
-    Lock the application first, then read the task: concurrent actions on one application
-    queue on that lock and each sees what the one before it committed.
-    Raises: NotFoundError (also for an application the actor may not see).
+    Raises: NotFoundError (also for an application the actor may not see),
+    PermissionDeniedError, TaskNotReadyError, ApplicationNotRunningError, TaskClaimedError.
     """
-    locked = uow.repos.tasks.application_locked(task_id)
-    if locked is None or not _sees(actor, locked[0]):
+    step = uow.repos.steps.locked(task_id)
+    if step is None or not _sees(actor, step.application):
         raise NotFoundError(f"task {task_id} not found")
-    return locked
+    _check_workable(actor, step.application, step.task, task_id)
+    return step.task, step.application
+
+
+def _held(
+    uow: UnitOfWork, actor: Actor, task_id: uuid.UUID
+) -> tuple[TaskRecord, ApplicationRecord]:
+    """The task and its application, both rows locked in one statement (the application's
+    first: concurrent actions on one application queue on it and each sees what the one
+    before it committed), if the actor reads all of the application. The workflow state
+    and the task's data are not read: a claim changes neither, and carries the live
+    workflow (`carry_live`).
+
+    Raises: NotFoundError (also for an application the actor may not read in full).
+    """
+    step = uow.repos.steps.locked(task_id)
+    if step is None or not actor.sees_region(step.task.region_code):
+        raise NotFoundError(f"task {task_id} not found")
+    if application_access(uow, actor, step.application) is not Access.FULL:
+        raise NotFoundError(f"application {step.application.id} not found")
+    return step.task, step.application
 
 
 def _check_workable(
@@ -319,8 +324,7 @@ def assign_task(
     require_roles(actor, ADMIN, SUPERVISOR, action="reassigning a task")
     now = ctx.clock()
     with ctx.uow() as uow:
-        task = visible_task(uow, actor, task_id)
-        app = visible_application(uow, actor, task.application_id, for_update=True)
+        task, app = _held(uow, actor, task_id)
         before = live_key_of(app)
         if task.state != StepStatus.READY:
             raise TaskNotReadyError(f"task {task_id} is {task.state}")
