@@ -43,10 +43,17 @@ from engine.services.external_task_terms import (
     locked_view,
     task_view,
 )
-from engine.services.live_steps import keep_live, take_live
+from engine.services.live_steps import (
+    carry_live,
+    give_back,
+    keep_live,
+    live_key_of,
+    take_live,
+)
 from engine.services.outcomes import apply_outcome, caller_data_fits
 from engine.unit_of_work import UnitOfWork
 from engine.workflow import external_tasks as ext
+from engine.workflow.live_cache import SavedWorkflow
 from engine.workflow.outcome import Outcome
 
 
@@ -69,10 +76,11 @@ def fetch_and_lock(
         region_code = _region_of(uow, actor, region)
         durations = {t.name: t.lock_duration for t in topics}
         locked = []
+        read: list[tuple[ApplicationRecord, SavedWorkflow]] = []  # given back after commit
         for row in uow.repos.external_tasks.fetchable(region_code, list(durations), now, max_tasks):
-            app = uow.repos.applications.get(row.application_id)
+            app = uow.repos.steps.application_as_saved(row.application_id)
             assert app is not None
-            variables = _variables(ctx, uow, app, row)
+            variables = _variables(ctx, uow, app, row, read)
             if variables is None:  # no longer waiting in the workflow: the row was stale
                 row.status, row.completed_at = ExternalTaskStatus.CANCELLED, now
                 continue
@@ -81,6 +89,8 @@ def fetch_and_lock(
             _audit(uow, actor, row, "external_task.locked", now, {"worker_id": worker_id})
             locked.append(locked_view(row, app, variables))
         uow.commit()
+        for app, saved in read:
+            give_back(ctx, app, saved)
         return locked
 
 
@@ -144,6 +154,7 @@ def fail(
     now = ctx.clock()
     with ctx.uow() as uow:
         app, row = _held(uow, actor, task_id, worker_id, now)
+        before = live_key_of(app)
         row.error_message, row.retries = message, retries
         row.worker_id, row.lock_expires_at = None, None
         data = {"worker_id": worker_id, "message": message, "retries": retries}
@@ -155,6 +166,7 @@ def fail(
             _incident(uow, actor, app, row, f"the external task failed: {message}", now)
         view = task_view(row)
         uow.commit()
+        carry_live(ctx, before, app)  # the audit event bumped the row, not the state
         return view
 
 
@@ -186,7 +198,9 @@ def bpmn_error(
         data = {"worker_id": worker_id, "code": code, "message": message, "variables": variables}
         _audit(uow, actor, row, "external_task.bpmn_error", now, data)
         _, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
-        workflow = ctx.runtime.restore(loaded, app.state)
+        saved = take_live(ctx, app)
+        workflow = saved.live = ctx.runtime.restore(loaded, saved)
+        outcome = None
         if ext.error_catcher(workflow, row.id, code) is None:
             row.status, row.error_message = ExternalTaskStatus.FAILED, message
             row.worker_id, row.lock_expires_at = None, None
@@ -202,7 +216,11 @@ def bpmn_error(
                 now,
             )
         else:
-            _run(ctx, uow, actor, app, lambda wf: ext.throw_error(wf, row.id, code, variables), now)
+            # The engine runs on the workflow the check read (a fallback restores the state).
+            outcome = _run(
+                ctx, uow, actor, app, lambda wf: ext.throw_error(wf, row.id, code, variables),
+                now, saved,
+            )
             row.status, row.completed_at, row.error_message = (
                 ExternalTaskStatus.COMPLETED,
                 now,
@@ -210,6 +228,10 @@ def bpmn_error(
             )
         view = task_view(row)
         uow.commit()
+        if outcome is None:
+            give_back(ctx, app, saved)  # only read: the incident changed the row, not the state
+        else:
+            keep_live(ctx, app, outcome)
         return view
 
 
@@ -224,12 +246,14 @@ def extend_lock(
     check_duration(new_duration, "new_duration")
     now = ctx.clock()
     with ctx.uow() as uow:
-        _, row = _held(uow, actor, task_id, worker_id, now)
+        app, row = _held(uow, actor, task_id, worker_id, now)
+        before = live_key_of(app)
         row.lock_expires_at = now + timedelta(milliseconds=new_duration)
         data = {"worker_id": worker_id, "lock_expires_at": row.lock_expires_at.isoformat()}
         _audit(uow, actor, row, "external_task.lock_extended", now, data)
         view = task_view(row)
         uow.commit()
+        carry_live(ctx, before, app)  # the audit event bumped the row, not the state
         return view
 
 
@@ -259,7 +283,9 @@ def _held(
     row = uow.repos.external_tasks.get(task_id)
     if row is None or not actor.sees_region(row.region_code):
         raise NotFoundError(f"external task {task_id} not found")
-    app = uow.repos.applications.get(row.application_id, for_update=True)
+    # Its state is not read: a result runs on the live workflow (read on a miss only), and
+    # a failure or a longer lock does not need it.
+    app = uow.repos.steps.locked_application(row.application_id)
     row = uow.repos.external_tasks.get(task_id, for_update=True)
     assert app is not None and row is not None
     if row.status != ExternalTaskStatus.OPEN:
@@ -285,12 +311,14 @@ def _run(
     app: ApplicationRecord,
     prepare: Callable[[Any], Callable[[], Any]],
     now: datetime,
+    saved: SavedWorkflow | None = None,
 ) -> Outcome:
-    """Run the engine on `app` (locked) as `prepare` says; the caller keeps the outcome's
-    live workflow after its commit (`keep_live`)."""
+    """Run the engine on `app` (locked) as `prepare` says, from `saved` (default: what
+    `take_live` gives); the caller keeps the outcome's live workflow after its commit
+    (`keep_live`)."""
     version, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
     with caller_data_fits():
-        outcome = ctx.runtime.act(loaded, take_live(ctx, app), now, prepare)
+        outcome = ctx.runtime.act(loaded, saved or take_live(ctx, app), now, prepare)
     calendar = region_calendar(ctx, uow, app.region_code)
     apply_outcome(
         uow, app, version, outcome, actor=actor, now=now, calendar=calendar,
@@ -322,11 +350,22 @@ def _incident(
 
 
 def _variables(
-    ctx: EngineContext, uow: UnitOfWork, app: ApplicationRecord, row: ExternalTaskRecord
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    app: ApplicationRecord,
+    row: ExternalTaskRecord,
+    read: list[tuple[ApplicationRecord, SavedWorkflow]],
 ) -> dict[str, Any] | None:
+    """A copy of the task's variables from the live workflow of `app`, else from its state
+    restored (read with the row, `application_as_saved`, so it is the state of the row
+    version the cache is asked for); the workflow, only read, is added to `read` for the
+    caller to give back after its commit."""
     _, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
+    saved = take_live(ctx, app)
+    workflow = saved.live = ctx.runtime.restore(loaded, saved)
+    read.append((app, saved))
     try:
-        return ext.task_data(ctx.runtime.restore(loaded, app.state), row.id)
+        return ext.task_data(workflow, row.id)
     except ext.ExternalTaskNotWaitingError:
         return None
 

@@ -29,8 +29,10 @@ from engine.services.audit_roots import seal_roots
 from engine.services.calendars import region_calendar
 from engine.services.calls import load_bound
 from engine.services.delivery import DeliveryReport, deliver_due
+from engine.services.live_steps import keep_live, take_live
 from engine.services.outcomes import apply_outcome
 from engine.unit_of_work import UnitOfWork
+from engine.workflow.outcome import Outcome
 
 log = logging.getLogger("permitflow.worker")
 
@@ -98,8 +100,11 @@ def _fire_due_timers(
                 if timer is None:
                     return fired, failed
                 taken = timer.id
-                fired += _fire(ctx, uow, timer, now)
+                ran = _fire(ctx, uow, timer, now)
                 uow.commit()
+                if ran is not None:
+                    fired += 1
+                    keep_live(ctx, *ran)  # committed: the next step (or timer) starts from it
         except (ConcurrentUpdateError, StorageUnavailableError):
             if taken is None:
                 raise  # the database itself is not answering: the pass ends here
@@ -153,13 +158,20 @@ def _stop_application(
         log.exception("application of timer %s could not be put in error", timer_id)
 
 
-def _fire(ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime) -> int:
+def _fire(
+    ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime
+) -> tuple[ApplicationRecord, Outcome] | None:
+    """Run the timer's application at `now`; what ran, for `keep_live` after the commit
+    (None: the application no longer runs, the timer is cancelled)."""
+    # Read with its state: a worker mostly misses the live cache (its process did not run
+    # the step before), and a deferred state would cost a second read then.
     app = uow.repos.applications.get(timer.application_id, for_update=True)
     if app is None or app.status != ApplicationStatus.RUNNING:
         timer.status = TimerStatus.CANCELLED
-        return 0
+        return None
     version, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
-    outcome = ctx.runtime.advance(loaded, app.state, now)
+    # Taken (removed) from the live cache: a failure below leaves nothing behind.
+    outcome = ctx.runtime.advance(loaded, take_live(ctx, app), now)
     apply_outcome(
         uow,
         app,
@@ -174,7 +186,7 @@ def _fire(ctx: EngineContext, uow: UnitOfWork, timer: TimerRecord, now: datetime
         # The engine did not consume it (its task is gone); never retry it forever.
         timer.status = TimerStatus.CANCELLED
         log.warning("timer %s of %s was due but not waiting in the workflow", timer.id, app.id)
-    return 1
+    return app, outcome
 
 
 def _deem_granted(uow: UnitOfWork, app: ApplicationRecord, now: datetime) -> None:

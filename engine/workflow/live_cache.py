@@ -100,6 +100,10 @@ class LiveWorkflows:
     def __len__(self) -> int:
         return len(self._items)
 
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._items
+
     def take(self, key: Hashable, load_state: Callable[[], dict[str, Any]]) -> SavedWorkflow:
         """The workflow saved under `key`, removed from the cache, or the saved state's
         loader on a miss."""
