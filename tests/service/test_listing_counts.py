@@ -116,11 +116,11 @@ def test_the_overdue_listing_is_the_same_through_ids_or_the_clause(
 ) -> None:
     """Overdue ids are read through their indexes first; past `OVERDUE_IDS` of them the
     clause decides row by row. Both list the same applications in the same order."""
-    from engine.persistence import repositories
+    from engine.persistence.repositories import applications as application_repository
     from engine.services import worker
 
     if not read_ids_first:
-        monkeypatch.setattr(repositories, "OVERDUE_IDS", 0)
+        monkeypatch.setattr(application_repository, "OVERDUE_IDS", 0)
     started = _start(ctx, clock, 5)  # "fixes" (P1D step) and "counter" (P3D step) alternate
     supervisor, _ = make_user(ctx, "supervisor", name="supervisor")
     assert applications.list_applications(ctx, supervisor, overdue=True).items == []
