@@ -1,4 +1,4 @@
-"""`applications.state`: plain `json` (lz4) on PostgreSQL, and every state survives it."""
+"""`applications.state`: `json`, then `text` (lz4) on PostgreSQL, and every state survives it."""
 
 from __future__ import annotations
 
@@ -98,8 +98,8 @@ def test_migration_0020_keeps_every_state_both_ways(ctx: EngineContext, db_url: 
     app_id = _application(ctx)
     before, _ = _stored(ctx, app_id)
     postgres = ctx.session_factory.kw["bind"].dialect.name == "postgresql"
-    if postgres:
-        assert _column(ctx) == ("json", "l" if _has_lz4(ctx) else "")
+    if postgres:  # text since migration 0023
+        assert _column(ctx) == ("text", "l" if _has_lz4(ctx) else "")
 
     downgrade(db_url, "0019_listing_indexes")
     state, raw = _stored(ctx, app_id)
@@ -111,8 +111,28 @@ def test_migration_0020_keeps_every_state_both_ways(ctx: EngineContext, db_url: 
     state, raw = _stored(ctx, app_id)
     assert state == before and json.loads(raw) == before
     if postgres:
-        assert _column(ctx)[0] == "json"
+        assert _column(ctx)[0] == "text"
     # The workflow goes on from the migrated state.
+    actor, _ = make_user(ctx, "front-office")
+    view = applications.get_application(ctx, actor, app_id)
+    assert [t.element_id for t in view.tasks if t.state == "ready"] == ["step_1"]
+
+
+def test_migration_0023_keeps_every_state_both_ways(ctx: EngineContext, db_url: str) -> None:
+    """0023 makes the column `text` (no JSON check per write); the documents stay as written."""
+    app_id = _application(ctx)
+    before = _stored(ctx, app_id)
+    postgres = ctx.session_factory.kw["bind"].dialect.name == "postgresql"
+    downgrade(db_url, "0022_drop_events_region_index")
+    try:
+        assert _stored(ctx, app_id) == before  # the head's column reads a `json` column too
+        if postgres:
+            assert _column(ctx) == ("json", "l" if _has_lz4(ctx) else "")
+    finally:
+        upgrade(db_url)
+    assert _stored(ctx, app_id) == before
+    if postgres:
+        assert _column(ctx) == ("text", "l" if _has_lz4(ctx) else "")
     actor, _ = make_user(ctx, "front-office")
     view = applications.get_application(ctx, actor, app_id)
     assert [t.element_id for t in view.tasks if t.state == "ready"] == ["step_1"]
