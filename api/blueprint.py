@@ -15,11 +15,12 @@ from typing import Any
 import flask
 import flask_smorest
 from marshmallow import Schema
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 
 
 class SchemaOnceParser(FlaskParser):
-    """webargs' Flask parser, keeping one instance per argument schema class."""
+    """webargs' Flask parser, keeping one instance per argument schema class and reading
+    the JSON body the request-validation hook parsed."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -32,6 +33,14 @@ class SchemaOnceParser(FlaskParser):
                 schema = self._schemas[argmap] = argmap()
             return schema
         return super()._get_schema(argmap, req)
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        # `check_request` parsed this body (and nothing else sets a parse that failed):
+        # the same value `json.loads` gives, so the same arguments and the same errors.
+        parsed = req._cached_json[0]
+        if parsed is not Ellipsis and is_json_request(req):
+            return parsed
+        return super()._raw_load_json(req)
 
 
 class Blueprint(flask_smorest.Blueprint):

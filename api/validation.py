@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
-from flask import request
+from flask import Request, request
 from werkzeug.routing import IntegerConverter
 
 from api.fields import INT32_MAX
@@ -29,6 +31,8 @@ from api.fields import INT32_MAX
 MAX_DEPTH = 32
 MAX_NUMBER_DIGITS = 4300  # sys.get_int_max_str_digits() by default
 JSON_TYPES = ("application/json", "application/problem+json")
+# The escapes that can make a NUL (\u0000) or a surrogate (\uD800-\uDFFF, paired or not).
+_RISKY_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class RequestRefusedError(ValueError):
@@ -46,21 +50,27 @@ class _Unholdable:
         self.why = why
 
 
-def _parse_int(text: str) -> int | _Unholdable:
+def _parse_int(refused: list[_Unholdable], text: str) -> int | _Unholdable:
     if len(text) - text.startswith("-") > MAX_NUMBER_DIGITS:
-        return _Unholdable(f"a number of more than {MAX_NUMBER_DIGITS} digits")
+        return _refuse(refused, f"a number of more than {MAX_NUMBER_DIGITS} digits")
     return int(text)
 
 
-def _parse_float(text: str) -> float | _Unholdable:
+def _parse_float(refused: list[_Unholdable], text: str) -> float | _Unholdable:
     if len(text) > MAX_NUMBER_DIGITS:
-        return _Unholdable(f"a number of more than {MAX_NUMBER_DIGITS} digits")
+        return _refuse(refused, f"a number of more than {MAX_NUMBER_DIGITS} digits")
     number = float(text)
-    return number if math.isfinite(number) else _Unholdable("a number too large to hold")
+    return number if math.isfinite(number) else _refuse(refused, "a number too large to hold")
 
 
-def _parse_constant(name: str) -> _Unholdable:
-    return _Unholdable(f"{name} is not a JSON number; numbers must be finite")
+def _parse_constant(refused: list[_Unholdable], name: str) -> _Unholdable:
+    return _refuse(refused, f"{name} is not a JSON number; numbers must be finite")
+
+
+def _refuse(refused: list[_Unholdable], why: str) -> _Unholdable:
+    unholdable = _Unholdable(why)
+    refused.append(unholdable)
+    return unholdable
 
 
 def loads_strict(data: bytes | str) -> Any:
@@ -68,10 +78,14 @@ def loads_strict(data: bytes | str) -> Any:
 
     Raises: RequestRefusedError (400: not JSON; 422: JSON the server cannot hold).
     """
+    refused: list[_Unholdable] = []  # the numbers parsed that must be refused
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
         value = json.loads(
-            text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
+            text,
+            parse_int=partial(_parse_int, refused),
+            parse_float=partial(_parse_float, refused),
+            parse_constant=partial(_parse_constant, refused),
         )
     except RecursionError:
         raise RequestRefusedError(
@@ -84,10 +98,19 @@ def loads_strict(data: bytes | str) -> Any:
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise RequestRefusedError("the body is not valid JSON", [("/", where)], 400) from None
-    problems = list(_unholdable(value))
-    if problems:
-        raise RequestRefusedError("the body holds values the server cannot store", problems)
+    if refused or not isinstance(data, bytes) or not _plainly_holdable(text):
+        problems = list(_unholdable(value))
+        if problems:
+            raise RequestRefusedError("the body holds values the server cannot store", problems)
     return value
+
+
+def _plainly_holdable(text: str) -> bool:
+    """Whether the text of a body read from UTF-8, with no number refused, shows that the
+    walk would find nothing (so it is not walked): a NUL or a lone surrogate can only come
+    from a `\\u` escape there (strict JSON refuses raw control characters, and UTF-8 cannot
+    hold a surrogate), and no value is nested deeper than the body has brackets."""
+    return text.count("[") + text.count("{") <= MAX_DEPTH and _RISKY_ESCAPE.search(text) is None
 
 
 def _pointer(path: tuple[str, ...]) -> str:
@@ -148,13 +171,13 @@ class BoundedIntConverter(IntegerConverter):
         return int(value)
 
 
-def _request_problems() -> Iterator[tuple[str, str]]:
-    for name, value in (request.view_args or {}).items():
+def _request_problems(req: Request) -> Iterator[tuple[str, str]]:
+    for name, value in (req.view_args or {}).items():
         if isinstance(value, OutOfRange):
             yield f"/path/{name}", f"must be at most {INT32_MAX}"
         elif isinstance(value, str) and (why := text_problem(value)):
             yield f"/path/{name}", why
-    for name, value in request.args.items(multi=True):
+    for name, value in req.args.items(multi=True):
         if why := text_problem(name) or text_problem(value):
             yield f"/query/{name.encode('utf-8', 'replace').decode()}", why
 
@@ -164,15 +187,17 @@ def check_request() -> None:
 
     Raises: RequestRefusedError.
     """
-    if request.routing_exception is not None:  # the 404 or 405 is the answer
+    # Once, not at every `request.`: each is a context-variable lookup.
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    if req.routing_exception is not None:  # the 404 or 405 is the answer
         return
-    problems = list(_request_problems())
+    problems = list(_request_problems(req))
     if problems:
         raise RequestRefusedError("the request holds values the server cannot store", problems)
-    if request.mimetype not in JSON_TYPES or request.content_length == 0:
+    if req.mimetype not in JSON_TYPES or req.content_length == 0:
         return
-    data = request.get_data(cache=True)  # (`request.data` would also try to parse a form)
+    data = req.get_data(cache=True)  # (`request.data` would also try to parse a form)
     if data:
         body = loads_strict(data)
-        # Flask's get_json() and webargs then read this body; both see the same value.
-        request._cached_json = (body, body)
+        # Flask's get_json() and webargs (`api.blueprint`) then read this body, not the text.
+        req._cached_json = (body, body)
