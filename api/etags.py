@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 
 from api import application_actions, applications, calendars, process_models, tasks, versions
 from api.auth import current_actor
@@ -72,14 +72,15 @@ def _tag_now(target: tuple[Kind, tuple[str, ...]]) -> str | None:
 
 
 def _before() -> Response | None:
-    if request.method == "GET":
-        if request.endpoint in READS:
-            g.etag = _tag_now(READS[request.endpoint])
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    if req.method == "GET":
+        if req.endpoint in READS:
+            g.etag = _tag_now(READS[req.endpoint])
         return None
-    wanted = request.headers.get("If-Match")
-    if wanted is None or request.endpoint not in UPDATES:
+    wanted = req.headers.get("If-Match")
+    if wanted is None or req.endpoint not in UPDATES:
         return None
-    tag = _tag_now(UPDATES[request.endpoint])
+    tag = _tag_now(UPDATES[req.endpoint])
     if tag is None or _matches(wanted, tag):
         return None  # missing or invisible: the view says 404
     return problem(

@@ -62,9 +62,12 @@ def compile_dumper(schema: Schema) -> Dumper:
         direct = field._CHECK_ATTRIBUTE and field.dump_default is missing and "." not in attribute
         plan.append((key, name, attribute, _plain(field) if direct else None, field))
     accessor = schema.get_attribute
+    # For objects read by attribute (the views): the value types a field gives back as they
+    # are, checked here rather than in a call of the field's serializer.
+    steps = [(key, name, attribute, serialize, field, _passing(field) if serialize else None)
+             for key, name, attribute, serialize, field in plan]
 
-    def dump(obj: Any) -> dict[str, Any]:
-        read = _item if hasattr(obj, "__getitem__") else _attribute
+    def dump_mapping(obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, name, attribute, serialize, field in plan:
             if serialize is None:  # marshmallow's own way for this field
@@ -72,17 +75,31 @@ def compile_dumper(schema: Schema) -> Dumper:
                 if value is not missing:
                     out[key] = value
                 continue
-            value = read(obj, attribute)
+            value = _item(obj, attribute)
             if value is not missing:
                 out[key] = serialize(value)
         return out
 
+    def dump(obj: Any) -> dict[str, Any]:
+        if hasattr(obj, "__getitem__"):
+            return dump_mapping(obj)
+        out: dict[str, Any] = {}
+        for key, name, attribute, serialize, field, kept in steps:
+            if serialize is None:  # marshmallow's own way for this field
+                value = field.serialize(name, obj, accessor=accessor)
+                if value is not missing:
+                    out[key] = value
+                continue
+            value = getattr(obj, attribute, missing)  # marshmallow's read without __getitem__
+            if value is missing:
+                continue
+            if kept is not None and (value is None or type(value) is kept):
+                out[key] = value  # what `serialize` answers for it
+            else:
+                out[key] = serialize(value)
+        return out
+
     return dump
-
-
-def _attribute(obj: Any, key: str) -> Any:
-    """marshmallow's `_get_value_for_key` for an object without `__getitem__`."""
-    return getattr(obj, key, missing)
 
 
 def _item(obj: Any, key: str) -> Any:
@@ -103,26 +120,38 @@ def _compilable(schema: Schema) -> bool:
     )
 
 
+def _passing(field: fields.Field[Any]) -> type | None:
+    """The one type whose values (and None) the field's `_plain` serializer gives back
+    unchanged, for the field classes that have one."""
+    kind = type(field)
+    if kind is fields.String:
+        return str
+    if kind is fields.Integer and not field.as_string:  # type: ignore[attr-defined]
+        return int
+    if kind is fields.Boolean:
+        return bool
+    if kind is fields.Float and not field.as_string:  # type: ignore[attr-defined]
+        return float
+    return None
+
+
 def _plain(field: fields.Field[Any]) -> Serializer | None:
     """A direct path for the field classes whose output a type check decides."""
     kind = type(field)
     fallback = field._serialize
     name = field.name
 
-    def passing(*types: type) -> Serializer:
+    def passing(kept: type) -> Serializer:
         def serialize(value: Any) -> Any:
-            if value is None or type(value) in types:
+            if value is None or type(value) is kept:
                 return value
             return fallback(value, name, None)
 
         return serialize
 
-    if kind is fields.String:
-        return passing(str)
-    if isinstance(field, fields.Integer) and kind is fields.Integer and not field.as_string:
-        return passing(int)
-    if kind is fields.Boolean:
-        return passing(bool)
+    kept = _passing(field)
+    if kept is not None:
+        return passing(kept)
     if kind is fields.UUID:
         def uuid_text(value: Any) -> Any:
             if type(value) is uuid.UUID:

@@ -42,7 +42,7 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -272,9 +272,10 @@ def init_metrics(app: Flask, ctx: EngineContext) -> None:
 
     def _observe(response: Response) -> Response:
         started = g.get("request_started")
-        rule = request.url_rule
+        req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule
         route = rule.rule if rule else UNROUTED
-        method = request.method if request.method in KNOWN_METHODS else "OTHER"
+        method = req.method if req.method in KNOWN_METHODS else "OTHER"
         status = response.status_code
         counter = counted.get((method, route, status))
         if counter is None:

@@ -25,6 +25,7 @@ from flask import Flask, Response, g, request
 from engine.domain import correlation
 
 REQUEST_ID_HEADER = "X-Request-Id"
+_REQUEST_ID_KEY = "HTTP_X_REQUEST_ID"  # its WSGI environ key
 _VALID_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 # What a log record may carry besides its message (as `extra=`): nothing else is written.
 FIELDS = (
@@ -81,10 +82,12 @@ def configure_logging(level: str, fmt: str = "json") -> None:
 
 
 def _begin() -> None:
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = given if _VALID_ID.fullmatch(given) else uuid.uuid4().hex
-    g.request_started = time.perf_counter()
-    g.correlation_token = correlation.request_id.set(g.request_id)
+    given = request.environ.get(_REQUEST_ID_KEY, "")  # the header, as `request.headers` reads it
+    request_id = given if _VALID_ID.fullmatch(given) else uuid.uuid4().hex
+    context = g._get_current_object()
+    context.request_id = request_id
+    context.request_started = time.perf_counter()
+    context.correlation_token = correlation.request_id.set(request_id)
 
 
 def _finish(response: Response) -> Response:
