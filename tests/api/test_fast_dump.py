@@ -138,6 +138,9 @@ EDGE_CASES = [
     _application(version=True, title=b"bytes", tasks=[_task(fee=True, overdue=1)],
                  id="not-a-uuid-object", created_at=_Moment(2026, 1, 2, tzinfo=UTC),
                  applicant={1: "int key"}),
+    # a Float field given an int, a bool and None: 3.0, 1.0 and null, as marshmallow answers
+    _application(tasks=[_task(working_hours_left=3), _task(working_hours_left=True),
+                        _task(working_hours_left=None)]),
     # a mapping and a bare object lacking most attributes: absent fields are left out
     {"id": uuid.uuid4(), "status": "running", "tasks": [], "applicant": {}, "error": None},
     SimpleNamespace(status="cancelled", tasks=None, ready_task_count=None),
