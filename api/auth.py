@@ -14,10 +14,11 @@ def current_actor() -> Actor:
 
     Raises: AuthenticationError (answered as 401 problem+json).
     """
-    actor: Actor | None = g.get("actor")
+    context = g._get_current_object()  # (each `g.` is a context lookup)
+    actor: Actor | None = context.get("actor")
     if actor is None:
-        header = request.headers.get("Authorization", "")
+        header = request.environ.get("HTTP_AUTHORIZATION", "")  # as `request.headers` reads it
         scheme, _, token = header.partition(" ")
         actor = authenticate(ctx(), token.strip() if scheme.lower() == "bearer" else None)
-        g.actor = actor
+        context.actor = actor
     return actor
