@@ -40,6 +40,8 @@ FIELDS = (
     "pass_ms",
 )
 access_log = logging.getLogger("permitflow.access")
+# What `json.dumps(line, ensure_ascii=False, default=str)` uses, built once, not per line.
+_LINE = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 class JsonFormatter(logging.Formatter):
@@ -61,7 +63,7 @@ class JsonFormatter(logging.Formatter):
             line["request_id"] = rid
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _LINE.encode(line)
 
 
 def configure_logging(level: str, fmt: str = "json") -> None:
@@ -91,19 +93,22 @@ def _begin() -> None:
 
 
 def _finish(response: Response) -> Response:
-    response.headers[REQUEST_ID_HEADER] = g.request_id
+    context = g._get_current_object()
+    response.headers[REQUEST_ID_HEADER] = context.request_id
     if not access_log.isEnabledFor(logging.INFO):
         return response  # the line would not be written: build none of it
-    actor = g.get("actor")
-    region = (request.view_args or {}).get("region") or getattr(actor, "region_code", None)
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    actor = context.get("actor")
+    region = (req.view_args or {}).get("region") or getattr(actor, "region_code", None)
+    rule = req.url_rule
     access_log.info(
         "request",
         extra={
-            "request_id": g.request_id,
-            "method": request.method,
-            "route": request.url_rule.rule if request.url_rule else "(unrouted)",
+            "request_id": context.request_id,
+            "method": req.method,
+            "route": rule.rule if rule else "(unrouted)",
             "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2),
+            "duration_ms": round((time.perf_counter() - context.request_started) * 1000, 2),
             "actor": getattr(actor, "id", None),
             "region": region if isinstance(region, str) else None,
         },

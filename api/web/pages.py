@@ -36,6 +36,9 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+_SECURITY_HEADERS_BY_LOWER = [
+    (name.lower(), name, value) for name, value in SECURITY_HEADERS.items()
+]
 # Conflicts explained in plain words, by the error's class (the most specific wins).
 CONFLICT_TEXTS: list[tuple[type[e.EngineError], str]] = [
     (e.TaskClaimedError, "conflict_claimed"),
@@ -101,11 +104,11 @@ def init_pages(app: Flask) -> None:
 
 def _security_headers(response: Response) -> Response:
     # The header names the response has, read once (each `setdefault` scanned them all).
-    present = {name.lower() for name, _ in response.headers}
-    missing = [(name, value) for name, value in SECURITY_HEADERS.items()
-               if name.lower() not in present]
-    if missing:
-        response.headers.extend(missing)
+    headers = response.headers
+    present = {name.lower() for name, _ in headers}
+    for lowered, name, value in _SECURITY_HEADERS_BY_LOWER:
+        if lowered not in present:
+            headers.add(name, value)
     return response
 
 
