@@ -25,8 +25,15 @@ When a cached object may be used (each rule is what makes a stale object impossi
   error, a lost race) has already removed it: the next step misses and restores what was
   committed.
 - **Carried when the state did not change.** A claim or a payment bumps `row_version`
-  without writing `state`; such a use case moves the entry to the new row version after its
-  commit (`carry`) instead of costing the next step a miss.
+  without writing `state`, and so does any audited action on an application whose record
+  the transaction holds (its audit chain head is on the row: an external task's longer lock
+  or failure); such a use case locks the row without reading the state and moves the entry
+  to the new row version after its commit (`carry`) instead of costing the next step a miss.
+- **Given back when only read.** A use case that reads the workflow without running it (an
+  external task's fetch-and-lock, a BPMN error nothing catches) takes the object like a
+  step, and after its commit puts it back under the row version committed. On a miss it
+  restores the state read *in the same statement* as the row version it asked for, never a
+  state loaded later (that may be a later commit's).
 - **Only a clean run is kept.** An outcome that stopped on an error, fell back to an earlier
   state, or completed the process leaves no live object (`Outcome.workflow` is None).
 
