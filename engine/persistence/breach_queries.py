@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session, defer, load_only
 
 from engine.persistence import sla_clauses
 from engine.persistence.tables import ApplicationRecord, TaskRecord
@@ -36,6 +36,8 @@ def breaching(
     query = select(table)
     if table is TaskRecord:
         query = query.options(load_only(*_BREACH_COLUMNS))
+    else:  # a breach never reads the workflow state (often 10+ KB each, 500 a batch)
+        query = query.options(defer(ApplicationRecord.state))
     rows = session.scalars(
         query
         .where(sla_clauses.breach_pending(table, open_states, now))

@@ -29,7 +29,7 @@ from engine.services.audit_roots import seal_roots
 from engine.services.calendars import region_calendar
 from engine.services.calls import load_bound
 from engine.services.delivery import DeliveryReport, deliver_due
-from engine.services.live_steps import keep_live, take_live
+from engine.services.live_steps import carry_live, keep_live, live_key_of, take_live
 from engine.services.outcomes import apply_outcome
 from engine.unit_of_work import UnitOfWork
 from engine.workflow.outcome import Outcome
@@ -260,6 +260,8 @@ def _mark_batch(ctx: EngineContext, now: datetime, batch: int, kind: BreachKind)
         )
         if kind == "task":
             uow.repos.tasks.mark_breached([row.id for row in rows], now)
+        # An application's breach bumps its row version, not its state: carried after commit.
+        before = [(live_key_of(r), r) for r in rows if isinstance(r, ApplicationRecord)]
         for row in rows:
             if isinstance(row, ApplicationRecord):
                 row.breached_at = now
@@ -270,6 +272,8 @@ def _mark_batch(ctx: EngineContext, now: datetime, batch: int, kind: BreachKind)
                 notifications.step_overdue(uow, row, now)
             _breach_event(uow, row, kind, now)
         uow.commit()
+        for key, app in before:
+            carry_live(ctx, key, app)
         return len(rows)
 
 

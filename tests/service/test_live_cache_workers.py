@@ -62,6 +62,21 @@ CHECKED = (_HEAD.format(key="checked", refs="".join(
   </bpmn:process>
 </bpmn:definitions>""").encode()
 
+# One step; the process and the step both due in a working day.
+SLAED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://permitflow.test">
+  <bpmn:process id="slaed" name="Izin bertenggat" isExecutable="true">
+    <bpmn:extensionElements><camunda:properties><camunda:property name="sla" value="P1D"/></camunda:properties></bpmn:extensionElements>
+    <bpmn:laneSet id="lanes"><bpmn:lane id="front-office"><bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"/>
+    <bpmn:userTask id="review" name="Periksa"><bpmn:extensionElements><camunda:properties><camunda:property name="sla" value="P1D"/><camunda:property name="fee" value="0"/></camunda:properties></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
 
 def ready(view) -> dict[str, object]:
     return {t.element_id: t.id for t in view.tasks if t.state == "ready"}
@@ -77,6 +92,7 @@ def officer(ctx: EngineContext) -> Actor:
     make_region(ctx, "3273")
     upload(ctx, "3273", TIMED)
     upload(ctx, "3273", CHECKED)
+    upload(ctx, "3273", SLAED)
     upload(ctx, "3273", (FIXTURES / "bpmn" / "external" / "external-task.bpmn").read_bytes())
     return make_user(ctx, "front-office")[0]
 
@@ -164,6 +180,21 @@ def test_a_timer_that_failed_to_commit_keeps_nothing(
     view = applications.get_application(ctx, officer, app.id)
     assert list(ready(view)) == ["escalated"]
     assert (ctx.live.hits, ctx.live.misses) == (2, 1) and len(ctx.live) == 1
+
+
+def test_a_breach_pass_reads_no_state_and_carries_the_cached_workflow(
+    ctx: EngineContext, officer: Actor, restores: list[int]
+) -> None:
+    app = applications.start_application(ctx, officer, "3273", "slaed", {}, {"n": 1})
+    with counting(ctx) as passed:
+        report = worker.run_pass(ctx, NOW + timedelta(days=10))
+    assert (report.steps_breached, report.applications_breached) == (1, 1)
+    assert not any("applications.state" in s for s in passed)
+    assert current_key(ctx, app.id) in ctx.live  # carried across the breach's row bump
+    done = tasks.complete_task(ctx, officer, ready(app)["review"], {"r": 2})
+    assert (ctx.live.hits, ctx.live.misses) == (1, 0) and restores == []
+    assert done.status == "completed"
+    assert variables(ctx, app.id) == {"n": 1, "r": 2}
 
 
 # --- external tasks -----------------------------------------------------------------------
