@@ -12,7 +12,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,6 +27,7 @@ from engine.persistence.audit_log import (
     append_events,
     place_application_events,
 )
+from engine.persistence.fast_flush import StepSession
 from engine.persistence.outbox_queries import RouteCache, write_outbox
 from engine.persistence.repositories import Repositories
 
@@ -71,7 +72,9 @@ class UnitOfWork:
         self._unplaced: list[PendingEvent] = []  # queued events not yet in their chains
         self._placed: list[dict[str, Any]] = []  # events chained at a flush, inserted at commit
         if self._read_bind is None:
-            event.listen(self._session, "before_flush", self._place_events)
+            # At every flush, before the rows are written (engine/persistence/fast_flush.py).
+            assert isinstance(self._session, StepSession), "sessions come from make_session_factory"
+            self._session.before_write = self._place_events
         return self
 
     def _place_events(self, session: Session, *_: object) -> None:
@@ -126,8 +129,8 @@ class UnitOfWork:
                     self._notes_at,
                 )
                 self._notes = []
-            # Events queued since the last flush: a flush with nothing else to write runs no
-            # before_flush hook.
+            # Events queued since the last flush: a flush with nothing else to write may not
+            # reach the hook.
             self._place_events(self._session)
             self._session.flush()  # the use case's own writes first, then the events
             append_events(self._session, self._unplaced, self._placed)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.domain import json_codec
 from engine.domain.errors import ConcurrentUpdateError, EngineError, StorageUnavailableError
+from engine.persistence.fast_flush import StepSession
 
 
 def normalize_url(url: str) -> str:
@@ -271,5 +272,6 @@ def watch_pool(engine: Engine, on_change: Callable[[int], None]) -> int:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded values after commit (views are built after it)."""
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded values after commit (views are built after it) and write
+    a step's own rows without the ORM's flush machinery (engine/persistence/fast_flush.py)."""
+    return sessionmaker(engine, class_=StepSession, expire_on_commit=False)

@@ -1,0 +1,166 @@
+"""A step's own rows are written without the ORM's flush (engine/persistence/fast_flush.py),
+and exactly as the ORM would write them: the same rows, the same version check, the same
+rollback; anything else pending leaves the flush to the ORM."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from engine.context import EngineContext
+from engine.domain.actors import Actor
+from engine.domain.errors import ConcurrentUpdateError
+from engine.persistence import fast_flush
+from engine.services import applications, payments, tasks
+from tests.factories import Clock, make_region, make_user, tiny_bpmn, upload
+from tests.service.test_step_rows import fan_out_then_sign_off
+
+START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # a Monday, 09:00 in Bandung
+
+
+@contextmanager
+def orm_flushes() -> Iterator[list[int]]:
+    """How many flushes reached the ORM's own flush with something to write."""
+    calls: list[int] = []
+    original = Session.flush
+
+    def spy(self: Session, objects: Any = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            calls.append(1)
+        original(self, objects)
+
+    Session.flush = spy  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        Session.flush = original  # type: ignore[method-assign]
+
+
+def walk(ctx: EngineContext, actor: Actor, key: str, data: dict[str, Any]) -> str:
+    """Start an application of `key` and complete every ready step until it ends."""
+    app = applications.start_application(ctx, actor, "3273", key, {"name": "Siti"}, data)
+    while app.status == "running":
+        ready = [t for t in app.tasks if t.state == "ready"]
+        app = tasks.complete_task(ctx, actor, ready[0].id, {"ok": True})
+    assert app.status == "completed", app.error
+    return str(app.id)
+
+
+def stored_rows(ctx: EngineContext, application_id: str) -> list[tuple[Any, ...]]:
+    """The application's row and its task rows as stored, without what differs between
+    two applications (ids, the tracking code, the state's own ids, the audit hash); a JSON
+    column's SQL NULL is told apart from a JSON null."""
+    engine = ctx.session_factory.kw["bind"]
+    key = application_id if engine.dialect.name == "postgresql" else application_id.replace(
+        "-", "")
+    with engine.connect() as conn:
+        app = conn.execute(text(
+            "SELECT region_code, process_key, status, error IS NULL, created_at, updated_at, "
+            "completed_at, sla_budget_minutes, sla_used_minutes, due_at, cycle_minutes, "
+            "outcome, row_version, audit_seq, audit_pending FROM applications WHERE id = :id"
+        ), {"id": key}).all()
+        task_rows = conn.execute(text(
+            "SELECT element_id, name, role, state, claimed_by, ready_at, completed_at, "
+            "completed_by, form, sla, fee, data, data IS NULL, input, input IS NULL, "
+            "clock_started_at, due_at, breached_at, work_minutes, process_key, region_code "
+            "FROM tasks WHERE application_id = :id ORDER BY ready_at, element_id, input"
+        ), {"id": key}).all()
+    return [tuple(r) for r in app + task_rows]
+
+
+def test_the_rows_a_step_writes_are_the_rows_the_orm_writes(
+    ctx: EngineContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(START)
+    ctx.clock = clock
+    make_region(ctx)
+    upload(ctx, "3273", fan_out_then_sign_off())  # several inserts and updates in one step
+    upload(ctx, "3273", tiny_bpmn(key="lurus", steps=3))
+    actor, _ = make_user(ctx, "front-office")
+    data = {"documents": ["ktp", "npwp", "akta"]}
+    fast = [walk(ctx, actor, "berkas", data), walk(ctx, actor, "lurus", {})]
+    clock.now = START
+    monkeypatch.setattr(fast_flush, "write_pending", lambda _session: False)
+    with orm_flushes() as flushes:
+        orm = [walk(ctx, actor, "berkas", data), walk(ctx, actor, "lurus", {})]
+    assert flushes  # the second walk really went through the ORM's flush
+    for ours, theirs in zip(fast, orm, strict=True):
+        assert stored_rows(ctx, ours) == stored_rows(ctx, theirs)
+    assert len(stored_rows(ctx, fast[0])) == 1 + 3 + 1  # the application, 3 instances, sign-off
+
+
+def test_a_plain_step_does_not_reach_the_orm_flush(ctx: EngineContext) -> None:
+    make_region(ctx)
+    upload(ctx, "3273", tiny_bpmn(key="lurus", steps=3))
+    actor, _ = make_user(ctx, "front-office")
+    app = applications.start_application(ctx, actor, "3273", "lurus", {"name": "Siti"}, {})
+    with orm_flushes() as flushes:
+        app = tasks.complete_task(ctx, actor, app.tasks[0].id, {"ok": True})
+    assert flushes == []
+    assert [t.element_id for t in app.tasks if t.state == "ready"] == ["step_2"]
+
+
+def test_a_stale_application_row_is_refused_and_nothing_is_written(
+    ctx: EngineContext,
+) -> None:
+    make_region(ctx)
+    upload(ctx, "3273", tiny_bpmn(key="lurus", steps=2))
+    actor, _ = make_user(ctx, "front-office")
+    app = applications.start_application(ctx, actor, "3273", "lurus", {"name": "Siti"}, {})
+    with pytest.raises(ConcurrentUpdateError), ctx.uow() as uow:
+        record = uow.repos.applications.get(app.id)
+        assert record is not None
+        version = record.row_version
+        # Another writer moved the row on since it was read (here: behind the record's back).
+        uow._session.execute(  # type: ignore[union-attr]
+            text("UPDATE applications SET row_version = row_version + 1 WHERE id = :id"),
+            {"id": app.id.hex if ctx_is_sqlite(ctx) else app.id},
+        )
+        record.title = "changed"
+        uow.commit()
+    with ctx.uow() as uow:
+        record = uow.repos.applications.get(app.id)
+        assert record is not None
+        assert (record.title, record.row_version) == (app.title, version)
+
+
+def test_a_rollback_undoes_rows_written_at_an_autoflush(ctx: EngineContext) -> None:
+    make_region(ctx)
+    upload(ctx, "3273", tiny_bpmn(key="lurus", steps=2))
+    actor, _ = make_user(ctx, "front-office")
+    app = applications.start_application(ctx, actor, "3273", "lurus", {"name": "Siti"}, {})
+    task_id = app.tasks[0].id
+    with pytest.raises(RuntimeError, match="after the write"), ctx.uow() as uow:
+        row = uow.repos.tasks.get(task_id)
+        assert row is not None
+        row.name = "renamed"
+        with orm_flushes() as flushes:
+            uow.repos.steps.rows([task_id])  # a query: the change is flushed first
+        assert flushes == []  # ... by the fast path
+        raise RuntimeError("a failure after the write")
+    with ctx.uow() as uow:
+        row = uow.repos.tasks.get(task_id)
+        assert row is not None and row.name == app.tasks[0].name
+
+
+def test_a_flush_with_other_records_is_left_to_the_orm(ctx: EngineContext) -> None:
+    make_region(ctx)
+    upload(ctx, "3273", tiny_bpmn(key="bayar", steps=2, fee="50000"))
+    actor, _ = make_user(ctx, "front-office")
+    app = applications.start_application(ctx, actor, "3273", "bayar", {"name": "Siti"}, {})
+    (item,) = payments.fee_items(ctx, actor, app.id)
+    payments.record_payment(ctx, actor, app.id, item["fee_item"], item["amount"], "FF-0001")
+    with orm_flushes() as flushes:  # the next step's fee item opens with it: the ORM writes
+        app = tasks.complete_task(ctx, actor, app.tasks[0].id, {"ok": True})
+    assert flushes
+    assert [t.element_id for t in app.tasks if t.state == "ready"] == ["step_2"]
+
+
+def ctx_is_sqlite(ctx: EngineContext) -> bool:
+    return bool(ctx.session_factory.kw["bind"].dialect.name == "sqlite")
