@@ -136,7 +136,9 @@ _WRITES_STATE = re.compile(r"\bstate\s*=|\.c\.state\b|[\"']state[\"']\s*:")
 
 def test_the_state_column_is_written_only_where_the_row_version_moves() -> None:
     """The cache's key is the row version (module doc): every ORM UPDATE of an application
-    bumps it, so no statement outside the ORM may write `applications.state`."""
+    bumps it, so no statement outside the ORM's flush may write `applications.state` (the
+    step's own writes, engine/persistence/fast_flush.py, check and bump it as the ORM does:
+    tests/service/test_fast_flush.py)."""
     assert ApplicationRecord.__mapper__.version_id_col is ApplicationRecord.__table__.c.row_version
     found = []
     for path in ENGINE.rglob("*.py"):
