@@ -52,6 +52,14 @@ def walk(ctx: EngineContext, actor: Actor, key: str, data: dict[str, Any]) -> st
     return str(app.id)
 
 
+def cancelled(ctx: EngineContext, actor: Actor, data: dict[str, Any]) -> str:
+    """An application whose three parallel instances are cancelled in one flush."""
+    supervisor, _ = make_user(ctx, "supervisor")
+    app = applications.start_application(ctx, actor, "3273", "berkas", {"name": "Siti"}, data)
+    assert sum(t.state == "ready" for t in app.tasks) == 3
+    return str(applications.cancel_application(ctx, supervisor, app.id, "ditarik").id)
+
+
 def stored_rows(ctx: EngineContext, application_id: str) -> list[tuple[Any, ...]]:
     """The application's row and its task rows as stored, without what differs between
     two applications (ids, the tracking code, the state's own ids, the audit hash); a JSON
@@ -84,15 +92,18 @@ def test_the_rows_a_step_writes_are_the_rows_the_orm_writes(
     upload(ctx, "3273", tiny_bpmn(key="lurus", steps=3))
     actor, _ = make_user(ctx, "front-office")
     data = {"documents": ["ktp", "npwp", "akta"]}
-    fast = [walk(ctx, actor, "berkas", data), walk(ctx, actor, "lurus", {})]
+    fast = [walk(ctx, actor, "berkas", data), walk(ctx, actor, "lurus", {}),
+            cancelled(ctx, actor, data)]
     clock.now = START
     monkeypatch.setattr(fast_flush, "write_pending", lambda _session: False)
     with orm_flushes() as flushes:
-        orm = [walk(ctx, actor, "berkas", data), walk(ctx, actor, "lurus", {})]
+        orm = [walk(ctx, actor, "berkas", data), walk(ctx, actor, "lurus", {}),
+               cancelled(ctx, actor, data)]
     assert flushes  # the second walk really went through the ORM's flush
     for ours, theirs in zip(fast, orm, strict=True):
         assert stored_rows(ctx, ours) == stored_rows(ctx, theirs)
     assert len(stored_rows(ctx, fast[0])) == 1 + 3 + 1  # the application, 3 instances, sign-off
+    assert [r[3] for r in stored_rows(ctx, fast[2])[1:]] == ["cancelled"] * 3
 
 
 def test_a_plain_step_does_not_reach_the_orm_flush(ctx: EngineContext) -> None:
