@@ -177,6 +177,8 @@ def _request_problems(req: Request) -> Iterator[tuple[str, str]]:
             yield f"/path/{name}", f"must be at most {INT32_MAX}"
         elif isinstance(value, str) and (why := text_problem(value)):
             yield f"/path/{name}", why
+    if not req.query_string:  # no query: nothing to parse into `args` and check
+        return
     for name, value in req.args.items(multi=True):
         if why := text_problem(name) or text_problem(value):
             yield f"/query/{name.encode('utf-8', 'replace').decode()}", why
