@@ -105,7 +105,7 @@ def append_events(
         seq, head = _chained(chain, seq, head, events, rows)
         conn.execute(update(_HEADS).where(_HEADS.c.chain == chain).values(seq=seq, hash=head))
     if rows:
-        conn.execute(insert(_EVENTS), rows)
+        conn.execute(_INSERT_EVENTS, rows)
 
 
 def _by_application(pending: Sequence[PendingEvent]) -> dict[Any, list[PendingEvent]]:
@@ -169,6 +169,9 @@ def _chained(
 _EVENTS: Table = EventRecord.__table__  # type: ignore[assignment]
 _HEADS: Table = ChainHeadRecord.__table__  # type: ignore[assignment]
 _APPS: Table = ApplicationRecord.__table__  # type: ignore[assignment]
+# Inline: nothing reads an event's generated id back, so PostgreSQL is not asked for it
+# (`RETURNING id`, which a one-row INSERT otherwise carries).
+_INSERT_EVENTS = insert(_EVENTS).inline()
 _APP_HEADS_LOCKED = (
     select(_APPS.c.id, _APPS.c.audit_seq, _APPS.c.audit_hash)
     .where(_APPS.c.id.in_(bindparam("ids", expanding=True)))
