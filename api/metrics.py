@@ -80,6 +80,8 @@ class Metrics:
     server: WSGIServer | None = None  # a worker's own metrics port (`worker_metrics`)
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        self._series: dict[tuple[Counter, tuple[str, ...]], Any] = {}
+
         def counter(name: str, doc: str, labels: Sequence[str]) -> Counter:
             return Counter(name, doc, labels, registry=registry)
 
@@ -134,18 +136,26 @@ class Metrics:
             region = event.region_code or "*"
             action = event.action
             if action == "application.started":
-                self.started.labels(region).inc()
+                self._count(self.started, region)
             elif action == "application.completed":
                 ending = event.data.get("outcome") or {}
-                self.finished.labels(region, str(ending.get("kind") or "completed")).inc()
+                self._count(self.finished, region, str(ending.get("kind") or "completed"))
             elif action == "application.cancelled":
-                self.finished.labels(region, "cancelled").inc()
+                self._count(self.finished, region, "cancelled")
             elif action == "task.completed":
-                self.steps.labels(region).inc()
+                self._count(self.steps, region)
             elif action == "timer.fired":
-                self.timers.labels(region).inc()
+                self._count(self.timers, region)
             elif action == "sla.breached":
-                self.breaches.labels(region, str(event.data.get("kind") or "task")).inc()
+                self._count(self.breaches, region, str(event.data.get("kind") or "task"))
+
+    def _count(self, counter: Counter, *labels: str) -> None:
+        # The labelled series, found once each (`labels()` checks and locks on every call);
+        # as many as the series themselves.
+        series = self._series.get((counter, labels))
+        if series is None:
+            series = self._series[(counter, labels)] = counter.labels(*labels)
+        series.inc()
 
     def watch(self, ctx: EngineContext) -> None:
         """Move the pool gauges with this process's pools, and count its commits."""
