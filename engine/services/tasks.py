@@ -22,6 +22,7 @@ from engine.domain.problems import Problem
 from engine.domain.statuses import ApplicationStatus, FeeStatus, StepStatus
 from engine.domain.storable import data_problems
 from engine.domain.views import ApplicationView, Page, TaskView
+from engine.persistence.step_queries import LockedStep
 from engine.persistence.tables import ApplicationRecord, TaskRecord
 from engine.services.access import application_access, require_roles, visible_task
 from engine.services.audit import record_event
@@ -131,7 +132,8 @@ def claim_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView
     """
     now = ctx.clock()
     with ctx.uow() as uow:
-        task, app = _workable(uow, actor, task_id)
+        step = _workable(uow, actor, task_id)
+        task, app = step.task, step.application
         before = live_key_of(app)
         if task.claimed_by != actor.id:
             _set_claim(uow, actor, task, app, actor.id, now, "task.claimed")
@@ -175,11 +177,8 @@ def complete_task(
     with ctx.uow() as uow:
         # One read: the application and the task's own row, both locked (never its other
         # task rows), the calendar's revision, and whether the application has fee items.
-        step = uow.repos.steps.locked(task_id)
-        if step is None or not _sees(actor, step.application):
-            raise NotFoundError(f"task {task_id} not found")
+        step = _workable(uow, actor, task_id)
         app, revision, task = step.application, step.calendar_revision, step.task
-        _check_workable(actor, app, task, task_id)
         version, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
         _validate_form(ctx, version, task, data)
         _ensure_paid(uow, task)
@@ -223,9 +222,7 @@ def complete_task(
         return view
 
 
-def _workable(
-    uow: UnitOfWork, actor: Actor, task_id: uuid.UUID
-) -> tuple[TaskRecord, ApplicationRecord]:
+def _workable(uow: UnitOfWork, actor: Actor, task_id: uuid.UUID) -> LockedStep:
     """The task and its application, locked (`_held`), if the actor may work it now.
 
     Raises: NotFoundError (also for an application the actor may not see),
@@ -235,7 +232,7 @@ def _workable(
     if step is None or not _sees(actor, step.application):
         raise NotFoundError(f"task {task_id} not found")
     _check_workable(actor, step.application, step.task, task_id)
-    return step.task, step.application
+    return step
 
 
 def _held(

@@ -16,21 +16,9 @@ from sqlalchemy.orm import aliased, defer
 from engine.domain.statuses import StepStatus
 from engine.persistence import breach_queries, sla_clauses
 from engine.persistence.base import BaseRepository, bounded_count, capped_total, count_bound
-from engine.persistence.tables import ApplicationRecord, RegionRecord, TaskRecord
+from engine.persistence.tables import ApplicationRecord, TaskRecord
 
-# Every step runs these two: built once (constructing a statement costs more than the
-# database takes to answer this one).
-# The step's lock leaves the workflow state out (often 10+ KB of JSON): a step whose live
-# workflow is cached never reads it (engine/workflow/live_cache.py); one that misses loads
-# it with one more SELECT when it first reads `state`.
-_APPLICATION_LOCKED = (
-    select(ApplicationRecord, RegionRecord.calendar_revision)
-    .options(defer(ApplicationRecord.state))
-    .join(TaskRecord, TaskRecord.application_id == ApplicationRecord.id)
-    .join(RegionRecord, RegionRecord.code == ApplicationRecord.region_code)
-    .where(TaskRecord.id == bindparam("task_id"))
-    .with_for_update(of=ApplicationRecord)
-)
+# Built once (constructing a statement costs more than the database takes to answer it).
 _TASKS_OF = (
     select(TaskRecord)
     .options(defer(TaskRecord.data))
@@ -56,12 +44,6 @@ class TaskRepository(BaseRepository):
 
     def get(self, task_id: uuid.UUID) -> TaskRecord | None:
         return self.session.get(TaskRecord, task_id)
-
-    def application_locked(self, task_id: uuid.UUID) -> tuple[ApplicationRecord, int] | None:
-        """The task's application, its row locked until commit, and its region's calendar
-        revision (one statement)."""
-        row = self.session.execute(_APPLICATION_LOCKED, {"task_id": task_id}).first()
-        return (row[0], row[1]) if row is not None else None
 
     def for_application(self, application_id: uuid.UUID) -> Sequence[TaskRecord]:
         return self.session.scalars(_TASKS_OF, {"application_id": application_id}).all()
