@@ -28,7 +28,7 @@ from engine.services.access import application_access, require_roles, visible_ta
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
 from engine.services.calls import load_bound
-from engine.services.live_steps import carry_live, keep_live, live_key_of, take_live
+from engine.services.live_steps import carry_live, give_back, keep_live, live_key_of, take_live
 from engine.services.outcomes import apply_outcome, caller_data_fits, finish_task
 from engine.services.payments import receipt_view
 from engine.services.presenters import redacted_task, task_view
@@ -89,7 +89,8 @@ def get_task(ctx: EngineContext, actor: Actor, task_id: uuid.UUID) -> TaskView:
     """
     with ctx.reader() as uow:
         task = visible_task(uow, actor, task_id)
-        app = uow.repos.applications.get(task.application_id)
+        # Its row version and state from one read: the workflow they name may be live here.
+        app = uow.repos.steps.application_as_saved(task.application_id)
         assert app is not None
         version = uow.repos.models.version_by_id(app.model_version_id)
         schema = version.forms.get(task.form) if version is not None and task.form else None
@@ -121,7 +122,13 @@ def _earlier_data(
     if not isinstance(names, dict) or not names:
         return None
     _, loaded = load_bound(ctx, uow, app.model_version_id, app.called_versions)
-    data = ctx.runtime.task_data(loaded, app.state, task_id)
+    # The live workflow of this row version if this process holds it (an officer opens a
+    # step the previous step just made ready), else the state restored; only read, so it
+    # is given back as the workflow of the row read.
+    saved = take_live(ctx, app)
+    workflow = saved.live = ctx.runtime.restore(loaded, saved)
+    data = ctx.runtime.task_data(workflow, task_id)
+    give_back(ctx, app, saved)
     return {name: data[name] for name in names if name in data}
 
 

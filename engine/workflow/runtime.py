@@ -280,11 +280,10 @@ class WorkflowRuntime:
         """The process data as the saved workflow sees it now (`variables.current_data`)."""
         return current_data(self.restore(loaded, state))
 
-    def task_data(
-        self, loaded: LoadedSpec, state: dict[str, Any], task_id: uuid.UUID
-    ) -> dict[str, Any]:
-        """A copy of the data one task of the saved workflow holds ({} when it has none)."""
-        workflow = self.restore(loaded, state)
+    @staticmethod
+    def task_data(workflow: BpmnWorkflow, task_id: uuid.UUID) -> dict[str, Any]:
+        """A copy of the data one task of `workflow` holds ({} when it has none); the
+        workflow is only read."""
         try:
             task = workflow.get_task_from_id(task_id)
         except (WorkflowException, KeyError):
