@@ -238,7 +238,7 @@ def _columns(mapper: Mapper[Any]) -> dict[str, Any]:
             and len(mapper.get_property(k).columns) == 1
             for k, c in found.items()
         )
-        _COLUMNS[mapper.class_] = found if plain else {}
+        found = _COLUMNS[mapper.class_] = found if plain else {}
     if not found:
         raise _OrmMustFlushError
     return found

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, String, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from engine.context import EngineContext
 from engine.domain.actors import Actor
@@ -175,3 +175,25 @@ def test_a_flush_with_other_records_is_left_to_the_orm(ctx: EngineContext) -> No
 
 def ctx_is_sqlite(ctx: EngineContext) -> bool:
     return bool(ctx.session_factory.kw["bind"].dialect.name == "sqlite")
+
+
+def test_a_mapping_the_orm_writes_with_more_than_its_values_stays_with_the_orm() -> None:
+    """A column with an `onupdate` (or a computed one) is written by the ORM with a value
+    nobody set: the fast path must not take such a mapping, whatever its table."""
+    class _Base(DeclarativeBase):
+        pass
+
+    class Stamped(_Base):
+        __tablename__ = "stamped"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        name: Mapped[str] = mapped_column(String(10))
+        touched: Mapped[str] = mapped_column(String(10), onupdate="now")
+
+    class Plain(_Base):
+        __tablename__ = "plain"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        name: Mapped[str] = mapped_column(String(10))
+
+    with pytest.raises(fast_flush._OrmMustFlushError):
+        fast_flush._columns(Stamped.__mapper__)
+    assert set(fast_flush._columns(Plain.__mapper__)) == {"id", "name"}
