@@ -23,6 +23,7 @@ from engine.domain.notifications import PendingNotification
 from engine.domain.observers import CommitObserver
 from engine.persistence import idempotency
 from engine.persistence.audit_log import (
+    EVENTS,
     PendingEvent,
     append_events,
     place_application_events,
@@ -132,8 +133,13 @@ class UnitOfWork:
             # Events queued since the last flush: a flush with nothing else to write may not
             # reach the hook.
             self._place_events(self._session)
-            self._session.flush()  # the use case's own writes first, then the events
-            append_events(self._session, self._unplaced, self._placed)
+            session = self._session
+            assert isinstance(session, StepSession)
+            if self._placed and not self._unplaced and session.flush_with(EVENTS, self._placed):
+                self._placed = []  # written with the step's rows, in one statement
+            else:
+                session.flush()  # the use case's own writes first, then the events
+            append_events(session, self._unplaced, self._placed)
             self._unplaced, self._placed = [], []
             committed, self._events = self._events, []
             idempotency.claim_in(self._session)  # the request's Idempotency-Key, if any

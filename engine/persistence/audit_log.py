@@ -167,6 +167,7 @@ def _chained(
 
 
 _EVENTS: Table = EventRecord.__table__  # type: ignore[assignment]
+EVENTS = _EVENTS  # the rows `place_application_events` returns go into this table
 _HEADS: Table = ChainHeadRecord.__table__  # type: ignore[assignment]
 _APPS: Table = ApplicationRecord.__table__  # type: ignore[assignment]
 # Inline: nothing reads an event's generated id back, so PostgreSQL is not asked for it

@@ -19,19 +19,29 @@ Anything else pending (other tables, deletes, a new application, SQL expressions
 values, server defaults) leaves the whole flush to the ORM, untouched.
 tests/service/test_fast_flush.py checks the rows are the same as the ORM writes.
 
+On PostgreSQL the writes of one flush go as one statement (`_write_folded`): each is a
+data-modifying CTE (updates `RETURNING 1`, their counts selected for the version check),
+and at commit the step's audit events ride along (`StepSession.flush_with`). A plain step
+then makes four round trips, not seven (BEGIN, the lock, the writes, COMMIT): each
+statement costs the client SQLAlchemy's and psycopg's per-execute work and the server a
+bind and an executor start, more than the wait itself (pipelining the seven measured no
+gain for PBG; folding saves 0.5-0.6 ms a step, A/B). SQLite has no round trips: there
+the statements stay apart.
+
 SQLAlchemy internals used, only here: `Session._register_persistent` (what a flush calls
 to make records persistent and clean) and the mapper's `version_id_generator`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Column, Table, bindparam, insert, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
@@ -74,10 +84,31 @@ class StepSession(Session):
             return
         super().flush(objects)
 
+    def flush_with(self, table: Table, rows: Sequence[dict[str, Any]]) -> bool:
+        """Flush, inserting `rows` into `table` in the same statement (PostgreSQL, a
+        flush of a step's shape); False when nothing was written: flush and insert apart."""
+        if self.get_bind().dialect.name != "postgresql":
+            return False
+        if self.before_write is not None:
+            self.before_write(self)
+        return write_pending(self, (table, rows))
 
-def write_pending(session: Session) -> bool:
+
+def only_step_rows_pending(session: Session) -> bool:
+    """Every pending change is an application or task row's (what `write_pending` takes):
+    a query of other tables can skip the autoflush, its answer is the same."""
+    return not session.deleted and all(type(o) in _INSERTED for o in session.new) and all(
+        type(o) in _UPDATED for o in session.dirty
+    )
+
+
+def write_pending(
+    session: Session, tail: tuple[Table, Sequence[dict[str, Any]]] | None = None
+) -> bool:
     """Write the session's pending changes if they are all of the step's shape; True when
     done (nothing is left to flush), False when the ORM must flush (nothing was written).
+    `tail`: rows to insert into a table with them, only if all go as one statement (True
+    says they were written too).
 
     Raises: StaleDataError when an application or task row changed since it was read.
     """
@@ -94,31 +125,140 @@ def write_pending(session: Session) -> bool:
     # The ORM's order: applications before tasks, a table's updates (by key) before its
     # inserts (in the order added); rows of one statement shape go in one executemany.
     updates.sort(key=_update_order)
-    inserts.sort(key=lambda w: w.state.insert_order or 0)
+    inserts.sort(key=_insert_order)
     pending = [w for w in updates + inserts if w.columns]  # equal values: nothing to write
+    if tail is not None:
+        table, rows = tail
+        pending += [_Write(None, table, "insert", _in_table_order(table, r), r, {}) for r in rows]
+    folded = _folded(pending, conn.dialect)
+    if folded is not None:
+        _write_folded(conn, folded, pending)
+    elif tail is not None:
+        return False
+    else:
+        _write_apart(conn, pending)
+    states = []
+    for write in updates + inserts:
+        assert write.state is not None  # records, not `tail` rows
+        write.state.dict.update(write.after)
+        states.append(write.state)
+    session._register_persistent(set(states))
+    return True
+
+
+def _write_apart(conn: Connection, pending: list[_Write]) -> None:
+    """One statement per shape (an executemany for several rows), each version checked."""
     for _, group in groupby(pending, key=_shape):
         writes = list(group)
         statement = _compiled(writes[0], conn.dialect)
-        if writes[0].version is None:
+        if writes[0].version is None:  # (each row's count is not checked, as before)
             params = [_bound(statement, w.params) for w in writes]
             conn.exec_driver_sql(statement.sql, params if len(params) > 1 else params[0])
             continue
         for write in writes:  # each version checked on its own
             result = conn.exec_driver_sql(statement.sql, _bound(statement, write.params))
             if result.rowcount != 1:
-                raise StaleDataError(
-                    f"UPDATE of {write.table.name} row {write.params['pk']} matched "
-                    f"{result.rowcount} rows: it changed since it was read"
-                )
-    for write in updates + inserts:
-        write.state.dict.update(write.after)
-    session._register_persistent({w.state for w in updates + inserts})
-    return True
+                raise _stale(write, result.rowcount)
+
+
+def _stale(write: _Write, matched: int) -> StaleDataError:
+    return StaleDataError(
+        f"UPDATE of {write.table.name} row {write.params['pk']} matched {matched} rows: "
+        "it changed since it was read"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Folded:
+    sql: str
+    parts: tuple[tuple[str, _Statement], ...]  # each write's bind prefix and statement
+    checked: tuple[int, ...]  # the updates, by index, whose counts the statement selects
+
+
+def _write_folded(conn: Connection, folded: _Folded, pending: list[_Write]) -> None:
+    params: dict[str, Any] = {}
+    for (prefix, statement), write in zip(folded.parts, pending, strict=True):
+        for name, value in _bound(statement, write.params).items():
+            params[prefix + name] = value
+    counts = conn.exec_driver_sql(folded.sql, params).one()
+    # With no update to check, the statement selects a lone 1.
+    for index, matched in zip(folded.checked, counts, strict=False):
+        if matched != 1:
+            raise _stale(pending[index], matched)
+
+
+# More writes than this (e.g. hundreds of instances' rows) go apart: one text per count.
+_FOLD_MAX = 16
+_BIND = re.compile(r"%\((\w+)\)s")
+_FOLDED: dict[tuple[Any, ...], _Folded | None] = {}
+_FOLDED_KEPT = 512
+
+
+def _folded(pending: list[_Write], dialect: Dialect) -> _Folded | None:
+    """The writes as one statement of data-modifying CTEs (PostgreSQL, several writes),
+    built once per sequence of shapes; None: they go apart.
+
+    Each update is a CTE of its own; the rows of consecutive inserts of one shape are one
+    multi-row INSERT, so that rows with generated keys (audit events) get them in order
+    (separate CTEs run in no defined order)."""
+    if dialect.name != "postgresql" or not 1 < len(pending) <= _FOLD_MAX:
+        return None
+    key = tuple(_shape(w) for w in pending)
+    if key in _FOLDED:
+        return _FOLDED[key]
+    if len(_FOLDED) >= _FOLDED_KEPT:  # sequences of shapes are few; never grow unbounded
+        _FOLDED.clear()
+    found = _FOLDED[key] = _fold(pending, dialect)
+    return found
+
+
+def _fold(pending: list[_Write], dialect: Dialect) -> _Folded | None:
+    parts: list[tuple[str, _Statement]] = []
+    ctes: list[str] = []
+    checked: list[int] = []
+    for _, group in groupby(enumerate(pending), key=lambda item: _shape(item[1])):
+        writes = list(group)
+        statement = _compiled(writes[0][1], dialect)
+        if statement.names is not None or not set(statement.processors) <= {
+            *writes[0][1].columns, "pk", "_version"
+        }:
+            return None  # positional, or binds that are not the values set
+        texts = []
+        for index, _write in writes:
+            prefix = f"w{index}_"
+            sql, renamed = _BIND.subn(rf"%({prefix}\1)s", statement.sql)
+            if renamed != len(statement.processors):
+                return None  # binds this text does not name plainly
+            texts.append(sql)
+            parts.append((prefix, statement))
+        first = writes[0][0]
+        if writes[0][1].kind == "update":
+            for (index, _write), sql in zip(writes, texts, strict=True):
+                ctes.append(f"w{index} AS ({sql} RETURNING 1)")
+                checked.append(index)
+            continue
+        head, values = _insert_values(texts[0])
+        rows = [values] + [_insert_values(sql)[1] for sql in texts[1:]]
+        if not head:
+            return None
+        ctes.append(f"w{first} AS ({head} VALUES {', '.join(rows)})")
+    # Only our own CTE names and the compiled texts go into it: no value is ever inlined.
+    counts = ", ".join(f"(SELECT count(*) FROM w{i})" for i in checked) or "1"  # noqa: S608
+    return _Folded(f"WITH {', '.join(ctes)} SELECT {counts}", tuple(parts), tuple(checked))
+
+
+def _insert_values(sql: str) -> tuple[str, str]:
+    """An `INSERT INTO t (..) VALUES (..)` text as its head and its one row of values;
+    ("", "") for any other shape."""
+    head, sep, values = sql.partition(" VALUES ")
+    if not sep or " VALUES " in values or not (values.startswith("(") and values.endswith(")")):
+        return "", ""
+    return head, values
 
 
 @dataclass(slots=True)
 class _Write:
-    state: InstanceState[Any]
+    state: InstanceState[Any] | None  # None: a plain row of `tail`, not a record
     table: Table
     kind: str  # "insert" or "update"
     columns: tuple[str, ...]  # the columns it sets, in the table's order
@@ -129,6 +269,10 @@ class _Write:
 
 def _shape(write: _Write) -> tuple[str, str, tuple[str, ...], bool]:
     return (write.table.name, write.kind, write.columns, write.version is not None)
+
+
+def _insert_order(write: _Write) -> int:
+    return (write.state.insert_order if write.state is not None else None) or 0
 
 
 def _update_order(write: _Write) -> tuple[int, str]:
@@ -262,7 +406,7 @@ def _compiled(write: _Write, dialect: Dialect) -> _Statement:
         return found
     types = {c.key: c.type for c in table.columns}
     if write.kind == "insert":
-        statement: Any = insert(table)
+        statement: Any = insert(table).inline()  # no generated key read back
     else:
         (pk,) = table.primary_key.columns
         statement = update(table).where(pk == bindparam("pk", type_=pk.type))

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, String, text
+from sqlalchemy import Integer, String, event, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from engine.context import EngineContext
@@ -18,6 +18,7 @@ from engine.domain.actors import Actor
 from engine.domain.errors import ConcurrentUpdateError
 from engine.persistence import fast_flush
 from engine.services import applications, payments, tasks
+from engine.services.audit import record_event
 from tests.factories import Clock, make_region, make_user, tiny_bpmn, upload
 from tests.service.test_step_rows import fan_out_then_sign_off
 
@@ -79,7 +80,11 @@ def stored_rows(ctx: EngineContext, application_id: str) -> list[tuple[Any, ...]
             "clock_started_at, due_at, breached_at, work_minutes, process_key, region_code "
             "FROM tasks WHERE application_id = :id ORDER BY ready_at, element_id, input"
         ), {"id": key}).all()
-    return [tuple(r) for r in app + task_rows]
+        events = conn.execute(text(
+            "SELECT seq, action, at, region_code, reason FROM events "
+            "WHERE application_id = :id ORDER BY seq"
+        ), {"id": key}).all()
+    return [tuple(r) for r in app + task_rows + events]
 
 
 def test_the_rows_a_step_writes_are_the_rows_the_orm_writes(
@@ -95,15 +100,16 @@ def test_the_rows_a_step_writes_are_the_rows_the_orm_writes(
     fast = [walk(ctx, actor, "berkas", data), walk(ctx, actor, "lurus", {}),
             cancelled(ctx, actor, data)]
     clock.now = START
-    monkeypatch.setattr(fast_flush, "write_pending", lambda _session: False)
+    monkeypatch.setattr(fast_flush, "write_pending", lambda _session, _tail=None: False)
     with orm_flushes() as flushes:
         orm = [walk(ctx, actor, "berkas", data), walk(ctx, actor, "lurus", {}),
                cancelled(ctx, actor, data)]
     assert flushes  # the second walk really went through the ORM's flush
     for ours, theirs in zip(fast, orm, strict=True):
         assert stored_rows(ctx, ours) == stored_rows(ctx, theirs)
-    assert len(stored_rows(ctx, fast[0])) == 1 + 3 + 1  # the application, 3 instances, sign-off
-    assert [r[3] for r in stored_rows(ctx, fast[2])[1:]] == ["cancelled"] * 3
+    app_and_tasks = stored_rows(ctx, fast[0])[: 1 + 3 + 1]  # the application, 3 instances, sign-off
+    assert [r[3] for r in app_and_tasks[1:]] == ["completed"] * 4
+    assert [r[3] for r in stored_rows(ctx, fast[2])[1:4]] == ["cancelled"] * 3
 
 
 def test_a_plain_step_does_not_reach_the_orm_flush(ctx: EngineContext) -> None:
@@ -139,6 +145,75 @@ def test_a_stale_application_row_is_refused_and_nothing_is_written(
         record = uow.repos.applications.get(app.id)
         assert record is not None
         assert (record.title, record.row_version) == (app.title, version)
+
+
+def test_a_stale_row_is_refused_when_the_writes_and_events_go_as_one_statement(
+    ctx: EngineContext,
+) -> None:
+    """On PostgreSQL the row's UPDATE and the step's audit events are one statement (its
+    CTEs all run): a stale version must still refuse the whole of it, events included."""
+    make_region(ctx)
+    upload(ctx, "3273", tiny_bpmn(key="lurus", steps=2))
+    actor, _ = make_user(ctx, "front-office")
+    app = applications.start_application(ctx, actor, "3273", "lurus", {"name": "Siti"}, {})
+    events_before = event_count(ctx)
+    statements: list[str] = []
+    with pytest.raises(ConcurrentUpdateError), ctx.uow() as uow:
+        record = uow.repos.applications.get(app.id)
+        assert record is not None
+        uow._session.execute(  # type: ignore[union-attr]
+            text("UPDATE applications SET row_version = row_version + 1 WHERE id = :id"),
+            {"id": app.id.hex if ctx_is_sqlite(ctx) else app.id},
+        )
+        record.title = "changed"
+        record_event(uow, actor=actor, action="application.renamed", subject="x", at=START,
+                     region_code="3273", application_id=app.id)
+        with counting(ctx, statements):
+            uow.commit()
+    if not ctx_is_sqlite(ctx):
+        assert [s.split()[0] for s in statements] == ["WITH"]  # one statement: both in it
+    assert event_count(ctx) == events_before
+    with ctx.uow() as uow:
+        record = uow.repos.applications.get(app.id)
+        assert record is not None and record.title == app.title
+
+
+def test_writes_beyond_the_fold_limit_go_apart_with_the_same_rows(
+    ctx: EngineContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(START)
+    ctx.clock = clock
+    make_region(ctx)
+    upload(ctx, "3273", fan_out_then_sign_off())
+    actor, _ = make_user(ctx, "front-office")
+    data = {"documents": ["ktp", "npwp", "akta"]}
+    folded = walk(ctx, actor, "berkas", data)
+    clock.now = START
+    monkeypatch.setattr(fast_flush, "_FOLD_MAX", 1)
+    statements: list[str] = []
+    with counting(ctx, statements):
+        apart = walk(ctx, actor, "berkas", data)
+    assert not any(s.startswith("WITH") for s in statements)
+    assert stored_rows(ctx, folded) == stored_rows(ctx, apart)
+
+
+@contextmanager
+def counting(ctx: EngineContext, statements: list[str]) -> Iterator[None]:
+    engine = ctx.session_factory.kw["bind"]
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def event_count(ctx: EngineContext) -> int:
+    with ctx.session_factory.kw["bind"].connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
 
 
 def test_a_rollback_undoes_rows_written_at_an_autoflush(ctx: EngineContext) -> None:

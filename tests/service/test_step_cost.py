@@ -40,6 +40,14 @@ BASE_BUDGET = (
 )
 # Until issue #16: 8 (the region chain's head locked and advanced), then 6 (all the
 # application's task rows read after the lock).
+# On PostgreSQL the writes of a flush are one statement of data-modifying CTEs, the step's
+# audit events with them (engine/persistence/fast_flush.py): a plain step is the lock and
+# one write. Steps that open fee items or issue a document flush through the ORM: for them
+# the budget above is an upper bound on both databases.
+FOLDED_BUDGET = (
+    1  # SELECT applications JOIN tasks .. FOR UPDATE OF both
+    + 1  # WITH (UPDATE applications), (UPDATE tasks), (INSERT tasks), (INSERT events)
+)
 # Issuing a document at the end event (engine/services/documents.py, same transaction):
 ISSUING = (
     1  # INSERT .. ON CONFLICT number_sequences: the document number (gap-free yearly series)
@@ -147,5 +155,10 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
     assert issuing == ["sign_pbg"]  # the signed permit, issued once, at the last step
     # The budget is tight: some step costs exactly its budget, and without a channel a plain
     # step (no fee of its own, none opened) costs exactly the base.
+    if engine.dialect.name == "postgresql":  # a plain step: the lock and one write
+        plain = [n for _, n, budget in counted if budget == BASE_BUDGET]
+        assert channel or FOLDED_BUDGET in plain, counted
+        assert all(n >= FOLDED_BUDGET for n in plain), counted
+        return
     assert any(n == budget for _, n, budget in counted), counted
     assert channel or any(n == budget == BASE_BUDGET for _, n, budget in counted), counted

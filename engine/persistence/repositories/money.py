@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.persistence.base import BaseRepository
+from engine.persistence.fast_flush import only_step_rows_pending
 from engine.persistence.tables import FeeItemRecord, PaymentRecord, ReceiptCounterRecord
 
 # Built once: a step's answer reads it (issue #16); building the statement and its cache
@@ -68,8 +69,15 @@ class FeeRepository(BaseRepository):
         self, application_id: uuid.UUID
     ) -> list[tuple[FeeItemRecord, PaymentRecord | None]]:
         """The application's fee items, each with its payment if paid (one statement)."""
-        found = self.session.execute(_WITH_PAYMENTS, {"application_id": application_id})
-        return [(item, payment) for item, payment in found]
+        if not only_step_rows_pending(self.session):
+            found = self.session.execute(_WITH_PAYMENTS, {"application_id": application_id})
+            return [(item, payment) for item, payment in found]
+        # A step's answer reads this after its writes: rows of applications and tasks cannot
+        # change it, so they are not flushed for it (on PostgreSQL they then go with the
+        # commit's one statement, engine/persistence/fast_flush.py).
+        with self.session.no_autoflush:
+            found = self.session.execute(_WITH_PAYMENTS, {"application_id": application_id})
+            return [(item, payment) for item, payment in found]
 
     def payment_by_reference(self, reference: str) -> PaymentRecord | None:
         return self.session.scalars(
