@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.domain import json_codec
 from engine.domain.errors import ConcurrentUpdateError, EngineError, StorageUnavailableError
-from engine.persistence.fast_flush import StepSession
+from engine.persistence.fast_flush import StepSession, let_psycopg_cache_folded_texts
 
 
 def normalize_url(url: str) -> str:
@@ -114,6 +114,8 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
         if timeouts is not None:
             url = _with_timeouts(url, timeouts)
         engine = create_engine(url, **kwargs)
+        if engine.dialect.driver == "psycopg":
+            let_psycopg_cache_folded_texts()
         if timeouts is not None and timeouts.statement and engine.dialect.driver == "psycopg":
             from engine.persistence.commit_guard import guard_commits
 

@@ -187,6 +187,24 @@ def _write_folded(conn: Connection, folded: _Folded, pending: list[_Write]) -> N
             raise _stale(pending[index], matched)
 
 
+def let_psycopg_cache_folded_texts() -> None:
+    """psycopg converts a query's `%(name)s` placeholders to `$n` with a regex split of the
+    whole text, cached only for texts of at most 4096 bytes and 50 parameters (psycopg 3.3,
+    `psycopg._queries`: a guard against ORMs' ever-changing multi-row INSERTs). A folded
+    step often has more (PBG's step with two events and a new task: 67 in 2.7 KB), and
+    converting that text took 0.3 ms every time (a loaded machine). Ours are few shapes, built once (`_FOLDED`, bounded):
+    they may be cached. The cache itself stays psycopg's (an LRU of 128 texts); raised
+    limits only let longer texts into it. tests/service/test_fast_flush.py checks a
+    folded step converts nothing uncached."""
+    try:
+        from psycopg import _queries
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return
+    for name, limit in (("MAX_CACHED_STATEMENT_LENGTH", _FOLD_MAX * 2048),
+                        ("MAX_CACHED_STATEMENT_PARAMS", _FOLD_MAX * 40)):
+        setattr(_queries, name, max(getattr(_queries, name, 0), limit))
+
+
 # More writes than this (e.g. hundreds of instances' rows) go apart: one text per count.
 _FOLD_MAX = 16
 _BIND = re.compile(r"%\((\w+)\)s")
