@@ -192,10 +192,10 @@ def let_psycopg_cache_folded_texts() -> None:
     whole text, cached only for texts of at most 4096 bytes and 50 parameters (psycopg 3.3,
     `psycopg._queries`: a guard against ORMs' ever-changing multi-row INSERTs). A folded
     step often has more (PBG's step with two events and a new task: 67 in 2.7 KB), and
-    converting that text took 0.3 ms every time (a loaded machine). Ours are few shapes, built once (`_FOLDED`, bounded):
-    they may be cached. The cache itself stays psycopg's (an LRU of 128 texts); raised
-    limits only let longer texts into it. tests/service/test_fast_flush.py checks a
-    folded step converts nothing uncached."""
+    converting that text took 0.3 ms every time (a loaded machine). Ours are few shapes,
+    built once (`_FOLDED`, bounded): they may be cached. The cache itself stays psycopg's
+    (an LRU of 128 texts); raised limits only let longer texts into it.
+    tests/service/test_fast_flush.py checks a folded step converts nothing uncached."""
     try:
         from psycopg import _queries
     except ImportError:  # pragma: no cover - psycopg is a dependency
