@@ -3,6 +3,13 @@
 A step never reads all of its application's task rows: a parallel step of 300 instances
 would read 300 rows at each of its 300 completions (issue #16). Task data (the largest
 column) is not loaded: a step only writes it.
+
+The lock read builds its two records from a Core row (`_record`) the way the ORM's loading
+does for a record the session does not hold yet: the ORM's per-statement loading setup cost
+about 0.09 ms of a ~3 ms step (issue #16, A/B on SQLite). SQLAlchemy internals used, only
+here: `IdentityMap._add_unpresent` and `InstanceState`'s `key`, `identity_token` and
+`session_id`, set as `sqlalchemy.orm.loading._instance` sets them.
+tests/service/test_step_lock_read.py checks the records are those the ORM loads.
 """
 
 from __future__ import annotations
@@ -11,9 +18,11 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, case, exists, func, select
-from sqlalchemy.orm import defer, undefer
+from sqlalchemy import Column, ColumnElement, bindparam, case, exists, func, inspect, select
+from sqlalchemy.orm import Mapper, Session, defer, undefer
+from sqlalchemy.orm.attributes import instance_state
 
 from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.statuses import StepStatus
@@ -54,10 +63,18 @@ class StepQueries(BaseRepository):
         of its task rows), so a step that waited for a concurrent one reads the row as that
         one left it: PostgreSQL re-reads only the rows it locks after a wait.
         """
-        row = self.session.execute(_LOCKED, {"task_id": task_id}).first()
+        session = self.session
+        if session.identity_map or session.new:  # it may hold them: the ORM's own loading
+            found = session.execute(_LOCKED, {"task_id": task_id}).first()
+            if found is None:
+                return None
+            return LockedStep(found[0], int(found[1]), found[2], bool(found[3]))
+        row = session.connection().execute(_LOCKED_ROW, {"task_id": task_id}).first()
         if row is None:
             return None
-        return LockedStep(row[0], int(row[1]), row[2], bool(row[3]))
+        app = _record(session, _APPLICATION, row)
+        task = _record(session, _TASK, row)
+        return LockedStep(app, int(row[_REVISION]), task, bool(row[_FEE_ITEMS_AT]))
 
     def locked_application(self, application_id: uuid.UUID) -> ApplicationRecord | None:
         """The application, its row locked until commit, without its workflow state: for a
@@ -103,6 +120,68 @@ _LOCKED = (
     .join(RegionRecord, RegionRecord.code == ApplicationRecord.region_code)
     .where(TaskRecord.id == bindparam("task_id"))
     .with_for_update(of=[ApplicationRecord, TaskRecord])
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Where one record's loaded columns sit in a Core row, and the one left unloaded."""
+
+    mapper: Mapper[Any]
+    keys: tuple[str, ...]  # attribute names, in row order
+    columns: tuple[ColumnElement[Any], ...]
+    start: int  # the row index of the first
+    pk: int  # the row index of the primary key
+    unloaded: str  # deferred: loaded (one SELECT) when first read, as `defer()` does
+
+
+def _columns(record: type, unloaded: str, start: int) -> _Columns:
+    mapper: Mapper[Any] = inspect(record)
+    props = [p for p in mapper.column_attrs if p.key != unloaded]
+    columns = tuple(p.columns[0] for p in props)
+    # One plain column each (no SQL expression, no composite), the mapper's own table's.
+    assert all(len(p.columns) == 1 for p in props)
+    assert all(isinstance(c, Column) and c.table is mapper.local_table for c in columns)
+    (pk,) = mapper.primary_key
+    keys = tuple(p.key for p in props)
+    return _Columns(mapper, keys, columns, start, start + columns.index(pk), unloaded)
+
+
+def _record(session: Session, at: _Columns, row: Sequence[Any]) -> Any:
+    """The record of `row`'s columns `at`, persistent in `session` as if the ORM had loaded
+    it with its `unloaded` column deferred: in the identity map, clean, that column loaded
+    on first access. The session must not hold it (`locked` checks it holds nothing)."""
+    key = (at.mapper.class_, (row[at.pk],), None)
+    record = at.mapper.class_manager.new_instance()
+    state = instance_state(record)
+    state.dict.update(zip(at.keys, row[at.start:at.start + len(at.keys)], strict=True))
+    state.key, state.identity_token, state.session_id = key, None, session.hash_key
+    session.identity_map._add_unpresent(state, key)  # see the module's doc
+    state.expired_attributes.add(at.unloaded)
+    return record
+
+
+_APPLICATION = _columns(ApplicationRecord, "state", 0)
+_REVISION = len(_APPLICATION.keys)
+_TASK = _columns(TaskRecord, "data", _REVISION + 1)
+_FEE_ITEMS_AT = _TASK.start + len(_TASK.keys)
+# `_LOCKED` as plain columns: the same statement, the same locks.
+_LOCKED_ROW = (
+    select(
+        *_APPLICATION.columns,
+        RegionRecord.__table__.c.calendar_revision,
+        *_TASK.columns,
+        exists()
+        .where(FeeItemRecord.__table__.c.application_id == TaskRecord.__table__.c.application_id)
+        .label("fee_items"),
+    )
+    .select_from(ApplicationRecord.__table__)
+    .join(TaskRecord.__table__, TaskRecord.__table__.c.application_id
+          == ApplicationRecord.__table__.c.id)
+    .join(RegionRecord.__table__, RegionRecord.__table__.c.code
+          == ApplicationRecord.__table__.c.region_code)
+    .where(TaskRecord.__table__.c.id == bindparam("task_id"))
+    .with_for_update(of=[ApplicationRecord.__table__, TaskRecord.__table__])
 )
 _APPLICATION_LOCKED = (
     select(ApplicationRecord)
