@@ -4,12 +4,14 @@ A step never reads all of its application's task rows: a parallel step of 300 in
 would read 300 rows at each of its 300 completions (issue #16). Task data (the largest
 column) is not loaded: a step only writes it.
 
-The lock read builds its two records from a Core row (`_record`) the way the ORM's loading
-does for a record the session does not hold yet: the ORM's per-statement loading setup cost
-about 0.09 ms of a ~3 ms step (issue #16, A/B on SQLite). SQLAlchemy internals used, only
-here: `IdentityMap._add_unpresent` and `InstanceState`'s `key`, `identity_token` and
-`session_id`, set as `sqlalchemy.orm.loading._instance` sets them.
-tests/service/test_step_lock_read.py checks the records are those the ORM loads.
+The lock read and the ready page build their records from plain rows (`_record`) the way
+the ORM's loading does: the same SQL, its autoflush first, the session's own record for a
+row it holds, else a new record, persistent and clean, its deferred column read when first
+read. The ORM's loading cost about 0.09 ms of a ~3 ms step in the lock read alone (issue
+#16, A/B on SQLite). While anyone listens for the ORM's load events, the ORM loads.
+SQLAlchemy internals used, only here: `IdentityMap._add_unpresent` and `InstanceState`'s
+`key`, `identity_token` and `session_id`, set as `sqlalchemy.orm.loading._instance` sets
+them. tests/service/test_step_lock_read.py checks the records are those the ORM loads.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class StepQueries(BaseRepository):
         one left it: PostgreSQL re-reads only the rows it locks after a wait.
         """
         session = self.session
-        if session.identity_map or session.new:  # it may hold them: the ORM's own loading
+        if session.identity_map or session.new or _load_events(session):  # the ORM loads
             found = session.execute(_LOCKED, {"task_id": task_id}).first()
             if found is None:
                 return None
@@ -94,18 +96,26 @@ class StepQueries(BaseRepository):
         return self.session.scalars(_ROWS, {"ids": list(ids)}).all()
 
     def ready_page(self, application_id: uuid.UUID, now: datetime, limit: int) -> ReadyPage:
-        """One statement: the first `limit` ready rows, their count and flags over all."""
-        found = self.session.execute(
-            _READY_PAGE, {"application_id": application_id, "now": now, "limit": limit}
-        ).all()
+        """One statement: the first `limit` ready rows, their count and flags over all.
+
+        Read as the ORM would (its autoflush first, the session's own record for a row it
+        holds), the other records built from the plain row (`_record`).
+        """
+        session, params = self.session, {"application_id": application_id, "now": now,
+                                         "limit": limit}
+        if _load_events(session):
+            found = session.execute(_READY_PAGE, params).all()
+            rows = [r[0] for r in found]
+        else:
+            if session.autoflush:
+                session.flush()  # what the ORM's query does first: the rows this step wrote
+            found = session.connection().execute(_READY_ROWS, params).all()
+            rows = [_record(session, _TASK_ROW, r) for r in found]
         if not found:
-            fee_items = self.session.scalar(_FEE_ITEMS, {"application_id": application_id})
+            fee_items = session.scalar(_FEE_ITEMS, {"application_id": application_id})
             return ReadyPage([], 0, False, False, bool(fee_items))
-        first = found[0]
-        return ReadyPage(
-            [r[0] for r in found], int(first.total), bool(first.applicant), bool(first.overdue),
-            bool(first.fee_items),
-        )
+        total, applicant, overdue, fee_items = found[0][-4:]
+        return ReadyPage(rows, int(total), bool(applicant), bool(overdue), bool(fee_items))
 
 
 _FEE_ITEMS_OF_TASK = (
@@ -147,11 +157,22 @@ def _columns(record: type, unloaded: str, start: int) -> _Columns:
     return _Columns(mapper, keys, columns, start, start + columns.index(pk), unloaded)
 
 
+def _load_events(session: Session) -> bool:
+    """Whether anyone listens for the ORM's loads of these records (a test counting the rows
+    a step reads): then the ORM loads them, and its events say so."""
+    return bool(_APPLICATION_EVENTS.load or _TASK_EVENTS.load
+                or session.dispatch.loaded_as_persistent)
+
+
 def _record(session: Session, at: _Columns, row: Sequence[Any]) -> Any:
     """The record of `row`'s columns `at`, persistent in `session` as if the ORM had loaded
     it with its `unloaded` column deferred: in the identity map, clean, that column loaded
-    on first access. The session must not hold it (`locked` checks it holds nothing)."""
+    on first access. A record the session holds already is returned as it is (the ORM's
+    loading does the same without `populate_existing`)."""
     key = (at.mapper.class_, (row[at.pk],), None)
+    held = session.identity_map.get(key)
+    if held is not None:
+        return held
     record = at.mapper.class_manager.new_instance()
     state = instance_state(record)
     state.dict.update(zip(at.keys, row[at.start:at.start + len(at.keys)], strict=True))
@@ -162,8 +183,10 @@ def _record(session: Session, at: _Columns, row: Sequence[Any]) -> Any:
 
 
 _APPLICATION = _columns(ApplicationRecord, "state", 0)
+_APPLICATION_EVENTS = _APPLICATION.mapper.class_manager.dispatch
 _REVISION = len(_APPLICATION.keys)
 _TASK = _columns(TaskRecord, "data", _REVISION + 1)
+_TASK_EVENTS = _TASK.mapper.class_manager.dispatch
 _FEE_ITEMS_AT = _TASK.start + len(_TASK.keys)
 # `_LOCKED` as plain columns: the same statement, the same locks.
 _LOCKED_ROW = (
@@ -207,20 +230,18 @@ _ROWS = (
 
 
 # Window aggregates are computed before the LIMIT: over every ready row of the application.
+_READY_FLAGS = (
+    func.count().over().label("total"),
+    func.max(case((TaskRecord.role.in_(sorted(APPLICANT_ROLES)), 1), else_=0))
+    .over()
+    .label("applicant"),
+    func.max(case((sla_clauses.step_overdue(bindparam("now")), 1), else_=0))
+    .over()
+    .label("overdue"),
+    exists().where(FeeItemRecord.application_id == TaskRecord.application_id).label("fee_items"),
+)
 _READY_PAGE = (
-    select(
-        TaskRecord,
-        func.count().over().label("total"),
-        func.max(case((TaskRecord.role.in_(sorted(APPLICANT_ROLES)), 1), else_=0))
-        .over()
-        .label("applicant"),
-        func.max(case((sla_clauses.step_overdue(bindparam("now")), 1), else_=0))
-        .over()
-        .label("overdue"),
-        exists()
-        .where(FeeItemRecord.application_id == TaskRecord.application_id)
-        .label("fee_items"),
-    )
+    select(TaskRecord, *_READY_FLAGS)
     .options(defer(TaskRecord.data))
     .where(
         TaskRecord.application_id == bindparam("application_id"),
@@ -229,3 +250,6 @@ _READY_PAGE = (
     .order_by(TaskRecord.ready_at, TaskRecord.element_id)
     .limit(bindparam("limit"))
 )
+_TASK_ROW = _columns(TaskRecord, "data", 0)
+# `_READY_PAGE` as plain columns: the same statement.
+_READY_ROWS = _READY_PAGE.with_only_columns(*_TASK_ROW.columns, *_READY_FLAGS)

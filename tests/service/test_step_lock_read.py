@@ -1,6 +1,8 @@
-"""A step's lock read builds its records from a plain row (engine/persistence/step_queries.py)
-and they are the records the ORM's own loading gives: the same values, persistent and clean
-in the session, the deferred column read when first read, changes written at commit."""
+"""A step's lock read and its ready page build their records from plain rows
+(engine/persistence/step_queries.py), and they are the records the ORM's own loading gives:
+the same values, persistent and clean in the session, the deferred column read when first
+read, changes written at commit, the session's own record for a row it holds, what the
+session changed flushed before the read; while anyone listens for loads, the ORM loads."""
 
 from __future__ import annotations
 
@@ -8,16 +10,18 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.domain.views import ApplicationView
 from engine.persistence import step_queries
 from engine.persistence.step_queries import LockedStep
+from engine.persistence.tables import TaskRecord
 from engine.services import applications, tasks
 from engine.unit_of_work import UnitOfWork
 from tests.factories import make_region, make_user, tiny_bpmn, upload
+from tests.service.test_step_rows import fan_out_then_sign_off
 
 
 def started(ctx: EngineContext, fee: str = "0") -> ApplicationView:
@@ -52,16 +56,30 @@ def described(record: Any, session: Session) -> dict[str, Any]:
     }
 
 
+def orm_executes(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The statements run through the session (the ORM's loading) from now on."""
+    calls: list[object] = []
+    original = Session.execute
+    monkeypatch.setattr(Session, "execute", lambda self, *a, **k: (
+        calls.append(a[0]), original(self, *a, **k))[1])
+    return calls
+
+
+def fanned_out(ctx: EngineContext, documents: int = 3) -> ApplicationView:
+    make_region(ctx)
+    upload(ctx, "3273", fan_out_then_sign_off())
+    actor, _ = make_user(ctx, "front-office")
+    data = {"documents": [{"kind": "KTP", "file": f"doc-{i}"} for i in range(documents)]}
+    return applications.start_application(ctx, actor, "3273", "berkas", {}, data)
+
+
 def test_the_locked_records_are_those_the_orm_loads(
     ctx: EngineContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = started(ctx, fee="5000")
     task_id = app.tasks[0].id
     with ctx.uow() as uow:
-        calls: list[object] = []
-        original = Session.execute
-        monkeypatch.setattr(Session, "execute", lambda self, *a, **k: (
-            calls.append(a[0]), original(self, *a, **k))[1])
+        calls = orm_executes(monkeypatch)
         ours = uow.repos.steps.locked(task_id)
         monkeypatch.undo()
         assert calls == []  # a plain row, not the ORM's loading
@@ -123,3 +141,62 @@ def test_changes_to_the_locked_records_are_written_and_versioned(ctx: EngineCont
         done = uow.repos.tasks.get(app.tasks[0].id)
         assert done is not None and (done.state, done.completed_by) == ("completed", actor.id)
         assert done.data == {"ok": True}
+
+
+def test_the_ready_page_records_are_those_the_orm_loads(
+    ctx: EngineContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = fanned_out(ctx)
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        calls = orm_executes(monkeypatch)
+        page = uow.repos.steps.ready_page(app.id, now, 2)
+        monkeypatch.undo()
+        assert [c for c in calls if c is step_queries._READY_PAGE] == []
+        mine = [described(t, session_of(uow)) for t in page.rows]
+        flags = (page.count, page.waits_on_applicant, page.overdue, page.fee_items)
+    with ctx.uow() as uow:
+        found = session_of(uow).execute(step_queries._READY_PAGE, {
+            "application_id": app.id, "now": now, "limit": 2}).all()
+        assert [described(r[0], session_of(uow)) for r in found] == mine
+        assert len(mine) == 2 and flags == (3, False, False, False)
+        assert flags[:3] == (found[0].total, bool(found[0].applicant), bool(found[0].overdue))
+
+
+def test_the_ready_page_reads_what_the_session_changed_and_gives_its_records(
+    ctx: EngineContext,
+) -> None:
+    app = fanned_out(ctx)
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        first = uow.repos.tasks.get(app.tasks[0].id)
+        assert first is not None and first.due_at is not None
+        first.due_at = now - (first.due_at - now)  # overdue, not yet written
+        added = TaskRecord(
+            id=uuid.uuid4(), application_id=app.id, region_code="3273", process_key="berkas",
+            element_id="extra", name="Extra", role="front-office", state="ready",
+            ready_at=now, fee=0, clock_started_at=now,
+        )
+        uow.repos.tasks.add(added)
+        page = uow.repos.steps.ready_page(app.id, now, 10)
+        assert page.overdue and page.count == 4
+        assert first in page.rows and added in page.rows  # the session's own records
+        assert not session_of(uow).dirty and not session_of(uow).new  # flushed first
+
+
+def test_while_loads_are_listened_for_the_orm_loads(ctx: EngineContext) -> None:
+    app = fanned_out(ctx)
+    loaded: list[object] = []
+
+    def count(target: object, _context: object) -> None:
+        loaded.append(target)
+
+    event.listen(TaskRecord, "load", count)
+    try:
+        with ctx.uow() as uow:
+            step = uow.repos.steps.locked(app.tasks[0].id)
+            page = uow.repos.steps.ready_page(app.id, ctx.clock(), 10)
+    finally:
+        event.remove(TaskRecord, "load", count)
+    assert step is not None and loaded[0] is step.task
+    assert set(loaded[1:]) == set(page.rows) - {step.task} and len(page.rows) == 3
