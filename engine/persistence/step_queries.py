@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, bindparam, case, exists, func, inspect, select
+from sqlalchemy import Column, ColumnElement, Select, bindparam, case, exists, func, inspect, select
 from sqlalchemy.orm import Mapper, Session, defer, undefer
 from sqlalchemy.orm.attributes import instance_state
 
@@ -240,16 +240,20 @@ _READY_FLAGS = (
     .label("overdue"),
     exists().where(FeeItemRecord.application_id == TaskRecord.application_id).label("fee_items"),
 )
-_READY_PAGE = (
-    select(TaskRecord, *_READY_FLAGS)
-    .options(defer(TaskRecord.data))
-    .where(
-        TaskRecord.application_id == bindparam("application_id"),
-        TaskRecord.state == StepStatus.READY,
+
+
+def _ready_page(*columns: Any) -> Select[Any]:
+    return (
+        select(*columns, *_READY_FLAGS)
+        .where(
+            TaskRecord.application_id == bindparam("application_id"),
+            TaskRecord.state == StepStatus.READY,
+        )
+        .order_by(TaskRecord.ready_at, TaskRecord.element_id)
+        .limit(bindparam("limit"))
     )
-    .order_by(TaskRecord.ready_at, TaskRecord.element_id)
-    .limit(bindparam("limit"))
-)
+
+
+_READY_PAGE = _ready_page(TaskRecord).options(defer(TaskRecord.data))
 _TASK_ROW = _columns(TaskRecord, "data", 0)
-# `_READY_PAGE` as plain columns: the same statement.
-_READY_ROWS = _READY_PAGE.with_only_columns(*_TASK_ROW.columns, *_READY_FLAGS)
+_READY_ROWS = _ready_page(*_TASK_ROW.columns)  # the same statement, as plain columns
