@@ -157,8 +157,10 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
     # step (no fee of its own, none opened) costs exactly the base.
     if engine.dialect.name == "postgresql":  # a plain step: the lock and one write
         plain = [n for _, n, budget in counted if budget == BASE_BUDGET]
+        # ... or, where ready steps it did not touch remain (a parallel branch), the ready
+        # page read after the writes (the writes flushed before it, the events after it).
         assert channel or FOLDED_BUDGET in plain, counted
-        assert all(n >= FOLDED_BUDGET for n in plain), counted
+        assert all(n in (FOLDED_BUDGET, FOLDED_BUDGET + 2) for n in plain), counted
         return
     assert any(n == budget for _, n, budget in counted), counted
     assert channel or any(n == budget == BASE_BUDGET for _, n, budget in counted), counted
