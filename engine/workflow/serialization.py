@@ -16,32 +16,55 @@ import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
-    WorkflowConverter,
+    TaskConverter,
 )
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 
 from engine.domain import json_codec
 from engine.domain.encoded_json import EncodedJson
 from engine.workflow.call_activities import CalledProcess, CalledProcessConverter
 from engine.workflow.external_tasks import ExternalServiceTask, ExternalServiceTaskConverter
 from engine.workflow.state_bounds import check_serialized_size
+from engine.workflow.task_dicts import flow_to_dict, id_memo
 
 
 class _SpecRefWorkflowConverter(BpmnWorkflowConverter):
-    """Leaves the process spec and sub-process specs out of the saved state."""
+    """Leaves the process spec and sub-process specs out of the saved state; builds the
+    tasks' dicts itself (`task_dicts`: what the library's converters return, faster)."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        registry, ids = self.registry, id_memo(workflow)
+        dct = flow_to_dict(registry, workflow, ids)
         dct["spec_name"] = workflow.spec.name
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        dct["subprocesses"] = {
+            str(key): self._subworkflow_to_dict(sub, ids)
+            for key, sub in workflow.subprocesses.items()
+        }
+        dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
+        return dct
+
+    def _subworkflow_to_dict(self, sub: Any, ids: dict[Any, str]) -> dict[str, Any]:
+        """`BpmnSubWorkflowConverter.to_dict` through the registry, as the library does."""
+        registry = self.registry
+        if type(sub) is not BpmnSubWorkflow:
+            return registry.convert(sub)
+        dct = flow_to_dict(registry, sub, ids)
+        dct["parent_task_id"] = str(sub.parent_task_id)
+        dct["spec"] = sub.spec.name
+        dct["typename"] = registry.typenames[BpmnSubWorkflow]
         return dct
 
 
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
+    # `task_dicts` writes what these two converters write (and the test compares them).
+    assert config[Task] is TaskConverter
+    assert config[BpmnSubWorkflow] is BpmnSubWorkflowConverter
     config[BpmnWorkflow] = _SpecRefWorkflowConverter
     config[ExternalServiceTask] = ExternalServiceTaskConverter
     config[CalledProcess] = CalledProcessConverter
@@ -136,9 +159,10 @@ def _encode(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> str:
     before; both texts decode to the same document. The size check reads this compact
     text, which is what the column stores (before: the library's text with spaces).
     orjson refuses what it cannot write exactly (integers beyond 64 bits, lone
-    surrogates), and those states go the standard library's way too.
+    surrogates), and those states go the standard library's way too. The walk skips
+    what `task_dicts` writes as text for every task (`_values_to_check`).
     """
-    if _plain(dct):
+    if _plain(_values_to_check(dct)):
         try:
             return orjson.dumps(dct).decode()
         except TypeError:
@@ -147,6 +171,23 @@ def _encode(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> str:
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})
+# A task dict's values that come from the task as they are; the others (`id`, `parent`,
+# `children`, `task_spec`, `typename`) are text `task_dicts` makes (`str()`, a spec's name).
+_TASK_VALUES = ("last_state_change", "state", "triggered", "internal_data", "data", "delta")
+
+
+def _values_to_check(dct: dict[str, Any]) -> list[Any]:
+    """What of an ordered state (`_order_tasks`) may hold other than plain JSON: all but
+    the texts of its tasks' dicts, so 300 tasks' ids are not walked on every save."""
+    values: list[Any] = []
+    for scope in (dct, *dct.get("subprocesses", {}).values()):
+        for key, value in scope.items():
+            if key == _ORDERED:
+                for _, task in value:
+                    values.extend([task[name] for name in _TASK_VALUES])
+            elif key != "subprocesses" or scope is not dct:
+                values.append(value)
+    return values
 
 
 def _plain(value: Any) -> bool:
