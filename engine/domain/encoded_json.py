@@ -2,8 +2,11 @@
 
 A step serializes its workflow state once; the `applications.state` column writes this
 text as it is instead of encoding the dict again (engine/persistence/state_column.py).
-The dict is the decoded text, so it is exactly what the database gives back; nothing may
-change it in place (no writer does: a new state is always a new document).
+The dict is exactly what decoding the text gives (what the database gives back): the
+runtime either decodes the text or, when orjson wrote it from plain values, hands over the
+very dict it encoded with nothing of the workflow's left in it
+(engine/workflow/serialization.py, `_detach`). Nothing may change it in place (no writer
+does: a new state is always a new document).
 """
 
 from __future__ import annotations

@@ -111,11 +111,15 @@ class WorkflowCodec:
             registry._encoder_mode = False
         dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
         _order_tasks(dct)
-        text = _encode(dct, self._serializer._encoder_cls)
+        text, by_orjson = _encode(dct, self._serializer._encoder_cls)
         if max_bytes is not None:
             check_serialized_size(text, max_bytes, workflow)
-        # Decoded from the text, what we return is exactly what a database returns, and
-        # it carries the text: the state column writes it without encoding it again.
+        # What we return is exactly what a database returns, and it carries the text: the
+        # state column writes it without encoding it again. When orjson wrote the text,
+        # that is `dct` itself once it holds none of the workflow's own objects (`_detach`;
+        # decoding 127 KB costs 0.35 ms and 20,000 objects); else the text decoded.
+        if by_orjson:
+            return EncodedJson(_detach(dct), text)
         return EncodedJson(json_codec.loads(text), text)
 
     def state_from_dict(
@@ -148,8 +152,8 @@ class WorkflowCodec:
         return dct
 
 
-def _encode(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> str:
-    """The state as JSON text, encoded once.
+def _encode(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> tuple[str, bool]:
+    """The state as JSON text, encoded once, and whether orjson wrote it.
 
     SpiffWorkflow's encoder class turns the typed values task data may hold (UUIDs,
     datetimes, time spans) into tagged dicts; orjson would write a UUID as plain text. So
@@ -164,10 +168,48 @@ def _encode(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> str:
     """
     if _plain(_values_to_check(dct)):
         try:
-            return orjson.dumps(dct).decode()
+            return orjson.dumps(dct).decode(), True
         except TypeError:
             pass
-    return json.dumps(dct, cls=encoder_cls, separators=(",", ":"))
+    return json.dumps(dct, cls=encoder_cls, separators=(",", ":")), False
+
+
+def _detach(dct: dict[str, Any]) -> dict[str, Any]:
+    """`dct` (a state orjson wrote: plain JSON values only, which orjson writes exactly, so
+    the text decodes to `dct`) with every container it may share with the workflow
+    copied: what `_values_to_check` walks. SpiffWorkflow's converters hand over the
+    workflow's own objects there (a root task's `data` dict, the values of task data,
+    internal data and correlations, the event list), which the next step changes in place;
+    the rest (the scopes, task dicts, deltas' lists of names, `ordered_tasks`) they or
+    `task_dicts` made for this state. Tuples become lists, as in the decoded text."""
+    for scope in (dct, *dct.get("subprocesses", {}).values()):
+        for key, value in scope.items():
+            if key == _ORDERED:
+                for _, task in value:
+                    for name in _TASK_CONTAINERS:
+                        task[name] = _copy_plain(task[name])
+            elif key != "subprocesses" or scope is not dct:
+                scope[key] = _copy_plain(value)
+    return dct
+
+
+_TASK_CONTAINERS = ("internal_data", "data", "delta")
+
+
+def _copy_plain(value: Any) -> Any:
+    """A copy of a plain JSON value (`_plain`) sharing no container with it; tuples as lists.
+    Recursive: orjson wrote it, so it is at most 255 levels deep (orjson's own bound)."""
+    kind = type(value)
+    if kind is dict:
+        return {
+            k: (_copy_plain(v) if type(v) in _CONTAINERS else v) for k, v in value.items()
+        }
+    if kind is list or kind is tuple:
+        return [_copy_plain(v) if type(v) in _CONTAINERS else v for v in value]
+    return value
+
+
+_CONTAINERS = frozenset({dict, list, tuple})
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})
@@ -193,7 +235,7 @@ def _values_to_check(dct: dict[str, Any]) -> list[Any]:
 def _plain(value: Any) -> bool:
     """Whether `value` is made of text-keyed dicts, lists and tuples, text, integers,
     finite floats, booleans and null only: what orjson and the standard library write
-    alike (`ordered_tasks` is a list of tuples)."""
+    alike)."""
     scalars, isfinite = _SCALARS, math.isfinite
     stack = [value]
     pop, push = stack.pop, stack.extend
@@ -230,7 +272,7 @@ _ORDERED = "ordered_tasks"
 
 def _order_tasks(dct: dict[str, Any]) -> None:
     for scope in (dct, *dct.get("subprocesses", {}).values()):
-        scope[_ORDERED] = list(scope.pop("tasks").items())
+        scope[_ORDERED] = [[key, task] for key, task in scope.pop("tasks").items()]
         for _, task in scope[_ORDERED]:
             # A delta lists the keys a task dropped in its parent's key order, which a
             # restore from JSONB changes (data leaving a sub-process drops keys): sorted,

@@ -23,9 +23,10 @@ from engine.modeling import compile_model
 from engine.modeling.package import read_package_dir
 from engine.workflow.live_cache import SavedWorkflow
 from engine.workflow.runtime import WorkflowRuntime
-from engine.workflow.serialization import _SpecRefWorkflowConverter
+from engine.workflow.serialization import WorkflowCodec, _SpecRefWorkflowConverter
 from tests.conformance.runner import Scenario, ServiceDriver, load_scenarios, run
 from tests.factories import ROOT
+from tests.workflow.test_state_not_decoded import _containers, _same, _workflow_containers
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 SHIPPED = sorted((ROOT / "process_models").glob("*/*/scenarios/*.json"))
@@ -72,9 +73,24 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
 _CONFORMANCE = [pytest.param(s, id=s.name) for s in load_scenarios() if not s.xfail]
 
 
+@pytest.fixture
+def undecoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every state handed over is its text decoded and shares nothing with its workflow
+    (`test_state_not_decoded`)."""
+    ours = WorkflowCodec.state_to_dict
+
+    def checked(self: Any, workflow: Any, max_bytes: int | None = None) -> dict[str, Any]:
+        state = ours(self, workflow, max_bytes)
+        assert _same(dict(state), json.loads(state.text))
+        assert not set(_containers(dict(state))) & _workflow_containers(workflow)
+        return state
+
+    monkeypatch.setattr(WorkflowCodec, "state_to_dict", checked)
+
+
 @pytest.mark.parametrize("scenario", _CONFORMANCE)
 def test_every_state_a_conformance_scenario_saves_is_the_librarys_document(
-    sqlite_url: str, scenario: Scenario, compared: list[str]
+    sqlite_url: str, scenario: Scenario, compared: list[str], undecoded: None
 ) -> None:
     ctx = build_context(sqlite_url)
     try:
