@@ -116,11 +116,10 @@ class WorkflowCodec:
             check_serialized_size(text, max_bytes, workflow)
         # What we return is exactly what a database returns, and it carries the text: the
         # state column writes it without encoding it again. When orjson wrote the text,
-        # that is `dct` itself once it holds none of the workflow's own objects (`_detach`;
-        # decoding 127 KB costs 0.35 ms and 20,000 objects); else the text decoded.
-        if by_orjson:
-            return EncodedJson(_detach(dct), text)
-        return EncodedJson(json_codec.loads(text), text)
+        # that is `dct` itself, which then holds none of the workflow's own objects
+        # (`_plain_detached`; decoding 127 KB took 0.35 ms and made 20,000 objects);
+        # else the text decoded.
+        return EncodedJson(dct if by_orjson else json_codec.loads(text), text)
 
     def state_from_dict(
         self,
@@ -158,15 +157,14 @@ def _encode(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> tuple[s
     SpiffWorkflow's encoder class turns the typed values task data may hold (UUIDs,
     datetimes, time spans) into tagged dicts; orjson would write a UUID as plain text. So
     orjson writes the state only when it holds nothing but plain JSON values (checked by
-    one walk: 0.4 ms for a 127 KB state, where the standard library takes 0.8-1.1 ms and
-    orjson 0.05 ms), and the standard library writes the rest, as it wrote every state
-    before; both texts decode to the same document. The size check reads this compact
-    text, which is what the column stores (before: the library's text with spaces).
-    orjson refuses what it cannot write exactly (integers beyond 64 bits, lone
-    surrogates), and those states go the standard library's way too. The walk skips
-    what `task_dicts` writes as text for every task (`_values_to_check`).
+    one walk, `_plain_detached`, which also copies what the state shares with the
+    workflow), and the standard library writes the rest, as it wrote every state before;
+    both texts decode to the same document. The size check reads this compact text, which
+    is what the column stores. orjson refuses what it cannot write exactly (integers
+    beyond 64 bits, lone surrogates, nesting past its bound), and those states go the
+    standard library's way too.
     """
-    if _plain(_values_to_check(dct)):
+    if _plain_detached(dct):
         try:
             return orjson.dumps(dct).decode(), True
         except TypeError:
@@ -174,86 +172,101 @@ def _encode(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> tuple[s
     return json.dumps(dct, cls=encoder_cls, separators=(",", ":")), False
 
 
-def _detach(dct: dict[str, Any]) -> dict[str, Any]:
-    """`dct` (a state orjson wrote: plain JSON values only, which orjson writes exactly, so
-    the text decodes to `dct`) with every container it may share with the workflow
-    copied: what `_values_to_check` walks. SpiffWorkflow's converters hand over the
-    workflow's own objects there (a root task's `data` dict, the values of task data,
-    internal data and correlations, the event list), which the next step changes in place;
-    the rest (the scopes, task dicts, deltas' lists of names, `ordered_tasks`) they or
-    `task_dicts` made for this state. Tuples become lists, as in the decoded text."""
-    for scope in (dct, *dct.get("subprocesses", {}).values()):
-        for key, value in scope.items():
-            if key == _ORDERED:
-                for _, task in value:
-                    for name in _TASK_CONTAINERS:
-                        task[name] = _copy_plain(task[name])
-            elif key != "subprocesses" or scope is not dct:
-                scope[key] = _copy_plain(value)
-    return dct
+class _NotPlainError(Exception):
+    """A value orjson and the standard library would not write alike."""
 
 
-_TASK_CONTAINERS = ("internal_data", "data", "delta")
+def _plain_detached(dct: dict[str, Any]) -> bool:
+    """Whether the ordered state `dct` (`_order_tasks`) holds plain JSON values only
+    (`_plain`). When it does, every container in it that the workflow holds too has been
+    replaced by a copy, tuples by lists: `dct` is what its text decodes to, and the next
+    step changing the workflow's data in place cannot change it. (When it does not, some
+    may have been replaced by equal copies.)"""
+    try:
+        for scope in (dct, *dct.get("subprocesses", {}).values()):
+            for key, value in scope.items():
+                if key == _ORDERED:
+                    for _, task in value:
+                        _detach_task(task)
+                elif key != "subprocesses" or scope is not dct:
+                    scope[key] = _plain_copy(value)
+    except _NotPlainError:
+        return False
+    return True
 
 
-def _copy_plain(value: Any) -> Any:
-    """A copy of a plain JSON value (`_plain`) sharing no container with it; tuples as lists.
-    Recursive: orjson wrote it, so it is at most 255 levels deep (orjson's own bound)."""
-    kind = type(value)
+def _detach_task(task: dict[str, Any]) -> None:
+    """Check and detach one task dict. The converters (`task_dicts`, and the library's for
+    any other sub-workflow) make its dicts and lists for this state and its texts (ids,
+    children, spec and type names) with `str()`; what they hand over of the workflow's own
+    are the values of `internal_data` and of the delta's `updates`, and a root task's
+    `data` dict itself. So only those are copied, and only where they are containers."""
+    if type(task["state"]) is not int or type(task["triggered"]) is not bool:
+        _plain_copy([task["state"], task["triggered"]])
+    changed = task["last_state_change"]
+    if type(changed) is not float or not math.isfinite(changed):
+        _plain_copy(changed)
+    task["internal_data"] = _values_detached(task["internal_data"])
+    data = task["data"]
+    if data or task["parent"] is None:
+        task["data"] = _plain_copy(data)
+    delta = task["delta"]
+    if delta:
+        delta["updates"] = _values_detached(delta["updates"])
+        for name in delta["deletions"]:
+            if type(name) is not str:
+                _plain_copy(name)
+
+
+def _values_detached(made: Any) -> Any:
+    """A dict the converters made, its values checked and each container among them copied."""
+    if type(made) is not dict:
+        return _plain_copy(made)
+    flat = _FLAT
+    for key, value in made.items():
+        if type(key) is not str:
+            raise _NotPlainError
+        if type(value) not in flat:
+            made[key] = _plain_copy(value)  # an existing key: iterating stays valid
+    return made
+
+
+def _plain_copy(value: Any, depth: int = 0) -> Any:
+    """A copy of `value` sharing no container with it, tuples as lists, if it is plain JSON.
+
+    Raises: _NotPlainError when it is not, or is nested deeper than orjson writes.
+    """
+    kind, flat = type(value), _FLAT
     if kind is dict:
-        return {
-            k: (_copy_plain(v) if type(v) in _CONTAINERS else v) for k, v in value.items()
-        }
-    if kind is list or kind is tuple:
-        return [_copy_plain(v) if type(v) in _CONTAINERS else v for v in value]
-    return value
+        if depth > _MAX_DEPTH:
+            raise _NotPlainError
+        copied = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlainError
+            copied[key] = item if type(item) in flat else _plain_copy(item, depth + 1)
+        return copied
+    if kind is list or kind is tuple:  # both write a tuple as an array
+        if depth > _MAX_DEPTH:
+            raise _NotPlainError
+        return [item if type(item) in flat else _plain_copy(item, depth + 1) for item in value]
+    if kind in flat or (kind is float and math.isfinite(value)):
+        return value
+    raise _NotPlainError
 
 
-_CONTAINERS = frozenset({dict, list, tuple})
-
-
-_SCALARS = frozenset({str, int, bool, type(None)})
-# A task dict's values that come from the task as they are; the others (`id`, `parent`,
-# `children`, `task_spec`, `typename`) are text `task_dicts` makes (`str()`, a spec's name).
-_TASK_VALUES = ("last_state_change", "state", "triggered", "internal_data", "data", "delta")
-
-
-def _values_to_check(dct: dict[str, Any]) -> list[Any]:
-    """What of an ordered state (`_order_tasks`) may hold other than plain JSON: all but
-    the texts of its tasks' dicts, so 300 tasks' ids are not walked on every save."""
-    values: list[Any] = []
-    for scope in (dct, *dct.get("subprocesses", {}).values()):
-        for key, value in scope.items():
-            if key == _ORDERED:
-                for _, task in value:
-                    values.extend([task[name] for name in _TASK_VALUES])
-            elif key != "subprocesses" or scope is not dct:
-                values.append(value)
-    return values
+_FLAT = frozenset({str, int, bool, type(None)})
+_MAX_DEPTH = 254  # orjson refuses deeper values (and so takes the standard library's way)
 
 
 def _plain(value: Any) -> bool:
     """Whether `value` is made of text-keyed dicts, lists and tuples, text, integers,
     finite floats, booleans and null only: what orjson and the standard library write
-    alike)."""
-    scalars, isfinite = _SCALARS, math.isfinite
-    stack = [value]
-    pop, push = stack.pop, stack.extend
-    while stack:
-        item = pop()
-        kind = type(item)
-        if kind is dict:
-            for key in item:
-                if type(key) is not str:
-                    return False
-            push(item.values())
-        elif kind is list or kind is tuple:  # both write a tuple as an array
-            push(item)
-        elif kind is float:
-            if not isfinite(item):
-                return False
-        elif kind not in scalars:
-            return False
+    alike."""
+    try:
+        _plain_copy(value)
+    except _NotPlainError:
+        return False
     return True
 
 

@@ -75,7 +75,7 @@ def test_the_state_encoded_once_is_the_document_the_standard_library_wrote(
     runtime, codec = WorkflowRuntime(), WorkflowCodec()
     loaded = runtime.load_spec("sip", compile_model(read_package_dir(scenario_file.parents[1])).spec)
     outcome = runtime.start(loaded, scenario["data"], NOW)
-    plain, seen = serialization._plain, []
+    plain, seen = serialization._plain_detached, []
 
     def spy(value: Any) -> bool:
         seen.append(plain(value))
@@ -85,12 +85,12 @@ def test_the_state_encoded_once_is_the_document_the_standard_library_wrote(
         workflow = runtime.restore(loaded, outcome.state)
         seen.clear()
         with monkeypatch.context() as spied:
-            spied.setattr(serialization, "_plain", spy)
+            spied.setattr(serialization, "_plain_detached", spy)
             state = codec.state_to_dict(workflow)
         assert seen == [True]  # orjson wrote it
         assert isinstance(state, EncodedJson) and json.loads(state.text) == state
         with monkeypatch.context() as patched:
-            patched.setattr(serialization, "_plain", lambda value: False)  # the stdlib's way
+            patched.setattr(serialization, "_plain_detached", lambda value: False)  # stdlib
             assert codec.state_to_dict(workflow) == state == outcome.state
         if step is None:
             break

@@ -2,7 +2,7 @@
 exactly the decoded text and none of the workflow's own objects.
 
 `WorkflowCodec.state_to_dict` returns the converters' dict itself, its shared containers
-copied (`serialization._detach`). It must equal what a database returns -- the text decoded,
+copied (`serialization._plain_detached`). It must equal what a database returns -- the text decoded,
 types included (lists, not tuples) -- and share no container with the live workflow that
 the next step runs on: a later step changing data in place must not change a saved state.
 """
