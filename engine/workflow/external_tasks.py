@@ -93,10 +93,13 @@ class ExternalWait:
     topic: str
 
 
-def waiting_external(workflow: BpmnWorkflow) -> list[ExternalWait]:
-    """Every external task of the workflow (sub-processes included) waiting for a worker."""
+def waiting_external(
+    workflow: BpmnWorkflow, tasks: list[Any] | None = None
+) -> list[ExternalWait]:
+    """Every external task of the workflow (sub-processes included) waiting for a worker;
+    `tasks`: the workflow's `all_tasks`, when the caller has them."""
     seen: dict[uuid.UUID, ExternalWait] = {}
-    for task in all_tasks(workflow):
+    for task in all_tasks(workflow) if tasks is None else tasks:
         spec = task.task_spec
         if isinstance(spec, ExternalServiceTask) and task.state == TaskState.STARTED:
             seen[task.id] = ExternalWait(task.id, spec.bpmn_id or spec.name, spec.topic)

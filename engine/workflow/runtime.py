@@ -25,13 +25,11 @@ from SpiffWorkflow.util.task import TaskState
 from engine.workflow import spiff_compat
 from engine.workflow.call_activities import join_specs
 from engine.workflow.errors import describe_error
-from engine.workflow.external_tasks import waiting_external
 from engine.workflow.live_cache import SavedWorkflow
 from engine.workflow.messages import (
     MessageNotWaitingError,
     deliver_to,
     find_catcher,
-    waiting_messages,
 )
 from engine.workflow.outcome import (
     EngineStepLimitError,
@@ -55,8 +53,7 @@ from engine.workflow.state_bounds import (
     check_task_data,
     task_states,
 )
-from engine.workflow.step_reading import changed_steps, end_events, human_steps
-from engine.workflow.timers import waiting_timers
+from engine.workflow.step_reading import outcome_of
 from engine.workflow.variables import current_data
 
 # A saved state, or a step's `SavedWorkflow` (a live object from the cache, else the state).
@@ -368,21 +365,7 @@ class WorkflowRuntime:
             # what it leaves may be unstorable (raised: the caller's data is refused).
             check_task_data(workflow, self._max_state_bytes)
             state = self._codec.state_to_dict(workflow, self._max_state_bytes)
-        completed = error is None and workflow.is_completed()
-        live = workflow if error is None and not completed else None
-        return Outcome(
-            state=state,
-            steps=list(human_steps(workflow)),
-            completed=completed,
-            error=error,
-            timers=waiting_timers(workflow),
-            end_events=end_events(workflow),
-            messages=waiting_messages(workflow),
-            external=waiting_external(workflow),
-            final_data=current_data(workflow) if completed else None,
-            workflow=live,
-            changed=changed_steps(workflow, known),
-        )
+        return outcome_of(workflow, state, error, known)
 
 
 def _mark_failed(exc: BaseException) -> None:

@@ -41,10 +41,13 @@ class TimerState:
     due_at: datetime
 
 
-def waiting_timers(workflow: BpmnWorkflow) -> list[TimerState]:
-    """Every timer of the workflow (and its sub-processes) that is waiting with a due time."""
+def waiting_timers(workflow: BpmnWorkflow, tasks: list[Any] | None = None) -> list[TimerState]:
+    """Every timer of the workflow (and its sub-processes) that is waiting with a due time;
+    `tasks`: the workflow's `all_tasks`, when the caller has them."""
     found = []
-    for task in all_tasks(workflow, TaskState.WAITING):
+    waiting = (all_tasks(workflow, TaskState.WAITING) if tasks is None
+               else [t for t in tasks if t.state & TaskState.WAITING])
+    for task in waiting:
         for element_id, timer, value in gateway_timers(task):
             due = _due(value)
             if due is not None:
