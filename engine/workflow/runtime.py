@@ -42,6 +42,7 @@ from engine.workflow.serialization import WorkflowCodec
 from engine.workflow.spiff_compat import (
     MultiInstanceLimitError,
     all_tasks,
+    do_engine_steps,
     engine_time,
     mark_error,
     settle_event_subprocesses,
@@ -341,7 +342,7 @@ class WorkflowRuntime:
                 # so a timer due now would otherwise wait for the next call to move on.
                 workflow.refresh_timers()
                 count = engine_step_counter(workflow)
-                workflow.do_engine_steps(will_complete_task=count)
+                do_engine_steps(workflow, count)  # the library's, without an idle tree walk
                 while settle_event_subprocesses(workflow):
                     workflow.do_engine_steps(will_complete_task=count)
         except (

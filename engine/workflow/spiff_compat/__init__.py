@@ -15,6 +15,7 @@ from threading import Lock
 from engine.workflow.spiff_compat import boundary_events, clock, event_gateway, multi_instance
 from engine.workflow.spiff_compat.bpmn_rewrites import spiff_copy
 from engine.workflow.spiff_compat.clock import engine_time
+from engine.workflow.spiff_compat.engine_steps import do_engine_steps
 from engine.workflow.spiff_compat.event_gateway import gateway_timers
 from engine.workflow.spiff_compat.event_subprocesses import mark_event_subprocesses
 from engine.workflow.spiff_compat.event_subprocesses import settle as settle_event_subprocesses
@@ -28,6 +29,7 @@ __all__ = [
     "MAX_INSTANCES",
     "MultiInstanceLimitError",
     "all_tasks",
+    "do_engine_steps",
     "engine_time",
     "gateway_timers",
     "human_tasks",
