@@ -1,24 +1,78 @@
-"""Queries across regions and versions: replication sources, migration candidates and the
-catalog's figures. Read-only; on `uow.repos.versions`."""
+"""Queries across regions and versions: what a new application starts on, replication
+sources, migration candidates and the catalog's figures. Read-only; on `uow.repos.versions`."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import defer
 
 from engine.domain.statuses import OPEN_STATUSES, ApplicationStatus, VersionStatus
 from engine.persistence import sla_clauses
 from engine.persistence.base import BaseRepository
-from engine.persistence.tables import ApplicationRecord, ModelVersionRecord, RegionRecord
+from engine.persistence.tables import (
+    ApplicationRecord,
+    ModelVersionRecord,
+    ProcessModelRecord,
+    RegionRecord,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StartTarget:
+    """What starting an application reads before it writes: its region's calendar revision,
+    the model of the key (None when the region has none) and that model's newest published
+    version (None when none is published)."""
+
+    calendar_revision: int
+    model_id: int | None
+    version_id: int | None
+
+
+# One statement instead of four (the region, the model, its newest published version, the
+# calendar revision): each was a round trip and an ORM load on the start of every
+# application (issue #16).
+_NEWEST_PUBLISHED = (
+    select(ModelVersionRecord.id)
+    .where(
+        ModelVersionRecord.model_id == ProcessModelRecord.id,
+        ModelVersionRecord.status == VersionStatus.PUBLISHED,
+    )
+    .order_by(ModelVersionRecord.version.desc())
+    .limit(1)
+    .correlate(ProcessModelRecord)
+    .scalar_subquery()
+)
+_START_TARGET = (
+    select(RegionRecord.calendar_revision, ProcessModelRecord.id, _NEWEST_PUBLISHED)
+    .select_from(RegionRecord)
+    .outerjoin(
+        ProcessModelRecord,
+        and_(
+            ProcessModelRecord.region_code == RegionRecord.code,
+            ProcessModelRecord.key == bindparam("key"),
+        ),
+    )
+    .where(RegionRecord.code == bindparam("region"))
+)
 
 
 class VersionQueries(BaseRepository):
-    """Model versions across regions: replication sources, migration candidates, catalog rows."""
+    """Model versions across regions: what a new application starts on, replication
+    sources, migration candidates, catalog rows."""
+
+    def start_target(self, region_code: str, key: str) -> StartTarget | None:
+        """What an application of `key` in the region starts on; None when the region does
+        not exist. One statement, no records loaded."""
+        row = self.session.execute(_START_TARGET, {"region": region_code, "key": key}).first()
+        if row is None:
+            return None
+        return StartTarget(int(row[0]), row[1], row[2])
 
     def running_on(self, version_id: int) -> Sequence[uuid.UUID]:
         """Ids of the running applications on one model version, oldest first."""

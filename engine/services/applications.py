@@ -14,6 +14,7 @@ from engine.domain.errors import (
     ApplicationNotRunningError,
     InvalidInputError,
     ModelNotPublishedError,
+    NotFoundError,
     PermissionDeniedError,
     StartsByMessageError,
 )
@@ -29,7 +30,6 @@ from engine.services.access import (
     fully_readable_versions,
     require_roles,
     visible_application,
-    visible_model,
 )
 from engine.services.audit import record_event
 from engine.services.calendars import region_calendar
@@ -78,14 +78,9 @@ def start_application(
     _check_start_input(applicant, data)
     now = ctx.clock()
     with ctx.uow() as uow:
-        model = visible_model(uow, actor, region, process_key)
-        published = uow.repos.models.newest_published(model.id)
-        if published is None:
-            raise ModelNotPublishedError(
-                f"{process_key} has no published version in region {region}"
-            )
-        bindings = bind_calls(ctx, uow, region, published.id)
-        version, loaded = load_bound(ctx, uow, published.id, bindings)
+        version_id, calendar_revision = _start_target(uow, actor, region, process_key)
+        bindings = bind_calls(ctx, uow, region, version_id)
+        version, loaded = load_bound(ctx, uow, version_id, bindings)
         starts = message_starts(loaded.spec)
         if starts.names and not starts.plain:
             raise StartsByMessageError(
@@ -94,9 +89,11 @@ def start_application(
             )
         with caller_data_fits():
             outcome = ctx.runtime.start(loaded, data, now)
+        # The calendar before the new record: nothing read after it makes the session flush
+        # early, so the application is one INSERT at commit (not an INSERT and an UPDATE).
+        calendar = region_calendar(ctx, uow, region, calendar_revision)
         app = new_application(uow, actor, region, process_key, version, applicant, now)
         app.called_versions = bindings
-        calendar = region_calendar(ctx, uow, region)
         start_process_clock(app, version, calendar, now)
         left = apply_outcome(
             uow, app, version, outcome, actor=actor, now=now, calendar=calendar,
@@ -106,6 +103,24 @@ def start_application(
         uow.commit()
         keep_live(ctx, app, outcome)  # the first step starts from it
         return view
+
+
+def _start_target(
+    uow: UnitOfWork, actor: Actor, region: str, process_key: str
+) -> tuple[int, int]:
+    """The id of the newest published version of `process_key` in a region the actor sees
+    and the region's calendar revision, read in one statement (`visible_model`'s answers).
+
+    Raises: NotFoundError, ModelNotPublishedError.
+    """
+    target = uow.repos.versions.start_target(region, process_key)
+    if target is None or not actor.sees_region(region):
+        raise NotFoundError(f"region {region} not found")
+    if target.model_id is None:
+        raise NotFoundError(f"process model {process_key} not found in region {region}")
+    if target.version_id is None:
+        raise ModelNotPublishedError(f"{process_key} has no published version in region {region}")
+    return target.version_id, target.calendar_revision
 
 
 def new_application(
