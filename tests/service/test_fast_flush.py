@@ -274,6 +274,20 @@ def test_a_mapping_the_orm_writes_with_more_than_its_values_stays_with_the_orm()
     assert set(fast_flush._columns(Plain.__mapper__)) == {"id", "name"}
 
 
+def fan_out_at_a_step() -> bytes:
+    """A plain step, then a step over a collection run in parallel (one ready task per
+    element), then one: the fan-out is a step's own write (a start's writes are the ORM's
+    flush, a new application among them)."""
+    marker = b"</camunda:properties></bpmn:extensionElements></bpmn:userTask>"
+    parallel = marker.replace(
+        b"</bpmn:userTask>",
+        b'<bpmn:multiInstanceLoopCharacteristics camunda:collection="${documents}"'
+        b' camunda:elementVariable="document"/></bpmn:userTask>',
+    )
+    first, second, rest = tiny_bpmn(key="berkas", steps=3).split(marker, 2)
+    return first + marker + second + parallel + rest
+
+
 def test_psycopg_converts_a_folded_step_once_not_at_every_step(
     ctx: EngineContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -293,7 +307,7 @@ def test_psycopg_converts_a_folded_step_once_not_at_every_step(
 
     monkeypatch.setattr(_queries, "_query2pg_nocache", spy)
     make_region(ctx)
-    upload(ctx, "3273", fan_out_then_sign_off())
+    upload(ctx, "3273", fan_out_at_a_step())
     actor, _ = make_user(ctx, "front-office")
     data = {"documents": ["ktp", "npwp", "akta"]}
     walk(ctx, actor, "berkas", data)
