@@ -136,7 +136,7 @@ class UnitOfWork:
             session = self._session
             assert isinstance(session, StepSession)
             if self._placed and not self._unplaced and session.flush_with(EVENTS, self._placed):
-                self._placed = []  # written with the step's rows, in one statement
+                self._placed = []  # written with the step's rows (PostgreSQL: one statement)
             else:
                 session.flush()  # the use case's own writes first, then the events
             append_events(session, self._unplaced, self._placed)

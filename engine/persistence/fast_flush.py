@@ -21,7 +21,8 @@ tests/service/test_fast_flush.py checks the rows are the same as the ORM writes.
 
 On PostgreSQL the writes of one flush go as one statement (`_write_folded`): each is a
 data-modifying CTE (updates `RETURNING 1`, their counts selected for the version check),
-and at commit the step's audit events ride along (`StepSession.flush_with`). A plain step
+and at commit the step's audit events ride along (`StepSession.flush_with`; on SQLite
+they follow as one more statement compiled once, like the rows'). A plain step
 then makes four round trips, not seven (BEGIN, the lock, the writes, COMMIT): each
 statement costs the client SQLAlchemy's and psycopg's per-execute work and the server a
 bind and an executor start, more than the wait itself (pipelining the seven measured no
@@ -85,10 +86,9 @@ class StepSession(Session):
         super().flush(objects)
 
     def flush_with(self, table: Table, rows: Sequence[dict[str, Any]]) -> bool:
-        """Flush, inserting `rows` into `table` in the same statement (PostgreSQL, a
-        flush of a step's shape); False when nothing was written: flush and insert apart."""
-        if self.get_bind().dialect.name != "postgresql":
-            return False
+        """Flush a step's shape and insert `rows` into `table` after its writes (on
+        PostgreSQL in the same statement); False when nothing was written: the caller
+        flushes and inserts them itself."""
         if self.before_write is not None:
             self.before_write(self)
         return write_pending(self, (table, rows))
@@ -107,8 +107,8 @@ def write_pending(
 ) -> bool:
     """Write the session's pending changes if they are all of the step's shape; True when
     done (nothing is left to flush), False when the ORM must flush (nothing was written).
-    `tail`: rows to insert into a table with them, only if all go as one statement (True
-    says they were written too).
+    `tail`: rows to insert into a table after them (written too when True is returned;
+    on PostgreSQL in the same statement).
 
     Raises: StaleDataError when an application or task row changed since it was read.
     """
@@ -133,8 +133,6 @@ def write_pending(
     folded = _folded(pending, conn.dialect)
     if folded is not None:
         _write_folded(conn, folded, pending)
-    elif tail is not None:
-        return False
     else:
         _write_apart(conn, pending)
     states = []
