@@ -6,8 +6,8 @@ which the SQL was 0.1 ms: the rest is the unit of work sorting mappers, collecti
 history and building statements per flush (issue #16, cProfile and timers).
 
 What: at every flush (a commit's, or an autoflush before a query) where every pending
-change is an update of an application or task row or an insert of a task row (the shape
-of almost every step), `write_pending` writes them itself, with statements compiled once
+change is an update or insert of an application or task row (the shape of almost every
+step, and of a start), `write_pending` writes them itself, with statements compiled once
 per table, column set and dialect (the SQL text, casts included, the ORM would send) and
 run as driver SQL; then it marks the records clean with the call the ORM's own flush ends
 with. It follows the ORM's rules: only columns whose value changed are set; the row
@@ -15,8 +15,8 @@ version is checked and bumped as `version_id_col` does (a stale write raises
 `StaleDataError`, which the unit of work turns into a 409; the live-workflow cache keys on
 that version); an insert binds what the ORM would (a JSON column set to None stores JSON
 null, one never set stores SQL NULL, a scalar column default fills what is left).
-Anything else pending (other tables, deletes, a new application, SQL expressions as
-values, server defaults) leaves the whole flush to the ORM, untouched.
+Anything else pending (other tables, deletes, SQL expressions as values, a column left
+to its server default) leaves the whole flush to the ORM, untouched.
 tests/service/test_fast_flush.py checks the rows are the same as the ORM writes.
 
 On PostgreSQL the writes of one flush go as one statement (`_write_folded`): each is a
@@ -52,10 +52,10 @@ from sqlalchemy.sql.elements import ClauseElement
 from engine.domain.encoded_json import EncodedJson
 from engine.persistence.tables import ApplicationRecord, TaskRecord
 
-# Records whose updates are written here; of these, only task rows are inserted here (a
-# new application is written by the ORM: its audit columns take server defaults).
+# Records whose updates and inserts are written here (a new application with its first
+# task rows at a start: its row version is the generator's first, as the ORM's insert).
 _UPDATED = (ApplicationRecord, TaskRecord)
-_INSERTED = (TaskRecord,)
+_INSERTED = (ApplicationRecord, TaskRecord)
 
 _Processor = Callable[[Any], Any] | None
 
@@ -300,22 +300,29 @@ def _insert_of(obj: object) -> _Write:
         raise _OrmMustFlushError
     state: InstanceState[Any] = obj._sa_instance_state  # type: ignore[attr-defined]
     mapper, values = state.mapper, state.dict
-    if mapper.version_id_col is not None or _relationship_set(mapper, values):
+    if _relationship_set(mapper, values):
         raise _OrmMustFlushError
     params: dict[str, Any] = {}
     after: dict[str, Any] = {}
+    version = mapper.version_id_col
     for key, column in _columns(mapper).items():
         value = values.get(key)
         if isinstance(value, ClauseElement):
             raise _OrmMustFlushError
-        if value is not None or (key in values and column.type.should_evaluate_none):
+        if version is not None and column is version:
+            # The ORM inserts the generator's first version, whatever the record holds.
+            generate = mapper.version_id_generator
+            if not callable(generate):
+                raise _OrmMustFlushError
+            params[key] = after[key] = generate(None)  # (attribute key = column key here)
+        elif value is not None or (key in values and column.type.should_evaluate_none):
             params[column.key] = value
-        elif column.server_default is not None:
-            raise _OrmMustFlushError
-        elif column.default is not None:
+        elif column.default is not None:  # a Python default goes into the INSERT, as Core's
             if not column.default.is_scalar:
                 raise _OrmMustFlushError
             params[column.key] = after[key] = column.default.arg
+        elif column.server_default is not None:
+            raise _OrmMustFlushError  # left out, the database fills it: the ORM reads it back
         elif column.primary_key:
             raise _OrmMustFlushError  # generated keys stay with the ORM
         elif not column.type.should_evaluate_none:

@@ -70,9 +70,12 @@ def stored_rows(ctx: EngineContext, application_id: str) -> list[tuple[Any, ...]
         "-", "")
     with engine.connect() as conn:
         app = conn.execute(text(
-            "SELECT region_code, process_key, status, error IS NULL, created_at, updated_at, "
-            "completed_at, sla_budget_minutes, sla_used_minutes, due_at, cycle_minutes, "
-            "outcome, row_version, audit_seq, audit_pending FROM applications WHERE id = :id"
+            "SELECT region_code, process_key, version, title, status, applicant, error, "
+            "error IS NULL, created_by, created_at, updated_at, completed_at, "
+            "cancelled_reason, process_sla, sla_backstop, sla_budget_minutes, "
+            "sla_used_minutes, sla_running_since, due_at, breached_at, cycle_minutes, "
+            "outcome, outcome IS NULL, deemed_approval, called_versions IS NULL, row_version, "
+            "audit_seq, audit_rooted_seq, audit_pending FROM applications WHERE id = :id"
         ), {"id": key}).all()
         task_rows = conn.execute(text(
             "SELECT element_id, name, role, state, claimed_by, ready_at, completed_at, "
@@ -112,12 +115,12 @@ def test_the_rows_a_step_writes_are_the_rows_the_orm_writes(
     assert [r[3] for r in stored_rows(ctx, fast[2])[1:4]] == ["cancelled"] * 3
 
 
-def test_a_plain_step_does_not_reach_the_orm_flush(ctx: EngineContext) -> None:
+def test_a_start_and_a_plain_step_do_not_reach_the_orm_flush(ctx: EngineContext) -> None:
     make_region(ctx)
     upload(ctx, "3273", tiny_bpmn(key="lurus", steps=3))
     actor, _ = make_user(ctx, "front-office")
-    app = applications.start_application(ctx, actor, "3273", "lurus", {"name": "Siti"}, {})
     with orm_flushes() as flushes:
+        app = applications.start_application(ctx, actor, "3273", "lurus", {"name": "Siti"}, {})
         app = tasks.complete_task(ctx, actor, app.tasks[0].id, {"ok": True})
     assert flushes == []
     assert [t.element_id for t in app.tasks if t.state == "ready"] == ["step_2"]

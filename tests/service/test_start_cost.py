@@ -3,8 +3,8 @@
 Starting reads one row (the region's calendar revision, the model of the key and its newest
 published version, in one statement) and writes the new application as one INSERT, its
 first task rows and its audit events: four statements in a region without notification
-channels. Before, it was eight on SQLite and six on PostgreSQL (where a step's writes are
-folded into one statement): the region, the model and the version were three ORM loads, and
+channels on SQLite, two on PostgreSQL (the writes folded into one statement, as a step's).
+Before, it was eight on SQLite and six on PostgreSQL: the region, the model and the version were three ORM loads, and
 reading the calendar revision after the new record was added flushed it early, so the
 application was an INSERT and then an UPDATE.
 """
@@ -30,6 +30,8 @@ START_BUDGET = (
     + 1  # INSERT tasks: the first step
     + 1  # INSERT events: application.started and the step's events, one statement
 )
+# On PostgreSQL the three writes are one statement (engine/persistence/fast_flush.py).
+FOLDED_START_BUDGET = 1 + 1
 
 
 def test_starting_an_application_is_one_read_and_one_insert_per_table(
@@ -42,10 +44,17 @@ def test_starting_an_application_is_one_read_and_one_insert_per_table(
     engine: Engine = ctx.session_factory.kw["bind"]
     with counting(engine) as statements:
         started = applications.start_application(ctx, counter, "3273", "tiny", {"n": 1}, {})
-    shapes = [re.match(r"\s*(SELECT|INSERT INTO \w+|UPDATE \w+)", s) for s in statements]
-    assert [m.group(1) if m else s[:40] for m, s in zip(shapes, statements, strict=True)] == [
-        "SELECT", "INSERT INTO applications", "INSERT INTO tasks", "INSERT INTO events"]
-    assert len(statements) == START_BUDGET
+    shapes = [re.match(r"\s*(SELECT|WITH|INSERT INTO \w+|UPDATE \w+)", s) for s in statements]
+    writes = ["INSERT INTO applications", "INSERT INTO tasks", "INSERT INTO events"]
+    if engine.dialect.name == "postgresql":  # the three writes are one statement
+        assert [m.group(1) if m else s[:40] for m, s in zip(shapes, statements, strict=True)] == [
+            "SELECT", "WITH"]
+        assert [w for w in writes if w in statements[1]] == writes
+        assert len(statements) == FOLDED_START_BUDGET
+    else:
+        assert [m.group(1) if m else s[:40] for m, s in zip(shapes, statements, strict=True)] == [
+            "SELECT", *writes]
+        assert len(statements) == START_BUDGET
     # What the one INSERT wrote is what the ORM's INSERT and later UPDATE wrote before.
     read = applications.get_application(ctx, counter, started.id)
     assert read.status == "running" and read.applicant == {"n": 1}
