@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.domain import json_codec
 from engine.domain.errors import ConcurrentUpdateError, EngineError, StorageUnavailableError
-from engine.persistence.fast_flush import StepSession, let_psycopg_cache_folded_texts
+from engine.persistence.fast_flush import StepSession
+from engine.persistence.step_writes import let_psycopg_cache_folded_texts
 
 
 def normalize_url(url: str) -> str:

@@ -19,15 +19,8 @@ Anything else pending (other tables, deletes, SQL expressions as values, a colum
 to its server default) leaves the whole flush to the ORM, untouched.
 tests/service/test_fast_flush.py checks the rows are the same as the ORM writes.
 
-On PostgreSQL the writes of one flush go as one statement (`_write_folded`): each is a
-data-modifying CTE (updates `RETURNING 1`, their counts selected for the version check),
-and at commit the step's audit events ride along (`StepSession.flush_with`; on SQLite
-they follow as one more statement compiled once, like the rows'). A plain step
-then makes four round trips, not seven (BEGIN, the lock, the writes, COMMIT): each
-statement costs the client SQLAlchemy's and psycopg's per-execute work and the server a
-bind and an executor start, more than the wait itself (pipelining the seven measured no
-gain for PBG; folding saves 0.5-0.6 ms a step, A/B). SQLite has no round trips: there
-the statements stay apart.
+How the writes become SQL (statements compiled once, one statement on PostgreSQL)
+is engine/persistence/step_writes.py.
 
 SQLAlchemy internals used, only here: `Session._register_persistent` (what a flush calls
 to make records persistent and clean) and the mapper's `version_id_generator`.
@@ -35,36 +28,25 @@ to make records persistent and clean) and the mapper's `version_id_generator`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Column, Table, bindparam, insert, update
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy import Table
 from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.base import NO_VALUE
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.state import InstanceState
 from sqlalchemy.sql.elements import ClauseElement
 
 from engine.domain.encoded_json import EncodedJson
+from engine.persistence.step_writes import Write, folded_statement, write_apart, write_folded
 from engine.persistence.tables import ApplicationRecord, TaskRecord
 
 # Records whose updates and inserts are written here (a new application with its first
 # task rows at a start: its row version is the generator's first, as the ORM's insert).
 _UPDATED = (ApplicationRecord, TaskRecord)
+
+
 _INSERTED = (ApplicationRecord, TaskRecord)
-
-_Processor = Callable[[Any], Any] | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Statement:
-    sql: str
-    names: tuple[str, ...] | None  # positional drivers: the parameters' order
-    processors: dict[str, _Processor]  # bind name -> the column type's bind processor
 
 
 class _OrmMustFlushError(Exception):
@@ -129,12 +111,12 @@ def write_pending(
     pending = [w for w in updates + inserts if w.columns]  # equal values: nothing to write
     if tail is not None:
         table, rows = tail
-        pending += [_Write(None, table, "insert", _in_table_order(table, r), r, {}) for r in rows]
-    folded = _folded(pending, conn.dialect)
+        pending += [Write(None, table, "insert", _in_table_order(table, r), r, {}) for r in rows]
+    folded = folded_statement(pending, conn.dialect)
     if folded is not None:
-        _write_folded(conn, folded, pending)
+        write_folded(conn, folded, pending)
     else:
-        _write_apart(conn, pending)
+        write_apart(conn, pending)
     states = []
     for write in updates + inserts:
         assert write.state is not None  # records, not `tail` rows
@@ -144,158 +126,15 @@ def write_pending(
     return True
 
 
-def _write_apart(conn: Connection, pending: list[_Write]) -> None:
-    """One statement per shape (an executemany for several rows), each version checked."""
-    for _, group in groupby(pending, key=_shape):
-        writes = list(group)
-        statement = _compiled(writes[0], conn.dialect)
-        if writes[0].version is None:  # (each row's count is not checked, as before)
-            params = [_bound(statement, w.params) for w in writes]
-            conn.exec_driver_sql(statement.sql, params if len(params) > 1 else params[0])
-            continue
-        for write in writes:  # each version checked on its own
-            result = conn.exec_driver_sql(statement.sql, _bound(statement, write.params))
-            if result.rowcount != 1:
-                raise _stale(write, result.rowcount)
-
-
-def _stale(write: _Write, matched: int) -> StaleDataError:
-    return StaleDataError(
-        f"UPDATE of {write.table.name} row {write.params['pk']} matched {matched} rows: "
-        "it changed since it was read"
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Folded:
-    sql: str
-    parts: tuple[tuple[str, _Statement], ...]  # each write's bind prefix and statement
-    checked: tuple[int, ...]  # the updates, by index, whose counts the statement selects
-
-
-def _write_folded(conn: Connection, folded: _Folded, pending: list[_Write]) -> None:
-    params: dict[str, Any] = {}
-    for (prefix, statement), write in zip(folded.parts, pending, strict=True):
-        for name, value in _bound(statement, write.params).items():
-            params[prefix + name] = value
-    counts = conn.exec_driver_sql(folded.sql, params).one()
-    # With no update to check, the statement selects a lone 1.
-    for index, matched in zip(folded.checked, counts, strict=False):
-        if matched != 1:
-            raise _stale(pending[index], matched)
-
-
-def let_psycopg_cache_folded_texts() -> None:
-    """psycopg converts a query's `%(name)s` placeholders to `$n` with a regex split of the
-    whole text, cached only for texts of at most 4096 bytes and 50 parameters (psycopg 3.3,
-    `psycopg._queries`: a guard against ORMs' ever-changing multi-row INSERTs). A folded
-    step often has more (PBG's step with two events and a new task: 67 in 2.7 KB), and
-    converting that text took 0.3 ms every time (a loaded machine). Ours are few shapes,
-    built once (`_FOLDED`, bounded): they may be cached. The cache itself stays psycopg's
-    (an LRU of 128 texts); raised limits only let longer texts into it.
-    tests/service/test_fast_flush.py checks a folded step converts nothing uncached."""
-    try:
-        from psycopg import _queries
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return
-    for name, limit in (("MAX_CACHED_STATEMENT_LENGTH", _FOLD_MAX * 2048),
-                        ("MAX_CACHED_STATEMENT_PARAMS", _FOLD_MAX * 40)):
-        setattr(_queries, name, max(getattr(_queries, name, 0), limit))
-
-
-# More writes than this (e.g. hundreds of instances' rows) go apart: one text per count.
-_FOLD_MAX = 16
-_BIND = re.compile(r"%\((\w+)\)s")
-_FOLDED: dict[tuple[Any, ...], _Folded | None] = {}
-_FOLDED_KEPT = 512
-
-
-def _folded(pending: list[_Write], dialect: Dialect) -> _Folded | None:
-    """The writes as one statement of data-modifying CTEs (PostgreSQL, several writes),
-    built once per sequence of shapes; None: they go apart.
-
-    Each update is a CTE of its own; the rows of consecutive inserts of one shape are one
-    multi-row INSERT, so that rows with generated keys (audit events) get them in order
-    (separate CTEs run in no defined order)."""
-    if dialect.name != "postgresql" or not 1 < len(pending) <= _FOLD_MAX:
-        return None
-    key = tuple(_shape(w) for w in pending)
-    if key in _FOLDED:
-        return _FOLDED[key]
-    if len(_FOLDED) >= _FOLDED_KEPT:  # sequences of shapes are few; never grow unbounded
-        _FOLDED.clear()
-    found = _FOLDED[key] = _fold(pending, dialect)
-    return found
-
-
-def _fold(pending: list[_Write], dialect: Dialect) -> _Folded | None:
-    parts: list[tuple[str, _Statement]] = []
-    ctes: list[str] = []
-    checked: list[int] = []
-    for _, group in groupby(enumerate(pending), key=lambda item: _shape(item[1])):
-        writes = list(group)
-        statement = _compiled(writes[0][1], dialect)
-        if statement.names is not None or not set(statement.processors) <= {
-            *writes[0][1].columns, "pk", "_version"
-        }:
-            return None  # positional, or binds that are not the values set
-        texts = []
-        for index, _write in writes:
-            prefix = f"w{index}_"
-            sql, renamed = _BIND.subn(rf"%({prefix}\1)s", statement.sql)
-            if renamed != len(statement.processors):
-                return None  # binds this text does not name plainly
-            texts.append(sql)
-            parts.append((prefix, statement))
-        first = writes[0][0]
-        if writes[0][1].kind == "update":
-            for (index, _write), sql in zip(writes, texts, strict=True):
-                ctes.append(f"w{index} AS ({sql} RETURNING 1)")
-                checked.append(index)
-            continue
-        head, values = _insert_values(texts[0])
-        rows = [values] + [_insert_values(sql)[1] for sql in texts[1:]]
-        if not head:
-            return None
-        ctes.append(f"w{first} AS ({head} VALUES {', '.join(rows)})")
-    # Only our own CTE names and the compiled texts go into it: no value is ever inlined.
-    counts = ", ".join(f"(SELECT count(*) FROM w{i})" for i in checked) or "1"  # noqa: S608
-    return _Folded(f"WITH {', '.join(ctes)} SELECT {counts}", tuple(parts), tuple(checked))
-
-
-def _insert_values(sql: str) -> tuple[str, str]:
-    """An `INSERT INTO t (..) VALUES (..)` text as its head and its one row of values;
-    ("", "") for any other shape."""
-    head, sep, values = sql.partition(" VALUES ")
-    if not sep or " VALUES " in values or not (values.startswith("(") and values.endswith(")")):
-        return "", ""
-    return head, values
-
-
-@dataclass(slots=True)
-class _Write:
-    state: InstanceState[Any] | None  # None: a plain row of `tail`, not a record
-    table: Table
-    kind: str  # "insert" or "update"
-    columns: tuple[str, ...]  # the columns it sets, in the table's order
-    params: dict[str, Any]
-    after: dict[str, Any]  # values the record takes once written (defaults, new version)
-    version: Column[Any] | None = None  # an update's version column, checked and bumped
-
-
-def _shape(write: _Write) -> tuple[str, str, tuple[str, ...], bool]:
-    return (write.table.name, write.kind, write.columns, write.version is not None)
-
-
-def _insert_order(write: _Write) -> int:
+def _insert_order(write: Write) -> int:
     return (write.state.insert_order if write.state is not None else None) or 0
 
 
-def _update_order(write: _Write) -> tuple[int, str]:
+def _update_order(write: Write) -> tuple[int, str]:
     return (0 if write.table is _APPLICATIONS else 1, str(write.params["pk"]))
 
 
-def _insert_of(obj: object) -> _Write:
+def _insert_of(obj: object) -> Write:
     if type(obj) not in _INSERTED:
         raise _OrmMustFlushError
     state: InstanceState[Any] = obj._sa_instance_state  # type: ignore[attr-defined]
@@ -329,10 +168,10 @@ def _insert_of(obj: object) -> _Write:
             params[column.key] = None
         # else: a JSON column never set stays out of the INSERT (SQL NULL, as the ORM does)
     table = _table(obj)
-    return _Write(state, table, "insert", _in_table_order(table, params), params, after)
+    return Write(state, table, "insert", _in_table_order(table, params), params, after)
 
 
-def _update_of(obj: object) -> _Write:
+def _update_of(obj: object) -> Write:
     if type(obj) not in _UPDATED:
         raise _OrmMustFlushError
     state: InstanceState[Any] = obj._sa_instance_state  # type: ignore[attr-defined]
@@ -364,25 +203,16 @@ def _update_of(obj: object) -> _Write:
     table = _table(obj)
     columns_set = _in_table_order(table, params)
     params["pk"] = values[_primary_key(mapper)]
-    return _Write(state, table, "update", columns_set, params, after, version)
+    return Write(state, table, "update", columns_set, params, after, version)
 
 
 def _in_table_order(table: Table, params: dict[str, Any]) -> tuple[str, ...]:
     return tuple(c.key for c in table.columns if c.key in params)
 
 
-def _bound(statement: _Statement, params: dict[str, Any]) -> Any:
-    processed = {
-        name: (process(params[name]) if process is not None else params[name])
-        for name, process in statement.processors.items()
-    }
-    if statement.names is None:
-        return processed
-    return tuple(processed[name] for name in statement.names)
-
-
 _APPLICATIONS: Table = ApplicationRecord.__table__  # type: ignore[assignment]
-_CACHE: dict[tuple[str, str, tuple[str, ...], bool, str], _Statement] = {}
+
+
 _COLUMNS: dict[type, dict[str, Any]] = {}
 
 
@@ -419,31 +249,3 @@ def _primary_key(mapper: Mapper[Any]) -> str:
 def _relationship_set(mapper: Mapper[Any], values: dict[str, Any]) -> bool:
     return any(rel.key in values for rel in mapper.relationships)
 
-
-def _compiled(write: _Write, dialect: Dialect) -> _Statement:
-    """The statement for this table, kind and column set, compiled once per dialect."""
-    table, version = write.table, write.version
-    key = (table.name, write.kind, write.columns, version is not None, dialect.name)
-    found = _CACHE.get(key)
-    if found is not None:
-        return found
-    types = {c.key: c.type for c in table.columns}
-    if write.kind == "insert":
-        statement: Any = insert(table).inline()  # no generated key read back
-    else:
-        (pk,) = table.primary_key.columns
-        statement = update(table).where(pk == bindparam("pk", type_=pk.type))
-        types["pk"] = pk.type
-        if version is not None:
-            statement = statement.where(version == bindparam("_version", type_=version.type))
-            types["_version"] = version.type
-    # As the ORM compiles it: one bind per column set, named by the column's key.
-    compiled = statement.compile(dialect=dialect, column_keys=list(write.columns))
-    processors: dict[str, _Processor] = {
-        str(name): types[name].dialect_impl(dialect).bind_processor(dialect)
-        for name in compiled.binds
-    }
-    names = tuple(compiled.positiontup or ()) if compiled.positional else None
-    found = _Statement(compiled.string, names, processors)
-    _CACHE[key] = found
-    return found

@@ -16,7 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from engine.context import EngineContext
 from engine.domain.actors import Actor
 from engine.domain.errors import ConcurrentUpdateError
-from engine.persistence import fast_flush
+from engine.persistence import fast_flush, step_writes
 from engine.services import applications, payments, tasks
 from engine.services.audit import record_event
 from tests.factories import Clock, make_region, make_user, tiny_bpmn, upload
@@ -192,7 +192,7 @@ def test_writes_beyond_the_fold_limit_go_apart_with_the_same_rows(
     data = {"documents": ["ktp", "npwp", "akta"]}
     folded = walk(ctx, actor, "berkas", data)
     clock.now = START
-    monkeypatch.setattr(fast_flush, "_FOLD_MAX", 1)
+    monkeypatch.setattr(step_writes, "FOLD_MAX", 1)
     statements: list[str] = []
     with counting(ctx, statements):
         apart = walk(ctx, actor, "berkas", data)

@@ -74,7 +74,7 @@ class FeeRepository(BaseRepository):
             return [(item, payment) for item, payment in found]
         # A step's answer reads this after its writes: rows of applications and tasks cannot
         # change it, so they are not flushed for it (on PostgreSQL they then go with the
-        # commit's one statement, engine/persistence/fast_flush.py).
+        # commit's one statement, engine/persistence/step_writes.py).
         with self.session.no_autoflush:
             found = self.session.execute(_WITH_PAYMENTS, {"application_id": application_id})
             return [(item, payment) for item, payment in found]
