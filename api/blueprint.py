@@ -5,7 +5,9 @@ made a new instance of it on every request (marshmallow builds and binds every f
 anew: about a twentieth of what the step request spent outside the service). The parser
 here makes each class's instance once and keeps it; loading with a schema instance keeps
 no state between calls. The OpenAPI document is built from the decorators' arguments,
-which stay the classes, so it does not change.
+which stay the classes, so it does not change. A body schema of plain `Dict` fields (the
+step's `{"data": {...}}`) is loaded without marshmallow when the body is plain
+(`api.fast_load`); any other body is marshmallow's, errors included.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from typing import Any
 
 import flask
 import flask_smorest
-from marshmallow import Schema
+from marshmallow import Schema, missing
 from webargs.flaskparser import FlaskParser, is_json_request
+
+from api.fast_load import FastLoad, fast_loader
 
 
 class SchemaOnceParser(FlaskParser):
@@ -25,6 +29,7 @@ class SchemaOnceParser(FlaskParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._schemas: dict[type[Schema], Schema] = {}
+        self._loaders: dict[Schema, FastLoad | None] = {}
 
     def _get_schema(self, argmap: Any, req: flask.Request) -> Schema:
         if isinstance(argmap, type) and issubclass(argmap, Schema):
@@ -33,6 +38,23 @@ class SchemaOnceParser(FlaskParser):
                 schema = self._schemas[argmap] = argmap()
             return schema
         return super()._get_schema(argmap, req)
+
+    def _process_location_data(
+        self, location_data: Any, schema: Schema, req: flask.Request, location: str,
+        unknown: str | None, validators: Any,
+    ) -> Any:
+        if not validators:  # (the argument validators of `use_args`: none in this API)
+            try:
+                load = self._loaders[schema]
+            except KeyError:
+                load = self._loaders[schema] = fast_loader(schema)
+            if load is not None:
+                loaded = load({} if location_data is missing else location_data)
+                if loaded is not None:
+                    return loaded
+        return super()._process_location_data(
+            location_data, schema, req, location, unknown, validators
+        )
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         # `check_request` parsed this body (and nothing else sets a parse that failed):
