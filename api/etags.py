@@ -77,7 +77,7 @@ def _before() -> Response | None:
         if req.endpoint in READS:
             g.etag = _tag_now(READS[req.endpoint])
         return None
-    wanted = req.headers.get("If-Match")
+    wanted = req.environ.get("HTTP_IF_MATCH")  # as `headers.get` reads it, without its KeyError
     if wanted is None or req.endpoint not in UPDATES:
         return None
     tag = _tag_now(UPDATES[req.endpoint])

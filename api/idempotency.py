@@ -26,6 +26,7 @@ from engine.services.idempotency import HEADER, Claim, DuplicateClaimError, Stor
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _log = logging.getLogger("permitflow.idempotency")
+_HEADER_KEY = "HTTP_" + HEADER.upper().replace("-", "_")  # its WSGI environ key
 _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as Stripe and the IETF draft
 
 
@@ -42,7 +43,9 @@ def _scope() -> str | None:
 
 
 def _before() -> Response | None:
-    key = request.headers.get(HEADER)
+    # The header as `request.headers.get` reads it, without the KeyError it raises inside
+    # when the header is absent (most requests).
+    key = request.environ.get(_HEADER_KEY)
     if key is None or request.method not in WRITE_METHODS or request.url_rule is None:
         return None
     if (request.blueprint or "").startswith("web_"):  # console forms carry a CSRF token
