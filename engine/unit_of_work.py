@@ -135,7 +135,12 @@ class UnitOfWork:
             self._place_events(self._session)
             session = self._session
             assert isinstance(session, StepSession)
-            if self._placed and not self._unplaced and session.flush_with(EVENTS, self._placed):
+            # Nothing is written after the step's rows and events but a request's claim: without
+            # one, PostgreSQL's COMMIT may travel with them (engine/persistence/pg_trips.py).
+            claim = idempotency.pending.get()
+            last = claim is None or claim.claimed
+            if (self._placed and not self._unplaced
+                    and session.flush_with(EVENTS, self._placed, commit=last)):
                 self._placed = []  # written with the step's rows (PostgreSQL: one statement)
             else:
                 session.flush()  # the use case's own writes first, then the events

@@ -18,6 +18,8 @@ import itertools
 import math
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -26,6 +28,7 @@ from engine.domain.errors import StorageUnavailableError
 
 SYNC_WAIT_CANCELLED = "canceling wait for synchronous replication"
 _NOTES = "permitflow_notices"
+_SECONDS = "permitflow_commit_seconds"
 
 
 class _Watchdog:
@@ -86,25 +89,37 @@ def guard_commits(engine: Engine, seconds: float) -> None:
         notes: list[str] = []
         dbapi_connection.add_notice_handler(lambda d: notes.append(d.message_primary or ""))
         setattr(dbapi_connection, _NOTES, notes)
+        setattr(dbapi_connection, _SECONDS, seconds)
 
     plain_commit = engine.dialect.do_commit
 
     def do_commit(dbapi_connection: Any) -> None:
-        notes: list[str] | None = getattr(dbapi_connection, _NOTES, None)
-        if notes is None:
+        with guarded(dbapi_connection):
             plain_commit(dbapi_connection)
-            return
-        notes.clear()
-        token = _WATCHDOG.watch(dbapi_connection, seconds)
-        try:
-            plain_commit(dbapi_connection)
-        finally:
-            _WATCHDOG.done(token)
-        if any(SYNC_WAIT_CANCELLED in note for note in notes):
-            raise StorageUnavailableError(
-                f"the synchronous standby did not confirm the commit within {seconds:g} s: the "
-                "change is on the primary only and not acknowledged; retry with the same "
-                "Idempotency-Key once replication is back"
-            )
 
     engine.dialect.do_commit = do_commit  # type: ignore[method-assign]
+
+
+@contextmanager
+def guarded(dbapi_connection: Any) -> Iterator[None]:
+    """Around whatever commits on `dbapi_connection` (`do_commit`, or a write sent with its
+    `COMMIT`, engine/persistence/pg_trips.py): cancelled past the connection's statement
+    timeout; a commit whose synchronous replication wait was cancelled raises
+    StorageUnavailableError. Nothing for a connection of an engine without the guard."""
+    notes: list[str] | None = getattr(dbapi_connection, _NOTES, None)
+    seconds: float | None = getattr(dbapi_connection, _SECONDS, None)
+    if notes is None or seconds is None:
+        yield
+        return
+    notes.clear()
+    token = _WATCHDOG.watch(dbapi_connection, seconds)
+    try:
+        yield
+    finally:
+        _WATCHDOG.done(token)
+    if any(SYNC_WAIT_CANCELLED in note for note in notes):
+        raise StorageUnavailableError(
+            f"the synchronous standby did not confirm the commit within {seconds:g} s: the "
+            "change is on the primary only and not acknowledged; retry with the same "
+            "Idempotency-Key once replication is back"
+        )

@@ -67,13 +67,17 @@ class StepSession(Session):
             return
         super().flush(objects)
 
-    def flush_with(self, table: Table, rows: Sequence[dict[str, Any]]) -> bool:
+    def flush_with(
+        self, table: Table, rows: Sequence[dict[str, Any]], commit: bool = False
+    ) -> bool:
         """Flush a step's shape and insert `rows` into `table` after its writes (on
         PostgreSQL in the same statement); False when nothing was written: the caller
-        flushes and inserts them itself."""
+        flushes and inserts them itself. `commit`: the caller commits next with nothing
+        more to write; on PostgreSQL `COMMIT` may then go with the statement
+        (engine/persistence/pg_trips.py), and the session's commit finds nothing to do."""
         if self.before_write is not None:
             self.before_write(self)
-        return write_pending(self, (table, rows))
+        return write_pending(self, (table, rows), commit)
 
 
 def only_step_rows_pending(session: Session) -> bool:
@@ -85,12 +89,13 @@ def only_step_rows_pending(session: Session) -> bool:
 
 
 def write_pending(
-    session: Session, tail: tuple[Table, Sequence[dict[str, Any]]] | None = None
+    session: Session, tail: tuple[Table, Sequence[dict[str, Any]]] | None = None,
+    commit: bool = False,
 ) -> bool:
     """Write the session's pending changes if they are all of the step's shape; True when
     done (nothing is left to flush), False when the ORM must flush (nothing was written).
     `tail`: rows to insert into a table after them (written too when True is returned;
-    on PostgreSQL in the same statement).
+    on PostgreSQL in the same statement). `commit`: see `StepSession.flush_with`.
 
     Raises: StaleDataError when an application or task row changed since it was read.
     """
@@ -114,7 +119,7 @@ def write_pending(
         pending += [Write(None, table, "insert", _in_table_order(table, r), r, {}) for r in rows]
     folded = folded_statement(pending, conn.dialect)
     if folded is not None:
-        write_folded(conn, folded, pending)
+        write_folded(conn, folded, pending, commit)
     else:
         write_apart(conn, pending)
     states = []

@@ -23,12 +23,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Select, bindparam, case, exists, func, inspect, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapper, Session, defer, undefer
 from sqlalchemy.orm.attributes import instance_state
 
 from engine.domain.definitions import APPLICANT_ROLES
 from engine.domain.statuses import StepStatus
-from engine.persistence import sla_clauses
+from engine.persistence import pg_trips, sla_clauses
 from engine.persistence.base import BaseRepository
 from engine.persistence.tables import ApplicationRecord, FeeItemRecord, RegionRecord, TaskRecord
 
@@ -71,7 +72,15 @@ class StepQueries(BaseRepository):
             if found is None:
                 return None
             return LockedStep(found[0], int(found[1]), found[2], bool(found[3]))
-        row = session.connection().execute(_LOCKED_ROW, {"task_id": task_id}).first()
+        conn = session.connection()
+        raw = pg_trips.psycopg_idle(conn)
+        if raw is not None:  # PostgreSQL: BEGIN travels with it (engine/persistence/pg_trips.py)
+            sql, binds, processors = _locked_sql(conn.dialect)
+            params = {"task_id": task_id if binds is None else binds(task_id)}
+            rows = pg_trips.begin_and_fetch(conn, raw, sql, params, processors)
+            row: Sequence[Any] | None = rows[0] if rows else None
+        else:
+            row = conn.execute(_LOCKED_ROW, {"task_id": task_id}).first()
         if row is None:
             return None
         app = _record(session, _APPLICATION, row)
@@ -206,6 +215,26 @@ _LOCKED_ROW = (
     .where(TaskRecord.__table__.c.id == bindparam("task_id"))
     .with_for_update(of=[ApplicationRecord.__table__, TaskRecord.__table__])
 )
+_LOCKED_SQL: dict[str, tuple[str, Any, tuple[Any, ...]]] = {}
+
+
+def _locked_sql(dialect: Dialect) -> tuple[str, Any, tuple[Any, ...]]:
+    """`_LOCKED_ROW` compiled for `dialect` once: its SQL, the task id's bind processor
+    and each column's result processor (None: the value as the driver loads it), as
+    SQLAlchemy's execution would apply them."""
+    found = _LOCKED_SQL.get(dialect.driver)
+    if found is None:
+        compiled = _LOCKED_ROW.compile(dialect=dialect)
+        (bind,) = compiled.binds.values()
+        found = _LOCKED_SQL[dialect.driver] = (
+            compiled.string,
+            bind.type.dialect_impl(dialect).bind_processor(dialect),
+            tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
+                  for c in _LOCKED_ROW.selected_columns),
+        )
+    return found
+
+
 _APPLICATION_LOCKED = (
     select(ApplicationRecord)
     .options(defer(ApplicationRecord.state))

@@ -27,8 +27,11 @@ from typing import Any
 
 from sqlalchemy import Column, Table, bindparam, insert, update
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.state import InstanceState
+
+from engine.persistence import pg_trips
 
 _Processor = Callable[[Any], Any] | None
 
@@ -69,16 +72,46 @@ class _Folded:
     checked: tuple[int, ...]  # the updates, by index, whose counts the statement selects
 
 
-def write_folded(conn: Connection, folded: _Folded, pending: list[Write]) -> None:
+def write_folded(
+    conn: Connection, folded: _Folded, pending: list[Write], commit: bool = False
+) -> bool:
+    """Run the folded statement; with `commit`, on psycopg, send `COMMIT` with it (one
+    round trip, engine/persistence/pg_trips.py). True when the transaction was committed.
+
+    Raises: StaleDataError (nothing committed) when an update matched no row.
+    """
     params: dict[str, Any] = {}
     for (prefix, statement), write in zip(folded.parts, pending, strict=True):
         for name, value in _bound(statement, write.params).items():
             params[prefix + name] = value
-    counts = conn.exec_driver_sql(folded.sql, params).one()
-    # With no update to check, the statement selects a lone 1.
-    for index, matched in zip(folded.checked, counts, strict=False):
-        if matched != 1:
-            raise _stale(pending[index], matched)
+    raw = pg_trips.psycopg_in_transaction(conn) if commit else None
+    if raw is not None:
+        pg_trips.execute_and_commit(conn, raw, folded.sql, params,
+                                    lambda error: _stale_in(error, pending))
+        return True
+    try:
+        conn.exec_driver_sql(folded.sql, params).one()
+    except DBAPIError as exc:
+        stale = _stale_in(exc.orig, pending)
+        if stale is not None:
+            raise stale from None
+        raise
+    return False
+
+
+# A folded statement checks its updates' counts itself: a count other than 1 fails it (a
+# cast of this text to an integer), so a `COMMIT` sent after it is never run. The text
+# depends on the count, so the planner cannot evaluate the cast ahead of the check.
+_STALE = "permitflow: stale write "
+_STALE_AT = re.compile(_STALE + r"(\d+) matched (\d+)")
+
+
+def _stale_in(error: object, pending: list[Write]) -> StaleDataError | None:
+    """The StaleDataError for a folded statement's failed version check, else None."""
+    found = _STALE_AT.search(str(error)) if getattr(error, "sqlstate", None) == "22P02" else None
+    if found is None:
+        return None
+    return _stale(pending[int(found[1])], int(found[2]))
 
 
 def let_psycopg_cache_folded_texts() -> None:
@@ -161,8 +194,15 @@ def _fold(pending: list[Write], dialect: Dialect) -> _Folded | None:
             return None
         ctes.append(f"w{first} AS ({head} VALUES {', '.join(rows)})")
     # Only our own CTE names and the compiled texts go into it: no value is ever inlined.
-    counts = ", ".join(f"(SELECT count(*) FROM w{i})" for i in checked) or "1"  # noqa: S608
-    return _Folded(f"WITH {', '.join(ctes)} SELECT {counts}", tuple(parts), tuple(checked))
+    counts = ", ".join(f"(SELECT count(*) FROM w{i}) AS c{i}" for i in checked)  # noqa: S608
+    checks = ", ".join(
+        f"CASE WHEN c{i} = 1 THEN 1 ELSE ('{_STALE}{i} matched ' || c{i})::int END"
+        for i in checked
+    )
+    if not checked:
+        return _Folded(f"WITH {', '.join(ctes)} SELECT 1", tuple(parts), ())
+    sql = f"WITH {', '.join(ctes)} SELECT {checks} FROM (SELECT {counts}) AS matched"  # noqa: S608
+    return _Folded(sql, tuple(parts), tuple(checked))
 
 
 def _insert_values(sql: str) -> tuple[str, str]:

@@ -103,7 +103,7 @@ def test_the_rows_a_step_writes_are_the_rows_the_orm_writes(
     fast = [walk(ctx, actor, "berkas", data), walk(ctx, actor, "lurus", {}),
             cancelled(ctx, actor, data)]
     clock.now = START
-    monkeypatch.setattr(fast_flush, "write_pending", lambda _session, _tail=None: False)
+    monkeypatch.setattr(fast_flush, "write_pending", lambda _session, _tail=None, _commit=False: False)
     with orm_flushes() as flushes:
         orm = [walk(ctx, actor, "berkas", data), walk(ctx, actor, "lurus", {}),
                cancelled(ctx, actor, data)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func, select
@@ -48,6 +49,9 @@ FOLDED_BUDGET = (
     1  # SELECT applications JOIN tasks .. FOR UPDATE OF both
     + 1  # WITH (UPDATE applications), (UPDATE tasks), (INSERT tasks), (INSERT events)
 )
+# On PostgreSQL a plain step's statements and its BEGIN and COMMIT travel in two round trips
+# (the lock read with BEGIN, the write with COMMIT: engine/persistence/pg_trips.py).
+PIPELINED_TRIPS = 2
 # Issuing a document at the end event (engine/services/documents.py, same transaction):
 ISSUING = (
     1  # INSERT .. ON CONFLICT number_sequences: the document number (gap-free yearly series)
@@ -77,6 +81,38 @@ def counting(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
+@contextmanager
+def counting_trips() -> Iterator[list[int]]:
+    """The times the client waited for PostgreSQL's answer (psycopg waits on the socket for
+    reading once per round trip: BEGIN, a statement, COMMIT each, where they go alone;
+    several commands sent together with one Sync are one). Counted at the driver, under
+    SQLAlchemy and under engine/persistence/pg_trips.py alike."""
+    from psycopg import waiting
+    from psycopg._enums import Wait
+
+    waits: list[int] = []
+    real = waiting.wait
+
+    def counted(gen: Any) -> Any:
+        try:
+            state = next(gen)
+            while True:
+                if state == Wait.R:
+                    waits.append(1)
+                state = gen.send((yield state))
+        except StopIteration as stop:
+            return stop.value
+
+    def wait(gen: Any, *args: Any, **kwargs: Any) -> Any:
+        return real(counted(gen), *args, **kwargs)
+
+    waiting.wait = wait
+    try:
+        yield waits
+    finally:
+        waiting.wait = real
+
+
 def outbox_size(ctx: EngineContext) -> int:
     with ctx.uow() as uow:
         assert uow._session is not None
@@ -102,6 +138,7 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
             "settings": {"url": "http://127.0.0.1:9/hook"}})
     engine: Engine = ctx.session_factory.kw["bind"]
     counted: list[tuple[str, int, int]] = []  # (element, statements, budget)
+    trips: list[tuple[int, int]] = []  # (statements, round trips)
     notifying: list[bool] = []
     issuing: list[str] = []
     complete = tasks.complete_task
@@ -113,7 +150,7 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
             element, own_fee, app_id = task.element_id, task.fee > 0, task.application_id
             before = len(uow.repos.fees.with_payments(app_id))
         queued, documents_before = outbox_size(ctx), issued_count(ctx)
-        with counting(engine) as statements:
+        with counting(engine) as statements, counting_trips() as waits:
             view = complete(ctx_, actor, task_id, data)
         with ctx.uow() as uow:
             opened = len(uow.repos.fees.with_payments(app_id)) - before
@@ -132,6 +169,7 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
         if issued:
             issuing.append(element)
         counted.append((element, len(statements), budget))
+        trips.append((len(statements), len(waits)))
         notifying.append(notified)
         return view
 
@@ -161,6 +199,10 @@ def test_each_step_of_the_shipped_pbg_procedure_stays_within_its_statement_budge
         # page read after the writes (the writes flushed before it, the events after it).
         assert channel or FOLDED_BUDGET in plain, counted
         assert all(n in (FOLDED_BUDGET, FOLDED_BUDGET + 2) for n in plain), counted
+        # ... in two round trips: BEGIN with the lock, COMMIT with the write (pipeline mode,
+        # engine/persistence/pg_trips.py; they were four).
+        two = [waits for n, waits in trips if n == FOLDED_BUDGET]
+        assert (channel or two) and all(waits == PIPELINED_TRIPS for waits in two), trips
         return
     assert any(n == budget for _, n, budget in counted), counted
     assert channel or any(n == budget == BASE_BUDGET for _, n, budget in counted), counted

@@ -1,0 +1,239 @@
+"""A step's two round trips on PostgreSQL: `BEGIN` with the lock read, the write with `COMMIT`.
+
+Why: inside a step each round trip to PostgreSQL costs about 0.14 ms more than the server's
+own work (a light `SELECT 1` added before the lock read took 0.136 ms median inside a step,
+against 0.02 ms in a tight loop: on this VM the client and the server each sleep between
+their turns and are woken again). psycopg sends `BEGIN` alone before a transaction's first
+statement, and `COMMIT` alone at the end: a plain step was four trips (`BEGIN`, the lock,
+the folded write, `COMMIT`) where two carry everything.
+
+What: libpq's pipeline mode, used directly (`psycopg.pq.PGconn`), for two exchanges of one
+Sync each. `begin_and_fetch` sends `BEGIN` (as psycopg would spell it for the connection's
+isolation settings) and a query, and returns the query's rows; `execute_and_commit` sends a
+statement and `COMMIT` and returns the statement's one row. Still one transaction: an error
+in a pipeline aborts everything after it up to the Sync, so a failed statement is never
+followed by its `COMMIT` (the transaction is left failed, and rolled back as usual). The
+version checks of a folded write are in its SQL for this (`step_writes.checked_in_sql`):
+a stale row fails the statement, so nothing is committed. psycopg's own pipeline object is
+not used: leaving it always costs one more Sync and wait (measured slower than no pipeline).
+
+psycopg keeps no transaction state of its own beyond libpq's: after the first exchange it
+sees a transaction open and sends no `BEGIN`; after the second it sees none, and its
+`commit()` (SQLAlchemy's, at the session's commit) returns without a round trip
+(`psycopg.Connection._commit_gen`: nothing to do when the connection is idle).
+
+As SQLAlchemy would: the statements go through the engine's `before_cursor_execute` and
+`after_cursor_execute` listeners (statement counts stay honest; `BEGIN` and `COMMIT` are
+not cursor statements there, as before), and a driver error goes through the connection's
+own error handling (`Connection._handle_dbapi_exception`, a SQLAlchemy internal: the
+`handle_error` hooks, the dialect's disconnect check, the pool's invalidation,
+`DBAPIError.instance`). psycopg internals used, only here: `psycopg._queries.PostgresQuery`
+(the cursor's own conversion of `%(name)s` to `$n` with the connection's dumpers), the
+connection's prepared-statement manager (`Connection._prepared`, as the cursor uses it), and
+its generators (`psycopg.generators.send`, `fetch_many`), waited on with `Connection.wait`.
+The client waits for the server once per exchange; tests/service/test_step_cost.py counts
+those waits (`psycopg.waiting.wait`).
+
+`ENABLED` (default on) switches it off for A/B runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from psycopg import Pipeline
+from psycopg import errors as _errors
+from psycopg import generators as _generators
+from psycopg._preparing import Prepare as _Prepare
+from psycopg._queries import PostgresQuery as _PostgresQuery
+from psycopg.adapt import Transformer as _Transformer
+from psycopg.pq import ConnStatus, ExecStatus, TransactionStatus
+from sqlalchemy.engine import Connection
+
+ENABLED = True
+
+_Processor = Callable[[Any], Any] | None
+
+
+def psycopg_idle(conn: Connection) -> Any | None:
+    """The psycopg connection under `conn` when a transaction may begin with an exchange
+    (psycopg, pipeline mode available, no transaction open on the server, not autocommit);
+    else None: the caller executes as usual."""
+    raw = _psycopg_of(conn)
+    if raw is None or raw.autocommit or raw.pgconn.transaction_status != _IDLE:
+        return None
+    return raw
+
+
+def psycopg_in_transaction(conn: Connection) -> Any | None:
+    """The psycopg connection under `conn` when its open transaction may end with an
+    exchange (a transaction open and healthy on the server); else None."""
+    raw = _psycopg_of(conn)
+    if raw is None or raw.autocommit or raw.pgconn.transaction_status != _INTRANS:
+        return None
+    return raw
+
+
+def begin_and_fetch(
+    conn: Connection, raw: Any, statement: str, parameters: dict[str, Any],
+    processors: Sequence[_Processor],
+) -> list[tuple[Any, ...]]:
+    """`BEGIN` and `statement` in one round trip; its rows, each value through its column's
+    result processor (`processors`, in column order; None: as loaded)."""
+    rows = _exchange(conn, raw, statement, parameters, before=_begin(raw), after=None)
+    if not any(processors):
+        return rows
+    return [tuple(v if p is None else p(v) for v, p in zip(row, processors, strict=True))
+            for row in rows]
+
+
+def execute_and_commit(
+    conn: Connection, raw: Any, statement: str, parameters: dict[str, Any],
+    refused: Callable[[Any], BaseException | None],
+) -> tuple[Any, ...]:
+    """`statement` and `COMMIT` in one round trip; the statement's first row.
+
+    `refused(error)`: for the driver error of the statement, the exception to raise instead
+    of SQLAlchemy's (None: SQLAlchemy's), e.g. a version check's. The transaction is then
+    left failed (nothing committed) for the caller's rollback.
+    """
+    from engine.persistence.commit_guard import guarded
+
+    with guarded(raw):
+        rows = _exchange(conn, raw, statement, parameters, before=None, after=b"COMMIT",
+                         refused=refused)
+    return rows[0]
+
+
+# --- the exchange ------------------------------------------------------------------------
+
+
+def _psycopg_of(conn: Connection) -> Any | None:
+    if not ENABLED or conn.dialect.driver != "psycopg":
+        return None
+    raw = conn.connection.dbapi_connection
+    if raw is None or not _SUPPORTED:
+        return None
+    return raw
+
+
+def _exchange(
+    conn: Connection, raw: Any, statement: str, parameters: dict[str, Any],
+    before: bytes | None, after: bytes | None,
+    refused: Callable[[Any], BaseException | None] | None = None,
+) -> list[tuple[Any, ...]]:
+    """`before`, `statement`, `after`, one Sync; one wait; the statement's rows."""
+    dispatch = conn.dispatch
+    for fn in dispatch.before_cursor_execute:
+        statement, parameters = fn(conn, None, statement, parameters, None, False)
+    try:
+        try:
+            results = _pipelined(raw, statement, parameters, before, after)
+        except _errors.Error as error:
+            instead = refused(error) if refused is not None else None
+            if instead is not None:
+                raise instead from None
+            raise
+        answer = results[1 if before else 0]
+        transformer = _Transformer(raw)
+        transformer.set_pgresult(answer)
+        rows = transformer.load_rows(0, answer.ntuples, tuple)
+    except _errors.Error as exc:
+        conn._handle_dbapi_exception(exc, statement, parameters, None, None)
+    for fn in dispatch.after_cursor_execute:
+        fn(conn, None, statement, parameters, None, False)
+    return rows
+
+
+def _pipelined(
+    raw: Any, statement: str, parameters: dict[str, Any], before: bytes | None,
+    after: bytes | None,
+) -> list[Any]:
+    """One result per command (errors included; the statement's at index 1 after `before`,
+    else 0), after one Sync.
+
+    The statement is prepared as psycopg's cursor would prepare it (its `PrepareManager`:
+    the same server-side statement for the same text, prepared at its fifth use, in the
+    same pipeline; a failed result forgets it): unprepared, the lock read alone cost 0.1 ms
+    more on the server (parsed and planned each time)."""
+    query = _PostgresQuery(_Transformer(raw))
+    query.convert(statement, parameters)
+    pgconn, manager = raw.pgconn, raw._prepared
+    with raw.lock:
+        prepare, name = manager.get(query)
+        with _pipeline_mode(raw):
+            if before:
+                pgconn.send_query_params(before, None)
+            if prepare is _Prepare.SHOULD:
+                pgconn.send_prepare(name, query.query, param_types=query.types)
+            if prepare is _Prepare.NO:
+                pgconn.send_query_params(query.query, query.params, param_types=query.types,
+                                         param_formats=query.formats)
+            else:
+                pgconn.send_query_prepared(name, query.params, param_formats=query.formats)
+            if after:
+                pgconn.send_query_params(after, None)
+            pgconn.pipeline_sync()
+            results = list(raw.wait(_answers(pgconn)))
+        at = 1 if before else 0
+        parsed = results.pop(at) if prepare is _Prepare.SHOULD else None  # the Parse's result
+        key = manager.maybe_add_to_cache(query, prepare, name)
+        if key is not None:
+            manager.validate(key, prepare, name, [parsed or results[at]])
+        raw.wait(manager.maintain_gen(raw))  # statements psycopg evicted, if any
+    failed = next((r for r in [parsed, *results] if r is not None and r.status == _FATAL), None)
+    if failed is not None:
+        raise _errors.error_from_result(failed, encoding=raw.info.encoding)
+    if any(r.status not in _DONE for r in results):
+        raise _errors.InternalError(f"unexpected results {[r.status for r in results]}")
+    return results
+
+
+@contextmanager
+def _pipeline_mode(raw: Any) -> Iterator[None]:
+    pgconn = raw.pgconn
+    pgconn.enter_pipeline_mode()
+    try:
+        yield
+    finally:
+        if pgconn.status == _OK:
+            try:
+                pgconn.exit_pipeline_mode()
+            except _errors.OperationalError:
+                # Results left uncollected (the wait was interrupted): the connection's
+                # state is unknown. Closed, it is a disconnect to SQLAlchemy (invalidated).
+                raw.close()
+                raise
+
+
+def _answers(pgconn: Any) -> Any:
+    """Flush, then read every command's result up to the Sync (a generator for `wait`)."""
+    yield from _generators.send(pgconn)
+    results: list[Any] = []
+    while True:
+        got = yield from _generators.fetch_many(pgconn)
+        if not got:
+            continue
+        if got[0].status == _SYNC:
+            return results
+        results.append(got[-1])
+
+
+def _begin(raw: Any) -> bytes:
+    """`BEGIN` as psycopg spells it for this connection (`_get_tx_start_command`)."""
+    parts = ["BEGIN"]
+    if raw.isolation_level is not None:
+        parts.append("ISOLATION LEVEL " + raw.isolation_level.name.replace("_", " "))
+    if raw.read_only is not None:
+        parts.append("READ ONLY" if raw.read_only else "READ WRITE")
+    if raw.deferrable is not None:
+        parts.append("DEFERRABLE" if raw.deferrable else "NOT DEFERRABLE")
+    return " ".join(parts).encode()
+
+
+_IDLE, _INTRANS = TransactionStatus.IDLE, TransactionStatus.INTRANS
+_FATAL, _SYNC, _OK = ExecStatus.FATAL_ERROR, ExecStatus.PIPELINE_SYNC, ConnStatus.OK
+_DONE = (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK)
+_SUPPORTED = Pipeline.is_supported()  # libpq 14 or later
