@@ -9,12 +9,13 @@ executemany, each version checked (`write_apart`).
 On PostgreSQL the writes of one flush go as one statement (`write_folded`): each is a
 data-modifying CTE (updates `RETURNING 1`, their counts selected for the version check),
 and at commit the step's audit events ride along (`StepSession.flush_with`; on SQLite
-they follow as one more statement compiled once, like the rows'). A plain step
-then makes four round trips, not seven (BEGIN, the lock, the writes, COMMIT): each
-statement costs the client SQLAlchemy's and psycopg's per-execute work and the server a
-bind and an executor start, more than the wait itself (pipelining the seven measured no
-gain for PBG; folding saves 0.5-0.6 ms a step, A/B). SQLite has no round trips: there
-the statements stay apart.
+they follow as one more statement compiled once, like the rows'): each statement costs
+the client SQLAlchemy's and psycopg's per-execute work and the server a bind and an
+executor start (folding saves 0.5-0.6 ms a step, A/B). The folded statement checks its
+updates' versions itself (a count other than 1 fails it), so that `COMMIT` may travel
+with it (`write_folded(commit=True)`, engine/persistence/pg_trips.py): a plain step is
+two round trips (BEGIN with the lock read, the write with COMMIT). SQLite has no round
+trips: there the statements stay apart.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def _stale(write: Write, matched: int) -> StaleDataError:
 class _Folded:
     sql: str
     parts: tuple[tuple[str, _Statement], ...]  # each write's bind prefix and statement
-    checked: tuple[int, ...]  # the updates, by index, whose counts the statement selects
+    checked: tuple[int, ...]  # the updates, by index, whose counts the statement checks
 
 
 def write_folded(
