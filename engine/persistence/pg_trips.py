@@ -181,7 +181,7 @@ def _pipelined(
         parsed = results.pop(at) if prepare is _Prepare.SHOULD else None  # the Parse's result
         key = manager.maybe_add_to_cache(query, prepare, name)
         if key is not None:
-            manager.validate(key, prepare, name, [parsed or results[at]])
+            manager.validate(key, prepare, name, [results[at]])
         raw.wait(manager.maintain_gen(raw))  # statements psycopg evicted, if any
     failed = next((r for r in [parsed, *results] if r is not None and r.status == _FATAL), None)
     if failed is not None:

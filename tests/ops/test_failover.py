@@ -331,3 +331,44 @@ def test_a_lost_synchronous_standby_costs_a_write_the_statement_timeout_and_acks
         assert http.post(START, json=body, headers=fresh).status_code == 201
     finally:
         ctx.session_factory.kw["bind"].dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_step_whose_commit_travels_with_its_write_is_guarded_too(
+    pair: pg_cluster.Pair,
+) -> None:
+    # Without an Idempotency-Key a plain step's COMMIT is sent with its write, in one round
+    # trip (engine/persistence/pg_trips.py), not through the dialect's commit: the guard must
+    # bound that commit's wait for the standby and refuse it unreplicated all the same.
+    app = create_app({
+        "DATABASE_URL": pair.host_list_url(), "TESTING": True,
+        "DB_CONNECT_TIMEOUT": 2, "DB_STATEMENT_TIMEOUT": 1, "DB_LOCK_TIMEOUT": 1,
+    })
+    ctx = app.extensions["permitflow"]
+    try:
+        make_region(ctx, "3273")
+        upload(ctx, "3273", tiny_bpmn(steps=2))
+        _, token = make_user(ctx, "front-office", region="3273")
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {"process_key": "tiny", "applicant": dict(APPLICANT), "data": {}}
+        http = app.test_client()
+        started = http.post(START, json=body, headers=headers)
+        assert started.status_code == 201, started.get_json()
+        task = started.get_json()["tasks"][0]["id"]
+        pair.stop_standby()
+
+        answers: list[Any] = []
+        request = threading.Thread(
+            target=lambda: answers.append(
+                http.post(f"/api/v1/tasks/{task}/complete", json={"data": {}}, headers=headers)),
+            daemon=True,
+        )
+        request.start()
+        request.join(60)  # a bound on a hang, far from the 1 s the guard takes
+        assert answers, "the step hung on the lost synchronous standby"
+        assert answers[0].status_code == 503, answers[0].get_json()
+        assert "synchronous standby did not confirm" in answers[0].get_json()["detail"]
+    finally:
+        pair.start_standby()
+        ctx.session_factory.kw["bind"].dispose()
