@@ -22,9 +22,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Select, bindparam, case, exists, func, inspect, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    exists,
+    func,
+    inspect,
+    literal_column,
+    select,
+)
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Mapper, Session, defer, undefer
+from sqlalchemy.orm import Mapper, Session, aliased, defer, undefer
 from sqlalchemy.orm.attributes import instance_state
 
 from engine.domain.definitions import APPLICANT_ROLES
@@ -36,8 +47,8 @@ from engine.persistence.tables import ApplicationRecord, FeeItemRecord, RegionRe
 
 @dataclass(frozen=True, slots=True)
 class ReadyPage:
-    """The first ready rows of an application (in the inbox's order), and what holds for
-    all of its ready rows."""
+    """The first ready rows of an application (in the inbox's order: ready_at, element_id,
+    id), and what holds for all of its ready rows."""
 
     rows: list[TaskRecord]
     count: int
@@ -105,7 +116,8 @@ class StepQueries(BaseRepository):
         return self.session.scalars(_ROWS, {"ids": list(ids)}).all()
 
     def ready_page(self, application_id: uuid.UUID, now: datetime, limit: int) -> ReadyPage:
-        """One statement: the first `limit` ready rows, their count and flags over all.
+        """One statement: the first `limit` ready rows, their count and flags over all (read
+        through indexes: its cost does not grow with the ready rows past the page).
 
         Read as the ORM would (its autoflush first, the session's own record for a row it
         holds), the other records built from the plain row (`_record`).
@@ -258,16 +270,44 @@ _ROWS = (
 )
 
 
-# Window aggregates are computed before the LIMIT: over every ready row of the application.
+# The page reads the first `limit` ready rows in order through `ix_tasks_ready_page` and
+# stops; what holds for all of them comes from uncorrelated subqueries (run once, before the
+# page) on `ix_tasks_ready_flags` (migration 0024), never reading a table row: the count and
+# the applicant probe read the application's ready index entries (narrow; no role is an
+# applicant's in a fan-out of officers' steps), each overdue probe is one index range.
+# Window aggregates over the page's rows made the database build every ready row before
+# the LIMIT: the cost of one of 300 parallel completions grew with its open siblings
+# (issue #16).
+_READY_ALIAS = aliased(TaskRecord, name="ready_tasks")
+# The state as the indexes' WHERE writes it, a literal: neither SQLite nor a generic
+# PostgreSQL plan matches a bound parameter to a partial index.
+_READY_STATE = literal_column(f"'{StepStatus.READY}'", String)
+# The application's ready rows as `ix_tasks_ready_flags` holds them (its WHERE: ready, and
+# a role, which every row has; the page's query, without it, cannot use that index).
+_FLAGS_INDEXED = (
+    _READY_ALIAS.application_id == bindparam("application_id"),
+    _READY_ALIAS.state == _READY_STATE,
+    _READY_ALIAS.role.is_not(None),
+)
+
+
+def _ready(*clauses: ColumnElement[bool]) -> Any:
+    """`EXISTS` a ready row of the application where `clauses` hold (another alias of the
+    table: never correlated with the page's rows)."""
+    return exists().where(*_FLAGS_INDEXED, *clauses)
+
+
 _READY_FLAGS = (
-    func.count().over().label("total"),
-    func.max(case((TaskRecord.role.in_(sorted(APPLICANT_ROLES)), 1), else_=0))
-    .over()
-    .label("applicant"),
-    func.max(case((sla_clauses.step_overdue(bindparam("now")), 1), else_=0))
-    .over()
-    .label("overdue"),
-    exists().where(FeeItemRecord.application_id == TaskRecord.application_id).label("fee_items"),
+    select(func.count()).select_from(_READY_ALIAS).where(*_FLAGS_INDEXED).scalar_subquery()
+    .label("total"),
+    _ready(_READY_ALIAS.role.in_(sorted(APPLICANT_ROLES))).label("applicant"),
+    # `sla.step_overdue` of a ready row: a breach recorded, or none and past due (as two
+    # index ranges; a breach recorded makes it overdue either way).
+    (_ready(_READY_ALIAS.breached_at.is_not(None))
+     | _ready(_READY_ALIAS.breached_at.is_(None),
+              sla_clauses.past_due(_READY_ALIAS.due_at, bindparam("now")))).label("overdue"),
+    exists().where(FeeItemRecord.application_id == bindparam("application_id"))
+    .label("fee_items"),
 )
 
 
@@ -276,9 +316,9 @@ def _ready_page(*columns: Any) -> Select[Any]:
         select(*columns, *_READY_FLAGS)
         .where(
             TaskRecord.application_id == bindparam("application_id"),
-            TaskRecord.state == StepStatus.READY,
+            TaskRecord.state == _READY_STATE,
         )
-        .order_by(TaskRecord.ready_at, TaskRecord.element_id)
+        .order_by(TaskRecord.ready_at, TaskRecord.element_id, TaskRecord.id)
         .limit(bindparam("limit"))
     )
 

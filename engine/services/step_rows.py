@@ -31,7 +31,7 @@ PROGRESS_TASKS = 50
 class Progress:
     """The ready task rows a step leaves: all of them, or the first `PROGRESS_TASKS`."""
 
-    ready: list[TaskRecord]  # in the inbox's order (ready_at, element_id)
+    ready: list[TaskRecord]  # in the inbox's order (ready_at, element_id, id)
     count: int
     waits_on_applicant: bool
     overdue: bool | None  # a ready step is overdue; None: read it from `ready` (all of them)
@@ -91,7 +91,8 @@ def every_ready(rows: Sequence[TaskRecord]) -> Progress:
 
 def _in_hand(rows: Sequence[TaskRecord], fee_items: bool | None) -> Progress:
     ready = sorted(
-        (t for t in rows if t.state == StepStatus.READY), key=lambda t: (t.ready_at, t.element_id)
+        (t for t in rows if t.state == StepStatus.READY),
+        key=lambda t: (t.ready_at, t.element_id, t.id),  # the ready page's order
     )
     charged = any(t.fee > 0 for t in rows)  # a row with a fee has its fee item
     return Progress(

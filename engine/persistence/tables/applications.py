@@ -147,6 +147,29 @@ class TaskRecord(Base):
             postgresql_where=text("state = 'ready' AND breached_at IS NULL"),
             sqlite_where=text("state = 'ready' AND breached_at IS NULL"),
         ),
+        # A step's answer (engine/persistence/step_queries.py `ready_page`): an application's
+        # first ready rows in order, their count and whether any is an applicant's or late,
+        # each read without the other ready rows (migration 0024).
+        Index(
+            "ix_tasks_ready_page",
+            "application_id",
+            "ready_at",
+            "element_id",
+            "id",
+            postgresql_where=text("state = 'ready'"),
+            sqlite_where=text("state = 'ready'"),
+        ),
+        # Its own WHERE (`role` is never NULL): a page read never goes through it, whatever
+        # the planner's statistics (through it, PostgreSQL sorted every ready row).
+        Index(
+            "ix_tasks_ready_flags",
+            "application_id",
+            "breached_at",
+            "due_at",
+            "role",
+            postgresql_where=text("state = 'ready' AND role IS NOT NULL"),
+            sqlite_where=text("state = 'ready' AND role IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
