@@ -31,6 +31,26 @@ class SchemaOnceParser(FlaskParser):
         self._schemas: dict[type[Schema], Schema] = {}
         self._loaders: dict[Schema, FastLoad | None] = {}
 
+    def parse(
+        self, argmap: Any, req: flask.Request | None = None, *, location: str | None = None,
+        validate: Any = None, **kwargs: Any,
+    ) -> Any:
+        # The step's way: a JSON body `check_request` parsed, for a schema whose fast load
+        # (below, set on its first request) answers it; webargs' own steps would reach the
+        # same load with the same data. Anything else is webargs' parse.
+        if validate is None and (location or self.location) == "json":
+            schema = self._schemas.get(argmap) if isinstance(argmap, type) else None
+            load = self._loaders.get(schema) if schema is not None else None
+            if load is not None:
+                if req is None:
+                    req = flask.request._get_current_object()  # type: ignore[attr-defined]
+                parsed = req._cached_json[0]
+                if parsed is not Ellipsis and is_json_request(req):
+                    loaded = load(parsed)
+                    if loaded is not None:
+                        return loaded
+        return super().parse(argmap, req, location=location, validate=validate, **kwargs)
+
     def _get_schema(self, argmap: Any, req: flask.Request) -> Schema:
         if isinstance(argmap, type) and issubclass(argmap, Schema):
             schema = self._schemas.get(argmap)

@@ -7,8 +7,11 @@ import json
 from typing import Any
 
 import pytest
+from flask import Flask, request
 from flask.testing import FlaskClient
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validates
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException
 
 from api import blueprint
 from api.fast_load import fast_loader
@@ -148,3 +151,24 @@ def test_the_answers_over_http_are_those_of_marshmallow_alone(
     assert fast == full
     done = _answers(client, path, token, ('{"data": {"note": "x"}}',))
     assert done[0][0] == 200 and done[0][2]["id"] == str(world["3510"]["app"].id)
+
+
+def _parsed(parser: FlaskParser, body: Any, text: str) -> Any:
+    app = Flask("parse")
+    with app.test_request_context(data=text, content_type="application/json"):
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        req._cached_json = (body, body)  # as `check_request` leaves it
+        try:
+            return "loaded", json.dumps(parser.parse(TaskCompleteSchema, req, location="json"))
+        except HTTPException as exc:
+            data = dict(getattr(exc, "data", {}))
+            data["schema"] = type(data.get("schema"))  # (each parser's own instance)
+            return "refused", exc.code, data
+
+
+@pytest.mark.parametrize("body", BODIES, ids=[json.dumps(b) for b in BODIES])
+def test_the_parser_answers_as_webargs_for_every_body(body: Any) -> None:
+    ours = blueprint.SchemaOnceParser()
+    text = json.dumps(body)
+    _parsed(ours, {"data": {}}, '{"data": {}}')  # its first parse sets the fast load
+    assert _parsed(ours, body, text) == _parsed(FlaskParser(), body, text)
