@@ -193,19 +193,27 @@ def _pipelined(
 
 @contextmanager
 def _pipeline_mode(raw: Any) -> Iterator[None]:
-    pgconn = raw.pgconn
-    pgconn.enter_pipeline_mode()
+    raw.pgconn.enter_pipeline_mode()
     try:
         yield
-    finally:
-        if pgconn.status == _OK:
-            try:
-                pgconn.exit_pipeline_mode()
-            except _errors.OperationalError:
-                # Results left uncollected (the wait was interrupted): the connection's
-                # state is unknown. Closed, it is a disconnect to SQLAlchemy (invalidated).
-                raw.close()
-                raise
+    except BaseException:
+        _leave_pipeline_mode(raw, failed=True)
+        raise
+    _leave_pipeline_mode(raw, failed=False)
+
+
+def _leave_pipeline_mode(raw: Any, failed: bool) -> None:
+    """Back to plain mode. With results left uncollected (the wait was interrupted) libpq
+    refuses: the connection's state is unknown, so it is closed, which SQLAlchemy takes for
+    a disconnect (the connection is invalidated, never reused)."""
+    if raw.pgconn.status != _OK:
+        return  # broken: the error at hand says so
+    try:
+        raw.pgconn.exit_pipeline_mode()
+    except _errors.OperationalError:
+        raw.close()
+        if not failed:
+            raise
 
 
 def _answers(pgconn: Any) -> Any:
