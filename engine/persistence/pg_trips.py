@@ -50,7 +50,8 @@ from psycopg._preparing import Prepare as _Prepare
 from psycopg._queries import PostgresQuery as _PostgresQuery
 from psycopg.adapt import Transformer as _Transformer
 from psycopg.pq import ConnStatus, ExecStatus, TransactionStatus
-from sqlalchemy.engine import Connection
+from sqlalchemy import Select
+from sqlalchemy.engine import Connection, Dialect
 
 ENABLED = True
 
@@ -74,6 +75,52 @@ def psycopg_in_transaction(conn: Connection) -> Any | None:
     if raw is None or raw.autocommit or raw.pgconn.transaction_status != _INTRANS:
         return None
     return raw
+
+
+def first_row(
+    conn: Connection, statement: Select[Any], parameters: dict[str, Any]
+) -> Sequence[Any] | None:
+    """The first row of a transaction's first read: with `BEGIN` in one round trip where
+    the connection allows (`psycopg_idle`), else executed as usual. The same values either
+    way: the statement compiled once for the dialect, each bind and column through its
+    type's processor as SQLAlchemy's execution applies them."""
+    raw = psycopg_idle(conn)
+    compiled = _compiled(statement, conn.dialect) if raw is not None else None
+    if raw is None or compiled is None:
+        return conn.execute(statement, parameters).first()
+    sql, binds, processors = compiled
+    bound = {name: value if binds.get(name) is None else binds[name](value)
+             for name, value in sql.construct_params(parameters).items()}
+    rows = begin_and_fetch(conn, raw, sql.string, bound, processors)
+    return rows[0] if rows else None
+
+
+_Compiled = tuple[Any, dict[str, Any], tuple[Any, ...]]
+_COMPILED: dict[tuple[Select[Any], str], _Compiled | None] = {}
+
+
+def _compiled(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
+    """`statement` compiled for `dialect` once, with each bind's processor and each
+    column's result processor (None: the value as the driver loads it); None for what this
+    does not handle (expanding binds, positional placeholders), which executes as usual."""
+    key = (statement, dialect.driver)
+    if key in _COMPILED:
+        return _COMPILED[key]
+    if len(_COMPILED) >= 64:  # module-level statements: few
+        _COMPILED.clear()
+    compiled = statement.compile(dialect=dialect)
+    if compiled.positional or any(b.expanding for b in compiled.binds.values()):
+        found = None
+    else:
+        found = (
+            compiled,
+            {name: b.type.dialect_impl(dialect).bind_processor(dialect)
+             for name, b in compiled.binds.items()},
+            tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
+                  for c in statement.selected_columns),
+        )
+    _COMPILED[key] = found
+    return found
 
 
 def begin_and_fetch(

@@ -13,7 +13,7 @@ from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import defer
 
 from engine.domain.statuses import OPEN_STATUSES, ApplicationStatus, VersionStatus
-from engine.persistence import sla_clauses
+from engine.persistence import pg_trips, sla_clauses
 from engine.persistence.base import BaseRepository
 from engine.persistence.tables import (
     ApplicationRecord,
@@ -69,7 +69,12 @@ class VersionQueries(BaseRepository):
     def start_target(self, region_code: str, key: str) -> StartTarget | None:
         """What an application of `key` in the region starts on; None when the region does
         not exist. One statement, no records loaded."""
-        row = self.session.execute(_START_TARGET, {"region": region_code, "key": key}).first()
+        session, params = self.session, {"region": region_code, "key": key}
+        row: Sequence[Any] | None
+        if session.new or session.dirty or session.deleted:  # autoflushed first, as before
+            row = session.execute(_START_TARGET, params).first()
+        else:  # a start's first read: on PostgreSQL BEGIN travels with it (pg_trips.py)
+            row = pg_trips.first_row(session.connection(), _START_TARGET, params)
         if row is None:
             return None
         return StartTarget(int(row[0]), row[1], row[2])

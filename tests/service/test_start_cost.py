@@ -22,7 +22,7 @@ from engine.domain import errors
 from engine.domain.actors import SYSTEM
 from engine.services import applications, calendars, versions
 from tests.factories import make_region, make_user, tiny_bpmn, upload
-from tests.service.test_step_cost import counting
+from tests.service.test_step_cost import counting, counting_trips
 
 START_BUDGET = (
     1  # SELECT regions LEFT JOIN process_models, newest published version: the start target
@@ -32,6 +32,8 @@ START_BUDGET = (
 )
 # On PostgreSQL the three writes are one statement (engine/persistence/fast_flush.py).
 FOLDED_START_BUDGET = 1 + 1
+# ... and two round trips: BEGIN with the read, the write with COMMIT (persistence/pg_trips.py).
+START_TRIPS = 2
 
 
 def test_starting_an_application_is_one_read_and_one_insert_per_table(
@@ -42,7 +44,7 @@ def test_starting_an_application_is_one_read_and_one_insert_per_table(
     counter, _ = make_user(ctx, "front-office")
     applications.start_application(ctx, counter, "3273", "tiny", {}, {})  # warm the caches
     engine: Engine = ctx.session_factory.kw["bind"]
-    with counting(engine) as statements:
+    with counting(engine) as statements, counting_trips() as trips:
         started = applications.start_application(ctx, counter, "3273", "tiny", {"n": 1}, {})
     shapes = [re.match(r"\s*(SELECT|WITH|INSERT INTO \w+|UPDATE \w+)", s) for s in statements]
     writes = ["INSERT INTO applications", "INSERT INTO tasks", "INSERT INTO events"]
@@ -51,6 +53,7 @@ def test_starting_an_application_is_one_read_and_one_insert_per_table(
             "SELECT", "WITH"]
         assert [w for w in writes if w in statements[1]] == writes
         assert len(statements) == FOLDED_START_BUDGET
+        assert len(trips) == START_TRIPS
     else:
         assert [m.group(1) if m else s[:40] for m, s in zip(shapes, statements, strict=True)] == [
             "SELECT", *writes]
