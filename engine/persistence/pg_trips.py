@@ -10,8 +10,9 @@ the folded write, `COMMIT`) where two carry everything.
 What: libpq's pipeline mode, used directly (`psycopg.pq.PGconn`), for two exchanges of one
 Sync each. `begin_and_fetch` (the step's lock read, `step_queries.StepQueries.locked`) and
 `first_row` (any other first read of a transaction, compiled once: a start's) send `BEGIN`
-(as psycopg would spell it for the connection's isolation settings) with the query; `execute_and_commit` (`step_writes.write_folded`, when nothing is left to
-write) sends a statement and `COMMIT` and returns the statement's one row. Still one
+(as psycopg would spell it for the connection's isolation settings) with the query;
+`execute_and_commit` (`step_writes.write_folded`, when nothing is left to write) sends a
+statement and `COMMIT` and returns the statement's one row. Still one
 transaction: an error in a pipeline aborts everything after it up to the Sync, so a failed
 statement is never followed by its `COMMIT` (the transaction is left failed, and rolled
 back as usual). A folded write checks its row versions in its SQL for this: a stale row
