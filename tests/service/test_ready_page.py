@@ -6,9 +6,11 @@ the page through its index, in order, up to its LIMIT: not every ready row (issu
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event
@@ -156,3 +158,47 @@ def test_the_ready_page_reads_its_rows_in_index_order_up_to_its_limit(
     assert not any("TEMP B-TREE" in p for p in plans)
     assert not any("ix_tasks_application_id" in p for p in plans)
     assert sum("ix_tasks_ready_flags" in p for p in plans) == 4
+
+
+def test_the_page_cannot_read_through_the_flags_index(ctx: EngineContext) -> None:
+    """`ix_tasks_ready_flags` has a WHERE of its own: the page's rows never come through it
+    (a planner that guesses few ready rows would, then sort every one). SQLite told to use
+    it finds no plan; PostgreSQL, left only it and full scans, takes a full scan."""
+    app = fanned_out(ctx, documents=3)
+    engine = ctx.session_factory.kw["bind"]
+    captured: list[tuple[str, Any]] = []
+
+    def grab(conn: object, cursor: object, statement: str, params: Any, *_: object) -> None:
+        if " AS total" in statement:
+            captured.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        with ctx.uow() as uow:
+            uow.repos.steps.ready_page(app.id, ctx.clock(), 2)
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+    statement, params = captured[0]
+    outer = "\nFROM tasks \nWHERE"
+    assert statement.count(outer) == 1
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            forced = statement.replace(outer, "\nFROM tasks INDEXED BY ix_tasks_ready_flags \nWHERE")
+            with pytest.raises(sqlite3.OperationalError, match="no query solution"):
+                cursor.execute(forced, params)
+            cursor.execute(statement.replace(
+                outer, "\nFROM tasks INDEXED BY ix_tasks_ready_page \nWHERE"), params)
+            return
+        cursor.execute("DROP INDEX ix_tasks_ready_page")  # rolled back below
+        cursor.execute("DROP INDEX ix_tasks_application_id")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + statement, params)
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+        assert "ix_tasks_ready_flags on tasks ready_tasks" in plan  # the flags read it
+        assert "ix_tasks_ready_flags on tasks " not in plan.replace(
+            "ix_tasks_ready_flags on tasks ready_tasks", "")
+    finally:
+        raw.rollback()
+        raw.close()
