@@ -101,6 +101,7 @@ def first_row(
 
 _Compiled = tuple[Any, dict[str, Any], tuple[Any, ...]]
 _COMPILED: dict[tuple[Select[Any], str], _Compiled | None] = {}
+_UNKNOWN = object()
 
 
 def _compiled(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
@@ -108,8 +109,9 @@ def _compiled(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
     column's result processor (None: the value as the driver loads it); None for what this
     does not handle (expanding binds, positional placeholders), which executes as usual."""
     key = (statement, dialect.driver)
-    if key in _COMPILED:
-        return _COMPILED[key]
+    known = _COMPILED.get(key, _UNKNOWN)  # one lookup: another thread may clear it
+    if known is not _UNKNOWN:
+        return known  # type: ignore[return-value]
     if len(_COMPILED) >= 64:  # module-level statements: few
         _COMPILED.clear()
     compiled = statement.compile(dialect=dialect)

@@ -144,6 +144,7 @@ _FOLDED: dict[tuple[Any, ...], _Folded | None] = {}
 
 
 _FOLDED_KEPT = 512
+_UNKNOWN = object()
 
 
 def folded_statement(pending: list[Write], dialect: Dialect) -> _Folded | None:
@@ -156,8 +157,9 @@ def folded_statement(pending: list[Write], dialect: Dialect) -> _Folded | None:
     if dialect.name != "postgresql" or not 1 < len(pending) <= FOLD_MAX:
         return None
     key = tuple(_shape(w) for w in pending)
-    if key in _FOLDED:
-        return _FOLDED[key]
+    known = _FOLDED.get(key, _UNKNOWN)  # one lookup: another thread may clear it
+    if known is not _UNKNOWN:
+        return known  # type: ignore[return-value]
     if len(_FOLDED) >= _FOLDED_KEPT:  # sequences of shapes are few; never grow unbounded
         _FOLDED.clear()
     found = _FOLDED[key] = _fold(pending, dialect)
