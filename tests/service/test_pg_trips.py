@@ -5,6 +5,8 @@ written); the statements still reach SQLAlchemy's cursor events."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -145,3 +147,22 @@ def test_without_pipelines_a_step_is_four_round_trips(
     with counting_trips() as waits:
         tasks.complete_task(pg, actor, app.tasks[0].id, {"ok": True})
     assert len(waits) == 4  # BEGIN, the lock, the write, COMMIT
+
+
+def test_a_psycopg_without_the_internals_it_drives_falls_back_to_four_trips(
+    pg: EngineContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another psycopg release (its private modules not as pg_trips drives them): the module
+    switches itself off at import, and a step still completes, psycopg's way."""
+    monkeypatch.setitem(sys.modules, "psycopg._preparing", None)  # the import is refused
+    try:
+        importlib.reload(pg_trips)
+        assert not pg_trips._SUPPORTED
+        actor, app = _started(pg)
+        with counting_trips() as waits:
+            done = tasks.complete_task(pg, actor, app.tasks[0].id, {"ok": True})
+        assert len(waits) == 4 and done.tasks[0].state == "ready"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(pg_trips)
+    assert pg_trips._SUPPORTED
