@@ -290,29 +290,14 @@ def test_a_lost_synchronous_standby_costs_a_write_the_statement_timeout_and_acks
     # statement_timeout does not cover a commit's wait for the synchronous standby, and a
     # cancelled wait "succeeds" with a WARNING: without the commit guard this request
     # hangs until the standby returns, or (cancelled) answers 201 for an unreplicated change.
-    app = create_app({
-        "DATABASE_URL": pair.host_list_url(), "TESTING": True,
-        "DB_CONNECT_TIMEOUT": 2, "DB_STATEMENT_TIMEOUT": 1, "DB_LOCK_TIMEOUT": 1,
-    })
-    ctx = app.extensions["permitflow"]
+    ctx, http, token = _guarded_app(pair)
     try:
-        make_region(ctx, "3273")
-        upload(ctx, "3273", tiny_bpmn(steps=2))
-        _, token = make_user(ctx, "front-office", region="3273")
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "lost-standby-1"}
         body = {"process_key": "tiny", "applicant": dict(APPLICANT), "data": {}}
-        http = app.test_client()
         pair.stop_standby()
 
-        answers: list[Any] = []
-        request = threading.Thread(
-            target=lambda: answers.append(http.post(START, json=body, headers=headers)),
-            daemon=True,
-        )
-        request.start()
-        request.join(60)  # a bound on a hang, far from the 1 s the guard takes
-        assert answers, "the write hung on the lost synchronous standby"
-        answer = answers[0]
+        answer = _answer_within_a_minute(lambda: http.post(START, json=body, headers=headers))
+        assert answer is not None, "the write hung on the lost synchronous standby"
         assert answer.status_code == 503, answer.get_json()
         assert answer.headers["Retry-After"] == "5"
         assert "synchronous standby did not confirm" in answer.get_json()["detail"]
@@ -341,34 +326,44 @@ def test_a_step_whose_commit_travels_with_its_write_is_guarded_too(
     # Without an Idempotency-Key a plain step's COMMIT is sent with its write, in one round
     # trip (engine/persistence/pg_trips.py), not through the dialect's commit: the guard must
     # bound that commit's wait for the standby and refuse it unreplicated all the same.
-    app = create_app({
-        "DATABASE_URL": pair.host_list_url(), "TESTING": True,
-        "DB_CONNECT_TIMEOUT": 2, "DB_STATEMENT_TIMEOUT": 1, "DB_LOCK_TIMEOUT": 1,
-    })
-    ctx = app.extensions["permitflow"]
+    ctx, http, token = _guarded_app(pair)
     try:
-        make_region(ctx, "3273")
-        upload(ctx, "3273", tiny_bpmn(steps=2))
-        _, token = make_user(ctx, "front-office", region="3273")
         headers = {"Authorization": f"Bearer {token}"}
         body = {"process_key": "tiny", "applicant": dict(APPLICANT), "data": {}}
-        http = app.test_client()
         started = http.post(START, json=body, headers=headers)
         assert started.status_code == 201, started.get_json()
         task = started.get_json()["tasks"][0]["id"]
         pair.stop_standby()
 
-        answers: list[Any] = []
-        request = threading.Thread(
-            target=lambda: answers.append(
-                http.post(f"/api/v1/tasks/{task}/complete", json={"data": {}}, headers=headers)),
-            daemon=True,
-        )
-        request.start()
-        request.join(60)  # a bound on a hang, far from the 1 s the guard takes
-        assert answers, "the step hung on the lost synchronous standby"
-        assert answers[0].status_code == 503, answers[0].get_json()
-        assert "synchronous standby did not confirm" in answers[0].get_json()["detail"]
+        answer = _answer_within_a_minute(lambda: http.post(
+            f"/api/v1/tasks/{task}/complete", json={"data": {}}, headers=headers))
+        assert answer is not None, "the step hung on the lost synchronous standby"
+        assert answer.status_code == 503, answer.get_json()
+        assert "synchronous standby did not confirm" in answer.get_json()["detail"]
     finally:
         pair.start_standby()
         ctx.session_factory.kw["bind"].dispose()
+
+
+def _guarded_app(pair: pg_cluster.Pair) -> tuple[Any, Any, str]:
+    """An app on the pair with every database timeout at 1-2 s (the commit guard armed), a
+    region with a two-step model, and a front-office officer's token."""
+    app = create_app({
+        "DATABASE_URL": pair.host_list_url(), "TESTING": True,
+        "DB_CONNECT_TIMEOUT": 2, "DB_STATEMENT_TIMEOUT": 1, "DB_LOCK_TIMEOUT": 1,
+    })
+    ctx = app.extensions["permitflow"]
+    make_region(ctx, "3273")
+    upload(ctx, "3273", tiny_bpmn(steps=2))
+    _, token = make_user(ctx, "front-office", region="3273")
+    return ctx, app.test_client(), token
+
+
+def _answer_within_a_minute(send: Any) -> Any:
+    """`send()`'s answer, from a thread given a minute (a bound on a hang, far from the 1 s
+    the guard takes); None when it did not answer."""
+    answers: list[Any] = []
+    request = threading.Thread(target=lambda: answers.append(send()), daemon=True)
+    request.start()
+    request.join(60)
+    return answers[0] if answers else None
