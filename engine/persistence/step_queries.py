@@ -34,7 +34,6 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapper, Session, aliased, defer, undefer
 from sqlalchemy.orm.attributes import instance_state
 
@@ -83,26 +82,8 @@ class StepQueries(BaseRepository):
             if found is None:
                 return None
             return LockedStep(found[0], int(found[1]), found[2], bool(found[3]))
-        conn = session.connection()
-        raw = pg_trips.psycopg_idle(conn)
-        if raw is not None:  # PostgreSQL: BEGIN travels with it (engine/persistence/pg_trips.py)
-            sql, binds, processors = _locked_sql(conn.dialect)
-            params = {"task_id": task_id if binds is None else binds(task_id)}
-            rows = pg_trips.begin_and_fetch(conn, raw, sql, params, processors)
-            row: Sequence[Any] | None = rows[0] if rows else None
-        elif conn.dialect.name == "sqlite":
-            # SQLite: the same text, compiled once; executed as driver SQL it skips the
-            # statement's cache key, computed afresh at each execution (the 55 columns'
-            # structure walked): lead A/B, CPU time per PBG step, -0.06 to -0.10 ms.
-            sql, binds, processors = _locked_sql(conn.dialect)
-            got = conn.exec_driver_sql(
-                sql, (task_id if binds is None else binds(task_id),)
-            ).first()
-            row = None if got is None else tuple(
-                v if p is None else p(v) for v, p in zip(got, processors, strict=True)
-            )
-        else:
-            row = conn.execute(_LOCKED_ROW, {"task_id": task_id}).first()
+        # Compiled once, run as driver SQL; on PostgreSQL BEGIN travels with it (pg_trips).
+        row = pg_trips.first_row(session.connection(), _LOCKED_ROW, {"task_id": task_id})
         if row is None:
             return None
         app = _record(session, _APPLICATION, row)
@@ -238,26 +219,6 @@ _LOCKED_ROW = (
     .where(TaskRecord.__table__.c.id == bindparam("task_id"))
     .with_for_update(of=[ApplicationRecord.__table__, TaskRecord.__table__])
 )
-_LOCKED_SQL: dict[str, tuple[str, Any, tuple[Any, ...]]] = {}
-
-
-def _locked_sql(dialect: Dialect) -> tuple[str, Any, tuple[Any, ...]]:
-    """`_LOCKED_ROW` compiled for `dialect` once: its SQL, the task id's bind processor
-    and each column's result processor (None: the value as the driver loads it), as
-    SQLAlchemy's execution would apply them."""
-    found = _LOCKED_SQL.get(dialect.driver)
-    if found is None:
-        compiled = _LOCKED_ROW.compile(dialect=dialect)
-        (bind,) = compiled.binds.values()
-        found = _LOCKED_SQL[dialect.driver] = (
-            compiled.string,
-            bind.type.dialect_impl(dialect).bind_processor(dialect),
-            tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
-                  for c in _LOCKED_ROW.selected_columns),
-        )
-    return found
-
-
 _APPLICATION_LOCKED = (
     select(ApplicationRecord)
     .options(defer(ApplicationRecord.state))
